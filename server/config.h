@@ -1,0 +1,45 @@
+/*
+ * Settings: one declarative table (config.c) gives each setting its flag,
+ * environment variable, type, default, range and help line. Precedence:
+ * default < CIVCAS_* variable < --flag.
+ */
+#ifndef CIVCAS_CONFIG_H
+#define CIVCAS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "util/log.h"
+
+struct config {
+    char *database_url;
+    char *listen;              /* "host:port" as given */
+    char listen_host[64];      /* parsed from listen */
+    int listen_port;
+    long threads;              /* 0 = derived from the core count */
+    long db_pool;              /* 0 = same as threads */
+    long body_limit;
+    long verify_min_source_types;
+    long public_enabled;
+    long public_min_cell;
+    long max_connections;
+    long per_ip_connections;   /* 0 = no per-address limit */
+    long connection_timeout;   /* seconds a connection may sit idle */
+    long pool_wait_ms;         /* how long a request waits for a database connection */
+    long statement_timeout_ms;
+    enum log_level log_level;
+};
+
+extern struct config cfg;
+
+/* Fills cfg from defaults and the environment, then takes every --flag of
+ * the table out of argv (compacting it). Returns false after printing the
+ * problem to stderr (usage error, exit 2). */
+bool config_load(int *argc, char **argv);
+/* Resolves the automatic values (threads, pool) once the core count is known. */
+void config_finish(void);
+/* The options part of --help. */
+void config_print_help(FILE *out);
+void config_free(void);
+
+#endif

@@ -1,0 +1,516 @@
+/* Incident validation, amendment, status rules and JSON views. */
+#include "domain/incident.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/dates.h"
+#include "util/ids.h"
+#include "util/jsonv.h"
+#include "util/mem.h"
+
+const char *const incident_statuses[] = {"reported", "verified", "rejected", "duplicate",
+                                         "retracted", NULL};
+const char *const incident_outcomes[] = {"killed", "injured", NULL};
+const char *const incident_sexes[] = {"male", "female", "unknown", NULL};
+const char *const incident_age_groups[] = {"adult", "child", "unknown", NULL};
+const char *const incident_date_precisions[] = {"day", "week", "month", NULL};
+const char *const incident_location_precisions[] = {"exact", "near", "admin2", "admin1", NULL};
+
+static const char *const client_fields[] = {
+    "occurred_on", "date_precision", "time_of_day", "location", "tactic", "weapon",
+    "perpetrator", "casualties", "sources", "narrative", "external_ref", NULL};
+
+void incident_free(struct incident *inc)
+{
+    free(inc->party_group);
+    free(inc->created_by);
+    free(inc->admin1);
+    free(inc->admin2);
+    free(inc->place);
+    free(inc->tactic);
+    free(inc->weapon);
+    free(inc->perpetrator);
+    for (size_t i = 0; i < inc->ncasualties; i++)
+        free(inc->casualties[i].name);
+    free(inc->casualties);
+    for (size_t i = 0; i < inc->nsources; i++) {
+        free(inc->sources[i].type);
+        free(inc->sources[i].reference);
+    }
+    free(inc->sources);
+    free(inc->narrative);
+    free(inc->external_ref);
+    memset(inc, 0, sizeof *inc);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+bool incident_error_is_unknown_code(const struct api_error *e)
+{
+    return e->code && strcmp(e->code, ERR_UNKNOWN_CODE) == 0;
+}
+
+/* A taxonomy code member: required or defaulted, and listed in list. */
+static bool code_field(json_t *obj, const char *key, const char *prefix, bool required,
+                       const char *fallback, const struct tx_list *list, char **out,
+                       const struct tx_code **entry, struct api_error *e)
+{
+    char path[160];
+    jv_path(path, sizeof path, prefix, key);
+    const char *code;
+    if (!jv_string(obj, key, prefix, required, 1, 64, &code, NULL, e))
+        return false;
+    if (!code)
+        code = fallback;
+    const struct tx_code *found = taxonomy_find(list, code);
+    if (!found)
+        return api_error_set(e, 400, ERR_UNKNOWN_CODE, path, "%s %s is not in the taxonomy", path,
+                             strlen(code) <= 64 ? code : "(code)");
+    if (entry)
+        *entry = found;
+    *out = xstrdup(code);
+    return true;
+}
+
+static bool validate_location(json_t *doc, const struct taxonomy *t, struct incident *inc,
+                              struct api_error *e)
+{
+    json_t *loc;
+    enum jv_presence p = jv_get(doc, "location", &loc);
+    if (p == JV_ABSENT)
+        return err_missing(e, "location");
+    if (!json_is_object(loc))
+        return err_invalid(e, "location", "location must be an object");
+    static const char *const allowed[] = {"admin1", "admin2", "place", "lat", "lon", "precision",
+                                          NULL};
+    if (!jv_only_keys(loc, allowed, "location", e))
+        return false;
+
+    const char *admin1, *admin2, *place;
+    if (!jv_string(loc, "admin1", "location", true, 1, 32, &admin1, NULL, e))
+        return false;
+    const struct tx_code *a1 = taxonomy_find(&t->areas, admin1);
+    if (!a1)
+        return api_error_set(e, 400, ERR_UNKNOWN_CODE, "location.admin1",
+                             "location.admin1 is not a known P-code");
+    if (a1->level != 1)
+        return err_invalid(e, "location.admin1", "location.admin1 must be a first-level area");
+    if (!jv_string(loc, "admin2", "location", false, 1, 32, &admin2, NULL, e))
+        return false;
+    if (admin2) {
+        const struct tx_code *a2 = taxonomy_find(&t->areas, admin2);
+        if (!a2)
+            return api_error_set(e, 400, ERR_UNKNOWN_CODE, "location.admin2",
+                                 "location.admin2 is not a known P-code");
+        if (a2->level != 2 || !a2->group || strcmp(a2->group, admin1) != 0)
+            return err_invalid(e, "location.admin2", "location.admin2 %s does not lie inside %s",
+                               admin2, admin1);
+    }
+    if (!jv_string(loc, "place", "location", false, 0, INCIDENT_MAX_PLACE, &place, NULL, e))
+        return false;
+
+    enum jv_presence plat, plon;
+    if (!jv_number(loc, "lat", "location", false, -90, 90, &inc->lat, &plat, e) ||
+        !jv_number(loc, "lon", "location", false, -180, 180, &inc->lon, &plon, e))
+        return false;
+    if ((plat == JV_VALUE) != (plon == JV_VALUE))
+        return err_invalid(e, plat == JV_VALUE ? "location.lon" : "location.lat",
+                           "location.lat and location.lon go together");
+    inc->has_coords = plat == JV_VALUE;
+    if (!inc->has_coords)
+        inc->lat = inc->lon = 0;
+    if (!jv_enum(loc, "precision", "location", false, incident_location_precisions,
+                 &inc->location_precision, NULL, e))
+        return false;
+    inc->admin1 = xstrdup(admin1);
+    inc->admin2 = dup_or_null(admin2);
+    inc->place = dup_or_null(place);
+    return true;
+}
+
+static bool validate_casualty(json_t *item, const char *path, struct casualty *c,
+                              struct api_error *e)
+{
+    static const char *const allowed[] = {"outcome", "sex", "age_group", "count", "age", "name",
+                                          NULL};
+    if (!json_is_object(item))
+        return err_invalid(e, path, "%s must be an object", path);
+    long long count, age = -1;
+    enum jv_presence page;
+    const char *name;
+    c->sex = "unknown";
+    c->age_group = "unknown";
+    if (!jv_only_keys(item, allowed, path, e) ||
+        !jv_enum(item, "outcome", path, true, incident_outcomes, &c->outcome, NULL, e) ||
+        !jv_enum(item, "sex", path, false, incident_sexes, &c->sex, NULL, e) ||
+        !jv_enum(item, "age_group", path, false, incident_age_groups, &c->age_group, NULL, e) ||
+        !jv_integer(item, "count", path, true, 1, INCIDENT_MAX_COUNT, &count, NULL, e) ||
+        !jv_integer(item, "age", path, false, 0, INCIDENT_MAX_AGE, &age, &page, e) ||
+        !jv_string(item, "name", path, false, 1, INCIDENT_MAX_NAME, &name, NULL, e))
+        return false;
+    c->count = (long)count;
+    c->age = page == JV_VALUE ? (int)age : -1;
+    char field[176];
+    if ((c->age >= 0 || name) && count != 1) {
+        jv_path(field, sizeof field, path, c->age >= 0 ? "age" : "name");
+        return err_invalid(e, field, "%s is allowed only on a group of count 1", field);
+    }
+    if (c->age >= 0) {
+        jv_path(field, sizeof field, path, "age");
+        if (strcmp(c->age_group, "unknown") == 0)
+            return err_invalid(e, field, "%s needs an age_group of adult or child", field);
+        if (strcmp(c->age_group, "adult") == 0 && c->age < 18)
+            return err_invalid(e, field, "%s %d disagrees with age_group adult (18 or over)",
+                               field, c->age);
+        if (strcmp(c->age_group, "child") == 0 && c->age >= 18)
+            return err_invalid(e, field, "%s %d disagrees with age_group child (under 18)", field,
+                               c->age);
+    }
+    c->name = dup_or_null(name);
+    return true;
+}
+
+static bool validate_casualties(json_t *doc, struct incident *inc, struct api_error *e)
+{
+    json_t *list;
+    enum jv_presence p = jv_get(doc, "casualties", &list);
+    if (p == JV_ABSENT)
+        return err_missing(e, "casualties");
+    if (!json_is_array(list))
+        return err_invalid(e, "casualties", "casualties must be an array of casualty groups");
+    size_t n = json_array_size(list);
+    if (n == 0 || n > INCIDENT_MAX_CASUALTY_GROUPS)
+        return err_invalid(e, "casualties", "casualties must have 1 to %d groups",
+                           INCIDENT_MAX_CASUALTY_GROUPS);
+    inc->casualties = xcalloc(n, sizeof *inc->casualties);
+    for (size_t i = 0; i < n; i++) {
+        char path[160];
+        jv_path_index(path, sizeof path, "casualties", i);
+        if (!validate_casualty(json_array_get(list, i), path, &inc->casualties[i], e))
+            return false;
+        inc->ncasualties = i + 1;
+    }
+    return true;
+}
+
+static bool validate_sources(json_t *doc, const struct taxonomy *t, struct incident *inc,
+                             struct api_error *e)
+{
+    json_t *list;
+    if (jv_get(doc, "sources", &list) != JV_VALUE)
+        return true;
+    if (!json_is_array(list))
+        return err_invalid(e, "sources", "sources must be an array");
+    size_t n = json_array_size(list);
+    if (n > INCIDENT_MAX_SOURCES)
+        return err_invalid(e, "sources", "sources may list at most %d sources",
+                           INCIDENT_MAX_SOURCES);
+    static const char *const allowed[] = {"type", "reference", NULL};
+    inc->sources = xcalloc(n ? n : 1, sizeof *inc->sources);
+    for (size_t i = 0; i < n; i++) {
+        char path[160];
+        jv_path_index(path, sizeof path, "sources", i);
+        json_t *item = json_array_get(list, i);
+        if (!json_is_object(item))
+            return err_invalid(e, path, "%s must be an object", path);
+        const char *reference;
+        struct source *s = &inc->sources[i];
+        if (!jv_only_keys(item, allowed, path, e) ||
+            !code_field(item, "type", path, true, NULL, &t->source_types, &s->type, NULL, e))
+            return false;
+        inc->nsources = i + 1;
+        if (!jv_string(item, "reference", path, false, 0, INCIDENT_MAX_REFERENCE, &reference,
+                       NULL, e))
+            return false;
+        s->reference = dup_or_null(reference);
+    }
+    return true;
+}
+
+bool incident_from_json(json_t *doc, const struct taxonomy *t, struct incident *inc,
+                        struct api_error *e)
+{
+    memset(inc, 0, sizeof *inc);
+    inc->time_of_day = -1;
+    inc->date_precision = "day";
+    if (!jv_only_keys(doc, client_fields, "", e))
+        return false;
+
+    const char *date, *tod, *narrative, *external_ref;
+    if (!jv_string(doc, "occurred_on", "", true, 1, 10, &date, NULL, e)) {
+        if (strcmp(e->code, ERR_INVALID_FIELD) == 0 && strstr(e->message, "longer than"))
+            return err_invalid(e, "occurred_on", "occurred_on must be a date YYYY-MM-DD");
+        return false;
+    }
+    if (!date_parse(date, &inc->occurred_on))
+        return err_invalid(e, "occurred_on", "occurred_on must be a real date YYYY-MM-DD");
+    long min_date;
+    date_parse(INCIDENT_MIN_DATE, &min_date);
+    if (inc->occurred_on < min_date)
+        return err_invalid(e, "occurred_on", "occurred_on may not be before %s",
+                           INCIDENT_MIN_DATE);
+    /* UTC+14 is the earliest time zone: no incident anywhere happened later. */
+    if (inc->occurred_on > date_today_at_offset(14))
+        return err_invalid(e, "occurred_on", "occurred_on may not be in the future");
+    if (!jv_enum(doc, "date_precision", "", false, incident_date_precisions,
+                 &inc->date_precision, NULL, e))
+        return false;
+    if (!jv_string(doc, "time_of_day", "", false, 0, 5, &tod, NULL, e)) {
+        if (strcmp(e->code, ERR_INVALID_FIELD) == 0 && strstr(e->message, "longer than"))
+            return err_invalid(e, "time_of_day", "time_of_day must be HH:MM (00:00 to 23:59)");
+        return false;
+    }
+    if (tod && !time_of_day_parse(tod, &inc->time_of_day))
+        return err_invalid(e, "time_of_day", "time_of_day must be HH:MM (00:00 to 23:59)");
+
+    const struct tx_code *party;
+    if (!validate_location(doc, t, inc, e) ||
+        !code_field(doc, "tactic", "", true, NULL, &t->tactics, &inc->tactic, NULL, e) ||
+        !code_field(doc, "weapon", "", false, "unknown", &t->weapons, &inc->weapon, NULL, e) ||
+        !code_field(doc, "perpetrator", "", false, "unknown", &t->parties, &inc->perpetrator,
+                    &party, e))
+        return false;
+    inc->party_group = dup_or_null(party->group);
+    if (!validate_casualties(doc, inc, e) || !validate_sources(doc, t, inc, e))
+        return false;
+    if (!jv_string(doc, "narrative", "", false, 0, INCIDENT_MAX_NARRATIVE, &narrative, NULL, e) ||
+        !jv_string(doc, "external_ref", "", false, 0, INCIDENT_MAX_EXTERNAL_REF, &external_ref,
+                   NULL, e))
+        return false;
+    inc->narrative = dup_or_null(narrative);
+    inc->external_ref = dup_or_null(external_ref);
+    return true;
+}
+
+void incident_totals(const struct incident *inc, long *killed, long *injured, int *source_types)
+{
+    long k = 0, i = 0;
+    for (size_t n = 0; n < inc->ncasualties; n++) {
+        if (strcmp(inc->casualties[n].outcome, "killed") == 0)
+            k += inc->casualties[n].count;
+        else
+            i += inc->casualties[n].count;
+    }
+    int distinct = 0;
+    for (size_t n = 0; n < inc->nsources; n++) {
+        bool seen = false;
+        for (size_t m = 0; m < n && !seen; m++)
+            seen = strcmp(inc->sources[m].type, inc->sources[n].type) == 0;
+        distinct += !seen;
+    }
+    *killed = k;
+    *injured = i;
+    *source_types = distinct;
+}
+
+static json_t *string_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *incident_document(const struct incident *inc)
+{
+    json_t *doc = json_object();
+    char date[11];
+    date_format(inc->occurred_on, date);
+    json_object_set_new(doc, "occurred_on", json_string(date));
+    json_object_set_new(doc, "date_precision", json_string(inc->date_precision));
+    if (inc->time_of_day >= 0) {
+        char tod[16];
+        snprintf(tod, sizeof tod, "%02d:%02d", inc->time_of_day / 60, inc->time_of_day % 60);
+        json_object_set_new(doc, "time_of_day", json_string(tod));
+    } else {
+        json_object_set_new(doc, "time_of_day", json_null());
+    }
+    json_t *loc = json_object();
+    json_object_set_new(loc, "admin1", json_string(inc->admin1));
+    json_object_set_new(loc, "admin2", string_or_null(inc->admin2));
+    json_object_set_new(loc, "place", string_or_null(inc->place));
+    json_object_set_new(loc, "lat", inc->has_coords ? json_real(inc->lat) : json_null());
+    json_object_set_new(loc, "lon", inc->has_coords ? json_real(inc->lon) : json_null());
+    json_object_set_new(loc, "precision", string_or_null(inc->location_precision));
+    json_object_set_new(doc, "location", loc);
+    json_object_set_new(doc, "tactic", json_string(inc->tactic));
+    json_object_set_new(doc, "weapon", json_string(inc->weapon));
+    json_object_set_new(doc, "perpetrator", json_string(inc->perpetrator));
+    json_t *groups = json_array();
+    for (size_t i = 0; i < inc->ncasualties; i++) {
+        const struct casualty *c = &inc->casualties[i];
+        json_t *g = json_object();
+        json_object_set_new(g, "outcome", json_string(c->outcome));
+        json_object_set_new(g, "sex", json_string(c->sex));
+        json_object_set_new(g, "age_group", json_string(c->age_group));
+        json_object_set_new(g, "count", json_integer(c->count));
+        json_object_set_new(g, "age", c->age >= 0 ? json_integer(c->age) : json_null());
+        json_object_set_new(g, "name", string_or_null(c->name));
+        json_array_append_new(groups, g);
+    }
+    json_object_set_new(doc, "casualties", groups);
+    json_t *sources = json_array();
+    for (size_t i = 0; i < inc->nsources; i++) {
+        json_t *s = json_object();
+        json_object_set_new(s, "type", json_string(inc->sources[i].type));
+        json_object_set_new(s, "reference", string_or_null(inc->sources[i].reference));
+        json_array_append_new(sources, s);
+    }
+    json_object_set_new(doc, "sources", sources);
+    json_object_set_new(doc, "narrative", string_or_null(inc->narrative));
+    json_object_set_new(doc, "external_ref", string_or_null(inc->external_ref));
+    return doc;
+}
+
+static void strip_members(json_t *array, const char *a, const char *b)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(array, i, item) {
+        if (a)
+            json_object_del(item, a);
+        if (b)
+            json_object_del(item, b);
+    }
+}
+
+void incident_redact(json_t *doc, unsigned view)
+{
+    if (!(view & VIEW_CONFIDENTIAL)) {
+        json_object_del(doc, "narrative");
+        strip_members(json_object_get(doc, "sources"), "reference", NULL);
+    }
+    if (!(view & VIEW_PERSONAL))
+        strip_members(json_object_get(doc, "casualties"), "name", "age");
+}
+
+json_t *incident_to_json(const struct incident *inc, unsigned view, int required_source_types)
+{
+    json_t *out = json_object();
+    char id[24];
+    snprintf(id, sizeof id, "%lld", inc->id);
+    json_object_set_new(out, "id", json_string(id));
+    json_object_set_new(out, "version", json_integer(inc->version));
+    json_object_set_new(out, "status", json_string(inc->status));
+    if (inc->duplicate_of) {
+        snprintf(id, sizeof id, "%lld", inc->duplicate_of);
+        json_object_set_new(out, "duplicate_of", json_string(id));
+    } else {
+        json_object_set_new(out, "duplicate_of", json_null());
+    }
+    json_t *doc = incident_document(inc);
+    incident_redact(doc, view);
+    json_object_update(out, doc);
+    json_decref(doc);
+    json_object_set_new(out, "party_group", string_or_null(inc->party_group));
+    long killed, injured;
+    int types;
+    incident_totals(inc, &killed, &injured, &types);
+    json_object_set_new(out, "killed", json_integer(killed));
+    json_object_set_new(out, "injured", json_integer(injured));
+    json_object_set_new(out, "verification",
+                        json_pack("{s:i, s:i, s:b, s:b}", "source_types", types, "required",
+                                  required_source_types, "meets_standard",
+                                  types >= required_source_types, "override",
+                                  inc->verification_override));
+    json_object_set_new(out, "created_by", string_or_null(inc->created_by));
+    json_object_set_new(out, "created_at", json_string(inc->created_at));
+    json_object_set_new(out, "updated_at", json_string(inc->updated_at));
+    return out;
+}
+
+json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
+                             struct api_error *e)
+{
+    static const char *allowed[sizeof client_fields / sizeof client_fields[0] + 1];
+    if (!allowed[0]) {
+        size_t n = 0;
+        for (; client_fields[n]; n++)
+            allowed[n] = client_fields[n];
+        allowed[n] = "reason";
+    }
+    if (!jv_only_keys(patch, allowed, "", e) ||
+        !jv_string(patch, "reason", "", true, 1, INCIDENT_MAX_REASON, reason, NULL, e))
+        return NULL;
+    json_t *merged = json_deep_copy(stored);
+    const char *key;
+    json_t *value;
+    json_object_foreach(patch, key, value) {
+        if (strcmp(key, "reason") != 0)
+            json_object_set(merged, key, value);
+    }
+    return merged;
+}
+
+json_t *incident_diff(json_t *before, json_t *after)
+{
+    json_t *changes = json_object();
+    for (const char *const *f = client_fields; *f; f++) {
+        json_t *a = json_object_get(before, *f);
+        json_t *b = json_object_get(after, *f);
+        bool a_none = !a || json_is_null(a), b_none = !b || json_is_null(b);
+        if (!(a_none && b_none) && !(a && b && json_equal(a, b))) {
+            json_t *change = json_object();
+            json_object_set(change, "from", a ? a : json_null());
+            json_object_set(change, "to", b ? b : json_null());
+            json_object_set_new(changes, *f, change);
+        }
+    }
+    return changes;
+}
+
+bool incident_id_parse(const char *s, long long *out)
+{
+    return id_parse(s, out);
+}
+
+bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_error *e)
+{
+    static const char *const allowed[] = {"status", "reason", "override", "duplicate_of", NULL};
+    memset(sc, 0, sizeof *sc);
+    const char *dup;
+    enum jv_presence pdup;
+    if (!jv_only_keys(doc, allowed, "", e) ||
+        !jv_enum(doc, "status", "", true, incident_statuses, &sc->status, NULL, e) ||
+        !jv_string(doc, "reason", "", true, 1, INCIDENT_MAX_REASON, &sc->reason, NULL, e) ||
+        !jv_boolean(doc, "override", "", false, &sc->override, NULL, e))
+        return false;
+    if (!jv_string(doc, "duplicate_of", "", false, 1, 20, &dup, &pdup, e)) {
+        if (strcmp(e->code, ERR_INVALID_FIELD) == 0)
+            return err_invalid(e, "duplicate_of", "duplicate_of must be an incident id string");
+        return false;
+    }
+    bool is_duplicate = strcmp(sc->status, "duplicate") == 0;
+    if (is_duplicate && !dup)
+        return err_missing(e, "duplicate_of");
+    if (!is_duplicate && pdup != JV_ABSENT)
+        return err_invalid(e, "duplicate_of", "duplicate_of goes only with status duplicate");
+    if (dup && !incident_id_parse(dup, &sc->duplicate_of))
+        return err_invalid(e, "duplicate_of", "duplicate_of must be an incident id string");
+    if (sc->override && strcmp(sc->status, "verified") != 0)
+        return err_invalid(e, "override", "override goes only with status verified");
+    return true;
+}
+
+
+/* Restricted fields of a change list keep their names but lose their
+ * values; lists keep their entries without the restricted members. */
+void incident_redact_changes(json_t *changes, unsigned view)
+{
+    json_t *change;
+    if (!(view & VIEW_CONFIDENTIAL) && (change = json_object_get(changes, "narrative")))
+        json_object_clear(change);
+    const char *sides[] = {"from", "to"};
+    for (int i = 0; i < 2; i++) {
+        json_t *doc = json_object();
+        if ((change = json_object_get(changes, "sources")))
+            json_object_set(doc, "sources", json_object_get(change, sides[i]));
+        if ((change = json_object_get(changes, "casualties")))
+            json_object_set(doc, "casualties", json_object_get(change, sides[i]));
+        /* doc shares the arrays with changes: redacting it redacts them. */
+        incident_redact(doc, view);
+        json_decref(doc);
+    }
+}

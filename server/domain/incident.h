@@ -1,0 +1,134 @@
+/*
+ * An incident and its rules: validation of a submitted document into a
+ * struct incident, amendment, status changes, the verification standard,
+ * and the JSON views of an incident for each kind of reader.
+ *
+ * Ownership: every string in struct incident is owned by it and freed by
+ * incident_free(). Enumerated values (outcome, status, ...) point at static
+ * strings.
+ */
+#ifndef CIVCAS_INCIDENT_H
+#define CIVCAS_INCIDENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain/taxonomy.h"
+#include "util/apierr.h"
+
+#define INCIDENT_MAX_CASUALTY_GROUPS 200
+#define INCIDENT_MAX_COUNT 100000
+#define INCIDENT_MAX_AGE 120
+#define INCIDENT_MAX_SOURCES 50
+#define INCIDENT_MAX_NARRATIVE 20000
+#define INCIDENT_MAX_PLACE 200
+#define INCIDENT_MAX_NAME 200
+#define INCIDENT_MAX_EXTERNAL_REF 100
+#define INCIDENT_MAX_REFERENCE 500
+#define INCIDENT_MAX_REASON 2000
+#define INCIDENT_MIN_DATE "1900-01-01"
+
+extern const char *const incident_statuses[];      /* reported, verified, ... */
+extern const char *const incident_outcomes[];
+extern const char *const incident_sexes[];
+extern const char *const incident_age_groups[];
+extern const char *const incident_date_precisions[];
+extern const char *const incident_location_precisions[];
+
+struct casualty {
+    const char *outcome, *sex, *age_group;
+    long count;
+    int age;    /* -1 when not recorded */
+    char *name; /* NULL when not recorded */
+};
+
+struct source {
+    char *type;
+    char *reference;
+};
+
+struct incident {
+    /* Server fields (0/NULL before the incident is stored). */
+    long long id;
+    int version;
+    const char *status;
+    long long duplicate_of; /* 0 = none */
+    bool verification_override;
+    char *party_group;
+    char *created_by;
+    char created_at[40], updated_at[40];
+    /* Client fields. */
+    long occurred_on; /* days since 1970-01-01 */
+    const char *date_precision;
+    int time_of_day; /* minutes since midnight, -1 = none */
+    char *admin1, *admin2, *place;
+    bool has_coords;
+    double lat, lon;
+    const char *location_precision; /* NULL = none */
+    char *tactic, *weapon, *perpetrator;
+    struct casualty *casualties;
+    size_t ncasualties;
+    struct source *sources;
+    size_t nsources;
+    char *narrative, *external_ref;
+};
+
+/* What a reader may see beyond the common fields. */
+enum incident_view {
+    VIEW_CONFIDENTIAL = 1, /* narrative, source references */
+    VIEW_PERSONAL = 2,     /* casualty names and exact ages */
+    VIEW_ALL = 3,
+};
+
+void incident_free(struct incident *inc);
+
+/* Validates a complete client document (POST body, or a PATCH merged onto
+ * the stored document) into inc. Codes are checked against t. */
+bool incident_from_json(json_t *doc, const struct taxonomy *t, struct incident *inc,
+                        struct api_error *e);
+
+/* Whether a code in doc is missing from t: the caller may refresh the
+ * taxonomy and validate again before answering unknown_code. */
+bool incident_error_is_unknown_code(const struct api_error *e);
+
+/* The client fields as a document (defaults filled in), as stored in
+ * revisions and used to compare versions. New reference. */
+json_t *incident_document(const struct incident *inc);
+
+/* The response body for a reader with the given view. New reference. */
+json_t *incident_to_json(const struct incident *inc, unsigned view, int required_source_types);
+
+/* Removes what view may not see from a document (or a subtree keyed by
+ * field name); used for revisions. */
+void incident_redact(json_t *doc, unsigned view);
+
+/* The same for a revision's change list {field: {from, to}}. */
+void incident_redact_changes(json_t *changes, unsigned view);
+
+/* Totals derived from the casualty groups and sources. */
+void incident_totals(const struct incident *inc, long *killed, long *injured, int *source_types);
+
+/* Merges a PATCH body onto the stored document: validates the patch's own
+ * shape (known fields, reason), returns the merged document (new reference)
+ * and the reason (borrowed from patch). */
+json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
+                             struct api_error *e);
+
+/* {field: {"from": old, "to": new}} for every client field that differs.
+ * New reference (an empty object when nothing changed). */
+json_t *incident_diff(json_t *before, json_t *after);
+
+/* A status change request. */
+struct status_change {
+    const char *status; /* static */
+    const char *reason; /* borrowed from the request */
+    bool override;
+    long long duplicate_of;
+};
+bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_error *e);
+
+/* Parses an incident id from the path or a body ("123"); false if not 1..2^63-1. */
+bool incident_id_parse(const char *s, long long *out);
+
+#endif

@@ -1,0 +1,329 @@
+/* The taxonomy snapshot cache and taxonomy file validation. */
+#include "domain/taxonomy.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/taxonomy.h"
+#include "util/jsonv.h"
+#include "util/mem.h"
+
+static struct {
+    pthread_mutex_t lock;
+    struct taxonomy *current;
+    time_t checked_at;
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int code_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct tx_code *)a)->code, ((const struct tx_code *)b)->code);
+}
+
+const struct tx_code *taxonomy_find(const struct tx_list *list, const char *code)
+{
+    struct tx_code key = {.code = (char *)code};
+    return bsearch(&key, list->items, list->n, sizeof key, code_cmp);
+}
+
+static char *opt_string(json_t *v)
+{
+    return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+static void list_fill(struct tx_list *list, json_t *rows)
+{
+    list->n = json_array_size(rows);
+    list->items = xcalloc(list->n, sizeof *list->items);
+    for (size_t i = 0; i < list->n; i++) {
+        json_t *row = json_array_get(rows, i);
+        struct tx_code *t = &list->items[i];
+        t->code = opt_string(json_array_get(row, 0));
+        t->group = opt_string(json_array_get(row, 1));
+        t->region = opt_string(json_array_get(row, 2));
+        t->level = (int)json_integer_value(json_array_get(row, 3));
+        if (!t->code)
+            t->code = xstrdup("");
+    }
+    qsort(list->items, list->n, sizeof *list->items, code_cmp);
+}
+
+static void list_free(struct tx_list *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        free(list->items[i].code);
+        free(list->items[i].group);
+        free(list->items[i].region);
+    }
+    free(list->items);
+}
+
+static void taxonomy_free(struct taxonomy *t)
+{
+    list_free(&t->party_groups);
+    list_free(&t->parties);
+    list_free(&t->tactics);
+    list_free(&t->weapons);
+    list_free(&t->source_types);
+    list_free(&t->regions);
+    list_free(&t->areas);
+    free(t);
+}
+
+static struct taxonomy *taxonomy_read(struct db_conn *c, struct api_error *e)
+{
+    json_t *doc = store_taxonomy_codes(c, e);
+    if (!doc)
+        return NULL;
+    struct taxonomy *t = xcalloc(1, sizeof *t);
+    t->revision = json_integer_value(json_object_get(doc, "revision"));
+    t->refs = 1;
+    list_fill(&t->party_groups, json_object_get(doc, "party_groups"));
+    list_fill(&t->parties, json_object_get(doc, "parties"));
+    list_fill(&t->tactics, json_object_get(doc, "tactics"));
+    list_fill(&t->weapons, json_object_get(doc, "weapons"));
+    list_fill(&t->source_types, json_object_get(doc, "source_types"));
+    list_fill(&t->regions, json_object_get(doc, "regions"));
+    list_fill(&t->areas, json_object_get(doc, "areas"));
+    json_decref(doc);
+    return t;
+}
+
+struct taxonomy *taxonomy_acquire(struct db_conn *c, bool force, struct api_error *e)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *t = cache.current;
+    bool fresh = t && !force && now - cache.checked_at < 1;
+    if (fresh)
+        t->refs++;
+    pthread_mutex_unlock(&cache.lock);
+    if (fresh)
+        return t;
+
+    /* Reading happens outside the lock; two threads may both read, and the
+     * later swap simply wins. */
+    long long revision;
+    if (!store_taxonomy_revision(c, &revision, e))
+        return NULL;
+    pthread_mutex_lock(&cache.lock);
+    t = cache.current;
+    if (t && t->revision == revision) {
+        cache.checked_at = now;
+        t->refs++;
+        pthread_mutex_unlock(&cache.lock);
+        return t;
+    }
+    pthread_mutex_unlock(&cache.lock);
+
+    struct taxonomy *loaded = taxonomy_read(c, e);
+    if (!loaded)
+        return NULL;
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *old = cache.current;
+    cache.current = loaded;
+    cache.checked_at = now;
+    loaded->refs++; /* one for the cache, one for the caller */
+    if (old && --old->refs == 0)
+        taxonomy_free(old);
+    pthread_mutex_unlock(&cache.lock);
+    return loaded;
+}
+
+void taxonomy_release(struct taxonomy *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&cache.lock);
+    bool last = --t->refs == 0;
+    pthread_mutex_unlock(&cache.lock);
+    if (last)
+        taxonomy_free(t);
+}
+
+void taxonomy_cache_clear(void)
+{
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *t = cache.current;
+    cache.current = NULL;
+    pthread_mutex_unlock(&cache.lock);
+    taxonomy_release(t);
+}
+
+/* ---- taxonomy files ---------------------------------------------------- */
+
+static bool code_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+static bool pcode_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 32)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-'))
+            return false;
+    return true;
+}
+
+/* Whether code (under key) is an entry of the array list. */
+static bool listed(json_t *list, const char *key, const char *code)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        const char *c = json_string_value(json_object_get(item, key));
+        if (c && strcmp(c, code) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Checks a list of {code, name[, extra]} entries: shape, code syntax,
+ * uniqueness. extra names one more required string member. */
+static bool check_list(json_t *doc, const char *key, const char *extra, struct api_error *e)
+{
+    json_t *list = json_object_get(doc, key);
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return err_invalid(e, key, "%s must be a non-empty array", key);
+    const char *allowed[] = {"code", "name", extra, NULL};
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        char path[160];
+        jv_path_index(path, sizeof path, key, i);
+        if (!json_is_object(item))
+            return err_invalid(e, path, "%s must be an object", path);
+        const char *code, *name, *x;
+        if (!jv_only_keys(item, allowed, path, e) ||
+            !jv_string(item, "code", path, true, 1, 64, &code, NULL, e) ||
+            !jv_string(item, "name", path, true, 1, 200, &name, NULL, e) ||
+            (extra && !jv_string(item, extra, path, true, 1, 64, &x, NULL, e)))
+            return false;
+        if (!code_valid(code))
+            return err_invalid(e, path, "%s.code must be 1-64 of a-z, 0-9, _", path);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(code, json_string_value(json_object_get(json_array_get(list, k), "code"))) == 0)
+                return err_invalid(e, path, "%s.code %s appears twice", path, code);
+    }
+    return true;
+}
+
+static bool check_areas(json_t *doc, struct api_error *e)
+{
+    json_t *areas = json_object_get(doc, "admin_areas");
+    json_t *regions = json_object_get(doc, "regions");
+    if (!json_is_array(areas) || json_array_size(areas) == 0)
+        return err_invalid(e, "admin_areas", "admin_areas must be a non-empty array");
+    static const char *const allowed[] = {"pcode", "name", "level", "parent", "region",
+                                          "illustrative", NULL};
+    size_t i;
+    json_t *item;
+    json_array_foreach(areas, i, item) {
+        char path[160];
+        jv_path_index(path, sizeof path, "admin_areas", i);
+        if (!json_is_object(item))
+            return err_invalid(e, path, "%s must be an object", path);
+        const char *pcode, *name, *parent, *region;
+        long long level;
+        bool illustrative;
+        if (!jv_only_keys(item, allowed, path, e) ||
+            !jv_string(item, "pcode", path, true, 1, 32, &pcode, NULL, e) ||
+            !jv_string(item, "name", path, true, 1, 200, &name, NULL, e) ||
+            !jv_integer(item, "level", path, true, 0, 3, &level, NULL, e) ||
+            !jv_string(item, "parent", path, false, 1, 32, &parent, NULL, e) ||
+            !jv_string(item, "region", path, false, 1, 64, &region, NULL, e) ||
+            !jv_boolean(item, "illustrative", path, false, &illustrative, NULL, e))
+            return false;
+        if (!pcode_valid(pcode))
+            return err_invalid(e, path, "%s.pcode must be 1-32 of A-Z, a-z, 0-9, -", path);
+        if ((level == 0) != (parent == NULL))
+            return err_invalid(e, path, "%s: level 0 areas have no parent, all others have one",
+                               path);
+        if (region && !listed(regions, "code", region))
+            return api_error_set(e, 400, ERR_UNKNOWN_CODE, path, "%s.region %s is not a region",
+                                 path, region);
+        bool parent_ok = parent == NULL;
+        for (size_t k = 0; k < json_array_size(areas); k++) {
+            json_t *other = json_array_get(areas, k);
+            const char *op = json_string_value(json_object_get(other, "pcode"));
+            if (!op)
+                continue;
+            if (k < i && strcmp(op, pcode) == 0)
+                return err_invalid(e, path, "%s.pcode %s appears twice", path, pcode);
+            if (parent && strcmp(op, parent) == 0) {
+                json_int_t plevel = json_integer_value(json_object_get(other, "level"));
+                parent_ok = plevel == level - 1 && strncmp(pcode, parent, strlen(parent)) == 0 &&
+                            strlen(pcode) > strlen(parent);
+            }
+        }
+        if (!parent_ok)
+            return err_invalid(e, path,
+                               "%s.parent must be an area one level up whose pcode begins %s's",
+                               path, pcode);
+    }
+    return true;
+}
+
+bool taxonomy_file_validate(json_t *doc, struct api_error *e)
+{
+    static const char *const allowed[] = {"format", "name", "party_groups", "parties",
+                                          "tactics", "weapons", "source_types", "regions",
+                                          "admin_areas", NULL};
+    const char *format, *name;
+    if (!jv_only_keys(doc, allowed, "", e) ||
+        !jv_string(doc, "format", "", true, 1, 64, &format, NULL, e) ||
+        !jv_string(doc, "name", "", true, 1, 200, &name, NULL, e))
+        return false;
+    if (strcmp(format, "civcas-taxonomy/1") != 0)
+        return err_invalid(e, "format", "format must be civcas-taxonomy/1");
+    if (!check_list(doc, "party_groups", NULL, e) || !check_list(doc, "parties", "group", e) ||
+        !check_list(doc, "tactics", NULL, e) || !check_list(doc, "weapons", NULL, e) ||
+        !check_list(doc, "source_types", NULL, e) || !check_list(doc, "regions", NULL, e) ||
+        !check_areas(doc, e))
+        return false;
+    json_t *groups = json_object_get(doc, "party_groups");
+    size_t i;
+    json_t *party;
+    json_array_foreach(json_object_get(doc, "parties"), i, party) {
+        const char *group = json_string_value(json_object_get(party, "group"));
+        if (!listed(groups, "code", group)) {
+            char path[160];
+            jv_path_index(path, sizeof path, "parties", i);
+            return api_error_set(e, 400, ERR_UNKNOWN_CODE, path,
+                                 "%s.group %s is not a party group", path, group);
+        }
+    }
+    /* Incidents default to these two codes. */
+    if (!listed(json_object_get(doc, "parties"), "code", "unknown"))
+        return err_invalid(e, "parties", "parties must include the code unknown");
+    if (!listed(json_object_get(doc, "weapons"), "code", "unknown"))
+        return err_invalid(e, "weapons", "weapons must include the code unknown");
+    return true;
+}
+
+bool taxonomy_store(struct db_conn *c, json_t *doc, struct api_error *e)
+{
+    if (!db_begin(c, e))
+        return false;
+    if (!store_taxonomy_load(c, doc, e)) {
+        db_rollback(c);
+        return false;
+    }
+    return db_commit(c, e);
+}
+
+json_t *taxonomy_public_json(struct db_conn *c, struct api_error *e)
+{
+    return store_taxonomy_public(c, e);
+}

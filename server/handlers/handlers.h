@@ -1,0 +1,19 @@
+/* Request handlers, one per route (see http/router.c for the table). Each
+ * replies exactly once through http_reply_*. */
+#ifndef CIVCAS_HANDLERS_H
+#define CIVCAS_HANDLERS_H
+
+#include "http/http.h"
+
+void handle_healthz(struct http_request *r);
+void handle_readyz(struct http_request *r);
+void handle_openapi(struct http_request *r);
+void handle_taxonomy_get(struct http_request *r);
+void handle_incident_create(struct http_request *r);
+void handle_incident_list(struct http_request *r);
+void handle_incident_get(struct http_request *r);
+void handle_incident_patch(struct http_request *r);
+void handle_incident_status(struct http_request *r);
+void handle_incident_revisions(struct http_request *r);
+
+#endif

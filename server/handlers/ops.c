@@ -1,0 +1,35 @@
+/* Operations routes: liveness, readiness, the API description. */
+#include "config.h"
+#include "handlers/handlers.h"
+#include "store/migrate.h"
+#include "util/embedded.h"
+
+void handle_healthz(struct http_request *r)
+{
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void handle_readyz(struct http_request *r)
+{
+    struct api_error e;
+    struct db_conn *c = db_acquire(&e);
+    if (!c) {
+        http_reply_error(r, &e);
+        return;
+    }
+    char problem[512];
+    bool current = migrate_is_current(c, problem, sizeof problem);
+    db_release(c);
+    if (!current) {
+        api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "%s", problem);
+        http_reply_error(r, &e);
+        return;
+    }
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+void handle_openapi(struct http_request *r)
+{
+    http_reply_bytes(r, 200, "application/json", embedded_openapi[0].data,
+                     embedded_openapi[0].size);
+}

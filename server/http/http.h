@@ -1,0 +1,88 @@
+/*
+ * The HTTP edge: one struct http_request per request, from the first byte
+ * of headers to the completion callback, and the replies handlers give.
+ *
+ * A request owns its body buffer, its database connection (acquired by the
+ * router for authenticated routes, released after the handler) and its
+ * response until MHD takes it.
+ */
+#ifndef CIVCAS_HTTP_H
+#define CIVCAS_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "store/db.h"
+#include "store/keys.h"
+#include "util/apierr.h"
+#include "util/buf.h"
+
+struct route;
+
+#define HTTP_MAX_HEADERS 6
+#define HTTP_MAX_QUERY 16
+
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    struct buf body;
+    bool body_too_large;
+    char request_id[72];
+    struct timespec started;
+    const struct route *route;
+    const char *route_template;
+    long long path_id; /* the {id} of the path, when the route has one */
+    bool authenticated;
+    struct principal who;
+    struct db_conn *db;
+    /* The reply. */
+    bool replied;
+    int status;
+    char *reply_body;
+    size_t reply_len;
+    const char *content_type;
+    struct {
+        const char *name;
+        char *value;
+    } headers[HTTP_MAX_HEADERS];
+    int nheaders;
+};
+
+/* Starts serving per cfg; returns false (logged) if the daemon cannot start. */
+bool http_server_start(void);
+/* Stops accepting, waits up to drain_seconds for requests in flight, stops. */
+void http_server_stop(int drain_seconds);
+
+/* Replies. The last reply wins; handlers reply exactly once. */
+void http_reply_json(struct http_request *r, int status, json_t *body /* stolen */);
+void http_reply_error(struct http_request *r, const struct api_error *e);
+void http_reply_bytes(struct http_request *r, int status, const char *content_type,
+                      const char *data, size_t len);
+/* Adds a response header; value is copied. */
+void http_add_header(struct http_request *r, const char *name, const char *value);
+
+/* A request header, or NULL. Borrowed for the request's life. */
+const char *http_header(struct http_request *r, const char *name);
+
+/* Query parameters: each name at most once and only names in allowed;
+ * values valid UTF-8 without NUL. */
+struct http_query {
+    int n;
+    const char *names[HTTP_MAX_QUERY];
+    const char *values[HTTP_MAX_QUERY];
+};
+bool http_query_parse(struct http_request *r, const char *const *allowed, struct http_query *q,
+                      struct api_error *e);
+const char *http_query_get(const struct http_query *q, const char *name);
+
+/* Routing and dispatch (router.c). */
+void http_dispatch(struct http_request *r);
+/* The route template for logs and metrics. */
+const char *http_route_template(const struct http_request *r);
+/* Every (method, template) pair served, for the API description check. */
+void http_routes_print(FILE *out);
+
+#endif

@@ -1,0 +1,326 @@
+/* libmicrohttpd daemon: connection limits, body limit, replies, request log. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http/http.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+static struct MHD_Daemon *daemon_handle;
+static int active_requests;
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1000.0 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+void http_add_header(struct http_request *r, const char *name, const char *value)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->headers[i].name, name) == 0) {
+            free(r->headers[i].value);
+            r->headers[i].value = xstrdup(value);
+            return;
+        }
+    }
+    if (r->nheaders < HTTP_MAX_HEADERS) {
+        r->headers[r->nheaders].name = name;
+        r->headers[r->nheaders].value = xstrdup(value);
+        r->nheaders++;
+    }
+}
+
+void http_reply_bytes(struct http_request *r, int status, const char *content_type,
+                      const char *data, size_t len)
+{
+    free(r->reply_body);
+    r->reply_body = xmalloc(len + 1);
+    memcpy(r->reply_body, data, len);
+    r->reply_body[len] = '\0';
+    r->reply_len = len;
+    r->status = status;
+    r->content_type = content_type;
+    r->replied = true;
+}
+
+void http_reply_json(struct http_request *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(body);
+    if (!text) {
+        static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+        http_reply_bytes(r, 500, "application/json", fallback, sizeof fallback - 1);
+        return;
+    }
+    free(r->reply_body);
+    r->reply_body = text;
+    r->reply_len = strlen(text);
+    r->status = status;
+    r->content_type = "application/json";
+    r->replied = true;
+}
+
+void http_reply_error(struct http_request *r, const struct api_error *e)
+{
+    struct api_error fallback;
+    if (!e->status)
+        err_internal(&fallback), e = &fallback;
+    if (e->status == 503)
+        http_add_header(r, "Retry-After", "1");
+    if (e->status == 401)
+        http_add_header(r, "WWW-Authenticate", "Bearer realm=\"civcas\"");
+    http_reply_json(r, e->status, api_error_json(e));
+}
+
+const char *http_header(struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static bool request_id_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
+static struct http_request *request_new(struct MHD_Connection *conn, const char *method,
+                                        const char *url)
+{
+    struct http_request *r = xcalloc(1, sizeof *r);
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    buf_init(&r->body);
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (given && request_id_valid(given)) {
+        snprintf(r->request_id, sizeof r->request_id, "%s", given);
+    } else {
+        unsigned char raw[8];
+        if (!random_bytes(raw, sizeof raw))
+            memset(raw, 0, sizeof raw);
+        hex_encode(raw, sizeof raw, r->request_id);
+    }
+    __atomic_add_fetch(&active_requests, 1, __ATOMIC_RELAXED);
+    return r;
+}
+
+static void request_free(struct http_request *r)
+{
+    if (r->db)
+        db_release(r->db);
+    buf_free(&r->body);
+    free(r->reply_body);
+    for (int i = 0; i < r->nheaders; i++)
+        free(r->headers[i].value);
+    free(r);
+}
+
+static enum MHD_Result send_reply(struct http_request *r)
+{
+    if (!r->replied) {
+        struct api_error e;
+        err_internal(&e);
+        http_reply_error(r, &e);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->reply_len, r->reply_body, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        return MHD_NO;
+    r->reply_body = NULL; /* MHD owns it now */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    /* The database connection is not needed while the reply is sent. */
+    if (r->db) {
+        db_release(r->db);
+        r->db = NULL;
+    }
+    return ret;
+}
+
+static void reply_too_large(struct http_request *r)
+{
+    struct api_error e;
+    api_error_set(&e, 413, ERR_PAYLOAD_TOO_LARGE, NULL, "request body is larger than %ld bytes",
+                  cfg.body_limit);
+    http_add_header(r, "Connection", "close");
+    http_reply_error(r, &e);
+    r->body_too_large = true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct http_request *r = *con_cls;
+    if (!r) {
+        r = request_new(conn, method, url);
+        *con_cls = r;
+        /* Refuse an oversized body before reading any of it. */
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length) {
+            char *end;
+            unsigned long long n = strtoull(length, &end, 10);
+            if (*end == '\0' && n > (unsigned long long)cfg.body_limit) {
+                reply_too_large(r);
+                return send_reply(r);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!r->body_too_large) {
+            if (r->body.len + *upload_data_size > (size_t)cfg.body_limit) {
+                reply_too_large(r);
+                *upload_data_size = 0;
+                return send_reply(r);
+            }
+            buf_append(&r->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->body_too_large)
+        return MHD_YES; /* the 413 is queued already */
+    http_dispatch(r);
+    return send_reply(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct http_request *r = *con_cls;
+    if (!r)
+        return;
+    if (LOG_INFO >= log_min_level) {
+        json_t *f = json_object();
+        json_object_set_new(f, "msg", json_string("request"));
+        json_object_set_new(f, "request_id", json_string(r->request_id));
+        json_object_set_new(f, "method", json_string(r->method));
+        json_object_set_new(f, "route", json_string(http_route_template(r)));
+        json_object_set_new(f, "status", json_integer(r->replied ? r->status : 0));
+        json_object_set_new(f, "duration_ms", json_real((double)(long)(elapsed_ms(&r->started) * 1000) / 1000.0));
+        if (r->authenticated)
+            json_object_set_new(f, "role", json_string(role_name(r->who.role)));
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            json_object_set_new(f, "aborted", json_true());
+        log_fields(LOG_INFO, f);
+    }
+    request_free(r);
+    *con_cls = NULL;
+    __atomic_sub_fetch(&active_requests, 1, __ATOMIC_RELAXED);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+static bool resolve(const char *host, int port, struct sockaddr_storage *out, bool *ipv6)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    const char *h = host;
+    char bare[sizeof cfg.listen_host];
+    if (host[0] == '[') { /* [::1] */
+        size_t n = strnlen(host + 1, sizeof bare - 1);
+        memcpy(bare, host + 1, n);
+        bare[n] = '\0';
+        char *close = strchr(bare, ']');
+        if (close)
+            *close = '\0';
+        h = bare;
+    }
+    if (getaddrinfo(h, portstr, &hints, &res) != 0)
+        return false;
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    *ipv6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return true;
+}
+
+bool http_server_start(void)
+{
+    static struct sockaddr_storage addr;
+    bool ipv6;
+    if (!resolve(cfg.listen_host, cfg.listen_port, &addr, &ipv6)) {
+        log_error("cannot resolve listen address %s", cfg.listen);
+        return false;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg.threads, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg.max_connections, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg.per_ip_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg.connection_timeout, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    daemon_handle = MHD_start_daemon(flags, (uint16_t)cfg.listen_port, NULL, NULL, on_request,
+                                     NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!daemon_handle) {
+        log_error("cannot listen on %s", cfg.listen);
+        return false;
+    }
+    return true;
+}
+
+void http_server_stop(int drain_seconds)
+{
+    if (!daemon_handle)
+        return;
+    /* Close the listening socket first: new connections are refused while
+     * the requests already received run to completion. */
+    MHD_socket listener = MHD_quiesce_daemon(daemon_handle);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    for (int waited = 0; waited < drain_seconds * 100; waited++) {
+        if (__atomic_load_n(&active_requests, __ATOMIC_RELAXED) == 0)
+            break;
+        usleep(10000);
+    }
+    MHD_stop_daemon(daemon_handle);
+    daemon_handle = NULL;
+}

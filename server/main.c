@@ -1,0 +1,344 @@
+/* civcasd: the command line. Each subcommand is a function below. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "domain/incident.h"
+#include "domain/taxonomy.h"
+#include "http/http.h"
+#include "store/db.h"
+#include "store/keys.h"
+#include "store/migrate.h"
+#include "util/buf.h"
+#include "util/jsonv.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+/* Exit codes scripts can rely on. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILURE_RUNTIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_DB_UNREACHABLE = 3,
+    EXIT_SCHEMA = 4,
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "civcasd %s: civilian casualty recording server\n"
+            "\n"
+            "Usage: civcasd [OPTIONS] COMMAND [ARGS]\n"
+            "\n"
+            "Commands:\n"
+            "  serve                            serve the HTTP API\n"
+            "  migrate                          apply pending schema migrations\n"
+            "  keys create --role ROLE --name NAME\n"
+            "                                   create an API key (ROLE: monitor, reviewer,\n"
+            "                                   analyst, admin); the key is printed once, alone\n"
+            "                                   on the last line of standard output\n"
+            "  keys list                        list keys (never the keys themselves)\n"
+            "  keys revoke ID                   revoke a key\n"
+            "  taxonomy load FILE               load code lists and gazetteer (JSON)\n"
+            "  routes                           print the routes the server answers\n"
+            "  help, --help                     this text\n"
+            "  version, --version               the version\n"
+            "\n"
+            "Options (each also read from its environment variable; a flag wins):\n",
+            CIVCAS_VERSION);
+    config_print_help(out);
+    fprintf(out, "\n"
+                 "Exit codes: 0 success; 1 runtime failure; 2 usage error; 3 database\n"
+                 "unreachable; 4 schema not current (serve) or a migration changed after it\n"
+                 "was applied, or the database is newer than this binary (migrate).\n");
+}
+
+static struct db_conn *connect_or_report(void)
+{
+    struct api_error e;
+    struct db_conn *c = db_connect_once(cfg.database_url, &e);
+    if (!c)
+        fprintf(stderr, "civcasd: %s", e.message);
+    return c;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0) {
+        fprintf(stderr, "civcasd: migrate takes no arguments\n");
+        return EXIT_USAGE;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    enum migrate_result result = migrate_apply(c, stdout);
+    db_close(c);
+    return result == MIGRATE_OK ? EXIT_OK
+           : result == MIGRATE_CONFLICT ? EXIT_SCHEMA
+                                        : EXIT_FAILURE_RUNTIME;
+}
+
+/* Reads "--name value" or "--name=value" pairs of a subcommand. */
+static bool take_option(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return false;
+    if (argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        return true;
+    }
+    if (argv[*i][n] != '\0' || *i + 1 >= argc)
+        return false;
+    *out = argv[++*i];
+    return true;
+}
+
+static int keys_create(int argc, char **argv)
+{
+    const char *role_text = NULL, *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!take_option(argc, argv, &i, "--role", &role_text) &&
+            !take_option(argc, argv, &i, "--name", &name)) {
+            fprintf(stderr, "civcasd: keys create: unexpected argument %s\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    enum role role;
+    if (!role_text || !role_parse(role_text, &role)) {
+        fprintf(stderr, "civcasd: keys create needs --role monitor|reviewer|analyst|admin\n");
+        return EXIT_USAGE;
+    }
+    if (!name || !name[0] || strlen(name) > 100 || !utf8_valid(name, strlen(name))) {
+        fprintf(stderr, "civcasd: keys create needs --name NAME (1 to 100 characters)\n");
+        return EXIT_USAGE;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    struct api_error e;
+    char key[KEY_TEXT_LEN + 1];
+    long long id;
+    bool ok = store_key_create(c, role, name, key, &id, &e);
+    db_close(c);
+    if (!ok) {
+        fprintf(stderr, "civcasd: could not create the key (is the schema migrated?)\n");
+        return EXIT_FAILURE_RUNTIME;
+    }
+    printf("created key %lld (%s, %s); it is shown once, store it now:\n%s\n", id, role_name(role),
+           name, key);
+    return EXIT_OK;
+}
+
+static int keys_list(void)
+{
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    PGresult *r = PQexec(db_pg(c),
+                         "SELECT id, role, name, to_char(created_at AT TIME ZONE 'UTC', "
+                         "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(to_char(revoked_at AT TIME "
+                         "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-') FROM api_keys ORDER BY id");
+    int rc = EXIT_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "civcasd: %s", PQerrorMessage(db_pg(c)));
+        rc = EXIT_FAILURE_RUNTIME;
+    } else {
+        printf("%-6s %-9s %-21s %-21s %s\n", "ID", "ROLE", "CREATED", "REVOKED", "NAME");
+        for (int i = 0; i < PQntuples(r); i++)
+            printf("%-6s %-9s %-21s %-21s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                   PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 2));
+    }
+    PQclear(r);
+    db_close(c);
+    return rc;
+}
+
+static int keys_revoke(int argc, char **argv)
+{
+    long long id;
+    if (argc != 1 || !incident_id_parse(argv[0], &id)) {
+        fprintf(stderr, "civcasd: keys revoke needs one key ID (see keys list)\n");
+        return EXIT_USAGE;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    struct api_error e;
+    int result = store_key_revoke(c, id, &e);
+    db_close(c);
+    if (result < 0) {
+        fprintf(stderr, "civcasd: could not revoke the key\n");
+        return EXIT_FAILURE_RUNTIME;
+    }
+    if (result == 0) {
+        fprintf(stderr, "civcasd: no active key %lld\n", id);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    printf("revoked key %lld\n", id);
+    return EXIT_OK;
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "create") == 0)
+        return keys_create(argc - 1, argv + 1);
+    if (argc == 1 && strcmp(argv[0], "list") == 0)
+        return keys_list();
+    if (argc >= 1 && strcmp(argv[0], "revoke") == 0)
+        return keys_revoke(argc - 1, argv + 1);
+    fprintf(stderr, "civcasd: keys create|list|revoke (see civcasd --help)\n");
+    return EXIT_USAGE;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b;
+    buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (64u << 20))
+        buf_append(&b, chunk, n);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b, len);
+}
+
+static int cmd_taxonomy(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[0], "load") != 0) {
+        fprintf(stderr, "civcasd: taxonomy load FILE\n");
+        return EXIT_USAGE;
+    }
+    size_t len;
+    char *text = read_file(argv[1], &len);
+    if (!text) {
+        fprintf(stderr, "civcasd: cannot read %s: %s\n", argv[1], strerror(errno));
+        return EXIT_FAILURE_RUNTIME;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    struct api_error e;
+    if (!doc) {
+        fprintf(stderr, "civcasd: %s: line %d: %s\n", argv[1], jerr.line, jerr.text);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    if (!json_is_object(doc) || !taxonomy_file_validate(doc, &e)) {
+        fprintf(stderr, "civcasd: %s: %s\n", argv[1],
+                json_is_object(doc) ? e.message : "the file must hold a JSON object");
+        json_decref(doc);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c) {
+        json_decref(doc);
+        return EXIT_DB_UNREACHABLE;
+    }
+    bool ok = taxonomy_store(c, doc, &e);
+    if (!ok)
+        fprintf(stderr, "civcasd: loading failed: %s\n", PQerrorMessage(db_pg(c)));
+    else
+        printf("loaded taxonomy \"%s\"\n", json_string_value(json_object_get(doc, "name")));
+    db_close(c);
+    json_decref(doc);
+    return ok ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0) {
+        fprintf(stderr, "civcasd: serve takes no arguments\n");
+        return EXIT_USAGE;
+    }
+    config_finish();
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    char problem[512];
+    bool current = migrate_is_current(c, problem, sizeof problem);
+    db_close(c);
+    if (!current) {
+        log_error("refusing to serve: %s", problem);
+        fprintf(stderr, "civcasd: refusing to serve: %s\n", problem);
+        return EXIT_SCHEMA;
+    }
+
+    /* Signals are taken by this thread alone, with sigwait below. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    db_pool_init(cfg.database_url, (int)cfg.db_pool, (int)cfg.pool_wait_ms,
+                 (int)cfg.statement_timeout_ms);
+    if (!http_server_start()) {
+        db_pool_shutdown();
+        return EXIT_FAILURE_RUNTIME;
+    }
+    json_t *f = json_pack("{s:s, s:s, s:s, s:I, s:I}", "msg", "serving", "version",
+                          CIVCAS_VERSION, "listen", cfg.listen, "threads",
+                          (json_int_t)cfg.threads, "db_pool", (json_int_t)cfg.db_pool);
+    log_fields(LOG_INFO, f);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("signal %d: draining and stopping", sig);
+    http_server_stop(30);
+    db_pool_shutdown();
+    taxonomy_cache_clear();
+    log_info("stopped");
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    mem_init();
+    if (!config_load(&argc, argv)) {
+        fprintf(stderr, "civcasd: see civcasd --help\n");
+        return EXIT_USAGE;
+    }
+    int rc;
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+    if (!cmd) {
+        usage(stderr);
+        rc = EXIT_USAGE;
+    } else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        rc = EXIT_OK;
+    } else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("civcasd %s\n", CIVCAS_VERSION);
+        rc = EXIT_OK;
+    } else if (strcmp(cmd, "serve") == 0) {
+        rc = cmd_serve(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "migrate") == 0) {
+        rc = cmd_migrate(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "keys") == 0) {
+        rc = cmd_keys(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "taxonomy") == 0) {
+        rc = cmd_taxonomy(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "routes") == 0) {
+        http_routes_print(stdout);
+        rc = EXIT_OK;
+    } else {
+        fprintf(stderr, "civcasd: unknown command %s; see civcasd --help\n", cmd);
+        rc = EXIT_USAGE;
+    }
+    config_free();
+    return rc;
+}

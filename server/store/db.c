@@ -1,0 +1,400 @@
+/* Connection pool, prepared statements and error mapping. */
+#include "store/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/mem.h"
+
+struct db_conn {
+    PGconn *pg;
+    bool broken;
+    bool pooled;
+    bool in_use;
+    bool prepared[DB_MAX_STMTS];
+    char sqlstate[6];
+    char constraint[64];
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct db_conn *conns;
+    int size;
+    int in_use;
+    int waiting;
+    int wait_ms;
+    char *url;
+    char statement_timeout[32];
+    uint64_t acquired, timeouts, errors, reconnects;
+    /* While the database is down, requests fail fast instead of each
+     * waiting for a connect timeout. */
+    struct timespec down_until;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
+
+static int next_stmt_id = 0;
+
+/* How long after a failed connect further attempts are skipped. */
+#define DB_DOWN_BACKOFF_MS 250
+
+void db_pool_init(const char *url, int size, int wait_ms, int statement_timeout_ms)
+{
+    pool.conns = xcalloc((size_t)size, sizeof *pool.conns);
+    for (int i = 0; i < size; i++)
+        pool.conns[i].pooled = true;
+    pool.size = size;
+    pool.wait_ms = wait_ms;
+    pool.url = xstrdup(url);
+    snprintf(pool.statement_timeout, sizeof pool.statement_timeout, "%d", statement_timeout_ms);
+}
+
+void db_pool_shutdown(void)
+{
+    for (int i = 0; i < pool.size; i++)
+        if (pool.conns[i].pg)
+            PQfinish(pool.conns[i].pg);
+    free(pool.conns);
+    free(pool.url);
+    pool.conns = NULL;
+    pool.url = NULL;
+    pool.size = 0;
+}
+
+void db_pool_get_stats(struct db_pool_stats *out)
+{
+    pthread_mutex_lock(&pool.lock);
+    out->size = pool.size;
+    out->in_use = pool.in_use;
+    out->waiting = pool.waiting;
+    out->acquired = pool.acquired;
+    out->timeouts = pool.timeouts;
+    out->errors = pool.errors;
+    out->reconnects = pool.reconnects;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+static void note_error(void)
+{
+    __atomic_add_fetch(&pool.errors, 1, __ATOMIC_RELAXED);
+}
+
+static PGconn *open_pg(const char *url, const char *statement_timeout)
+{
+    /* libpq applies keywords in order, so these (after the URL in
+     * "dbname") override what the URL says: every connection gets the
+     * same timeouts and UTC. */
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives_idle",
+                          "options", NULL};
+    char options[96];
+    snprintf(options, sizeof options, "-c statement_timeout=%s -c TimeZone=UTC",
+             statement_timeout ? statement_timeout : "0");
+    const char *values[] = {url, "3", "civcasd", "30", options, NULL};
+    return PQconnectdbParams(keys, values, 1);
+}
+
+static bool conn_open(struct db_conn *c, struct api_error *e)
+{
+    if (c->pg)
+        PQfinish(c->pg);
+    memset(c->prepared, 0, sizeof c->prepared);
+    c->broken = false;
+    c->pg = open_pg(pool.url, pool.statement_timeout);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        log_warn("database connection failed");
+        PQfinish(c->pg);
+        c->pg = NULL;
+        note_error();
+        return err_unavailable(e);
+    }
+    __atomic_add_fetch(&pool.reconnects, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+struct db_conn *db_acquire(struct api_error *e)
+{
+    struct timespec deadline;
+    deadline_after(&deadline, pool.wait_ms);
+    pthread_mutex_lock(&pool.lock);
+    struct db_conn *c = NULL;
+    for (;;) {
+        /* Prefer a connection that is already open. */
+        for (int i = 0; i < pool.size && !c; i++)
+            if (!pool.conns[i].in_use && pool.conns[i].pg && !pool.conns[i].broken)
+                c = &pool.conns[i];
+        for (int i = 0; i < pool.size && !c; i++)
+            if (!pool.conns[i].in_use)
+                c = &pool.conns[i];
+        if (c)
+            break;
+        pool.waiting++;
+        int rc = pthread_cond_timedwait(&pool.freed, &pool.lock, &deadline);
+        pool.waiting--;
+        if (rc == ETIMEDOUT) {
+            pool.timeouts++;
+            pthread_mutex_unlock(&pool.lock);
+            api_error_set(e, 503, ERR_UNAVAILABLE, NULL,
+                          "all database connections are busy; retry shortly");
+            return NULL;
+        }
+    }
+    c->in_use = true;
+    pool.in_use++;
+    pool.acquired++;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    bool down = before(&now, &pool.down_until);
+    pthread_mutex_unlock(&pool.lock);
+
+    if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+        if (down || !conn_open(c, e)) {
+            if (down)
+                err_unavailable(e);
+            pthread_mutex_lock(&pool.lock);
+            deadline_after(&pool.down_until, DB_DOWN_BACKOFF_MS);
+            pthread_mutex_unlock(&pool.lock);
+            db_release(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void db_release(struct db_conn *c)
+{
+    if (!c)
+        return;
+    if (c->pg && !c->broken) {
+        PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+        if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+            PGresult *r = PQexec(c->pg, "ROLLBACK");
+            PQclear(r);
+        } else if (ts != PQTRANS_IDLE) {
+            c->broken = true;
+        }
+    }
+    if (!c->pooled) {
+        db_close(c);
+        return;
+    }
+    pthread_mutex_lock(&pool.lock);
+    c->in_use = false;
+    pool.in_use--;
+    pthread_cond_signal(&pool.freed);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+struct db_conn *db_connect_once(const char *url, struct api_error *e)
+{
+    struct db_conn *c = xcalloc(1, sizeof *c);
+    c->pg = open_pg(url, NULL);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        api_error_set(e, 503, ERR_UNAVAILABLE, NULL, "cannot connect to the database: %s",
+                      PQerrorMessage(c->pg));
+        db_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void db_close(struct db_conn *c)
+{
+    if (!c)
+        return;
+    if (c->pg)
+        PQfinish(c->pg);
+    free(c);
+}
+
+PGconn *db_pg(struct db_conn *c)
+{
+    return c->pg;
+}
+
+const char *db_last_sqlstate(struct db_conn *c)
+{
+    return c->sqlstate;
+}
+
+const char *db_last_constraint(struct db_conn *c)
+{
+    return c->constraint;
+}
+
+/* Turns a failed result into an api_error, logging what the client must
+ * not see. */
+static void map_failure(struct db_conn *c, PGresult *r, struct api_error *e)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    snprintf(c->constraint, sizeof c->constraint, "%s", constraint ? constraint : "");
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        note_error();
+        log_warn("database connection lost");
+        err_unavailable(e);
+        return;
+    }
+    if (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                  strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)) {
+        c->broken = true;
+        note_error();
+        err_unavailable(e);
+        return;
+    }
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+                  strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)) {
+        note_error();
+        api_error_set(e, 503, ERR_UNAVAILABLE, NULL, "the database is busy; retry shortly");
+        return;
+    }
+    if (state && strcmp(state, "23503") == 0) {
+        api_error_set(e, 400, ERR_UNKNOWN_CODE, NULL, "a code is not in the loaded taxonomy");
+        return;
+    }
+    note_error();
+    /* SQLSTATE and constraint only: messages can quote values. */
+    json_t *f = json_object();
+    json_object_set_new(f, "msg", json_string("database error"));
+    json_object_set_new(f, "sqlstate", json_string(c->sqlstate));
+    if (c->constraint[0])
+        json_object_set_new(f, "constraint", json_string(c->constraint));
+    log_fields(LOG_ERROR, f);
+    err_internal(e);
+}
+
+static bool ensure_prepared(struct db_conn *c, struct db_stmt *stmt, int n, struct api_error *e)
+{
+    int id = __atomic_load_n(&stmt->id, __ATOMIC_ACQUIRE);
+    if (id == 0) {
+        int fresh = __atomic_add_fetch(&next_stmt_id, 1, __ATOMIC_RELAXED);
+        int expected = 0;
+        if (!__atomic_compare_exchange_n(&stmt->id, &expected, fresh, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            fresh = expected;
+        id = fresh;
+    }
+    if (id >= DB_MAX_STMTS) {
+        log_error("too many prepared statements; raise DB_MAX_STMTS");
+        abort();
+    }
+    if (c->prepared[id])
+        return true;
+    char name[16];
+    snprintf(name, sizeof name, "s%d", id);
+    PGresult *r = PQprepare(c->pg, name, stmt->sql, n, NULL);
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        map_failure(c, r, e);
+    PQclear(r);
+    c->prepared[id] = ok;
+    return ok;
+}
+
+PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
+                   struct api_error *e)
+{
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    if (!ensure_prepared(c, stmt, n, e))
+        return NULL;
+    char name[16];
+    snprintf(name, sizeof name, "s%d", stmt->id);
+    PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    map_failure(c, r, e);
+    PQclear(r);
+    return NULL;
+}
+
+bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
+             struct api_error *e)
+{
+    PGresult *r = db_query(c, stmt, n, params, e);
+    PQclear(r);
+    return r != NULL;
+}
+
+PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
+                            const char *const *params, struct api_error *e)
+{
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    PGresult *r = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    map_failure(c, r, e);
+    PQclear(r);
+    return NULL;
+}
+
+bool db_simple(struct db_conn *c, const char *sql, struct api_error *e)
+{
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    PGresult *r = PQexec(c->pg, sql);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        map_failure(c, r, e);
+    PQclear(r);
+    return ok;
+}
+
+bool db_begin(struct db_conn *c, struct api_error *e)
+{
+    if (db_simple(c, "BEGIN", e))
+        return true;
+    if (!c->broken || !c->pooled)
+        return false;
+    /* The pooled connection died while idle (a database restart): nothing
+     * was sent yet, so one fresh attempt is safe. */
+    return conn_open(c, e) && db_simple(c, "BEGIN", e);
+}
+
+bool db_commit(struct db_conn *c, struct api_error *e)
+{
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    PGresult *r = PQexec(c->pg, "COMMIT");
+    /* COMMIT of a failed transaction "succeeds" with the tag ROLLBACK. */
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+    if (!ok && r && PQresultStatus(r) == PGRES_COMMAND_OK)
+        err_internal(e);
+    else if (!ok)
+        map_failure(c, r, e);
+    PQclear(r);
+    return ok;
+}
+
+void db_rollback(struct db_conn *c)
+{
+    if (c->pg && !c->broken) {
+        PGresult *r = PQexec(c->pg, "ROLLBACK");
+        PQclear(r);
+    }
+}

@@ -1,0 +1,79 @@
+/*
+ * The database connection pool and the one way to run SQL.
+ *
+ * Connections are opened lazily, re-opened after a failure, and handed out
+ * for at most one request at a time. A request that cannot get one within
+ * cfg.pool_wait_ms, or finds the database gone, gets 503 with Retry-After.
+ * All SQL runs through named prepared statements with text parameters:
+ * statement text is fixed in code, values are never spliced in.
+ */
+#ifndef CIVCAS_DB_H
+#define CIVCAS_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/apierr.h"
+
+/* A statement prepared once per connection on first use. Declare with
+ * DB_STMT(name, "SELECT ...") at file scope. */
+struct db_stmt {
+    const char *sql;
+    int id; /* assigned on first use */
+};
+#define DB_STMT(var, text) static struct db_stmt var = {text, 0}
+#define DB_MAX_STMTS 256
+
+struct db_conn;
+
+struct db_pool_stats {
+    int size, in_use, waiting;
+    uint64_t acquired, timeouts, errors, reconnects;
+};
+
+/* size connections to url; none is opened yet. */
+void db_pool_init(const char *url, int size, int wait_ms, int statement_timeout_ms);
+void db_pool_shutdown(void);
+void db_pool_get_stats(struct db_pool_stats *out);
+
+/* A connection, or NULL with e set (503 when none is free in time or the
+ * database is unreachable). */
+struct db_conn *db_acquire(struct api_error *e);
+/* Returns the connection; a broken one or one left in a transaction is
+ * rolled back or closed first. */
+void db_release(struct db_conn *c);
+
+/* Opens a stand-alone connection for command-line tools. */
+struct db_conn *db_connect_once(const char *url, struct api_error *e);
+void db_close(struct db_conn *c);
+PGconn *db_pg(struct db_conn *c);
+
+/* Runs stmt with n text parameters (NULL = SQL NULL). Returns the result
+ * (PGRES_TUPLES_OK or PGRES_COMMAND_OK) to be PQclear'ed, or NULL with e
+ * set: 503 for connection loss, timeouts and serialization failures, 400
+ * unknown_code for a foreign key violation, 500 otherwise. */
+PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
+                   struct api_error *e);
+/* The same for a statement whose result is not needed. */
+bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
+             struct api_error *e);
+/* Unprepared, for SQL composed from fixed fragments in code (never from
+ * client text): the listing's optional filters. */
+PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
+                            const char *const *params, struct api_error *e);
+/* A plain statement without parameters (BEGIN, DDL in migrations). */
+bool db_simple(struct db_conn *c, const char *sql, struct api_error *e);
+
+/* BEGIN; retried once on a fresh connection when the pooled one turns out
+ * to be dead, since nothing has happened yet. */
+bool db_begin(struct db_conn *c, struct api_error *e);
+bool db_commit(struct db_conn *c, struct api_error *e);
+void db_rollback(struct db_conn *c);
+
+/* SQLSTATE of the last failed statement on c ("" if none). */
+const char *db_last_sqlstate(struct db_conn *c);
+/* Constraint named by the last failure, if any ("" if none). */
+const char *db_last_constraint(struct db_conn *c);
+
+#endif

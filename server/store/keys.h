@@ -1,0 +1,38 @@
+/* API keys: creation (the key is shown once), lookup by hash, listing and
+ * revocation. Only SHA-256 hashes of keys are stored. */
+#ifndef CIVCAS_STORE_KEYS_H
+#define CIVCAS_STORE_KEYS_H
+
+#include <stdbool.h>
+
+#include "store/db.h"
+
+enum role { ROLE_MONITOR = 1, ROLE_REVIEWER = 2, ROLE_ANALYST = 4, ROLE_ADMIN = 8 };
+#define ROLES_ALL (ROLE_MONITOR | ROLE_REVIEWER | ROLE_ANALYST | ROLE_ADMIN)
+
+struct principal {
+    long long key_id;
+    enum role role;
+    char name[104];
+};
+
+/* "monitor" -> ROLE_MONITOR; false for anything else. */
+bool role_parse(const char *s, enum role *out);
+const char *role_name(enum role r);
+
+/* The key format: "civcas_" + 43 base64url characters (256 random bits). */
+#define KEY_PREFIX "civcas_"
+#define KEY_TEXT_LEN 50
+bool key_format_valid(const char *key);
+
+/* Finds the active key; false with e = 401 when unknown or revoked. */
+bool store_key_authenticate(struct db_conn *c, const char *key, struct principal *out,
+                            struct api_error *e);
+
+/* Creates a key; *key_out (KEY_TEXT_LEN + 1 bytes) gets the clear text. */
+bool store_key_create(struct db_conn *c, enum role role, const char *name, char *key_out,
+                      long long *id_out, struct api_error *e);
+/* Returns 1 revoked, 0 no such active key, -1 error. */
+int store_key_revoke(struct db_conn *c, long long id, struct api_error *e);
+
+#endif

@@ -1,0 +1,168 @@
+/* SQL for the taxonomy tables. */
+#include "store/taxonomy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+DB_STMT(stmt_revision, "SELECT COALESCE((SELECT revision FROM taxonomy_meta), 0)");
+
+bool store_taxonomy_revision(struct db_conn *c, long long *out, struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_revision, 0, NULL, e);
+    if (!r)
+        return false;
+    *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return true;
+}
+
+/* Parses a JSON text result column; new reference or NULL (500). */
+static json_t *json_column(PGresult *r, struct api_error *e)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, &jerr);
+    if (!doc)
+        err_internal(e);
+    return doc;
+}
+
+#define CODES_OF(table) \
+    "COALESCE((SELECT json_agg(json_build_array(code)) FROM " table " WHERE active), '[]')"
+
+DB_STMT(stmt_codes,
+        "SELECT json_build_object("
+        " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
+        " 'party_groups', " CODES_OF("party_groups") ","
+        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code))"
+        "   FROM parties WHERE active), '[]'),"
+        " 'tactics', " CODES_OF("tactics") ","
+        " 'weapons', " CODES_OF("weapons") ","
+        " 'source_types', " CODES_OF("source_types") ","
+        " 'regions', " CODES_OF("regions") ","
+        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level))"
+        "   FROM admin_areas WHERE active), '[]'))::text");
+
+json_t *store_taxonomy_codes(struct db_conn *c, struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_codes, 0, NULL, e);
+    if (!r)
+        return NULL;
+    json_t *doc = json_column(r, e);
+    PQclear(r);
+    return doc;
+}
+
+#define LIST_OF(table)                                                                 \
+    "COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name) ORDER BY sort)" \
+    " FROM " table " WHERE active), '[]')"
+
+DB_STMT(stmt_public,
+        "SELECT json_build_object("
+        " 'name', (SELECT name FROM taxonomy_meta),"
+        " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
+        " 'party_groups', " LIST_OF("party_groups") ","
+        " 'parties', COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name,"
+        "   'group', group_code) ORDER BY sort) FROM parties WHERE active), '[]'),"
+        " 'tactics', " LIST_OF("tactics") ","
+        " 'weapons', " LIST_OF("weapons") ","
+        " 'source_types', " LIST_OF("source_types") ","
+        " 'regions', " LIST_OF("regions") ","
+        " 'admin_areas', COALESCE((SELECT json_agg(json_build_object('pcode', pcode,"
+        "   'name', name, 'level', level, 'parent', parent, 'region', region,"
+        "   'illustrative', illustrative) ORDER BY sort) FROM admin_areas WHERE active), '[]')"
+        ")::text");
+
+json_t *store_taxonomy_public(struct db_conn *c, struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_public, 0, NULL, e);
+    if (!r)
+        return NULL;
+    json_t *doc = json_column(r, e);
+    PQclear(r);
+    return doc;
+}
+
+/* One upsert and one deactivation per simple list; the list travels as a
+ * JSON parameter [{code, name, sort}]. */
+#define SIMPLE_UPSERT(table)                                                        \
+    "INSERT INTO " table " (code, name, sort, active)"                              \
+    " SELECT code, name, sort, true FROM jsonb_to_recordset($1::jsonb)"             \
+    "  AS t(code text, name text, sort integer)"                                    \
+    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, sort = EXCLUDED.sort," \
+    "  active = true"
+#define DEACTIVATE(table, key)                                            \
+    "UPDATE " table " SET active = false WHERE active AND " key " NOT IN" \
+    " (SELECT value->>'" key "' FROM jsonb_array_elements($1::jsonb))"
+
+DB_STMT(up_groups, SIMPLE_UPSERT("party_groups"));
+DB_STMT(up_tactics, SIMPLE_UPSERT("tactics"));
+DB_STMT(up_weapons, SIMPLE_UPSERT("weapons"));
+DB_STMT(up_sources, SIMPLE_UPSERT("source_types"));
+DB_STMT(up_regions, SIMPLE_UPSERT("regions"));
+DB_STMT(up_parties,
+        "INSERT INTO parties (code, name, group_code, sort, active)"
+        " SELECT code, name, \"group\", sort, true FROM jsonb_to_recordset($1::jsonb)"
+        "  AS t(code text, name text, \"group\" text, sort integer)"
+        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
+        "  group_code = EXCLUDED.group_code, sort = EXCLUDED.sort, active = true");
+/* Areas arrive ordered by level, so every parent exists before its children. */
+DB_STMT(up_areas,
+        "INSERT INTO admin_areas (pcode, name, level, parent, region, illustrative, sort, active)"
+        " SELECT pcode, name, level, parent, region, COALESCE(illustrative, false), sort, true"
+        " FROM jsonb_to_recordset($1::jsonb) AS t(pcode text, name text, level smallint,"
+        "  parent text, region text, illustrative boolean, sort integer)"
+        " ORDER BY level"
+        " ON CONFLICT (pcode) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
+        "  parent = EXCLUDED.parent, region = EXCLUDED.region,"
+        "  illustrative = EXCLUDED.illustrative, sort = EXCLUDED.sort, active = true");
+DB_STMT(off_groups, DEACTIVATE("party_groups", "code"));
+DB_STMT(off_parties, DEACTIVATE("parties", "code"));
+DB_STMT(off_tactics, DEACTIVATE("tactics", "code"));
+DB_STMT(off_weapons, DEACTIVATE("weapons", "code"));
+DB_STMT(off_sources, DEACTIVATE("source_types", "code"));
+DB_STMT(off_regions, DEACTIVATE("regions", "code"));
+DB_STMT(off_areas, DEACTIVATE("admin_areas", "pcode"));
+DB_STMT(up_meta,
+        "INSERT INTO taxonomy_meta (name, revision) VALUES ($1, 1)"
+        " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
+        "  revision = taxonomy_meta.revision + 1, loaded_at = now()");
+
+/* A copy of list with "sort" set to each entry's position. */
+static char *with_sort(json_t *list)
+{
+    json_t *copy = json_deep_copy(list);
+    size_t i;
+    json_t *item;
+    json_array_foreach(copy, i, item) json_object_set_new(item, "sort", json_integer((json_int_t)i));
+    char *text = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    return text;
+}
+
+static bool load_list(struct db_conn *c, json_t *doc, const char *key, struct db_stmt *upsert,
+                      struct db_stmt *deactivate, struct api_error *e)
+{
+    char *text = with_sort(json_object_get(doc, key));
+    const char *params[] = {text};
+    bool ok = db_exec(c, upsert, 1, params, e) && db_exec(c, deactivate, 1, params, e);
+    free(text);
+    return ok;
+}
+
+bool store_taxonomy_load(struct db_conn *c, json_t *doc, struct api_error *e)
+{
+    /* Parents before children when adding; children before parents when
+     * retiring is not needed: rows are only ever deactivated. */
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    const char *params[] = {name};
+    return load_list(c, doc, "party_groups", &up_groups, &off_groups, e) &&
+           load_list(c, doc, "parties", &up_parties, &off_parties, e) &&
+           load_list(c, doc, "tactics", &up_tactics, &off_tactics, e) &&
+           load_list(c, doc, "weapons", &up_weapons, &off_weapons, e) &&
+           load_list(c, doc, "source_types", &up_sources, &off_sources, e) &&
+           load_list(c, doc, "regions", &up_regions, &off_regions, e) &&
+           load_list(c, doc, "admin_areas", &up_areas, &off_areas, e) &&
+           db_exec(c, &up_meta, 1, params, e);
+}

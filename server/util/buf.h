@@ -1,0 +1,23 @@
+/* A growable byte buffer; always NUL-terminated. The owner frees it. */
+#ifndef CIVCAS_BUF_H
+#define CIVCAS_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_append(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hand the bytes to the caller (who frees them) and empty the buffer. */
+char *buf_steal(struct buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,21 @@
+/* Hashes, randomness and the text encodings of keys and cursors. */
+#ifndef CIVCAS_CRYPTO_H
+#define CIVCAS_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SHA256_LEN 32
+
+void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
+/* Cryptographically secure random bytes (getrandom); false if unavailable. */
+bool random_bytes(void *out, size_t len);
+/* out needs 2*len+1 bytes. */
+void hex_encode(const unsigned char *in, size_t len, char *out);
+/* Unpadded base64url; out needs 4*ceil(len/3)+1 bytes. */
+void base64url_encode(const unsigned char *in, size_t len, char *out);
+/* Strict: only the base64url alphabet, no padding, canonical trailing bits.
+ * Returns the decoded length or -1. */
+long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,121 @@
+/* Civil-date arithmetic (H. Hinnant's algorithms) and strict parsers. */
+#include "util/dates.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void civil_from_days(long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return days[m - 1];
+}
+
+/* n digits at s into *out; false unless all are digits. */
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool date_parse(const char *s, long *days)
+{
+    int y, m, d;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+        return false;
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+        return false;
+    *days = days_from_civil(y, m, d);
+    return true;
+}
+
+void date_format(long days, char *out)
+{
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+long date_today_at_offset(int hours)
+{
+    time_t now = time(NULL) + (time_t)hours * 3600;
+    return (long)(now / 86400 - (now % 86400 < 0));
+}
+
+bool time_of_day_parse(const char *s, int *minutes)
+{
+    int h, m;
+    if (strlen(s) != 5 || s[2] != ':' || !digits(s, 2, &h) || !digits(s + 3, 2, &m))
+        return false;
+    if (h > 23 || m > 59)
+        return false;
+    *minutes = h * 60 + m;
+    return true;
+}
+
+bool timestamp_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 20 || len > 40)
+        return false;
+    char date[11];
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    long days;
+    int h, mi, se;
+    if (!date_parse(date, &days) || (s[10] != 'T' && s[10] != 't'))
+        return false;
+    if (!digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+        !digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 59)
+        return false;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        const char *start = p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (p == start || p - start > 6)
+            return false;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        return true;
+    int oh, om;
+    if ((*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2, &oh) && p[3] == ':' &&
+        digits(p + 4, 2, &om) && oh <= 23 && om <= 59)
+        return true;
+    return false;
+}

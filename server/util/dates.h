@@ -1,0 +1,28 @@
+/*
+ * Calendar arithmetic on proleptic Gregorian days (days since 1970-01-01)
+ * and strict parsing of the date and time forms of the API.
+ */
+#ifndef CIVCAS_DATES_H
+#define CIVCAS_DATES_H
+
+#include <stdbool.h>
+
+long days_from_civil(int y, int m, int d);
+void civil_from_days(long days, int *y, int *m, int *d);
+int days_in_month(int y, int m);
+
+/* Exactly "YYYY-MM-DD", a real calendar day, year 1000..9999. */
+bool date_parse(const char *s, long *days);
+/* out needs 11 bytes. */
+void date_format(long days, char *out);
+/* The calendar day now at UTC offset hours (e.g. +14 for the earliest zone). */
+long date_today_at_offset(int hours);
+
+/* Exactly "HH:MM", 00:00..23:59; minutes since midnight. */
+bool time_of_day_parse(const char *s, int *minutes);
+
+/* RFC 3339 date-time with a zone ("2026-03-14T09:12:33Z",
+ * "...33.5+04:30"). Checks form and ranges only. */
+bool timestamp_valid(const char *s);
+
+#endif
