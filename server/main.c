@@ -315,6 +315,10 @@ int main(int argc, char **argv)
     }
     int rc;
     const char *cmd = argc > 1 ? argv[1] : NULL;
+    /* "civcasd COMMAND ... --help" is help too. */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            cmd = "--help";
     if (!cmd) {
         usage(stderr);
         rc = EXIT_USAGE;

@@ -1,4 +1,5 @@
 /* /v1/incidents: create, read, list, amend, change status, revisions. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +225,7 @@ static bool cursor_decode(const char *text, char mode, struct incident_filter *f
     if (len > 80)
         return false;
     long n = base64url_decode(text, len, plain, sizeof plain - 1);
-    if (n < 5)
+    if (n < 5 || memchr(plain, '\0', (size_t)n))
         return false;
     plain[n] = '\0';
     const char *s = (const char *)plain;
@@ -291,7 +292,7 @@ static bool list_filter(struct http_request *r, const struct http_query *q,
     if (limit) {
         char *end;
         long v = strtol(limit, &end, 10);
-        if (!limit[0] || *end || limit[0] == '+' || limit[0] == '-' || v < 1 || v > 1000)
+        if (limit[0] < '0' || limit[0] > '9' || *end || v < 1 || v > 1000)
             return err_invalid(e, "limit", "limit must be an integer from 1 to 1000");
         f->limit = v;
     }
@@ -348,7 +349,8 @@ void handle_incident_list(struct http_request *r)
     struct incident *items = NULL;
     size_t n = 0;
     char(*positions)[24] = xcalloc((size_t)f.limit + 1, sizeof *positions);
-    if (!store_incident_list(r->db, &f, &items, &n, positions, &e)) {
+    char horizon[24] = "";
+    if (!store_incident_list(r->db, &f, &items, &n, positions, horizon, &e)) {
         free(positions);
         http_reply_error(r, &e);
         return;
@@ -374,8 +376,10 @@ void handle_incident_list(struct http_request *r)
             cursor_encode(mode, positions[shown - 1], items[shown - 1].id, cursor, sizeof cursor);
             json_object_set_new(body, "resume_cursor", json_string(cursor));
         } else {
-            const char *given = http_query_get(&q, "cursor");
-            json_object_set_new(body, "resume_cursor", given ? json_string(given) : json_null());
+            /* Nothing new: resume from the oldest transaction still in
+             * flight, which is at or past any cursor given. */
+            cursor_encode(mode, horizon, INT64_MAX, cursor, sizeof cursor);
+            json_object_set_new(body, "resume_cursor", json_string(cursor));
         }
     }
     for (size_t i = 0; i < n; i++)

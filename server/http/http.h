@@ -30,6 +30,7 @@ struct http_request {
     const char *path;
     struct buf body;
     bool body_too_large;
+    size_t body_seen; /* bytes of body received, kept or not */
     char request_id[72];
     struct timespec started;
     const struct route *route;

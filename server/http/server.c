@@ -14,7 +14,22 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+/* How much of an oversized body is read and dropped before the
+ * connection is cut. */
+#define HTTP_DISCARD_LIMIT ((size_t)64 << 20)
+
 static struct MHD_Daemon *daemon_handle;
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 static int active_requests;
 
 static double elapsed_ms(const struct timespec *since)
@@ -171,6 +186,38 @@ static void reply_too_large(struct http_request *r)
     r->body_too_large = true;
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
+/* Decodes %HH escapes in paths and query values, except %00 and %2F:
+ * a NUL would cut the text short and an encoded slash would change which
+ * route a path names, so both stay as typed (and match nothing). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 &&
+            (hi << 4 | lo) != 0 && (hi << 4 | lo) != '/') {
+            *out++ = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -193,23 +240,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return send_reply(r);
             }
         }
+        /* Two Content-Length headers that disagree are a smuggling attempt. */
+        int lengths = 0;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &lengths);
+        if (lengths > 1) {
+            struct api_error e;
+            api_error_set(&e, 400, ERR_INVALID_FIELD, "Content-Length",
+                          "Content-Length may be given once");
+            http_add_header(r, "Connection", "close");
+            http_reply_error(r, &e);
+            r->body_too_large = true; /* read nothing more */
+            return send_reply(r);
+        }
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (!r->body_too_large) {
-            if (r->body.len + *upload_data_size > (size_t)cfg.body_limit) {
+        /* A body without Content-Length (chunked) that outgrows the limit
+         * is read to its end and dropped, then answered with 413; a client
+         * that keeps sending far past the limit is cut off. */
+        r->body_seen += *upload_data_size;
+        if (r->body_seen > (size_t)cfg.body_limit) {
+            if (!r->body_too_large) {
                 reply_too_large(r);
-                *upload_data_size = 0;
-                return send_reply(r);
+                buf_free(&r->body);
             }
+            if (r->body_seen > HTTP_DISCARD_LIMIT)
+                return MHD_NO;
+        } else {
             buf_append(&r->body, upload_data, *upload_data_size);
         }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->body_too_large)
-        return MHD_YES; /* the 413 is queued already */
-    http_dispatch(r);
+    if (!r->body_too_large)
+        http_dispatch(r);
     return send_reply(r);
 }
 
@@ -296,6 +360,7 @@ bool http_server_start(void)
         {MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     daemon_handle = MHD_start_daemon(flags, (uint16_t)cfg.listen_port, NULL, NULL, on_request,

@@ -342,9 +342,11 @@ static void add(struct composer *q, const char *fragment, const char *value)
     add(q, mark + 2, value);
 }
 
+DB_STMT(stmt_horizon, "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text");
+
 bool store_incident_list(struct db_conn *c, const struct incident_filter *f,
                          struct incident **out, size_t *n, char (*positions)[24],
-                         struct api_error *e)
+                         char horizon[24], struct api_error *e)
 {
     struct composer q = {.n = 0};
     buf_init(&q.sql);
@@ -390,10 +392,27 @@ bool store_incident_list(struct db_conn *c, const struct incident_filter *f,
     }
     add(&q, " LIMIT $?::int", limit);
 
+    /* One snapshot for the page and the horizon in changed_since mode. */
+    if (changed && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e)) {
+        buf_free(&q.sql);
+        return false;
+    }
     PGresult *r = db_query_composed(c, q.sql.data, q.n, q.params, e);
     buf_free(&q.sql);
-    if (!r)
+    if (r && changed) {
+        PGresult *h = db_query(c, &stmt_horizon, 0, NULL, e);
+        if (h)
+            snprintf(horizon, 24, "%s", PQgetvalue(h, 0, 0));
+        PQclear(h);
+        if (!h || !db_commit(c, e)) {
+            PQclear(r);
+            r = NULL;
+        }
+    }
+    if (!r) {
+        db_rollback(c);
         return false;
+    }
     int rows = PQntuples(r);
     *out = xcalloc((size_t)rows, sizeof **out);
     *n = (size_t)rows;

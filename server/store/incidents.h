@@ -52,10 +52,12 @@ struct incident_filter {
     long long cursor_id;
 };
 /* Fetches up to limit + 1 incidents into *out (caller frees each and the
- * array); *n is the count. */
+ * array); *n is the count; positions[i] is row i's keyset position. In
+ * changed_since mode, horizon gets the sync position just before the oldest
+ * transaction still in flight, read in the same snapshot. */
 bool store_incident_list(struct db_conn *c, const struct incident_filter *f,
                          struct incident **out, size_t *n, char (*positions)[24],
-                         struct api_error *e);
+                         char horizon[24], struct api_error *e);
 
 /* Idempotency. claim: 1 = this request owns the key; 0 = a finished
  * request had it (hash and response returned, caller frees response). */

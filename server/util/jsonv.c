@@ -3,7 +3,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/buf.h"
 
 int json_nesting_depth(const char *data, size_t len, int limit)
 {
@@ -83,6 +86,54 @@ size_t utf8_length(const char *s, size_t len)
     return n;
 }
 
+/* Copies data with every integer literal of 19 or more digits (outside
+ * strings) replaced by the real 1e300 (or -1e300). */
+static char *widen_big_integers(const char *data, size_t len, size_t *out_len)
+{
+    struct buf b;
+    buf_init(&b);
+    bool in_string = false, escaped = false;
+    size_t i = 0;
+    while (i < len) {
+        char c = data[i];
+        if (in_string) {
+            escaped = !escaped && c == '\\';
+            if (c == '"' && !escaped)
+                in_string = false;
+            if (c != '\\')
+                escaped = escaped && c == '\\';
+            buf_putc(&b, c);
+            i++;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            escaped = false;
+            buf_putc(&b, c);
+            i++;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t start = i;
+            if (c == '-')
+                i++;
+            size_t digits_start = i;
+            while (i < len && data[i] >= '0' && data[i] <= '9')
+                i++;
+            bool integer = i >= len || (data[i] != '.' && data[i] != 'e' && data[i] != 'E');
+            if (integer && i - digits_start >= 19) {
+                buf_puts(&b, c == '-' ? "-1e300" : "1e300");
+                continue;
+            }
+            buf_append(&b, data + start, i - start);
+            continue;
+        }
+        buf_putc(&b, c);
+        i++;
+    }
+    return buf_steal(&b, out_len);
+}
+
 bool json_parse_strict(const char *data, size_t len, json_t **out, struct api_error *e)
 {
     *out = NULL;
@@ -99,8 +150,13 @@ bool json_parse_strict(const char *data, size_t len, json_t **out, struct api_er
     size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL;
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, flags, &jerr);
-    if (!doc && (strstr(jerr.text, "too big integer") || strstr(jerr.text, "too big negative integer")))
-        doc = json_loadb(data, len, flags | JSON_DECODE_INT_AS_REAL, &jerr);
+    if (!doc && strstr(jerr.text, "too big")) {
+        /* Integers past 64 bits become reals, so the validator names the
+         * field that holds one ("must be an integer from 1 to 100000"). */
+        char *copy = widen_big_integers(data, len, &len);
+        doc = json_loadb(copy, len, flags, &jerr);
+        free(copy);
+    }
     if (!doc)
         return api_error_set(e, 400, ERR_MALFORMED_JSON, NULL, "malformed JSON at line %d column %d: %s",
                              jerr.line, jerr.column, jerr.text);

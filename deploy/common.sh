@@ -1,0 +1,267 @@
+# shellcheck shell=bash
+# Shared helpers of the deploy scripts: packages, build, a private PostgreSQL.
+#
+# Sourced, never run. Sets `set -euo pipefail` and ROOT (the checkout, found
+# from this file's location). Works on Debian 12 as root or as a user with
+# sudo. The private cluster listens on a unix socket only, so it never
+# collides with Debian's own cluster on port 5432, which we leave alone.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+CIVCAS_PG_BIN=/usr/lib/postgresql/15/bin
+export ROOT
+
+civcas_log() { printf '==> %s\n' "$*"; }
+civcas_warn() { printf 'warning: %s\n' "$*" >&2; }
+civcas_die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+civcas_sudo() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		civcas_die "need root for: $* (run as root or install sudo)"
+	fi
+}
+
+# Installs whichever of the build, test and run dependencies are missing.
+civcas_need_packages() {
+	local pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev
+		libjansson-dev check libssl-dev postgresql-15 postgresql-client-15
+		python3 python3-psycopg2 curl clang libclang-rt-14-dev)
+	local missing=() p status
+	for p in "${pkgs[@]}"; do
+		status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+		[ "$status" = "install ok installed" ] || missing+=("$p")
+	done
+	if [ "${#missing[@]}" -eq 0 ]; then
+		civcas_log "packages: all present"
+		return 0
+	fi
+	command -v apt-get >/dev/null 2>&1 ||
+		civcas_die "missing packages (${missing[*]}) and no apt-get: this needs Debian 12"
+	civcas_log "packages: installing ${missing[*]}"
+	civcas_sudo env DEBIAN_FRONTEND=noninteractive apt-get update
+	civcas_sudo env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# civcas_build DIR [cmake args...]: configures and builds into $ROOT/DIR.
+civcas_build() {
+	local dir="$1"
+	shift
+	civcas_log "build: $dir/${*:+ $*}"
+	cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+	cmake --build "$ROOT/$dir" -j"$(nproc)"
+}
+
+# --- the quickstart server -----------------------------------------------------
+
+CIVCAS_PID_FILE="$ROOT/var/civcasd.pid"
+
+# Prints the pid recorded in var/civcasd.pid when it is a civcasd of this
+# checkout that still runs; fails otherwise.
+civcas_quickstart_pid() {
+	local pid
+	[ -f "$CIVCAS_PID_FILE" ] || return 1
+	pid="$(cat "$CIVCAS_PID_FILE")"
+	case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+	# A rebuild replaces the binary under a running server: "(deleted)".
+	case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
+	"$ROOT/build/civcasd" | "$ROOT/build/civcasd (deleted)") ;;
+	*) return 1 ;;
+	esac
+	printf '%s\n' "$pid"
+}
+
+# civcas_stop_pid PID: SIGTERM, then up to 20 s for the server to drain.
+civcas_stop_pid() {
+	local pid="$1" i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	civcas_die "civcasd (pid $pid) did not stop within 20 s"
+}
+
+# --- the private PostgreSQL cluster ------------------------------------------
+# Layout of $CIVCAS_PG_DIR: data/ (PGDATA), run/ (socket), log/.
+
+# The account the cluster runs as: PostgreSQL refuses root.
+civcas__pg_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		printf 'postgres\n'
+	else
+		id -un
+	fi
+}
+
+# Runs a command as the cluster's account, from / so that a cwd the account
+# cannot enter (e.g. under /root) does not matter.
+civcas__as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		(cd / && runuser -u postgres -- "$@")
+	else
+		(cd / && "$@")
+	fi
+}
+
+civcas__pg_tmp_dir() {
+	local sum
+	sum="$(printf '%s' "$ROOT" | sha1sum)"
+	printf '/tmp/civcas-pg-%s\n' "${sum:0:12}"
+}
+
+civcas__socket_fits() {
+	local sock="$1/run/.s.PGSQL.5432"
+	[ "${#sock}" -le 100 ]
+}
+
+# Prints the cluster directory. With "create", prepares it: $ROOT/var/pg when
+# the cluster's account can write there and the socket path is short enough,
+# /tmp/civcas-pg-<sha1 of ROOT> otherwise. Without, only finds an existing one.
+civcas__pg_dir() {
+	local mode="${1:-find}" dir tmp user
+	dir="$ROOT/var/pg"
+	tmp="$(civcas__pg_tmp_dir)"
+	if [ "$mode" != create ]; then
+		if [ -f "$dir/data/PG_VERSION" ]; then
+			printf '%s\n' "$dir"
+		elif [ -f "$tmp/data/PG_VERSION" ]; then
+			printf '%s\n' "$tmp"
+		fi
+		return 0
+	fi
+	user="$(civcas__pg_user)"
+	if civcas__socket_fits "$dir"; then
+		mkdir -p "$ROOT/var"
+		if [ ! -e "$dir" ]; then
+			mkdir -m 700 "$dir"
+			[ "$(id -u)" -ne 0 ] || chown postgres:postgres "$dir"
+		fi
+		if civcas__as_pg test -w "$dir" 2>/dev/null &&
+			civcas__as_pg test -x "$dir" 2>/dev/null; then
+			printf '%s\n' "$dir"
+			return 0
+		fi
+		# Unreachable for the account (a checkout under /root): do not leave
+		# an empty directory behind that would look like a cluster.
+		rmdir "$dir" 2>/dev/null || true
+	fi
+	if [ ! -e "$tmp" ]; then
+		mkdir -m 700 "$tmp"
+		[ "$(id -u)" -ne 0 ] || chown postgres:postgres "$tmp"
+	fi
+	# /tmp is shared: refuse a directory someone else prepared for us.
+	if [ -L "$tmp" ] || [ ! -d "$tmp" ] || [ "$(stat -c %U "$tmp")" != "$user" ]; then
+		civcas_die "$tmp exists but is not a directory owned by $user; remove it"
+	fi
+	printf '%s\n' "$tmp"
+}
+
+# civcas_dsn DBNAME: libpq URL of a database of the private cluster.
+civcas_dsn() {
+	local host="${CIVCAS_PG_HOST:-}"
+	[ -n "$host" ] || civcas_die "civcas_dsn: call civcas_pg_start first"
+	printf 'postgresql:///%s?host=%s&user=civcas\n' \
+		"$(civcas__urlencode "$1")" "$(civcas__urlencode "$host")"
+}
+
+civcas__urlencode() {
+	local LC_ALL=C s="$1" out="" c i
+	for ((i = 0; i < ${#s}; i++)); do
+		c="${s:i:1}"
+		case "$c" in
+		[A-Za-z0-9/._~-]) out+="$c" ;;
+		*) out+="$(printf '%%%02X' "'$c")" ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+civcas__pg_running() {
+	civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" status -D "$1/data" >/dev/null 2>&1
+}
+
+# Starts the private cluster unless it runs already. Exports CIVCAS_PG_DIR,
+# CIVCAS_PG_HOST, and CIVCAS_PG_STARTED (1 when this call started it).
+civcas_pg_start() {
+	local dir conf
+	[ -x "$CIVCAS_PG_BIN/pg_ctl" ] || civcas_die "PostgreSQL 15 is not installed ($CIVCAS_PG_BIN)"
+	dir="$(civcas__pg_dir create)"
+	export CIVCAS_PG_DIR="$dir"
+	export CIVCAS_PG_HOST="$dir/run"
+	export CIVCAS_PG_STARTED=0
+	civcas__as_pg mkdir -p -m 700 "$dir/run" "$dir/log"
+
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		civcas_log "postgres: initdb in $dir/data"
+		# A failed initdb cleans up after itself; anything left is debris.
+		[ ! -e "$dir/data" ] || civcas__as_pg rm -rf "$dir/data"
+		if ! civcas__as_pg "$CIVCAS_PG_BIN/initdb" -D "$dir/data" -U civcas \
+			--auth=trust --encoding=UTF8 --locale=C.UTF-8 \
+			>"$dir/log/initdb.log" 2>&1; then
+			cat "$dir/log/initdb.log" >&2
+			civcas_die "initdb failed"
+		fi
+	fi
+
+	# Rewritten on every start so that a re-run picks up changes made here.
+	conf="$(printf '%s' "$dir/run" | sed "s/'/''/g")"
+	civcas__as_pg tee "$dir/data/civcas.conf" >/dev/null <<EOF
+# Written by deploy/common.sh on every start: edit it there.
+listen_addresses = ''
+unix_socket_directories = '$conf'
+port = 5432
+max_connections = 300
+shared_buffers = 256MB
+fsync = on
+log_line_prefix = '%m [%p] %q%u@%d '
+EOF
+	if ! grep -qxF "include 'civcas.conf'" "$dir/data/postgresql.conf"; then
+		printf "\ninclude 'civcas.conf'\n" |
+			civcas__as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+	fi
+
+	if civcas__pg_running "$dir"; then
+		civcas_log "postgres: already running ($dir)"
+		return 0
+	fi
+	civcas_log "postgres: starting ($dir)"
+	if ! civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" start -w -t 60 -D "$dir/data" \
+		-l "$dir/log/postgresql.log" >/dev/null; then
+		tail -n 20 "$dir/log/postgresql.log" >&2 || true
+		civcas_die "PostgreSQL did not start; log: $dir/log/postgresql.log"
+	fi
+	CIVCAS_PG_STARTED=1
+}
+
+# Stops the private cluster if it runs.
+civcas_pg_stop() {
+	local dir
+	dir="$(civcas__pg_dir find)"
+	if [ -z "$dir" ] || ! civcas__pg_running "$dir"; then
+		civcas_log "postgres: not running"
+		return 0
+	fi
+	civcas_log "postgres: stopping ($dir)"
+	civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" stop -m fast -w -D "$dir/data" >/dev/null
+}
+
+# civcas_createdb NAME: creates the database unless it exists.
+civcas_createdb() {
+	civcas_log "postgres: database $1"
+	"$CIVCAS_PG_BIN/psql" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
+		-v name="$1" >/dev/null <<'EOF'
+SELECT format('CREATE DATABASE %I', :'name')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name')
+\gexec
+EOF
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Quick start: builds civcasd, starts a private PostgreSQL, loads the taxonomy
+# and demo data, and serves the API in the foreground. Safe to run again.
+#
+# Usage: deploy/quickstart.sh [--no-serve]
+#   --no-serve  set everything up, load the demo data, stop the server, exit 0
+# Environment: CIVCAS_LISTEN (default 127.0.0.1:8080), and the other CIVCAS_*
+# variables of `civcasd serve`. CIVCAS_DATABASE_URL is set to the private
+# cluster's database `civcas`.
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() { sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+serve=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-serve) serve=0 ;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+
+VAR="$ROOT/var"
+CIVCASD="$ROOT/build/civcasd"
+KEY_FILE="$VAR/admin.key"
+PID_FILE="$CIVCAS_PID_FILE"
+LOG_FILE="$VAR/civcasd.log"
+
+listen="${CIVCAS_LISTEN:-127.0.0.1:8080}"
+port="${listen##*:}"
+host="${listen%:*}"
+host="${host#[}"
+host="${host%]}"
+case "$host" in
+'' | 0.0.0.0) host=127.0.0.1 ;;
+::) host=::1 ;;
+esac
+case "$port" in
+'' | *[!0-9]*) civcas_die "CIVCAS_LISTEN must be HOST:PORT, got '$listen'" ;;
+esac
+case "$host" in
+*:*) url="http://[$host]:$port" ;;
+*) url="http://$host:$port" ;;
+esac
+
+# True when something accepts connections on host:port.
+port_in_use() {
+	(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+server_pid=""
+
+# Stops the server this script started; returns its exit status.
+stop_server() {
+	local rc=0
+	[ -n "$server_pid" ] || return 0
+	kill -TERM "$server_pid" 2>/dev/null || true
+	wait "$server_pid" || rc=$?
+	server_pid=""
+	rm -f "$PID_FILE"
+	return "$rc"
+}
+
+# shellcheck disable=SC2317 # called by the trap
+on_exit() {
+	local rc=$?
+	if [ -n "$server_pid" ]; then
+		stop_server || true
+	fi
+	exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Works when the key is accepted by the running server; the key goes to curl
+# on stdin so that it does not show in the process list.
+key_works() {
+	[ -s "$KEY_FILE" ] || return 1
+	printf 'Authorization: Bearer %s\n' "$(cat "$KEY_FILE")" |
+		curl -fsS -o /dev/null --max-time 5 -H @- "$url/v1/taxonomy" 2>/dev/null
+}
+
+civcas_need_packages
+civcas_build build
+[ -x "$CIVCASD" ] || civcas_die "the build did not produce $CIVCASD"
+
+civcas_pg_start
+civcas_createdb civcas
+CIVCAS_DATABASE_URL="$(civcas_dsn civcas)"
+export CIVCAS_DATABASE_URL
+
+civcas_log "civcasd migrate"
+"$CIVCASD" migrate
+civcas_log "civcasd taxonomy load schema/taxonomy-unama.json"
+"$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json"
+
+if old="$(civcas_quickstart_pid)"; then
+	civcas_log "stopping the earlier quickstart server (pid $old)"
+	civcas_stop_pid "$old"
+fi
+rm -f "$PID_FILE"
+if port_in_use; then
+	civcas_die "port $port on $host is already in use by another program; stop it or choose another address, e.g. CIVCAS_LISTEN=127.0.0.1:8081 $0"
+fi
+
+civcas_log "civcasd serve --listen $listen (log: var/civcasd.log)"
+mkdir -p "$VAR"
+[ ! -f "$LOG_FILE" ] || mv -f "$LOG_FILE" "$LOG_FILE.1"
+"$CIVCASD" serve --listen "$listen" </dev/null >"$LOG_FILE" 2>&1 &
+server_pid=$!
+printf '%s\n' "$server_pid" >"$PID_FILE"
+
+civcas_log "waiting for $url/readyz"
+deadline=$((SECONDS + 20))
+until curl -fsS -o /dev/null --max-time 2 "$url/readyz" 2>/dev/null; do
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		rc=0
+		wait "$server_pid" || rc=$?
+		server_pid=""
+		rm -f "$PID_FILE"
+		tail -n 20 "$LOG_FILE" >&2 || true
+		if grep -qi 'in use' "$LOG_FILE"; then
+			civcas_die "port $port on $host is already in use by another program; choose another with CIVCAS_LISTEN=HOST:PORT"
+		fi
+		civcas_die "civcasd serve exited with status $rc; log: $LOG_FILE"
+	fi
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		tail -n 20 "$LOG_FILE" >&2 || true
+		civcas_die "civcasd is not ready after 20 s; log: $LOG_FILE"
+	fi
+	sleep 0.2
+done
+
+if key_works; then
+	civcas_log "admin key: reusing var/admin.key"
+else
+	civcas_log "admin key: creating one in var/admin.key"
+	key="$("$CIVCASD" keys create --role admin \
+		--name "quickstart-admin-$(date +%Y%m%d%H%M%S)" | tail -n 1)"
+	[ -n "$key" ] || civcas_die "civcasd keys create printed no key"
+	(
+		umask 077
+		printf '%s\n' "$key" >"$KEY_FILE.tmp"
+	)
+	mv -f "$KEY_FILE.tmp" "$KEY_FILE"
+	chmod 600 "$KEY_FILE"
+	key_works || civcas_die "the new admin key is refused by the server"
+fi
+
+if [ -f "$ROOT/deploy/demo_data.py" ]; then
+	civcas_log "demo data"
+	/usr/bin/python3 "$ROOT/deploy/demo_data.py" --url "$url" \
+		--key "$(cat "$KEY_FILE")"
+else
+	civcas_warn "deploy/demo_data.py is missing: no demo data loaded"
+fi
+
+if [ "$serve" -eq 0 ]; then
+	civcas_log "stopping civcasd (--no-serve)"
+	rc=0
+	stop_server || rc=$?
+	[ "$rc" -eq 0 ] || civcas_die "civcasd exited with status $rc on SIGTERM; log: $LOG_FILE"
+	civcas_log "ready: run deploy/quickstart.sh to serve, deploy/stop.sh to stop the database"
+	exit 0
+fi
+
+cat <<EOF
+
+civcas is running at $url
+  admin key:  $KEY_FILE (keep it secret)
+  try:        curl -s -H "Authorization: Bearer \$(cat $KEY_FILE)" '$url/v1/incidents?limit=2'
+  server log: tail -f $LOG_FILE
+  database:   $CIVCAS_DATABASE_URL
+Ctrl-C stops the server; $ROOT/deploy/stop.sh also stops the database.
+
+EOF
+
+# shellcheck disable=SC2317 # called by the trap
+forward() { kill -TERM "$server_pid" 2>/dev/null || true; }
+trap forward INT TERM
+rc=0
+wait "$server_pid" || rc=$?
+# A trapped signal interrupts `wait`; wait again for the server to drain.
+while kill -0 "$server_pid" 2>/dev/null; do
+	rc=0
+	wait "$server_pid" || rc=$?
+done
+server_pid=""
+rm -f "$PID_FILE"
+civcas_log "civcasd exited with status $rc (the database still runs: deploy/stop.sh)"
+exit "$rc"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds civcas twice (normal, and with AddressSanitizer + UBSan) and runs the
+# whole CTest suite of each build against a private PostgreSQL cluster.
+#
+# Usage: deploy/test.sh [--no-asan] [-R REGEX]
+#   --no-asan  skip the sanitizer build and its test pass
+#   -R REGEX   run only the tests whose name matches (passed to ctest)
+# Exits non-zero when a build or any test fails.
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() { sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+asan=1
+ctest_args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-asan) asan=0 ;;
+	-R)
+		[ $# -ge 2 ] || {
+			usage >&2
+			exit 2
+		}
+		ctest_args+=(-R "$2")
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+
+civcas_need_packages
+civcas_build build
+[ "$asan" -eq 0 ] || civcas_build build-asan -DCIVCAS_SANITIZE=ON
+
+civcas_pg_start
+# Stop the cluster at the end only if this script started it: someone else
+# (a quickstart server) may be using it.
+if [ "$CIVCAS_PG_STARTED" -eq 1 ]; then
+	trap 'civcas_pg_stop' EXIT
+fi
+CIVCAS_TEST_ADMIN_DSN="$(civcas_dsn postgres)"
+export CIVCAS_TEST_ADMIN_DSN
+
+summary=()
+failed=0
+
+# run_suite NAME DIR [env...]: ctest in $ROOT/DIR, one line in the summary.
+run_suite() {
+	local name="$1" dir="$2" rc=0 start
+	shift 2
+	civcas_log "ctest: $name ($dir/)"
+	start=$SECONDS
+	(cd "$ROOT/$dir" && env "$@" ctest --output-on-failure --no-tests=error \
+		--timeout 900 "${ctest_args[@]}") || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		summary+=("PASS  $name ($((SECONDS - start)) s)")
+	else
+		summary+=("FAIL  $name (ctest exit $rc, $((SECONDS - start)) s)")
+		failed=1
+	fi
+}
+
+run_suite normal build
+if [ "$asan" -eq 1 ]; then
+	run_suite asan build-asan \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+
+civcas_log "summary"
+printf '    %s\n' "${summary[@]}"
+exit "$failed"
