@@ -11,6 +11,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 CIVCAS_PG_BIN=/usr/lib/postgresql/15/bin
 export ROOT
+# These would send libpq elsewhere than the URLs of civcas_dsn say.
+unset PGPORT PGHOSTADDR PGSERVICE
 
 civcas_log() { printf '==> %s\n' "$*"; }
 civcas_warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -193,7 +195,7 @@ civcas__pg_running() {
 # Starts the private cluster unless it runs already. Exports CIVCAS_PG_DIR,
 # CIVCAS_PG_HOST, and CIVCAS_PG_STARTED (1 when this call started it).
 civcas_pg_start() {
-	local dir conf
+	local dir conf out
 	[ -x "$CIVCAS_PG_BIN/pg_ctl" ] || civcas_die "PostgreSQL 15 is not installed ($CIVCAS_PG_BIN)"
 	dir="$(civcas__pg_dir create)"
 	export CIVCAS_PG_DIR="$dir"
@@ -235,8 +237,11 @@ EOF
 		return 0
 	fi
 	civcas_log "postgres: starting ($dir)"
-	if ! civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" start -w -t 60 -D "$dir/data" \
-		-l "$dir/log/postgresql.log" >/dev/null; then
+	if ! out="$(civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" start -w -t 60 \
+		-D "$dir/data" -l "$dir/log/postgresql.log" 2>&1)"; then
+		# Another script may have started it at the same moment.
+		civcas__pg_running "$dir" && return 0
+		printf '%s\n' "$out" >&2
 		tail -n 20 "$dir/log/postgresql.log" >&2 || true
 		civcas_die "PostgreSQL did not start; log: $dir/log/postgresql.log"
 	fi

@@ -259,7 +259,6 @@ class Generator:
     def __init__(self, rng, taxonomy):
         self.rng = rng
         self.tax = taxonomy
-        pcodes = [p for p, _ in taxonomy.provinces]
         base = {p: REGION_WEIGHT.get(r, 1.0) * PROVINCE_BOOST.get(p, 1.0)
                 for p, r in taxonomy.provinces}
         self.province_weights = base
@@ -267,9 +266,8 @@ class Generator:
                                 for p, w in base.items()}
         # A gazetteer without the Afghan border provinces falls back to all.
         border = [p for p in BORDER_PROVINCES if p in base]
-        self.border_weights = ({p: 1 for p in border} if border
-                               else base)
-        self.pcodes = pcodes
+        self.border_weights = {p: 1 for p in border} if border else base
+        self.first_day = None        # set by dates()
 
     def dates(self, count, end):
         """count dates in the DAYS days ending at end, oldest first."""
@@ -653,6 +651,8 @@ def run(args):
             doc = api.expect("GET", "/v1/incidents?limit=1", ok=(200,))
             if doc.get("items"):
                 print("demo data already present, skipping")
+                print("(to finish an interrupted load, run again with "
+                      "--resume)", file=sys.stderr)
                 return 0
         plan = build_plan(random.Random(args.seed), taxonomy, args.count,
                           args.end_date)
@@ -745,6 +745,10 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as e:
         print("demo_data: %s: %s" % (type(e).__name__, e), file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("demo_data: interrupted; run again with --resume to finish",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -59,14 +59,19 @@ port_in_use() {
 
 server_pid=""
 
+# Removes var/civcasd.pid unless a later quickstart has recorded its own server.
+forget_pid() {
+	[ "$(cat "$PID_FILE" 2>/dev/null)" != "$server_pid" ] || rm -f "$PID_FILE"
+}
+
 # Stops the server this script started; returns its exit status.
 stop_server() {
 	local rc=0
 	[ -n "$server_pid" ] || return 0
 	kill -TERM "$server_pid" 2>/dev/null || true
 	wait "$server_pid" || rc=$?
+	forget_pid
 	server_pid=""
-	rm -f "$PID_FILE"
 	return "$rc"
 }
 
@@ -126,8 +131,8 @@ until curl -fsS -o /dev/null --max-time 2 "$url/readyz" 2>/dev/null; do
 	if ! kill -0 "$server_pid" 2>/dev/null; then
 		rc=0
 		wait "$server_pid" || rc=$?
+		forget_pid
 		server_pid=""
-		rm -f "$PID_FILE"
 		tail -n 20 "$LOG_FILE" >&2 || true
 		if grep -qi 'in use' "$LOG_FILE"; then
 			civcas_die "port $port on $host is already in use by another program; choose another with CIVCAS_LISTEN=HOST:PORT"
@@ -159,8 +164,9 @@ fi
 
 if [ -f "$ROOT/deploy/demo_data.py" ]; then
 	civcas_log "demo data"
-	/usr/bin/python3 "$ROOT/deploy/demo_data.py" --url "$url" \
-		--key "$(cat "$KEY_FILE")"
+	# From ROOT: its default taxonomy path is relative.
+	(cd "$ROOT" && /usr/bin/python3 deploy/demo_data.py --url "$url" \
+		--key "$(cat "$KEY_FILE")")
 else
 	civcas_warn "deploy/demo_data.py is missing: no demo data loaded"
 fi
@@ -195,7 +201,7 @@ while kill -0 "$server_pid" 2>/dev/null; do
 	rc=0
 	wait "$server_pid" || rc=$?
 done
+forget_pid
 server_pid=""
-rm -f "$PID_FILE"
 civcas_log "civcasd exited with status $rc (the database still runs: deploy/stop.sh)"
 exit "$rc"

@@ -424,13 +424,9 @@ json_t *incident_to_json(const struct incident *inc, unsigned view, int required
 json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
                              struct api_error *e)
 {
-    static const char *allowed[sizeof client_fields / sizeof client_fields[0] + 1];
-    if (!allowed[0]) {
-        size_t n = 0;
-        for (; client_fields[n]; n++)
-            allowed[n] = client_fields[n];
-        allowed[n] = "reason";
-    }
+    static const char *const allowed[] = {
+        "occurred_on", "date_precision", "time_of_day", "location", "tactic", "weapon",
+        "perpetrator", "casualties", "sources", "narrative", "external_ref", "reason", NULL};
     if (!jv_only_keys(patch, allowed, "", e) ||
         !jv_string(patch, "reason", "", true, 1, INCIDENT_MAX_REASON, reason, NULL, e))
         return NULL;
@@ -453,8 +449,10 @@ json_t *incident_diff(json_t *before, json_t *after)
         bool a_none = !a || json_is_null(a), b_none = !b || json_is_null(b);
         if (!(a_none && b_none) && !(a && b && json_equal(a, b))) {
             json_t *change = json_object();
-            json_object_set(change, "from", a ? a : json_null());
-            json_object_set(change, "to", b ? b : json_null());
+            /* Copies: a change list is redacted in place later, and must
+             * never reach back into the documents it was made from. */
+            json_object_set_new(change, "from", a ? json_deep_copy(a) : json_null());
+            json_object_set_new(change, "to", b ? json_deep_copy(b) : json_null());
             json_object_set_new(changes, *f, change);
         }
     }

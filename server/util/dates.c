@@ -108,7 +108,7 @@ bool timestamp_valid(const char *s)
         const char *start = p;
         while (isdigit((unsigned char)*p))
             p++;
-        if (p == start || p - start > 6)
+        if (p == start || p - start > 9) /* nanoseconds at most */
             return false;
     }
     if ((*p == 'Z' || *p == 'z') && p[1] == '\0')

@@ -8,24 +8,33 @@
 
 #include "util/buf.h"
 
+/* Index just past the string literal whose opening quote is at data[i]
+ * (or len when it never closes). */
+static size_t skip_string(const char *data, size_t len, size_t i)
+{
+    bool escaped = false;
+    for (i++; i < len; i++) {
+        if (escaped)
+            escaped = false;
+        else if (data[i] == '\\')
+            escaped = true;
+        else if (data[i] == '"')
+            return i + 1;
+    }
+    return len;
+}
+
 int json_nesting_depth(const char *data, size_t len, int limit)
 {
     int depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    while (i < len) {
         char c = data[i];
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
+        if (c == '"') {
+            i = skip_string(data, len, i);
             continue;
         }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
+        if (c == '[' || c == '{') {
             if (++depth > deepest) {
                 deepest = depth;
                 if (deepest > limit)
@@ -34,6 +43,7 @@ int json_nesting_depth(const char *data, size_t len, int limit)
         } else if (c == ']' || c == '}') {
             depth--;
         }
+        i++;
     }
     return deepest;
 }
@@ -92,25 +102,13 @@ static char *widen_big_integers(const char *data, size_t len, size_t *out_len)
 {
     struct buf b;
     buf_init(&b);
-    bool in_string = false, escaped = false;
     size_t i = 0;
     while (i < len) {
         char c = data[i];
-        if (in_string) {
-            escaped = !escaped && c == '\\';
-            if (c == '"' && !escaped)
-                in_string = false;
-            if (c != '\\')
-                escaped = escaped && c == '\\';
-            buf_putc(&b, c);
-            i++;
-            continue;
-        }
         if (c == '"') {
-            in_string = true;
-            escaped = false;
-            buf_putc(&b, c);
-            i++;
+            size_t end = skip_string(data, len, i);
+            buf_append(&b, data + i, end - i);
+            i = end;
             continue;
         }
         if (c == '-' || (c >= '0' && c <= '9')) {

@@ -1,0 +1,12 @@
+/* The unit test suites. */
+#ifndef CIVCAS_UNIT_H
+#define CIVCAS_UNIT_H
+
+#include <check.h>
+
+Suite *suite_jsonv(void);
+Suite *suite_dates(void);
+Suite *suite_crypto(void);
+Suite *suite_incident(void);
+
+#endif
