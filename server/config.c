@@ -54,6 +54,9 @@ static const struct setting settings[] = {
      "how long a request waits for a database connection before 503 (serve)"},
     {"statement-timeout-ms", "CIVCAS_STATEMENT_TIMEOUT_MS", SET_INT, "15000", 100, 3600000,
      OFF(statement_timeout_ms), "longest database statement before 503 (serve)"},
+    {"rollup-writes", "CIVCAS_ROLLUP_WRITES", SET_INT, "1", 0, 1, OFF(rollup_writes),
+     "0 skips trend rollup upkeep: only to measure its cost; trends go wrong until "
+     "`rollup rebuild` (serve)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -27,6 +27,7 @@ struct config {
     long connection_timeout;   /* seconds a connection may sit idle */
     long pool_wait_ms;         /* how long a request waits for a database connection */
     long statement_timeout_ms;
+    long rollup_writes;        /* 0 only to measure what rollup maintenance costs */
     enum log_level log_level;
 };
 

@@ -13,6 +13,8 @@
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/migrate.h"
+#include "store/rollup.h"
+#include "trends/trend.h"
 #include "util/buf.h"
 #include "util/jsonv.h"
 #include "util/log.h"
@@ -44,6 +46,10 @@ static void usage(FILE *out)
             "  keys list                        list keys (never the keys themselves)\n"
             "  keys revoke ID                   revoke a key\n"
             "  taxonomy load FILE               load code lists and gazetteer (JSON)\n"
+            "  rollup verify                    check the trend rollups against the incidents;\n"
+            "                                   exit 1 and list the cells that differ\n"
+            "  rollup rebuild                   recompute the trend rollups (one transaction,\n"
+            "                                   safe while civcasd serves)\n"
             "  routes                           print the routes the server answers\n"
             "  help, --help                     this text\n"
             "  version, --version               the version\n"
@@ -257,6 +263,44 @@ static int cmd_taxonomy(int argc, char **argv)
     return ok ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
+static int cmd_rollup(int argc, char **argv)
+{
+    bool verify = argc == 1 && strcmp(argv[0], "verify") == 0;
+    bool rebuild = argc == 1 && strcmp(argv[0], "rebuild") == 0;
+    if (!verify && !rebuild) {
+        fprintf(stderr, "civcasd: rollup verify|rebuild\n");
+        return EXIT_USAGE;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    struct api_error e;
+    long cells = 0;
+    int rc = EXIT_OK;
+    if (rebuild) {
+        if (store_rollup_rebuild(c, &cells, &e)) {
+            printf("rollup rebuilt: %ld cells\n", cells);
+        } else {
+            fprintf(stderr, "civcasd: rollup rebuild failed: %s\n", e.message);
+            rc = EXIT_FAILURE_RUNTIME;
+        }
+    } else {
+        long differing = store_rollup_verify(c, stdout, 200, &cells, &e);
+        if (differing < 0) {
+            rc = EXIT_FAILURE_RUNTIME;
+        } else if (differing > 0) {
+            printf("rollup differs from the incidents in %ld cells; "
+                   "`civcasd rollup rebuild` repairs it\n",
+                   differing);
+            rc = EXIT_FAILURE_RUNTIME;
+        } else {
+            printf("rollup verified: %ld cells\n", cells);
+        }
+    }
+    db_close(c);
+    return rc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     (void)argv;
@@ -269,7 +313,8 @@ static int cmd_serve(int argc, char **argv)
     if (!c)
         return EXIT_DB_UNREACHABLE;
     char problem[512];
-    bool current = migrate_is_current(c, problem, sizeof problem);
+    bool current = migrate_is_current(c, problem, sizeof problem) &&
+                   trend_check_gsets(c, problem, sizeof problem);
     db_close(c);
     if (!current) {
         log_error("refusing to serve: %s", problem);
@@ -285,6 +330,9 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    rollup_writes_enabled = cfg.rollup_writes != 0;
+    if (!rollup_writes_enabled)
+        log_warn("CIVCAS_ROLLUP_WRITES=0: trends will be wrong until `civcasd rollup rebuild`");
     db_pool_init(cfg.database_url, (int)cfg.db_pool, (int)cfg.pool_wait_ms,
                  (int)cfg.statement_timeout_ms);
     if (!http_server_start()) {
@@ -336,6 +384,8 @@ int main(int argc, char **argv)
         rc = cmd_keys(argc - 2, argv + 2);
     } else if (strcmp(cmd, "taxonomy") == 0) {
         rc = cmd_taxonomy(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "rollup") == 0) {
+        rc = cmd_rollup(argc - 2, argv + 2);
     } else if (strcmp(cmd, "routes") == 0) {
         http_routes_print(stdout);
         rc = EXIT_OK;

@@ -43,6 +43,7 @@ static void list_fill(struct tx_list *list, json_t *rows)
         t->group = opt_string(json_array_get(row, 1));
         t->region = opt_string(json_array_get(row, 2));
         t->level = (int)json_integer_value(json_array_get(row, 3));
+        t->name = opt_string(json_array_get(row, 4));
         if (!t->code)
             t->code = xstrdup("");
     }
@@ -55,6 +56,7 @@ static void list_free(struct tx_list *list)
         free(list->items[i].code);
         free(list->items[i].group);
         free(list->items[i].region);
+        free(list->items[i].name);
     }
     free(list->items);
 }

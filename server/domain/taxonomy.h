@@ -22,6 +22,7 @@ struct tx_code {
     char *group;  /* parties: party group; areas: parent pcode */
     char *region; /* areas only */
     int level;    /* areas only */
+    char *name;   /* display name */
 };
 
 struct tx_list {

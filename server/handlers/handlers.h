@@ -15,5 +15,6 @@ void handle_incident_get(struct http_request *r);
 void handle_incident_patch(struct http_request *r);
 void handle_incident_status(struct http_request *r);
 void handle_incident_revisions(struct http_request *r);
+void handle_trends(struct http_request *r);
 
 #endif

@@ -31,6 +31,7 @@ static const struct route routes[] = {
      handle_incident_status},
     {"GET", "/v1/incidents/{id}/revisions", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, false,
      handle_incident_revisions},
+    {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_trends},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

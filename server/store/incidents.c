@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/rollup.h"
 #include "util/buf.h"
 #include "util/dates.h"
 #include "util/mem.h"
@@ -86,7 +87,7 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     free(inc->created_by);
     inc->created_by = xstrdup(key_name);
     PQclear(r);
-    return true;
+    return store_rollup_apply(c, inc->id, +1, e);
 }
 
 /* The columns every read of an incident returns, in the order row_parse
@@ -262,13 +263,16 @@ bool store_incident_amend(struct db_conn *c, struct incident *inc, json_t *docum
     totals_params(inc, killed, injured, types);
     char *doc = json_param(document);
     const char *params[] = {id, doc, killed, injured, types};
-    PGresult *r = db_query(c, &stmt_update, 5, params, e);
+    /* The counts move: out with the old contribution, in with the new. */
+    PGresult *r = store_rollup_apply(c, inc->id, -1, e) ? db_query(c, &stmt_update, 5, params, e)
+                                                        : NULL;
     bool ok = r != NULL;
     if (ok) {
         take_version(r, inc);
         PQclear(r);
         ok = db_exec(c, &stmt_delete_children, 1, params, e) &&
              db_exec(c, &stmt_insert_children, 2, params, e) &&
+             store_rollup_apply(c, inc->id, +1, e) &&
              revision_insert(c, inc, document, changes, reason, key_id, e);
     }
     free(doc);
@@ -290,12 +294,15 @@ bool store_incident_set_status(struct db_conn *c, struct incident *inc, json_t *
     snprintf(dup, sizeof dup, "%lld", inc->duplicate_of);
     const char *params[] = {id, inc->status, inc->duplicate_of ? dup : NULL,
                             inc->verification_override ? "true" : "false"};
+    if (!store_rollup_apply(c, inc->id, -1, e))
+        return false;
     PGresult *r = db_query(c, &stmt_status, 4, params, e);
     if (!r)
         return false;
     take_version(r, inc);
     PQclear(r);
-    return revision_insert(c, inc, document, changes, reason, key_id, e);
+    return store_rollup_apply(c, inc->id, +1, e) &&
+           revision_insert(c, inc, document, changes, reason, key_id, e);
 }
 
 DB_STMT(stmt_revisions,

@@ -8,5 +8,6 @@ Suite *suite_jsonv(void);
 Suite *suite_dates(void);
 Suite *suite_crypto(void);
 Suite *suite_incident(void);
+Suite *suite_period(void);
 
 #endif

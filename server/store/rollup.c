@@ -1,0 +1,98 @@
+/* Rollup maintenance, verification and rebuild. */
+#include "store/rollup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+bool rollup_writes_enabled = true;
+
+DB_STMT(stmt_apply, "SELECT rollup_apply($1::bigint, $2::int)");
+
+bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_error *e)
+{
+    if (!rollup_writes_enabled)
+        return true;
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    const char *params[] = {idtext, sign > 0 ? "1" : "-1"};
+    return db_exec(c, &stmt_apply, 2, params, e);
+}
+
+bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e)
+{
+    /* EXCLUSIVE lets trend readers go on while writers wait; the rebuild's
+     * snapshot is taken after the lock, so it sees every committed write
+     * and no writer can slip a delta in between. */
+    if (!db_begin(c, e))
+        return false;
+    if (!db_simple(c, "LOCK TABLE rollup_cells IN EXCLUSIVE MODE", e) ||
+        !db_simple(c, "DELETE FROM rollup_cells", e))
+        goto fail;
+    PGresult *r = PQexec(db_pg(c),
+                         "INSERT INTO rollup_cells SELECT gset, status, period, admin1, admin2,"
+                         " party, tactic, weapon, 0, incidents, killed, injured, k_male_adult,"
+                         " k_male_child, k_male_unknown, k_female_adult, k_female_child,"
+                         " k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,"
+                         " i_male_adult, i_male_child, i_male_unknown, i_female_adult,"
+                         " i_female_child, i_female_unknown, i_unknown_adult, i_unknown_child,"
+                         " i_unknown_unknown FROM rollup_sides WHERE side = 'expected'");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (ok)
+        *cells = strtol(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    if (!ok) {
+        err_internal(e);
+        goto fail;
+    }
+    return db_commit(c, e);
+fail:
+    db_rollback(c);
+    return false;
+}
+
+long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long *cells,
+                         struct api_error *e)
+{
+    /* Each side's cells as JSON beside their key: a cell differs when the
+     * two documents do (or one side lacks it). */
+    static const char sql[] =
+        "WITH d AS (SELECT side, gset, status, period, admin1, admin2, party, tactic, weapon,"
+        "  to_jsonb(r) - 'side' AS v FROM rollup_sides r)"
+        " SELECT gset, status, period, admin1, admin2, party, tactic, weapon,"
+        "  COALESCE(s.v->>'incidents', '-'), COALESCE(s.v->>'killed', '-'),"
+        "  COALESCE(s.v->>'injured', '-'), COALESCE(x.v->>'incidents', '-'),"
+        "  COALESCE(x.v->>'killed', '-'), COALESCE(x.v->>'injured', '-')"
+        " FROM (SELECT * FROM d WHERE side = 'stored') s"
+        " FULL JOIN (SELECT * FROM d WHERE side = 'expected') x"
+        "  USING (gset, status, period, admin1, admin2, party, tactic, weapon)"
+        " WHERE s.v IS DISTINCT FROM x.v"
+        " ORDER BY gset, status, period, admin1, admin2, party, tactic, weapon";
+    if (!db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
+        return -1;
+    PGresult *r = PQexec(db_pg(c), sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(out, "civcasd: %s", PQerrorMessage(db_pg(c)));
+        PQclear(r);
+        db_rollback(c);
+        err_internal(e);
+        return -1;
+    }
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows && i < max_lines; i++) {
+        fprintf(out, "differs: gset=%s status=%s period=%s", PQgetvalue(r, i, 0),
+                PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        static const char *const keys[] = {"admin1", "admin2", "party", "tactic", "weapon"};
+        for (int k = 0; k < 5; k++)
+            if (PQgetvalue(r, i, 3 + k)[0])
+                fprintf(out, " %s=%s", keys[k], PQgetvalue(r, i, 3 + k));
+        fprintf(out, " stored incidents/killed/injured=%s/%s/%s expected=%s/%s/%s\n",
+                PQgetvalue(r, i, 8), PQgetvalue(r, i, 9), PQgetvalue(r, i, 10),
+                PQgetvalue(r, i, 11), PQgetvalue(r, i, 12), PQgetvalue(r, i, 13));
+    }
+    PQclear(r);
+    r = PQexec(db_pg(c), "SELECT count(*) FROM rollup_sides WHERE side = 'expected'");
+    *cells = PQresultStatus(r) == PGRES_TUPLES_OK ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    db_commit(c, e);
+    return rows;
+}

@@ -1,0 +1,965 @@
+/* Trend queries over the rollup cells. */
+#include "trends/trend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/incident.h"
+#include "util/dates.h"
+#include "util/mem.h"
+
+/* ---- the fixed tables: dimensions and grouping sets --------------------- */
+
+/* What a dimension needs from a cell. */
+enum {
+    NEED_ADMIN1 = 1,
+    NEED_ADMIN2 = 2,
+    NEED_PARTY = 4,
+    NEED_TACTIC = 8,
+    NEED_WEAPON = 16,
+    NEED_VICTIM = 32,  /* the outcome x sex x age group columns, unpivoted */
+    JOIN_PARTIES = 64, /* parties p: the party's group */
+    JOIN_AREAS = 128,  /* admin_areas a: the province's region */
+};
+
+static const char *const categories[] = {"men",  "women", "boys", "girls", "adult_unknown_sex",
+                                         "child_unknown_sex", "unknown", NULL};
+
+struct dim_def {
+    const char *name;
+    const char *sql; /* the dimension's value in the aggregate query */
+    unsigned needs;
+    int list;                          /* taxonomy list index (see tx_list_of), -1 = fixed */
+    const char *const *values;         /* fixed values when list < 0 */
+    const char *hxl_code, *hxl_name;   /* HXL hashtags */
+};
+
+enum { L_PARTY_GROUPS, L_PARTIES, L_TACTICS, L_WEAPONS, L_AREAS, L_REGIONS };
+
+#define CATEGORY_SQL                                                                    \
+    "CASE WHEN v.age_group = 'adult' THEN CASE v.sex WHEN 'male' THEN 'men'"            \
+    " WHEN 'female' THEN 'women' ELSE 'adult_unknown_sex' END"                          \
+    " WHEN v.age_group = 'child' THEN CASE v.sex WHEN 'male' THEN 'boys'"               \
+    " WHEN 'female' THEN 'girls' ELSE 'child_unknown_sex' END ELSE 'unknown' END"
+
+/* Dimension names map to SQL only through this table: no client text
+ * ever becomes SQL. */
+static const struct dim_def dims[DIM_COUNT] = {
+    [DIM_PARTY_GROUP] = {"party_group", "p.group_code", NEED_PARTY | JOIN_PARTIES, L_PARTY_GROUPS,
+                         NULL, "#group+type+code", "#group+type+name"},
+    [DIM_PARTY] = {"party", "c.party", NEED_PARTY, L_PARTIES, NULL, "#group+code", "#group+name"},
+    [DIM_TACTIC] = {"tactic", "c.tactic", NEED_TACTIC, L_TACTICS, NULL, "#event+type+code",
+                    "#event+type+name"},
+    [DIM_WEAPON] = {"weapon", "c.weapon", NEED_WEAPON, L_WEAPONS, NULL, "#event+weapon+code",
+                    "#event+weapon+name"},
+    [DIM_ADMIN1] = {"admin1", "c.admin1", NEED_ADMIN1, L_AREAS, NULL, "#adm1+code", "#adm1+name"},
+    [DIM_ADMIN2] = {"admin2", "NULLIF(c.admin2, '')", NEED_ADMIN1 | NEED_ADMIN2, L_AREAS, NULL,
+                    "#adm2+code", "#adm2+name"},
+    [DIM_REGION] = {"region", "a.region", NEED_ADMIN1 | JOIN_AREAS, L_REGIONS, NULL,
+                    "#region+code", "#region+name"},
+    [DIM_SEX] = {"sex", "v.sex", NEED_VICTIM, -1, incident_sexes, "#meta+sex", NULL},
+    [DIM_AGE_GROUP] = {"age_group", "v.age_group", NEED_VICTIM, -1, incident_age_groups,
+                       "#meta+age_group", NULL},
+    [DIM_OUTCOME] = {"outcome", "v.outcome", NEED_VICTIM, -1, incident_outcomes, "#meta+outcome",
+                     NULL},
+    [DIM_CATEGORY] = {"category", CATEGORY_SQL, NEED_VICTIM, -1, categories, "#meta+category",
+                      NULL},
+};
+
+static const char *const measure_names[M_COUNT] = {"killed", "injured", "casualties", "incidents"};
+static const char *const measure_hxl[M_COUNT] = {"#affected+killed", "#affected+injured",
+                                                 "#affected+total", "#event+num"};
+
+/* The grouping sets of migrations/0002_rollups.sql, smallest last. */
+struct gset_def {
+    int id;
+    bool month; /* month grain; day otherwise */
+    unsigned dims;
+};
+static const struct gset_def gsets[] = {
+    {1, false, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
+    {2, false, NEED_ADMIN1 | NEED_ADMIN2},
+    {3, false, NEED_PARTY | NEED_TACTIC},
+    {4, false, 0},
+    {5, true, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
+    {6, true, NEED_ADMIN1 | NEED_ADMIN2},
+    {7, true, NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
+    {8, true, NEED_PARTY | NEED_TACTIC},
+    {9, true, NEED_TACTIC},
+    {10, true, NEED_PARTY},
+    {11, true, 0},
+};
+#define NGSETS (sizeof gsets / sizeof gsets[0])
+#define CELL_DIMS (NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON)
+
+const char *const trend_param_names[] = {
+    "from", "to", "period", "by", "measures", "status", "compare", "format", "party_group",
+    "party", "tactic", "weapon", "admin1", "admin2", "region", "sex", "age_group", "outcome",
+    "category", NULL};
+
+static const struct tx_list *tx_list_of(const struct taxonomy *t, int list)
+{
+    switch (list) {
+    case L_PARTY_GROUPS:
+        return &t->party_groups;
+    case L_PARTIES:
+        return &t->parties;
+    case L_TACTICS:
+        return &t->tactics;
+    case L_WEAPONS:
+        return &t->weapons;
+    case L_AREAS:
+        return &t->areas;
+    default:
+        return &t->regions;
+    }
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* Calls fn on each item of a comma list; false on an empty item. */
+static bool each_item(const char *list, bool (*fn)(const char *item, size_t len, void *ctx),
+                      void *ctx)
+{
+    const char *p = list;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || !fn(p, len, ctx))
+            return false;
+        if (!comma)
+            return true;
+        p = comma + 1;
+    }
+}
+
+struct code_check {
+    const struct tx_list *list;
+    const char *const *values;
+    const struct taxonomy *t;
+    int dim;
+    int count;
+    bool unknown;
+};
+
+static bool check_code(const char *item, size_t len, void *ctx)
+{
+    struct code_check *cc = ctx;
+    char code[80];
+    if (len >= sizeof code || ++cc->count > TREND_MAX_CODES)
+        return false;
+    memcpy(code, item, len);
+    code[len] = '\0';
+    if (cc->values) {
+        for (const char *const *v = cc->values; *v; v++)
+            if (strcmp(*v, code) == 0)
+                return true;
+        return false;
+    }
+    const struct tx_code *found = taxonomy_find(cc->list, code);
+    /* admin1 filters take provinces, admin2 filters districts. */
+    if (found && cc->dim == DIM_ADMIN1 && found->level != 1)
+        found = NULL;
+    if (found && cc->dim == DIM_ADMIN2 && found->level != 2)
+        found = NULL;
+    if (!found)
+        cc->unknown = true;
+    return found != NULL;
+}
+
+static bool parse_date_param(trend_param_fn get, void *ctx, const char *name, long *out,
+                             bool *given, struct api_error *e)
+{
+    const char *v = get(ctx, name);
+    *given = v != NULL;
+    if (v && !date_parse(v, out))
+        return err_invalid(e, name, "%s must be a date YYYY-MM-DD", name);
+    return true;
+}
+
+struct by_ctx {
+    struct trend_query *q;
+    bool bad;
+};
+
+static bool add_by(const char *item, size_t len, void *ctx)
+{
+    struct by_ctx *b = ctx;
+    for (int d = 0; d < DIM_COUNT; d++) {
+        if (strlen(dims[d].name) == len && strncmp(dims[d].name, item, len) == 0) {
+            for (int k = 0; k < b->q->nby; k++)
+                if (b->q->by[k] == d)
+                    return false;
+            if (b->q->nby >= TREND_MAX_BY)
+                return false;
+            b->q->by[b->q->nby++] = d;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool add_measure(const char *item, size_t len, void *ctx)
+{
+    struct trend_query *q = ctx;
+    for (int m = 0; m < M_COUNT; m++) {
+        if (strlen(measure_names[m]) == len && strncmp(measure_names[m], item, len) == 0) {
+            if (q->measures[m])
+                return false;
+            q->measures[m] = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool check_status(const char *item, size_t len, void *ctx)
+{
+    (void)ctx;
+    for (const char *const *s = incident_statuses; *s; s++)
+        if (strlen(*s) == len && strncmp(*s, item, len) == 0)
+            return true;
+    return false;
+}
+
+static bool uses_victims(const struct trend_query *q)
+{
+    for (int k = 0; k < q->nby; k++)
+        if (dims[q->by[k]].needs & NEED_VICTIM)
+            return true;
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (q->filters[d] && (dims[d].needs & NEED_VICTIM))
+            return true;
+    return false;
+}
+
+bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct trend_query *q,
+                 struct api_error *e)
+{
+    memset(q, 0, sizeof *q);
+    bool has_from, has_to;
+    if (!parse_date_param(get, ctx, "from", &q->from, &has_from, e) ||
+        !parse_date_param(get, ctx, "to", &q->to, &has_to, e))
+        return false;
+    if (!has_to)
+        q->to = date_today_at_offset(0);
+    if (!has_from) {
+        int y, m, d;
+        civil_from_days(q->to, &y, &m, &d);
+        q->from = days_from_civil(y, 1, 1);
+    }
+    long min_day, max_day;
+    date_parse("1900-01-01", &min_day);
+    date_parse("9999-12-31", &max_day);
+    if (q->from < min_day)
+        return err_invalid(e, "from", "from may not be before 1900-01-01");
+    if (q->from > q->to)
+        return err_invalid(e, "to", "to may not be before from");
+
+    const char *period = get(ctx, "period");
+    q->period = PERIOD_MONTH;
+    if (period && !period_kind_parse(period, &q->period))
+        return err_invalid(e, "period", "period must be one of day, week, month, quarter, half, year");
+    if (period_count(q->period, q->from, q->to) > TREND_MAX_BUCKETS)
+        return err_invalid(e, "period",
+                           "the range holds more than %d %ss; choose a coarser period or a "
+                           "shorter range",
+                           TREND_MAX_BUCKETS, period_kind_name(q->period));
+
+    const char *by = get(ctx, "by");
+    if (by && by[0]) {
+        struct by_ctx b = {q, false};
+        if (!each_item(by, add_by, &b))
+            return err_invalid(e, "by",
+                               "by must list at most %d distinct dimensions of party_group, party, "
+                               "tactic, weapon, admin1, admin2, region, sex, age_group, outcome, "
+                               "category",
+                               TREND_MAX_BY);
+    }
+
+    for (int d = 0; d < DIM_COUNT; d++) {
+        const char *v = get(ctx, dims[d].name);
+        if (!v)
+            continue;
+        struct code_check cc = {dims[d].list >= 0 ? tx_list_of(t, dims[d].list) : NULL,
+                                dims[d].values, t, d, 0, false};
+        if (!v[0] || !each_item(v, check_code, &cc)) {
+            if (cc.unknown)
+                return api_error_set(e, 400, ERR_UNKNOWN_CODE, dims[d].name,
+                                     "%s: a code is not in the taxonomy", dims[d].name);
+            return err_invalid(e, dims[d].name, "%s must be a comma list of up to %d valid codes",
+                               dims[d].name, TREND_MAX_CODES);
+        }
+        q->filters[d] = v;
+    }
+
+    const char *measures = get(ctx, "measures");
+    bool victims = uses_victims(q);
+    if (measures) {
+        if (!measures[0] || !each_item(measures, add_measure, q))
+            return err_invalid(e, "measures",
+                               "measures must list distinct of killed, injured, casualties, incidents");
+        if (victims && q->measures[M_INCIDENTS])
+            return err_invalid(e, "measures",
+                               "incidents cannot be split or filtered by sex, age_group, outcome "
+                               "or category: one incident has victims of several kinds");
+    } else {
+        q->measures[M_KILLED] = q->measures[M_INJURED] = q->measures[M_CASUALTIES] = true;
+        q->measures[M_INCIDENTS] = !victims;
+    }
+
+    const char *status = get(ctx, "status");
+    if (!status)
+        status = "verified";
+    if (!status[0] || strlen(status) >= sizeof q->status || !each_item(status, check_status, NULL))
+        return err_invalid(e, "status",
+                           "status must list of reported, verified, rejected, duplicate, retracted");
+    snprintf(q->status, sizeof q->status, "%s", status);
+
+    const char *compare = get(ctx, "compare");
+    if (compare) {
+        if (strcmp(compare, "previous_period") == 0)
+            q->compare = COMPARE_PREVIOUS_PERIOD;
+        else if (strcmp(compare, "previous_year") == 0)
+            q->compare = COMPARE_PREVIOUS_YEAR;
+        else
+            return err_invalid(e, "compare", "compare must be previous_period or previous_year");
+    }
+    const char *format = get(ctx, "format");
+    if (format) {
+        if (strcmp(format, "json") == 0)
+            q->format = FORMAT_JSON;
+        else if (strcmp(format, "csv") == 0)
+            q->format = FORMAT_CSV;
+        else if (strcmp(format, "hxl") == 0)
+            q->format = FORMAT_HXL;
+        else
+            return err_invalid(e, "format", "format must be json, csv or hxl");
+        if (q->format != FORMAT_JSON && q->compare != COMPARE_NONE)
+            return err_invalid(e, "compare", "compare is available in JSON only");
+    }
+    return true;
+}
+
+/* ---- planning and SQL ----------------------------------------------------- */
+
+static unsigned query_needs(const struct trend_query *q)
+{
+    unsigned needs = 0;
+    for (int k = 0; k < q->nby; k++)
+        needs |= dims[q->by[k]].needs;
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (q->filters[d])
+            needs |= dims[d].needs;
+    return needs;
+}
+
+static bool month_aligned(long from, long to)
+{
+    int y, m, d;
+    civil_from_days(from, &y, &m, &d);
+    if (d != 1)
+        return false;
+    civil_from_days(to + 1, &y, &m, &d);
+    return d == 1;
+}
+
+/* The smallest grouping set holding every dimension the query needs, at
+ * month grain when the range is made of whole months and the period is a
+ * month or longer. */
+static const struct gset_def *plan(const struct trend_query *q, long from, long to)
+{
+    unsigned needed = query_needs(q) & CELL_DIMS;
+    bool month = q->period >= PERIOD_MONTH && month_aligned(from, to);
+    const struct gset_def *best = NULL;
+    for (size_t i = 0; i < NGSETS; i++) {
+        if (gsets[i].month != month || (gsets[i].dims & needed) != needed)
+            continue;
+        if (!best || __builtin_popcount(gsets[i].dims) < __builtin_popcount(best->dims))
+            best = &gsets[i];
+    }
+    return best;
+}
+
+static const char *bucket_sql(enum period_kind k)
+{
+    switch (k) {
+    case PERIOD_DAY:
+        return "c.period";
+    case PERIOD_WEEK:
+        return "date_trunc('week', c.period)::date";
+    case PERIOD_MONTH:
+        return "date_trunc('month', c.period)::date";
+    case PERIOD_QUARTER:
+        return "date_trunc('quarter', c.period)::date";
+    case PERIOD_HALF:
+        return "make_date(extract(year FROM c.period)::int,"
+               " CASE WHEN extract(month FROM c.period) <= 6 THEN 1 ELSE 7 END, 1)";
+    default:
+        return "date_trunc('year', c.period)::date";
+    }
+}
+
+#define VICTIM_UNPIVOT                                                                        \
+    " CROSS JOIN LATERAL (VALUES"                                                             \
+    " ('killed', 'male', 'adult', c.k_male_adult), ('killed', 'male', 'child', c.k_male_child)," \
+    " ('killed', 'male', 'unknown', c.k_male_unknown),"                                       \
+    " ('killed', 'female', 'adult', c.k_female_adult),"                                       \
+    " ('killed', 'female', 'child', c.k_female_child),"                                       \
+    " ('killed', 'female', 'unknown', c.k_female_unknown),"                                   \
+    " ('killed', 'unknown', 'adult', c.k_unknown_adult),"                                     \
+    " ('killed', 'unknown', 'child', c.k_unknown_child),"                                     \
+    " ('killed', 'unknown', 'unknown', c.k_unknown_unknown),"                                 \
+    " ('injured', 'male', 'adult', c.i_male_adult), ('injured', 'male', 'child', c.i_male_child)," \
+    " ('injured', 'male', 'unknown', c.i_male_unknown),"                                      \
+    " ('injured', 'female', 'adult', c.i_female_adult),"                                      \
+    " ('injured', 'female', 'child', c.i_female_child),"                                      \
+    " ('injured', 'female', 'unknown', c.i_female_unknown),"                                  \
+    " ('injured', 'unknown', 'adult', c.i_unknown_adult),"                                    \
+    " ('injured', 'unknown', 'child', c.i_unknown_child),"                                    \
+    " ('injured', 'unknown', 'unknown', c.i_unknown_unknown)) AS v(outcome, sex, age_group, n)"
+
+/* Builds the aggregate over [from, to]: columns bucket, the by dimensions,
+ * then killed, injured, casualties, incidents. */
+static void build_sql(const struct trend_query *q, const struct gset_def *g, long from, long to,
+                      struct buf *sql, const char **params, int *nparams, char (*scratch)[16])
+{
+    unsigned needs = query_needs(q);
+    bool victims = needs & NEED_VICTIM;
+    int n = 0;
+    snprintf(scratch[0], 16, "%d", g->id);
+    date_format(from, scratch[1]);
+    date_format(to, scratch[2]);
+    params[n++] = scratch[0];
+    params[n++] = q->status;
+    params[n++] = scratch[1];
+    params[n++] = scratch[2];
+
+    buf_printf(sql, "SELECT (%s)::text", bucket_sql(q->period));
+    for (int k = 0; k < q->nby; k++)
+        buf_printf(sql, ", %s", dims[q->by[k]].sql);
+    if (victims)
+        buf_puts(sql, ", sum(v.n) FILTER (WHERE v.outcome = 'killed'),"
+                      " sum(v.n) FILTER (WHERE v.outcome = 'injured'), sum(v.n), 0");
+    else
+        buf_puts(sql, ", sum(c.killed), sum(c.injured), sum(c.killed + c.injured), sum(c.incidents)");
+    buf_puts(sql, " FROM rollup_cells c");
+    if (needs & JOIN_PARTIES)
+        buf_puts(sql, " JOIN parties p ON p.code = c.party");
+    if (needs & JOIN_AREAS)
+        buf_puts(sql, " JOIN admin_areas a ON a.pcode = c.admin1");
+    if (victims)
+        buf_puts(sql, VICTIM_UNPIVOT);
+    buf_puts(sql, " WHERE c.gset = $1::smallint AND c.status = ANY (string_to_array($2, ','))"
+                  " AND c.period BETWEEN $3::date AND $4::date");
+    for (int d = 0; d < DIM_COUNT; d++) {
+        if (!q->filters[d])
+            continue;
+        params[n++] = q->filters[d];
+        buf_printf(sql, " AND %s = ANY (string_to_array($%d, ','))", dims[d].sql, n);
+    }
+    buf_puts(sql, " GROUP BY 1");
+    for (int k = 0; k < q->nby; k++)
+        buf_printf(sql, ", %d", k + 2);
+    *nparams = n;
+}
+
+/* ---- assembling the answer ------------------------------------------------ */
+
+struct series {
+    char *key[TREND_MAX_BY]; /* NULL = no value (e.g. no district) */
+    long long *values[M_COUNT];
+    long long total[M_COUNT];
+    bool nonzero;
+};
+
+struct result {
+    long from, to;
+    long *starts; /* bucket starts */
+    long nbuckets;
+    struct series *series;
+    size_t nseries, cap;
+    long long *period_totals[M_COUNT];
+    long long total[M_COUNT];
+};
+
+static void result_free(struct result *r)
+{
+    for (size_t i = 0; i < r->nseries; i++) {
+        for (int k = 0; k < TREND_MAX_BY; k++)
+            free(r->series[i].key[k]);
+        for (int m = 0; m < M_COUNT; m++)
+            free(r->series[i].values[m]);
+    }
+    free(r->series);
+    for (int m = 0; m < M_COUNT; m++)
+        free(r->period_totals[m]);
+    free(r->starts);
+}
+
+static int key_cmp(char *const *a, char *const *b, int nby)
+{
+    for (int k = 0; k < nby; k++) {
+        if (!a[k] || !b[k]) {
+            if (a[k] != b[k])
+                return a[k] ? 1 : -1;
+            continue;
+        }
+        int c = strcmp(a[k], b[k]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+/* The series of key, created (zeroed) when new. Linear search is fine up to
+ * TREND_MAX_SERIES; the rows arrive grouped. */
+static struct series *series_for(struct result *r, char *const *key, int nby, bool *too_many)
+{
+    for (size_t i = r->nseries; i-- > 0;)
+        if (key_cmp(r->series[i].key, key, nby) == 0)
+            return &r->series[i];
+    if (r->nseries >= TREND_MAX_SERIES) {
+        *too_many = true;
+        return NULL;
+    }
+    if (r->nseries == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->series = xrealloc(r->series, r->cap * sizeof *r->series);
+    }
+    struct series *s = &r->series[r->nseries++];
+    memset(s, 0, sizeof *s);
+    for (int k = 0; k < nby; k++)
+        s->key[k] = key[k] ? xstrdup(key[k]) : NULL;
+    for (int m = 0; m < M_COUNT; m++)
+        s->values[m] = xcalloc((size_t)r->nbuckets, sizeof(long long));
+    return s;
+}
+
+static long bucket_index(const struct result *r, long start)
+{
+    long lo = 0, hi = r->nbuckets - 1;
+    while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (r->starts[mid] == start)
+            return mid;
+        if (r->starts[mid] < start)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
+                      struct result *r, struct api_error *e)
+{
+    memset(r, 0, sizeof *r);
+    r->from = from;
+    r->to = to;
+    r->nbuckets = period_count(q->period, from, to);
+    r->starts = xcalloc((size_t)r->nbuckets, sizeof *r->starts);
+    long s = period_start(q->period, from);
+    for (long i = 0; i < r->nbuckets; i++, s = period_next(q->period, s))
+        r->starts[i] = s;
+    for (int m = 0; m < M_COUNT; m++)
+        r->period_totals[m] = xcalloc((size_t)r->nbuckets, sizeof(long long));
+
+    const struct gset_def *g = plan(q, from, to);
+    struct buf sql;
+    buf_init(&sql);
+    const char *params[4 + DIM_COUNT];
+    char scratch[3][16];
+    int n;
+    build_sql(q, g, from, to, &sql, params, &n, scratch);
+    PGresult *res = db_query_composed(c, sql.data, n, params, e);
+    buf_free(&sql);
+    if (!res)
+        return false;
+    bool too_many = false;
+    for (int row = 0; row < PQntuples(res) && !too_many; row++) {
+        long start;
+        if (!date_parse(PQgetvalue(res, row, 0), &start))
+            continue;
+        long idx = bucket_index(r, start);
+        if (idx < 0)
+            continue;
+        char *key[TREND_MAX_BY] = {NULL};
+        for (int k = 0; k < q->nby; k++)
+            key[k] = PQgetisnull(res, row, 1 + k) ? NULL : PQgetvalue(res, row, 1 + k);
+        long long v[M_COUNT];
+        bool any = false;
+        for (int m = 0; m < M_COUNT; m++) {
+            int col = 1 + q->nby + m;
+            v[m] = PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+            any = any || v[m] != 0;
+        }
+        if (!any)
+            continue;
+        struct series *sr = series_for(r, key, q->nby, &too_many);
+        if (!sr)
+            break;
+        sr->nonzero = true;
+        for (int m = 0; m < M_COUNT; m++) {
+            sr->values[m][idx] += v[m];
+            sr->total[m] += v[m];
+            r->period_totals[m][idx] += v[m];
+            r->total[m] += v[m];
+        }
+    }
+    PQclear(res);
+    if (too_many)
+        return err_invalid(e, "by", "more than %d series; add filters or fewer dimensions",
+                           TREND_MAX_SERIES);
+    /* Without dimensions there is always exactly one series. */
+    if (q->nby == 0 && r->nseries == 0) {
+        char *none[TREND_MAX_BY] = {NULL};
+        series_for(r, none, 0, &too_many);
+    }
+    return true;
+}
+
+static json_t *measures_json(const struct trend_query *q, const long long *values)
+{
+    json_t *o = json_object();
+    for (int m = 0; m < M_COUNT; m++)
+        if (q->measures[m])
+            json_object_set_new(o, measure_names[m], json_integer(values[m]));
+    return o;
+}
+
+static json_t *arrays_json(const struct trend_query *q, long long *const *values, long n)
+{
+    json_t *o = json_object();
+    for (int m = 0; m < M_COUNT; m++) {
+        if (!q->measures[m])
+            continue;
+        json_t *a = json_array();
+        for (long i = 0; i < n; i++)
+            json_array_append_new(a, json_integer(values[m][i]));
+        json_object_set_new(o, measure_names[m], a);
+    }
+    return o;
+}
+
+static const char *label_of(const struct taxonomy *t, int dim, const char *code)
+{
+    if (!code || dims[dim].list < 0)
+        return NULL;
+    const struct tx_code *found = taxonomy_find(tx_list_of(t, dims[dim].list), code);
+    return found ? found->name : NULL;
+}
+
+static json_t *series_key_json(const struct trend_query *q, const struct series *s)
+{
+    json_t *key = json_object();
+    for (int k = 0; k < q->nby; k++)
+        json_object_set_new(key, dims[q->by[k]].name, s->key[k] ? json_string(s->key[k]) : json_null());
+    return key;
+}
+
+static json_t *series_json(const struct trend_query *q, const struct taxonomy *t,
+                           const struct series *s, long nbuckets)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "key", series_key_json(q, s));
+    json_t *labels = json_object();
+    for (int k = 0; k < q->nby; k++) {
+        const char *name = label_of(t, q->by[k], s->key[k]);
+        if (name)
+            json_object_set_new(labels, dims[q->by[k]].name, json_string(name));
+    }
+    json_object_set_new(o, "labels", labels);
+    json_object_set_new(o, "values", arrays_json(q, s->values, nbuckets));
+    json_object_set_new(o, "total", measures_json(q, s->total));
+    return o;
+}
+
+/* Makes sure every key of other has a (zero) series in r, so the current
+ * and the comparison answer list the same series; then sorts by key. */
+static void align_series(struct result *r, const struct result *other, int nby)
+{
+    bool too_many = false;
+    for (size_t i = 0; other && i < other->nseries; i++)
+        series_for(r, other->series[i].key, nby, &too_many);
+    /* Insertion sort: series counts are small and mostly ordered. */
+    for (size_t i = 1; i < r->nseries; i++) {
+        struct series tmp = r->series[i];
+        size_t j = i;
+        while (j > 0 && key_cmp(r->series[j - 1].key, tmp.key, nby) > 0) {
+            r->series[j] = r->series[j - 1];
+            j--;
+        }
+        r->series[j] = tmp;
+    }
+}
+
+static json_t *periods_json(const struct trend_query *q, const struct result *r)
+{
+    json_t *a = json_array();
+    for (long i = 0; i < r->nbuckets; i++) {
+        char label[16];
+        period_label(q->period, r->starts[i], label);
+        json_array_append_new(a, json_string(label));
+    }
+    return a;
+}
+
+static json_t *result_json(const struct trend_query *q, const struct taxonomy *t,
+                           const struct result *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "periods", periods_json(q, r));
+    json_t *series = json_array();
+    for (size_t i = 0; i < r->nseries; i++)
+        json_array_append_new(series, series_json(q, t, &r->series[i], r->nbuckets));
+    json_object_set_new(o, "series", series);
+    json_object_set_new(o, "period_totals", arrays_json(q, r->period_totals, r->nbuckets));
+    json_object_set_new(o, "total", measures_json(q, r->total));
+    return o;
+}
+
+/* (now - before) / before x 100 to one decimal, half away from zero;
+ * null on a zero base. */
+static json_t *change_pct(long long now, long long before)
+{
+    if (before == 0)
+        return json_null();
+    double pct = (double)(now - before) * 100.0 / (double)before;
+    return json_real(round(pct * 10.0) / 10.0);
+}
+
+static json_t *change_json(const struct trend_query *q, const long long *now,
+                           const long long *before)
+{
+    json_t *o = json_object();
+    for (int m = 0; m < M_COUNT; m++)
+        if (q->measures[m])
+            json_object_set_new(o, measure_names[m], change_pct(now[m], before[m]));
+    return o;
+}
+
+/* The comparison range of [from, to]. */
+static void compare_range(const struct trend_query *q, long *from, long *to)
+{
+    if (q->compare == COMPARE_PREVIOUS_YEAR) {
+        int y, m, d;
+        civil_from_days(q->from, &y, &m, &d);
+        *from = days_from_civil(y - 1, m, d > days_in_month(y - 1, m) ? days_in_month(y - 1, m) : d);
+        civil_from_days(q->to, &y, &m, &d);
+        *to = days_from_civil(y - 1, m, d > days_in_month(y - 1, m) ? days_in_month(y - 1, m) : d);
+        return;
+    }
+    /* A range of whole buckets steps back by its number of buckets;
+     * anything else by its number of days. */
+    bool whole = period_start(q->period, q->from) == q->from &&
+                 period_next(q->period, period_start(q->period, q->to)) == q->to + 1;
+    if (!whole) {
+        long days = q->to - q->from + 1;
+        *from = q->from - days;
+        *to = q->to - days;
+        return;
+    }
+    long n = period_count(q->period, q->from, q->to);
+    long start = q->from;
+    for (long i = 0; i < n; i++)
+        start = period_start(q->period, start - 1);
+    *from = start;
+    *to = q->from - 1;
+}
+
+static json_t *query_json(const struct trend_query *q)
+{
+    json_t *o = json_object();
+    char d[11];
+    date_format(q->from, d);
+    json_object_set_new(o, "from", json_string(d));
+    date_format(q->to, d);
+    json_object_set_new(o, "to", json_string(d));
+    json_object_set_new(o, "period", json_string(period_kind_name(q->period)));
+    json_t *by = json_array();
+    for (int k = 0; k < q->nby; k++)
+        json_array_append_new(by, json_string(dims[q->by[k]].name));
+    json_object_set_new(o, "by", by);
+    json_t *measures = json_array();
+    for (int m = 0; m < M_COUNT; m++)
+        if (q->measures[m])
+            json_array_append_new(measures, json_string(measure_names[m]));
+    json_object_set_new(o, "measures", measures);
+    json_t *status = json_array();
+    char copy[sizeof q->status];
+    snprintf(copy, sizeof copy, "%s", q->status);
+    char *save = NULL;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
+        json_array_append_new(status, json_string(s));
+    json_object_set_new(o, "status", status);
+    json_t *filters = json_object();
+    for (int dd = 0; dd < DIM_COUNT; dd++) {
+        if (!q->filters[dd])
+            continue;
+        json_t *codes = json_array();
+        char *list = xstrdup(q->filters[dd]);
+        save = NULL;
+        for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save))
+            json_array_append_new(codes, json_string(s));
+        free(list);
+        json_object_set_new(filters, dims[dd].name, codes);
+    }
+    json_object_set_new(o, "filters", filters);
+    json_object_set_new(o, "compare",
+                        q->compare == COMPARE_NONE ? json_null()
+                        : q->compare == COMPARE_PREVIOUS_YEAR ? json_string("previous_year")
+                                                              : json_string("previous_period"));
+    return o;
+}
+
+json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct taxonomy *t,
+                  struct api_error *e)
+{
+    struct result now, before;
+    bool has_before = q->compare != COMPARE_NONE;
+    json_t *answer = NULL;
+    /* Both ranges from one snapshot, so they agree with each other. */
+    if (has_before && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
+        return NULL;
+    if (!run_range(c, q, q->from, q->to, &now, e)) {
+        result_free(&now);
+        if (has_before)
+            db_rollback(c);
+        return NULL;
+    }
+    if (has_before) {
+        long from, to;
+        compare_range(q, &from, &to);
+        bool ok = run_range(c, q, from, to, &before, e);
+        db_rollback(c);
+        if (!ok) {
+            result_free(&now);
+            result_free(&before);
+            return NULL;
+        }
+        align_series(&now, &before, q->nby);
+        align_series(&before, &now, q->nby);
+    } else {
+        align_series(&now, NULL, q->nby);
+    }
+
+    answer = json_object();
+    json_object_set_new(answer, "query", query_json(q));
+    json_t *body = result_json(q, t, &now);
+    json_object_update(answer, body);
+    json_decref(body);
+    if (has_before) {
+        json_t *cmp = result_json(q, t, &before);
+        char d[11];
+        date_format(before.from, d);
+        json_object_set_new(cmp, "from", json_string(d));
+        date_format(before.to, d);
+        json_object_set_new(cmp, "to", json_string(d));
+        json_object_set_new(cmp, "change_pct", change_json(q, now.total, before.total));
+        json_t *series = json_object_get(cmp, "series");
+        for (size_t i = 0; i < before.nseries; i++)
+            json_object_set_new(json_array_get(series, i), "change_pct",
+                                change_json(q, now.series[i].total, before.series[i].total));
+        json_object_set_new(answer, "compare", cmp);
+        result_free(&before);
+    }
+    result_free(&now);
+    return answer;
+}
+
+/* ---- CSV and HXL --------------------------------------------------------- */
+
+static void csv_field(struct buf *out, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        buf_puts(out, s);
+        return;
+    }
+    buf_putc(out, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            buf_putc(out, '"');
+        buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
+}
+
+void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *out)
+{
+    /* Header row, then for HXL the hashtag row. */
+    for (int row = 0; row < (q->format == FORMAT_HXL ? 2 : 1); row++) {
+        bool hxl = row == 1;
+        buf_puts(out, hxl ? "#date+period,#date+start,#date+end" : "period,period_start,period_end");
+        for (int k = 0; k < q->nby; k++) {
+            const struct dim_def *d = &dims[q->by[k]];
+            buf_printf(out, ",%s", hxl ? d->hxl_code : d->name);
+            if (d->list >= 0)
+                buf_printf(out, hxl ? ",%s" : ",%s_name", hxl ? d->hxl_name : d->name);
+        }
+        for (int m = 0; m < M_COUNT; m++)
+            if (q->measures[m])
+                buf_printf(out, ",%s", hxl ? measure_hxl[m] : measure_names[m]);
+        buf_puts(out, "\r\n");
+    }
+    json_t *periods = json_object_get(answer, "periods");
+    json_t *series = json_object_get(answer, "series");
+    long start = period_start(q->period, q->from);
+    for (size_t p = 0; p < json_array_size(periods); p++, start = period_next(q->period, start)) {
+        char first[11], last[11];
+        long next = period_next(q->period, start);
+        date_format(start < q->from ? q->from : start, first);
+        date_format(next - 1 > q->to ? q->to : next - 1, last);
+        size_t i;
+        json_t *s;
+        json_array_foreach(series, i, s) {
+            csv_field(out, json_string_value(json_array_get(periods, p)));
+            buf_printf(out, ",%s,%s", first, last);
+            json_t *key = json_object_get(s, "key");
+            json_t *labels = json_object_get(s, "labels");
+            for (int k = 0; k < q->nby; k++) {
+                const struct dim_def *d = &dims[q->by[k]];
+                buf_putc(out, ',');
+                csv_field(out, json_string_value(json_object_get(key, d->name)));
+                if (d->list >= 0) {
+                    buf_putc(out, ',');
+                    csv_field(out, json_string_value(json_object_get(labels, d->name)));
+                }
+            }
+            json_t *values = json_object_get(s, "values");
+            for (int m = 0; m < M_COUNT; m++)
+                if (q->measures[m])
+                    buf_printf(out, ",%lld",
+                               (long long)json_integer_value(json_array_get(
+                                   json_object_get(values, measure_names[m]), p)));
+            buf_puts(out, "\r\n");
+        }
+    }
+}
+
+/* ---- self-check ------------------------------------------------------------ */
+
+bool trend_check_gsets(struct db_conn *c, char *problem, size_t size)
+{
+    PGresult *r = PQexec(db_pg(c),
+                         "SELECT gset, grain = 'month', by_admin1, by_admin2, by_party, by_tactic,"
+                         " by_weapon FROM rollup_gsets ORDER BY gset");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && (size_t)PQntuples(r) == NGSETS;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        unsigned dimsdb = 0;
+        const unsigned bits[] = {NEED_ADMIN1, NEED_ADMIN2, NEED_PARTY, NEED_TACTIC, NEED_WEAPON};
+        for (int b = 0; b < 5; b++)
+            if (PQgetvalue(r, i, 2 + b)[0] == 't')
+                dimsdb |= bits[b];
+        ok = strtol(PQgetvalue(r, i, 0), NULL, 10) == gsets[i].id &&
+             (PQgetvalue(r, i, 1)[0] == 't') == gsets[i].month && dimsdb == gsets[i].dims;
+    }
+    PQclear(r);
+    if (!ok)
+        snprintf(problem, size, "the rollup grouping sets in the database differ from this binary's");
+    return ok;
+}
