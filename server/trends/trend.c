@@ -81,15 +81,11 @@ struct gset_def {
 static const struct gset_def gsets[] = {
     {1, false, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
     {2, false, NEED_ADMIN1 | NEED_ADMIN2},
-    {3, false, NEED_PARTY | NEED_TACTIC},
-    {4, false, 0},
-    {5, true, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
-    {6, true, NEED_ADMIN1 | NEED_ADMIN2},
-    {7, true, NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
-    {8, true, NEED_PARTY | NEED_TACTIC},
-    {9, true, NEED_TACTIC},
-    {10, true, NEED_PARTY},
-    {11, true, 0},
+    {3, false, 0},
+    {4, true, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
+    {5, true, NEED_ADMIN1 | NEED_ADMIN2},
+    {6, true, NEED_PARTY | NEED_TACTIC},
+    {7, true, 0},
 };
 #define NGSETS (sizeof gsets / sizeof gsets[0])
 #define CELL_DIMS (NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON)
