@@ -44,6 +44,7 @@ static void list_fill(struct tx_list *list, json_t *rows)
         t->region = opt_string(json_array_get(row, 2));
         t->level = (int)json_integer_value(json_array_get(row, 3));
         t->name = opt_string(json_array_get(row, 4));
+        t->order = (int)i; /* rows arrive in display order */
         if (!t->code)
             t->code = xstrdup("");
     }

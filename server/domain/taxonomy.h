@@ -23,6 +23,7 @@ struct tx_code {
     char *region; /* areas only */
     int level;    /* areas only */
     char *name;   /* display name */
+    int order;    /* position in the deployment's display order */
 };
 
 struct tx_list {

@@ -32,6 +32,10 @@ static const struct route routes[] = {
     {"GET", "/v1/incidents/{id}/revisions", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, false,
      handle_incident_revisions},
     {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_trends},
+    {"GET", "/v1/reports/poc", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_poc},
+    {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, true, handle_report_publish},
+    {"GET", "/v1/reports", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_list},
+    {"GET", "/v1/reports/{id}", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_get},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

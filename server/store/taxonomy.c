@@ -30,20 +30,22 @@ static json_t *json_column(PGresult *r, struct api_error *e)
 
 /* Every list as [code, group-or-parent, region, level, name]. */
 #define CODES_OF(table)                                                                        \
-    "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name)) FROM " table \
-    " WHERE active), '[]')"
+    "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name) ORDER BY sort)" \
+    " FROM " table " WHERE active), '[]')"
 
 DB_STMT(stmt_codes,
         "SELECT json_build_object("
         " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
         " 'party_groups', " CODES_OF("party_groups") ","
-        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, NULL, 0, name))"
+        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, NULL, 0, name)"
+        "   ORDER BY sort)"
         "   FROM parties WHERE active), '[]'),"
         " 'tactics', " CODES_OF("tactics") ","
         " 'weapons', " CODES_OF("weapons") ","
         " 'source_types', " CODES_OF("source_types") ","
         " 'regions', " CODES_OF("regions") ","
-        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level, name))"
+        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level, name)"
+        "   ORDER BY sort)"
         "   FROM admin_areas WHERE active), '[]'))::text");
 
 json_t *store_taxonomy_codes(struct db_conn *c, struct api_error *e)

@@ -717,14 +717,18 @@ static json_t *result_json(const struct trend_query *q, const struct taxonomy *t
     return o;
 }
 
-/* (now - before) / before x 100 to one decimal, half away from zero;
- * null on a zero base. */
+json_t *trend_pct(long long part, long long whole)
+{
+    if (whole == 0)
+        return json_null();
+    /* Exact up to 2^53; round() goes half away from zero. */
+    double pct = (double)part * 100.0 / (double)whole;
+    return json_real(round(pct * 10.0) / 10.0);
+}
+
 static json_t *change_pct(long long now, long long before)
 {
-    if (before == 0)
-        return json_null();
-    double pct = (double)(now - before) * 100.0 / (double)before;
-    return json_real(round(pct * 10.0) / 10.0);
+    return trend_pct(now - before, before);
 }
 
 static json_t *change_json(const struct trend_query *q, const long long *now,
@@ -741,11 +745,8 @@ static json_t *change_json(const struct trend_query *q, const long long *now,
 static void compare_range(const struct trend_query *q, long *from, long *to)
 {
     if (q->compare == COMPARE_PREVIOUS_YEAR) {
-        int y, m, d;
-        civil_from_days(q->from, &y, &m, &d);
-        *from = days_from_civil(y - 1, m, d > days_in_month(y - 1, m) ? days_in_month(y - 1, m) : d);
-        civil_from_days(q->to, &y, &m, &d);
-        *to = days_from_civil(y - 1, m, d > days_in_month(y - 1, m) ? days_in_month(y - 1, m) : d);
+        *from = date_minus_years(q->from, 1);
+        *to = date_minus_years(q->to, 1);
         return;
     }
     /* A range of whole buckets steps back by its number of buckets;
@@ -817,12 +818,14 @@ json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct t
     struct result now, before;
     bool has_before = q->compare != COMPARE_NONE;
     json_t *answer = NULL;
-    /* Both ranges from one snapshot, so they agree with each other. */
-    if (has_before && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
+    /* Both ranges from one snapshot, so they agree with each other (the
+     * caller's, when it already holds one). */
+    bool own_tx = has_before && PQtransactionStatus(db_pg(c)) == PQTRANS_IDLE;
+    if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         return NULL;
     if (!run_range(c, q, q->from, q->to, &now, e)) {
         result_free(&now);
-        if (has_before)
+        if (own_tx)
             db_rollback(c);
         return NULL;
     }
@@ -830,7 +833,8 @@ json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct t
         long from, to;
         compare_range(q, &from, &to);
         bool ok = run_range(c, q, from, to, &before, e);
-        db_rollback(c);
+        if (own_tx)
+            db_rollback(c);
         if (!ok) {
             result_free(&now);
             result_free(&before);

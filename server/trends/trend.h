@@ -72,6 +72,10 @@ json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct t
 /* CSV or HXL of a JSON answer from trend_run. */
 void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *out);
 
+/* part / whole x 100, rounded half away from zero to one decimal; JSON
+ * null when whole is 0. Shares and changes of reports use it too. */
+json_t *trend_pct(long long part, long long whole);
+
 /* Whether the grouping sets compiled in agree with the database's. */
 bool trend_check_gsets(struct db_conn *c, char *problem, size_t size);
 

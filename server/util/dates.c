@@ -76,6 +76,16 @@ long date_today_at_offset(int hours)
     return (long)(now / 86400 - (now % 86400 < 0));
 }
 
+long date_minus_years(long days, int n)
+{
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    y -= n;
+    if (d > days_in_month(y, m))
+        d = days_in_month(y, m);
+    return days_from_civil(y, m, d);
+}
+
 bool time_of_day_parse(const char *s, int *minutes)
 {
     int h, m;

@@ -18,6 +18,9 @@ void date_format(long days, char *out);
 /* The calendar day now at UTC offset hours (e.g. +14 for the earliest zone). */
 long date_today_at_offset(int hours);
 
+/* The same calendar date n years earlier; 29 February becomes 28 February. */
+long date_minus_years(long days, int n);
+
 /* Exactly "HH:MM", 00:00..23:59; minutes since midnight. */
 bool time_of_day_parse(const char *s, int *minutes);
 

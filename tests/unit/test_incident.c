@@ -22,41 +22,41 @@
     }
 
 static struct tx_code tx_party_groups[] = {
-    {"age", NULL, NULL, 0, NULL},
-    {"crossfire", NULL, NULL, 0, NULL},
-    {"other", NULL, NULL, 0, NULL},
-    {"pgf", NULL, NULL, 0, NULL},
+    {"age", NULL, NULL, 0, NULL, 0},
+    {"crossfire", NULL, NULL, 0, NULL, 0},
+    {"other", NULL, NULL, 0, NULL, 0},
+    {"pgf", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_parties[] = {
-    {"ansf_army", "pgf", NULL, 0, NULL}, {"crossfire_age_pgf", "crossfire", NULL, 0, NULL},
-    {"taliban", "age", NULL, 0, NULL},   {"undetermined_age", "age", NULL, 0, NULL},
-    {"unknown", "other", NULL, 0, NULL},
+    {"ansf_army", "pgf", NULL, 0, NULL, 0}, {"crossfire_age_pgf", "crossfire", NULL, 0, NULL, 0},
+    {"taliban", "age", NULL, 0, NULL, 0},   {"undetermined_age", "age", NULL, 0, NULL, 0},
+    {"unknown", "other", NULL, 0, NULL, 0},
 };
 static struct tx_code tx_tactics[] = {
-    {"aerial_operation", NULL, NULL, 0, NULL},
-    {"ground_engagement", NULL, NULL, 0, NULL},
-    {"ied_suicide", NULL, NULL, 0, NULL},
+    {"aerial_operation", NULL, NULL, 0, NULL, 0},
+    {"ground_engagement", NULL, NULL, 0, NULL, 0},
+    {"ied_suicide", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_weapons[] = {
-    {"heavy_explosive", NULL, NULL, 0, NULL},
-    {"small_arms", NULL, NULL, 0, NULL},
-    {"unknown", NULL, NULL, 0, NULL},
+    {"heavy_explosive", NULL, NULL, 0, NULL, 0},
+    {"small_arms", NULL, NULL, 0, NULL, 0},
+    {"unknown", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_source_types[] = {
-    {"local_authority", NULL, NULL, 0, NULL}, {"media", NULL, NULL, 0, NULL},  {"medical", NULL, NULL, 0, NULL},
-    {"un_ngo", NULL, NULL, 0, NULL},          {"victim", NULL, NULL, 0, NULL}, {"witness", NULL, NULL, 0, NULL},
+    {"local_authority", NULL, NULL, 0, NULL, 0}, {"media", NULL, NULL, 0, NULL, 0},  {"medical", NULL, NULL, 0, NULL, 0},
+    {"un_ngo", NULL, NULL, 0, NULL, 0},          {"victim", NULL, NULL, 0, NULL, 0}, {"witness", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_regions[] = {
-    {"central", NULL, NULL, 0, NULL},
-    {"southern", NULL, NULL, 0, NULL},
+    {"central", NULL, NULL, 0, NULL, 0},
+    {"southern", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_areas[] = {
-    {"AF", NULL, NULL, 0, NULL},
-    {"AF01", "AF", "central", 1, NULL},
-    {"AF0101", "AF01", "central", 2, NULL},
-    {"AF0102", "AF01", "central", 2, NULL},
-    {"AF27", "AF", "southern", 1, NULL},
-    {"AF2701", "AF27", "southern", 2, NULL},
+    {"AF", NULL, NULL, 0, NULL, 0},
+    {"AF01", "AF", "central", 1, NULL, 0},
+    {"AF0101", "AF01", "central", 2, NULL, 0},
+    {"AF0102", "AF01", "central", 2, NULL, 0},
+    {"AF27", "AF", "southern", 1, NULL, 0},
+    {"AF2701", "AF27", "southern", 2, NULL, 0},
 };
 
 static const struct taxonomy tx = {

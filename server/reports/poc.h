@@ -1,0 +1,54 @@
+/*
+ * The Protection of Civilians report: the tables of DOMAIN.md ("The
+ * reports") for a period, built from the trend engine's numbers, and their
+ * renderings (JSON, one table as CSV or HXL, a printable HTML page).
+ */
+#ifndef CIVCAS_POC_H
+#define CIVCAS_POC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "domain/taxonomy.h"
+#include "store/db.h"
+#include "trends/trend.h"
+#include "util/buf.h"
+
+#define POC_MAX_DAYS 366
+#define POC_MAX_YEARS 20
+
+enum poc_format { POC_JSON, POC_CSV, POC_HXL, POC_HTML };
+
+struct poc_params {
+    long from, to;
+    int years;
+    char status[128];
+    bool custom_status; /* anything but the default "verified" */
+};
+
+/* Reads from, to, years, status (and for GET also format and table).
+ * Errors name the parameter. For a body (publish), get reads its members. */
+bool poc_parse(trend_param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
+bool poc_parse_format(trend_param_fn get, void *ctx, enum poc_format *format,
+                      const char **table, struct api_error *e);
+extern const char *const poc_param_names[];
+
+/* {"from", "to", "years", "status": [...]}. New reference. */
+json_t *poc_parameters_json(const struct poc_params *p);
+
+/* The report (new reference) or NULL with e set. Reads one snapshot. */
+json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct taxonomy *t,
+                  struct api_error *e);
+
+/* One table as CSV (hxl: with the hashtag row); false (404-style 400) when
+ * the report has no such table. */
+bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *out,
+                      struct api_error *e);
+
+/* The printable page with every table and the charts. */
+void poc_render_html(json_t *report, struct buf *out);
+
+/* Whether name is a table of the report. */
+bool poc_table_known(const char *name);
+
+#endif

@@ -1,0 +1,510 @@
+/* Report renderings: one table as CSV or HXL; the printable HTML page. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reports/poc.h"
+#include "util/dates.h"
+
+/* ---- CSV and HXL ------------------------------------------------------------ */
+
+struct hxl_tag {
+    const char *column, *tag;
+};
+
+static const struct hxl_tag hxl_tags[] = {
+    {"year", "#date+year"},
+    {"month", "#date+month"},
+    {"quarter", "#date+quarter"},
+    {"party_group", "#group+type+code"},
+    {"party", "#group+code"},
+    {"tactic", "#event+type+code"},
+    {"category", "#meta+category"},
+    {"region", "#region+code"},
+    {"admin1", "#adm1+code"},
+    {"label", "#meta+label"},
+    {"killed", "#affected+killed"},
+    {"injured", "#affected+injured"},
+    {"casualties", "#affected+total"},
+    {"share_pct", "#meta+share_pct"},
+    {"change_pct", "#meta+change_pct"},
+    {"previous_killed", "#affected+killed+previous"},
+    {"previous_injured", "#affected+injured+previous"},
+    {"previous_casualties", "#affected+total+previous"},
+    {"women_killed", "#affected+killed+f+adults"},
+    {"women_injured", "#affected+injured+f+adults"},
+    {"women_casualties", "#affected+total+f+adults"},
+    {"children_killed", "#affected+killed+children"},
+    {"children_injured", "#affected+injured+children"},
+    {"children_casualties", "#affected+total+children"},
+};
+
+static const char *hxl_of(const char *column)
+{
+    for (size_t i = 0; i < sizeof hxl_tags / sizeof hxl_tags[0]; i++)
+        if (strcmp(hxl_tags[i].column, column) == 0)
+            return hxl_tags[i].tag;
+    return "#meta";
+}
+
+static void csv_text(struct buf *out, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        buf_puts(out, s);
+        return;
+    }
+    buf_putc(out, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            buf_putc(out, '"');
+        buf_putc(out, *p);
+    }
+    buf_putc(out, '"');
+}
+
+/* Integers as they are, shares and changes with one decimal, null empty. */
+static void number_text(json_t *v, char *out, size_t size)
+{
+    if (json_is_integer(v))
+        snprintf(out, size, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(out, size, "%.1f", json_real_value(v));
+    else
+        out[0] = '\0';
+}
+
+static json_t *find_table(json_t *report, const char *name)
+{
+    size_t i;
+    json_t *tbl;
+    json_array_foreach(json_object_get(report, "tables"), i, tbl) {
+        if (strcmp(json_string_value(json_object_get(tbl, "name")), name) == 0)
+            return tbl;
+    }
+    return NULL;
+}
+
+/* The key columns of a table: the union of its rows' key members, in the
+ * order they first appear. */
+static json_t *key_columns(json_t *tbl)
+{
+    json_t *cols = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(tbl, "rows"), i, row) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(row, "key"), k, v) {
+            bool seen = false;
+            for (size_t j = 0; j < json_array_size(cols) && !seen; j++)
+                seen = strcmp(json_string_value(json_array_get(cols, j)), k) == 0;
+            if (!seen)
+                json_array_append_new(cols, json_string(k));
+        }
+    }
+    return cols;
+}
+
+bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *out,
+                      struct api_error *e)
+{
+    json_t *tbl = find_table(report, table);
+    if (!tbl)
+        return err_invalid(e, "table", "table must be a table name of the report");
+    json_t *keys = key_columns(tbl);
+    json_t *columns = json_object_get(tbl, "columns");
+    for (int line = 0; line < (hxl ? 2 : 1); line++) {
+        size_t i;
+        json_t *c;
+        bool first = true;
+        json_array_foreach(keys, i, c) {
+            buf_puts(out, first ? "" : ",");
+            buf_puts(out, line ? hxl_of(json_string_value(c)) : json_string_value(c));
+            first = false;
+        }
+        buf_puts(out, first ? "" : ",");
+        buf_puts(out, line ? hxl_of("label") : "label");
+        json_array_foreach(columns, i, c) {
+            buf_putc(out, ',');
+            buf_puts(out, line ? hxl_of(json_string_value(c)) : json_string_value(c));
+        }
+        buf_puts(out, "\r\n");
+    }
+    size_t r;
+    json_t *row;
+    json_t *rows = json_copy(json_object_get(tbl, "rows"));
+    json_t *total = json_object_get(tbl, "total");
+    if (json_is_object(total)) {
+        json_t *trow = json_pack("{s:o, s:s, s:O}", "key", json_object(), "label", "Total",
+                                 "values", total);
+        json_array_append_new(rows, trow);
+    }
+    json_array_foreach(rows, r, row) {
+        size_t i;
+        json_t *c;
+        bool first = true;
+        json_array_foreach(keys, i, c) {
+            buf_puts(out, first ? "" : ",");
+            csv_text(out, json_string_value(json_object_get(json_object_get(row, "key"),
+                                                            json_string_value(c))));
+            first = false;
+        }
+        buf_puts(out, first ? "" : ",");
+        csv_text(out, json_string_value(json_object_get(row, "label")));
+        json_array_foreach(columns, i, c) {
+            char num[32];
+            number_text(json_object_get(json_object_get(row, "values"), json_string_value(c)),
+                        num, sizeof num);
+            buf_putc(out, ',');
+            buf_puts(out, num);
+        }
+        buf_puts(out, "\r\n");
+    }
+    json_decref(rows);
+    json_decref(keys);
+    return true;
+}
+
+/* ---- HTML ------------------------------------------------------------------- */
+
+static void html_text(struct buf *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            buf_puts(out, "&lt;");
+            break;
+        case '>':
+            buf_puts(out, "&gt;");
+            break;
+        case '&':
+            buf_puts(out, "&amp;");
+            break;
+        case '"':
+            buf_puts(out, "&quot;");
+            break;
+        default:
+            buf_putc(out, *s);
+        }
+    }
+}
+
+static const char *column_title(const char *c)
+{
+    static const struct hxl_tag titles[] = {
+        {"killed", "Killed"},
+        {"injured", "Injured"},
+        {"casualties", "Total"},
+        {"share_pct", "Share %"},
+        {"change_pct", "Change %"},
+        {"previous_killed", "Killed, last year"},
+        {"previous_injured", "Injured, last year"},
+        {"previous_casualties", "Total, last year"},
+        {"women_killed", "Women killed"},
+        {"women_injured", "Women injured"},
+        {"women_casualties", "Women total"},
+        {"children_killed", "Children killed"},
+        {"children_injured", "Children injured"},
+        {"children_casualties", "Children total"},
+    };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        if (strcmp(titles[i].column, c) == 0)
+            return titles[i].tag;
+    return c;
+}
+
+static void date_words(json_t *date, char *out, size_t size)
+{
+    static const char *const months[] = {"January", "February", "March",     "April",
+                                         "May",     "June",     "July",      "August",
+                                         "September", "October", "November", "December"};
+    long day;
+    int y, m, d;
+    if (!date_parse(json_string_value(date), &day)) {
+        snprintf(out, size, "?");
+        return;
+    }
+    civil_from_days(day, &y, &m, &d);
+    snprintf(out, size, "%d %s %d", d, months[m - 1], y);
+}
+
+static void html_table(struct buf *out, json_t *tbl)
+{
+    json_t *columns = json_object_get(tbl, "columns");
+    buf_puts(out, "<table id=\"table-");
+    html_text(out, json_string_value(json_object_get(tbl, "name")));
+    buf_puts(out, "\"><caption>");
+    html_text(out, json_string_value(json_object_get(tbl, "title")));
+    buf_puts(out, "</caption><thead><tr><th scope=\"col\"></th>");
+    size_t i;
+    json_t *c;
+    json_array_foreach(columns, i, c) {
+        buf_puts(out, "<th scope=\"col\">");
+        html_text(out, column_title(json_string_value(c)));
+        buf_puts(out, "</th>");
+    }
+    buf_puts(out, "</tr></thead><tbody>");
+    size_t r;
+    json_t *row;
+    json_array_foreach(json_object_get(tbl, "rows"), r, row) {
+        bool sub = json_is_true(json_object_get(row, "subtotal"));
+        bool nested = !sub && json_object_get(json_object_get(row, "key"), "party");
+        buf_puts(out, sub ? "<tr class=\"subtotal\">" : "<tr>");
+        buf_puts(out, nested ? "<th scope=\"row\" class=\"nested\">" : "<th scope=\"row\">");
+        html_text(out, json_string_value(json_object_get(row, "label")));
+        buf_puts(out, "</th>");
+        json_array_foreach(columns, i, c) {
+            char num[32];
+            number_text(json_object_get(json_object_get(row, "values"), json_string_value(c)),
+                        num, sizeof num);
+            buf_puts(out, "<td>");
+            buf_puts(out, num[0] ? num : "&ndash;");
+            buf_puts(out, "</td>");
+        }
+        buf_puts(out, "</tr>");
+    }
+    buf_puts(out, "</tbody>");
+    json_t *total = json_object_get(tbl, "total");
+    if (json_is_object(total)) {
+        buf_puts(out, "<tfoot><tr><th scope=\"row\">Total</th>");
+        json_array_foreach(columns, i, c) {
+            char num[32];
+            number_text(json_object_get(total, json_string_value(c)), num, sizeof num);
+            buf_puts(out, "<td>");
+            buf_puts(out, num[0] ? num : "&ndash;");
+            buf_puts(out, "</td>");
+        }
+        buf_puts(out, "</tr></tfoot>");
+    }
+    buf_puts(out, "</table>\n");
+}
+
+/* A "nice" axis maximum and tick step for values up to max. */
+static void axis_scale(double max, double *top, double *step)
+{
+    if (max <= 0)
+        max = 1;
+    double raw = max / 5.0;
+    double mag = pow(10.0, floor(log10(raw)));
+    double norm = raw / mag;
+    double nice = norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10;
+    *step = nice * mag;
+    if (*step < 1)
+        *step = 1;
+    *top = ceil(max / *step) * *step;
+}
+
+#define CHART_W 640
+#define CHART_H 280
+
+static const char *const series_colors[] = {"#9e1b32", "#e8a33d"};
+
+/* Vertical grouped bars: killed and injured for each category. */
+static void chart_bars(struct buf *out, const char *id, const char *title, const char *xlabel,
+                       json_t *tbl, const char *keyname)
+{
+    json_t *rows = json_object_get(tbl, "rows");
+    size_t n = json_array_size(rows);
+    double max = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(json_array_get(rows, i), "values");
+        double k = (double)json_integer_value(json_object_get(v, "killed"));
+        double j = (double)json_integer_value(json_object_get(v, "injured"));
+        max = fmax(max, fmax(k, j));
+    }
+    double top, step;
+    axis_scale(max, &top, &step);
+    const double left = 60, right = 20, topm = 40, bottom = 60;
+    double plot_w = CHART_W - left - right, plot_h = CHART_H - topm - bottom;
+    buf_printf(out,
+               "<figure><svg id=\"%s\" class=\"chart\" "
+               "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"%s-title\">"
+               "<title id=\"%s-title\">",
+               id, CHART_W, CHART_H, id, id);
+    html_text(out, title);
+    buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
+               CHART_W / 2);
+    html_text(out, title);
+    buf_puts(out, "</text>");
+    for (double v = 0; v <= top + 0.5; v += step) {
+        double y = topm + plot_h - v / top * plot_h;
+        buf_printf(out,
+                   "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.0f</text>",
+                   left, left + plot_w, y, y, left - 6, y + 4, v);
+    }
+    double slot = n ? plot_w / (double)n : plot_w;
+    double bar = fmin(28, slot / 2.6);
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array_get(rows, i);
+        json_t *v = json_object_get(row, "values");
+        const char *names[] = {"killed", "injured"};
+        for (int s = 0; s < 2; s++) {
+            double val = (double)json_integer_value(json_object_get(v, names[s]));
+            double h = val / top * plot_h;
+            double x = left + slot * (double)i + slot / 2 - bar + bar * s;
+            buf_printf(out,
+                       "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                       "<title>%s: %.0f</title></rect>",
+                       x, topm + plot_h - h, bar - 1, h, series_colors[s], names[s], val);
+        }
+        const char *label = json_string_value(json_object_get(json_object_get(row, "key"), keyname));
+        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">",
+                   left + slot * (double)i + slot / 2, topm + plot_h + 16);
+        html_text(out, label ? label : "");
+        buf_puts(out, "</text>");
+    }
+    buf_printf(out,
+               "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
+               "<text x=\"%.1f\" y=\"%d\" class=\"axis-label\" text-anchor=\"middle\">",
+               left, left + plot_w, topm + plot_h, topm + plot_h, left + plot_w / 2, CHART_H - 22);
+    html_text(out, xlabel);
+    buf_printf(out,
+               "</text><text transform=\"translate(16 %.1f) rotate(-90)\" class=\"axis-label\" "
+               "text-anchor=\"middle\">Civilian casualties</text>",
+               topm + plot_h / 2);
+    /* Legend. */
+    buf_printf(out,
+               "<g class=\"legend\" transform=\"translate(%.1f %d)\">"
+               "<rect width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"16\" y=\"10\">Killed</text>"
+               "<rect x=\"80\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+               "<text x=\"96\" y=\"10\">Injured</text></g></svg></figure>\n",
+               left + plot_w - 160, CHART_H - 14, series_colors[0], series_colors[1]);
+}
+
+/* Horizontal bars of share_pct, for the non-subtotal rows (or only the
+ * subtotal rows when subtotals_only). */
+static void chart_shares(struct buf *out, const char *id, const char *title, json_t *tbl,
+                         bool subtotals_only)
+{
+    json_t *rows = json_object_get(tbl, "rows");
+    size_t shown = 0;
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        shown += json_is_true(json_object_get(json_array_get(rows, i), "subtotal")) == subtotals_only;
+    const double left = 210, right = 60, topm = 40, row_h = 22, bottom = 50;
+    double height = topm + row_h * (double)(shown ? shown : 1) + bottom;
+    double plot_w = CHART_W - left - right;
+    buf_printf(out,
+               "<figure><svg id=\"%s\" class=\"chart\" "
+               "viewBox=\"0 0 %d %.0f\" role=\"img\" aria-labelledby=\"%s-title\">"
+               "<title id=\"%s-title\">",
+               id, CHART_W, height, id, id);
+    html_text(out, title);
+    buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
+               CHART_W / 2);
+    html_text(out, title);
+    buf_puts(out, "</text>");
+    size_t k = 0;
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        json_t *row = json_array_get(rows, i);
+        if (json_is_true(json_object_get(row, "subtotal")) != subtotals_only)
+            continue;
+        json_t *share = json_object_get(json_object_get(row, "values"), "share_pct");
+        double pct = json_is_number(share) ? json_number_value(share) : 0;
+        double y = topm + row_h * (double)k;
+        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", left - 8,
+                   y + 15);
+        html_text(out, json_string_value(json_object_get(row, "label")));
+        buf_printf(out,
+                   "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                   "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%</text>",
+                   left, y + 4, pct / 100.0 * plot_w, row_h - 6, series_colors[0],
+                   left + pct / 100.0 * plot_w + 4, y + 15, pct);
+        k++;
+    }
+    double axis_y = topm + row_h * (double)(shown ? shown : 1);
+    buf_printf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>", left,
+               left + plot_w, axis_y, axis_y);
+    for (int p = 0; p <= 100; p += 25)
+        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">%d</text>",
+                   left + p / 100.0 * plot_w, axis_y + 14, p);
+    buf_printf(out,
+               "<text x=\"%.1f\" y=\"%.1f\" class=\"axis-label\" text-anchor=\"middle\">Share of "
+               "civilian casualties (%%)</text>"
+               "<g class=\"legend\" transform=\"translate(%.1f %.1f)\"><rect width=\"12\" "
+               "height=\"12\" fill=\"%s\"/><text x=\"16\" y=\"10\">Killed and injured</text></g>"
+               "</svg></figure>\n",
+               left + plot_w / 2, axis_y + 32, left, axis_y + 38 - 12 + 12, series_colors[0]);
+}
+
+static const char page_style[] =
+    "@page{size:A4;margin:14mm}"
+    "body{font:10pt/1.4 'DejaVu Sans',Arial,sans-serif;color:#222;max-width:190mm;margin:0 auto}"
+    "h1{font-size:16pt;margin:0 0 4pt}h2{font-size:12pt;margin:14pt 0 4pt}"
+    ".meta{color:#555;margin:0 0 8pt}.headline{font-size:12pt;border-left:4pt solid #9e1b32;"
+    "padding:4pt 8pt;margin:8pt 0}"
+    "table{border-collapse:collapse;width:100%;margin:6pt 0 12pt;page-break-inside:avoid}"
+    "caption{text-align:left;font-weight:bold;padding:2pt 0}"
+    "th,td{border-bottom:0.5pt solid #bbb;padding:2pt 4pt;text-align:right}"
+    "th[scope=row]{text-align:left;font-weight:normal}th.nested{padding-left:14pt}"
+    "thead th{border-bottom:1pt solid #444;font-weight:bold}"
+    "tr.subtotal th,tr.subtotal td{font-weight:bold;background:#f3f3f3}"
+    "tfoot th,tfoot td{font-weight:bold;border-top:1pt solid #444}"
+    "figure{margin:6pt 0 12pt;page-break-inside:avoid}svg.chart{width:100%;height:auto}"
+    ".chart-title{font-size:13px;font-weight:bold}.tick{font-size:10px;fill:#333}"
+    ".axis-label{font-size:11px;fill:#333}.legend text{font-size:11px}"
+    ".grid{stroke:#ddd;stroke-width:0.5}.axis{stroke:#444;stroke-width:1}"
+    ".rounding{color:#555;font-size:8.5pt}"
+    "@media print{h2{page-break-after:avoid}}";
+
+void poc_render_html(json_t *report, struct buf *out)
+{
+    char from[40], to[40], pfrom[40], pto[40];
+    json_t *period = json_object_get(report, "period");
+    json_t *cmp = json_object_get(report, "comparison_period");
+    date_words(json_object_get(period, "from"), from, sizeof from);
+    date_words(json_object_get(period, "to"), to, sizeof to);
+    date_words(json_object_get(cmp, "from"), pfrom, sizeof pfrom);
+    date_words(json_object_get(cmp, "to"), pto, sizeof pto);
+    buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width\"><title>");
+    buf_printf(out, "Protection of Civilians: %s to %s", from, to);
+    buf_printf(out, "</title><style>%s</style></head><body>\n", page_style);
+    buf_printf(out, "<h1>Protection of Civilians: civilian casualties</h1>"
+                    "<p class=\"meta\">Period: %s to %s. Compared with %s to %s. Counted: "
+                    "incidents with status ",
+               from, to, pfrom, pto);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(report, "status"), i, s) {
+        buf_puts(out, i ? ", " : "");
+        html_text(out, json_string_value(s));
+    }
+    buf_puts(out, ".</p>\n");
+
+    json_t *tables = json_object_get(report, "tables");
+    json_t *head = find_table(report, "headline");
+    json_t *hv = json_object_get(json_array_get(json_object_get(head, "rows"), 0), "values");
+    long long casualties = json_integer_value(json_object_get(hv, "casualties"));
+    json_t *change = json_object_get(hv, "change_pct");
+    buf_printf(out,
+               "<p class=\"headline\"><strong>%lld civilian casualties</strong> (%lld killed and "
+               "%lld injured)",
+               casualties, (long long)json_integer_value(json_object_get(hv, "killed")),
+               (long long)json_integer_value(json_object_get(hv, "injured")));
+    if (json_is_number(change)) {
+        double pct = json_number_value(change);
+        buf_printf(out, ", a %.1f per cent %s compared with the same period last year", fabs(pct),
+                   pct >= 0 ? "increase" : "decrease");
+    }
+    buf_puts(out, ".</p>\n");
+
+    buf_puts(out, "<h2>Charts</h2>\n");
+    chart_bars(out, "chart-years", "Civilian casualties in the same period of each year", "Year",
+               find_table(report, "same_period_by_year"), "year");
+    chart_bars(out, "chart-months", "Civilian casualties by month", "Month",
+               find_table(report, "by_month"), "month");
+    chart_shares(out, "chart-parties", "Share of civilian casualties by party group",
+                 find_table(report, "by_party"), true);
+    chart_shares(out, "chart-tactics", "Share of civilian casualties by tactic",
+                 find_table(report, "by_tactic"), false);
+
+    buf_puts(out, "<h2>Tables</h2>\n");
+    json_t *tbl;
+    json_array_foreach(tables, i, tbl) html_table(out, tbl);
+    buf_puts(out, "<p class=\"rounding\">");
+    html_text(out, json_string_value(json_object_get(report, "rounding")));
+    buf_puts(out, ".</p>\n</body></html>\n");
+}

@@ -1,0 +1,75 @@
+/* SQL for report snapshots. */
+#include "store/reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/mem.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+DB_STMT(stmt_reserve, "SELECT nextval('report_snapshots_id_seq'), " TS("now()"));
+
+bool store_report_reserve(struct db_conn *c, long long *id, char *created_at,
+                          struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_reserve, 0, NULL, e);
+    if (!r)
+        return false;
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    snprintf(created_at, 40, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    return true;
+}
+
+DB_STMT(stmt_insert,
+        "INSERT INTO report_snapshots (id, kind, title, parameters, sha256, body, created_by,"
+        " created_at) VALUES ($1::bigint, $2, $3, $4::jsonb, $5, $6, $7::bigint,"
+        " $8::timestamptz)");
+
+bool store_report_insert(struct db_conn *c, long long id, const char *kind, const char *title,
+                         const char *parameters, const char *sha256, const char *body,
+                         long long key_id, const char *created_at, struct api_error *e)
+{
+    char idtext[24], key[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    snprintf(key, sizeof key, "%lld", key_id);
+    const char *params[] = {idtext, kind, title, parameters, sha256, body, key, created_at};
+    return db_exec(c, &stmt_insert, 8, params, e);
+}
+
+DB_STMT(stmt_get, "SELECT body FROM report_snapshots WHERE id = $1::bigint");
+
+bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
+                      struct api_error *e)
+{
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    const char *params[] = {idtext};
+    PGresult *r = db_query(c, &stmt_get, 1, params, e);
+    if (!r)
+        return false;
+    *found = PQntuples(r) == 1;
+    *body = *found ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return true;
+}
+
+DB_STMT(stmt_list,
+        "SELECT json_build_object('items', COALESCE(json_agg(json_build_object("
+        " 'id', s.id::text, 'kind', s.kind, 'title', s.title, 'created_at', " TS("s.created_at") ","
+        " 'created_by', k.name, 'sha256', s.sha256, 'parameters', s.parameters)"
+        " ORDER BY s.created_at DESC, s.id DESC), '[]'))::text"
+        " FROM report_snapshots s JOIN api_keys k ON k.id = s.created_by");
+
+json_t *store_report_list(struct db_conn *c, struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_list, 0, NULL, e);
+    if (!r)
+        return NULL;
+    json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    PQclear(r);
+    if (!doc)
+        err_internal(e);
+    return doc;
+}

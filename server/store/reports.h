@@ -1,0 +1,23 @@
+/* Published report snapshots: written once, read back byte for byte. */
+#ifndef CIVCAS_STORE_REPORTS_H
+#define CIVCAS_STORE_REPORTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "store/db.h"
+
+/* Reserves an id and the creation time for a snapshot about to be built
+ * (in the caller's transaction). created_at needs 40 bytes. */
+bool store_report_reserve(struct db_conn *c, long long *id, char *created_at,
+                          struct api_error *e);
+bool store_report_insert(struct db_conn *c, long long id, const char *kind, const char *title,
+                         const char *parameters, const char *sha256, const char *body,
+                         long long key_id, const char *created_at, struct api_error *e);
+/* The stored body (caller frees) or NULL with *found false. */
+bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
+                      struct api_error *e);
+/* {"items": [...]} newest first. New reference. */
+json_t *store_report_list(struct db_conn *c, struct api_error *e);
+
+#endif
