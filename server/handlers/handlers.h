@@ -8,6 +8,7 @@
 void handle_healthz(struct http_request *r);
 void handle_readyz(struct http_request *r);
 void handle_openapi(struct http_request *r);
+void handle_metrics(struct http_request *r);
 void handle_taxonomy_get(struct http_request *r);
 void handle_incident_create(struct http_request *r);
 void handle_incident_list(struct http_request *r);

@@ -1,6 +1,7 @@
 /* Operations routes: liveness, readiness, the API description. */
 #include "config.h"
 #include "handlers/handlers.h"
+#include "http/metrics.h"
 #include "store/migrate.h"
 #include "util/embedded.h"
 
@@ -32,4 +33,13 @@ void handle_openapi(struct http_request *r)
 {
     http_reply_bytes(r, 200, "application/json", embedded_openapi[0].data,
                      embedded_openapi[0].size);
+}
+
+void handle_metrics(struct http_request *r)
+{
+    struct buf out;
+    buf_init(&out);
+    metrics_render(&out);
+    http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+    buf_free(&out);
 }

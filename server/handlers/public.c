@@ -32,7 +32,9 @@ void handle_public_trends(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    struct taxonomy *t = taxonomy_acquire(r->db, false, &e);
+    /* Labels and code checks must match the figures, which join the
+     * taxonomy at query time: check its revision now. */
+    struct taxonomy *t = taxonomy_acquire(r->db, true, &e);
     if (!t) {
         http_reply_error(r, &e);
         return;

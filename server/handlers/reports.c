@@ -27,7 +27,8 @@ static bool status_allowed(struct http_request *r, const struct poc_params *p, s
 /* Builds the report for p with the current taxonomy. */
 static json_t *build(struct http_request *r, const struct poc_params *p, struct api_error *e)
 {
-    struct taxonomy *t = taxonomy_acquire(r->db, false, e);
+    /* Labels must match the figures, which join the taxonomy at query time. */
+    struct taxonomy *t = taxonomy_acquire(r->db, true, e);
     if (!t)
         return NULL;
     json_t *report = poc_build(r->db, p, t, e);
@@ -90,8 +91,9 @@ static bool publish_body(json_t *doc, const char **title, struct api_error *e)
     static const char *const allowed[] = {"from", "to", "years", "status", "title", NULL};
     const char *s;
     long long years;
-    if (!jv_only_keys(doc, allowed, "", e) || !jv_string(doc, "from", "", false, 1, 10, &s, NULL, e) ||
-        !jv_string(doc, "to", "", false, 1, 10, &s, NULL, e) ||
+    /* A published report names its period: no defaults. */
+    if (!jv_only_keys(doc, allowed, "", e) || !jv_string(doc, "from", "", true, 1, 10, &s, NULL, e) ||
+        !jv_string(doc, "to", "", true, 1, 10, &s, NULL, e) ||
         !jv_integer(doc, "years", "", false, 1, POC_MAX_YEARS, &years, NULL, e) ||
         !jv_string(doc, "status", "", false, 1, 100, &s, NULL, e) ||
         !jv_string(doc, "title", "", false, 1, 200, title, NULL, e))

@@ -83,6 +83,10 @@ const char *http_query_get(const struct http_query *q, const char *name);
 void http_dispatch(struct http_request *r);
 /* The route template for logs and metrics. */
 const char *http_route_template(const struct http_request *r);
+/* The route's index in the table (-1: unmatched), and the template of an
+ * index (MAX for "unmatched"; NULL past the table). */
+int http_route_index(const struct http_request *r);
+const char *http_route_by_index(int index);
 /* Every (method, template) pair served, for the API description check. */
 void http_routes_print(FILE *out);
 

@@ -19,6 +19,7 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/healthz", 0, false, handle_healthz},
     {"GET", "/readyz", 0, false, handle_readyz},
+    {"GET", "/metrics", 0, false, handle_metrics},
     {"GET", "/v1/openapi.json", 0, false, handle_openapi},
     {"GET", "/v1/taxonomy", ROLES_ALL, false, handle_taxonomy_get},
     {"POST", "/v1/incidents", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, true,
@@ -72,6 +73,18 @@ static bool path_matches(const char *template, const char *path, long long *id)
 const char *http_route_template(const struct http_request *r)
 {
     return r->route ? r->route->template : "unmatched";
+}
+
+int http_route_index(const struct http_request *r)
+{
+    return r->route ? (int)(r->route - routes) : -1;
+}
+
+const char *http_route_by_index(int index)
+{
+    if (index >= 0 && (size_t)index < NROUTES)
+        return routes[index].template;
+    return index == 32 ? "unmatched" : NULL;
 }
 
 void http_routes_print(FILE *out)

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "http/http.h"
+#include "http/metrics.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -285,6 +286,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_request *r = *con_cls;
     if (!r)
         return;
+    metrics_request(http_route_index(r), r->replied ? r->status : 0, elapsed_ms(&r->started) / 1000.0);
     if (LOG_INFO >= log_min_level) {
         json_t *f = json_object();
         json_object_set_new(f, "msg", json_string("request"));
@@ -302,6 +304,32 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request_free(r);
     *con_cls = NULL;
     __atomic_sub_fetch(&active_requests, 1, __ATOMIC_RELAXED);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)conn;
+    (void)socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        metrics_connection_opened();
+    else
+        metrics_connection_closed();
+}
+
+/* Refuses a connection past the total limit (counted for /metrics); MHD
+ * applies the per-address limit itself. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)cls;
+    (void)addr;
+    (void)addrlen;
+    if (metrics_open_connections() >= cfg.max_connections) {
+        metrics_connection_rejected();
+        return MHD_NO;
+    }
+    return MHD_YES;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -353,17 +381,19 @@ bool http_server_start(void)
                      MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg.threads, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg.max_connections, NULL},
+        /* A little above ours, so that on_accept (which counts) refuses first. */
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg.max_connections + 16, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg.per_ip_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg.connection_timeout, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL},
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    daemon_handle = MHD_start_daemon(flags, (uint16_t)cfg.listen_port, NULL, NULL, on_request,
+    daemon_handle = MHD_start_daemon(flags, (uint16_t)cfg.listen_port, on_accept, NULL, on_request,
                                      NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!daemon_handle) {
         log_error("cannot listen on %s", cfg.listen);

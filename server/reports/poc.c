@@ -19,7 +19,7 @@ static const char *const table_names[] = {
 static const char rounding[] =
     "share_pct and change_pct are computed from exact counts and rounded half away from zero "
     "to one decimal only for display; change_pct is null where the same period last year had "
-    "none; rounded shares may add up to 99.9 or 100.1";
+    "none; rounded shares need not add up to exactly 100 (each is off by at most 0.05)";
 
 bool poc_table_known(const char *name)
 {

@@ -294,6 +294,19 @@ json_t *public_report(json_t *report, long long k)
                                     json_array_get(json_object_get(years, "rows"), last - 1), "label")),
                                 "values", hv);
     json_array_append_new(json_object_get(years_pub, "rows"), current);
+    /* The current year is the headline: withheld where the headline is. */
+    json_t *head_listed = json_copy(withheld);
+    size_t wi;
+    json_t *w;
+    json_array_foreach(head_listed, wi, w) {
+        if (strcmp(json_string_value(json_object_get(w, "table")), "headline") != 0)
+            continue;
+        json_t *copy = json_copy(w);
+        json_object_set_new(copy, "table", json_string("same_period_by_year"));
+        json_object_set_new(copy, "row", json_integer((json_int_t)last - 1));
+        json_array_append_new(withheld, copy);
+    }
+    json_decref(head_listed);
     json_decref(year_rows);
     json_array_append_new(tables, years_pub);
 

@@ -188,8 +188,11 @@ static void row_parse(PGresult *r, int row, struct incident *inc)
 
 DB_STMT(stmt_load, "SELECT " INCIDENT_COLUMNS INCIDENT_FROM " WHERE i.id = $1::bigint"
                    " AND ($2::bigint = 0 OR i.created_by = $2::bigint)");
-DB_STMT(stmt_load_lock, "SELECT " INCIDENT_COLUMNS INCIDENT_FROM " WHERE i.id = $1::bigint"
-                        " AND ($2::bigint = 0 OR i.created_by = $2::bigint) FOR UPDATE OF i");
+/* The row lock is taken on incidents alone: with the joins, PostgreSQL's
+ * re-check after a concurrent writer commits would join the new
+ * perpetrator against the old snapshot and lose the row. */
+DB_STMT(stmt_lock, "SELECT 1 FROM incidents WHERE id = $1::bigint"
+                   " AND ($2::bigint = 0 OR created_by = $2::bigint) FOR UPDATE");
 
 bool store_incident_load(struct db_conn *c, long long id, long long owner, bool lock,
                          struct incident *out, bool *found, struct api_error *e)
@@ -198,7 +201,18 @@ bool store_incident_load(struct db_conn *c, long long id, long long owner, bool 
     snprintf(idtext, sizeof idtext, "%lld", id);
     snprintf(ownertext, sizeof ownertext, "%lld", owner > 0 ? owner : 0);
     const char *params[] = {idtext, ownertext};
-    PGresult *r = db_query(c, lock ? &stmt_load_lock : &stmt_load, 2, params, e);
+    if (lock) {
+        PGresult *l = db_query(c, &stmt_lock, 2, params, e);
+        if (!l)
+            return false;
+        bool exists = PQntuples(l) == 1;
+        PQclear(l);
+        if (!exists) {
+            *found = false;
+            return true;
+        }
+    }
+    PGresult *r = db_query(c, &stmt_load, 2, params, e);
     if (!r)
         return false;
     *found = PQntuples(r) == 1;

@@ -590,7 +590,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
         for (int m = 0; m < M_COUNT; m++) {
             int col = 1 + q->nby + m;
             v[m] = PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-            any = any || v[m] != 0;
+            any = any || (v[m] != 0 && q->measures[m]);
         }
         if (!any)
             continue;

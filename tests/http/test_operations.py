@@ -142,7 +142,8 @@ class OpenApiTest(ServerTestCase):
         super().setUpClass()
         cls.inc = cls.srv.create(valid_incident())
         # A published report, so /v1/reports/{id} has something to return.
-        r = cls.srv.request('POST', '/v1/reports/poc/publish', body={})
+        r = cls.srv.request('POST', '/v1/reports/poc/publish',
+                            body={'from': '2026-01-01', 'to': '2026-06-30'})
         assert r.status == 201, r
         cls.report_id = r.json['id']
         with open(OPENAPI_FILE, encoding='utf-8') as f:

@@ -1,0 +1,169 @@
+/* Counters and histograms in the Prometheus text format. */
+#include "http/metrics.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "store/db.h"
+
+#define MAX_ROUTES 32
+
+static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409, 412,
+                               413, 415, 422, 428, 500, 503};
+#define NSTATUS (sizeof statuses / sizeof statuses[0])
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                 0.1,    0.25,  0.5,    1,     2.5,  5,    10};
+#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+
+/* Slot MAX_ROUTES is "unmatched"; status slot NSTATUS is "other". */
+static uint64_t requests[MAX_ROUTES + 1][NSTATUS + 1];
+static uint64_t latency[MAX_ROUTES + 1][NBUCKETS + 1];
+static uint64_t latency_sum_us[MAX_ROUTES + 1];
+static long open_connections;
+static uint64_t connections_total, rejected_total;
+
+static void add(uint64_t *counter, uint64_t n)
+{
+    __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+void metrics_request(int route, int status, double seconds)
+{
+    int r = route >= 0 && route < MAX_ROUTES ? route : MAX_ROUTES;
+    size_t s = NSTATUS;
+    for (size_t i = 0; i < NSTATUS; i++)
+        if (statuses[i] == status)
+            s = i;
+    add(&requests[r][s], 1);
+    size_t b = 0;
+    while (b < NBUCKETS && seconds > buckets[b])
+        b++;
+    add(&latency[r][b], 1);
+    add(&latency_sum_us[r], (uint64_t)(seconds * 1e6));
+}
+
+void metrics_connection_opened(void)
+{
+    __atomic_add_fetch(&open_connections, 1, __ATOMIC_RELAXED);
+    add(&connections_total, 1);
+}
+
+void metrics_connection_closed(void)
+{
+    __atomic_sub_fetch(&open_connections, 1, __ATOMIC_RELAXED);
+}
+
+void metrics_connection_rejected(void)
+{
+    add(&rejected_total, 1);
+}
+
+long metrics_open_connections(void)
+{
+    return __atomic_load_n(&open_connections, __ATOMIC_RELAXED);
+}
+
+static uint64_t load(const uint64_t *counter)
+{
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+static long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+void metrics_render(struct buf *out)
+{
+    buf_puts(out, "# HELP civcas_http_requests_total Requests answered, by route template and status.\n"
+                  "# TYPE civcas_http_requests_total counter\n");
+    for (int r = 0; r <= MAX_ROUTES; r++) {
+        const char *route = http_route_by_index(r);
+        if (!route)
+            continue;
+        for (size_t s = 0; s <= NSTATUS; s++) {
+            uint64_t n = load(&requests[r][s]);
+            if (!n)
+                continue;
+            if (s < NSTATUS)
+                buf_printf(out, "civcas_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                           route, statuses[s], (unsigned long long)n);
+            else
+                buf_printf(out, "civcas_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                           route, (unsigned long long)n);
+        }
+    }
+    buf_puts(out, "# HELP civcas_http_request_duration_seconds Time from the first byte of headers "
+                  "to the reply being queued.\n"
+                  "# TYPE civcas_http_request_duration_seconds histogram\n");
+    for (int r = 0; r <= MAX_ROUTES; r++) {
+        const char *route = http_route_by_index(r);
+        if (!route)
+            continue;
+        uint64_t cumulative = 0;
+        for (size_t b = 0; b <= NBUCKETS; b++) {
+            cumulative += load(&latency[r][b]);
+            if (b < NBUCKETS)
+                buf_printf(out,
+                           "civcas_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                           route, buckets[b], (unsigned long long)cumulative);
+            else
+                buf_printf(out,
+                           "civcas_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                           route, (unsigned long long)cumulative);
+        }
+        buf_printf(out, "civcas_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route,
+                   (double)load(&latency_sum_us[r]) / 1e6);
+        buf_printf(out, "civcas_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route,
+                   (unsigned long long)cumulative);
+    }
+    struct db_pool_stats p;
+    db_pool_get_stats(&p);
+    buf_printf(out,
+               "# HELP civcas_http_connections_open Client connections open now.\n"
+               "# TYPE civcas_http_connections_open gauge\n"
+               "civcas_http_connections_open %ld\n"
+               "# HELP civcas_http_connections_total Client connections accepted.\n"
+               "# TYPE civcas_http_connections_total counter\n"
+               "civcas_http_connections_total %llu\n"
+               "# HELP civcas_http_connections_rejected_total Connections refused at the limit.\n"
+               "# TYPE civcas_http_connections_rejected_total counter\n"
+               "civcas_http_connections_rejected_total %llu\n"
+               "# HELP civcas_db_pool_size Database connections the pool may hold.\n"
+               "# TYPE civcas_db_pool_size gauge\n"
+               "civcas_db_pool_size %d\n"
+               "# HELP civcas_db_pool_in_use Database connections lent to requests now.\n"
+               "# TYPE civcas_db_pool_in_use gauge\n"
+               "civcas_db_pool_in_use %d\n"
+               "# HELP civcas_db_pool_waiting Requests waiting for a database connection now.\n"
+               "# TYPE civcas_db_pool_waiting gauge\n"
+               "civcas_db_pool_waiting %d\n"
+               "# HELP civcas_db_pool_acquired_total Database connections lent.\n"
+               "# TYPE civcas_db_pool_acquired_total counter\n"
+               "civcas_db_pool_acquired_total %llu\n"
+               "# HELP civcas_db_pool_timeouts_total Requests that waited too long (503).\n"
+               "# TYPE civcas_db_pool_timeouts_total counter\n"
+               "civcas_db_pool_timeouts_total %llu\n"
+               "# HELP civcas_db_errors_total Database errors (lost connections, timeouts, failures).\n"
+               "# TYPE civcas_db_errors_total counter\n"
+               "civcas_db_errors_total %llu\n"
+               "# HELP civcas_db_connects_total Database connections opened.\n"
+               "# TYPE civcas_db_connects_total counter\n"
+               "civcas_db_connects_total %llu\n"
+               "# HELP civcas_process_resident_memory_bytes Resident memory.\n"
+               "# TYPE civcas_process_resident_memory_bytes gauge\n"
+               "civcas_process_resident_memory_bytes %ld\n",
+               metrics_open_connections(), (unsigned long long)load(&connections_total),
+               (unsigned long long)load(&rejected_total), p.size, p.in_use, p.waiting,
+               (unsigned long long)p.acquired, (unsigned long long)p.timeouts,
+               (unsigned long long)p.errors, (unsigned long long)p.reconnects, resident_bytes());
+}

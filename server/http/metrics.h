@@ -1,0 +1,21 @@
+/*
+ * Prometheus metrics: requests by route template and status, latency
+ * histograms, connections, and the database pool. Counters are atomics, so
+ * recording a request costs a few instructions and scraping takes no lock.
+ */
+#ifndef CIVCAS_METRICS_H
+#define CIVCAS_METRICS_H
+
+#include "util/buf.h"
+
+/* route: index in the router's table, or -1 for unmatched requests. */
+void metrics_request(int route, int status, double seconds);
+void metrics_connection_opened(void);
+void metrics_connection_closed(void);
+void metrics_connection_rejected(void);
+long metrics_open_connections(void);
+
+/* The text exposition format, version 0.0.4. */
+void metrics_render(struct buf *out);
+
+#endif

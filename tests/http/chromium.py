@@ -1,0 +1,374 @@
+"""Headless Chromium for the tests: render a local HTML file, collect what
+its console and network did, take a screenshot, print it to PDF.
+
+Debian's /usr/bin/chromium (or $CIVCAS_CHROMIUM). As root it needs
+--no-sandbox. Every run gets a fresh profile directory, removed afterwards,
+and the flags below keep the browser off the network (no component
+updates, sync, field trials or QUIC).
+
+load() talks the DevTools protocol over --remote-debugging-pipe: requests
+go in on file descriptor 3 and answers and events come out on 4, each one
+JSON message ended by a NUL byte. No port, no websocket, nothing another
+process could connect to. screenshot() and print_pdf() use the command-line
+switches --screenshot and --print-to-pdf, as a person would.
+
+Only the standard library is used.
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+
+CHROMIUM_CANDIDATES = ('/usr/bin/chromium', '/usr/bin/chromium-browser')
+RUN_TIMEOUT = 90        # seconds for one --screenshot / --print-to-pdf run
+LOAD_TIMEOUT = 60       # seconds for a DevTools session
+
+BASE_FLAGS = (
+    '--headless', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-quic', '--disable-default-apps',
+    '--disable-extensions', '--disable-field-trial-config',
+    '--disable-breakpad', '--no-default-browser-check', '--mute-audio',
+    '--hide-scrollbars', '--disable-dev-shm-usage',
+    '--metrics-recording-only', '--password-store=basic',
+    '--use-mock-keychain',
+)
+
+
+class ChromiumMissing(AssertionError):
+    """Raised (as a test failure, never a skip) when no Chromium is found."""
+
+
+def find_chromium():
+    """The Chromium executable; raises ChromiumMissing with a clear message.
+    A missing browser is a failure: the test set-up installs it."""
+    env = os.environ.get('CIVCAS_CHROMIUM')
+    candidates = (env,) if env else CHROMIUM_CANDIDATES
+    for path in candidates:
+        if path and os.access(path, os.X_OK):
+            return path
+    raise ChromiumMissing(
+        'Chromium is not installed (looked for %s). The test set-up '
+        '(deploy/common.sh) must install the Debian package `chromium`; '
+        'apt-get install chromium' % ', '.join(c for c in candidates if c))
+
+
+def version():
+    proc = subprocess.run([find_chromium(), '--version'], capture_output=True,
+                          text=True, timeout=30)
+    return proc.stdout.strip()
+
+
+def _flags(profile):
+    flags = list(BASE_FLAGS) + ['--user-data-dir=' + profile]
+    if os.geteuid() == 0:
+        flags.append('--no-sandbox')
+    return flags
+
+
+class _Profile:
+    """A fresh --user-data-dir, removed on exit."""
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix='civcas-chromium-')
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def file_url(path):
+    return 'file://' + os.path.abspath(path)
+
+
+def _run(args, timeout):
+    with _Profile() as profile:
+        cmd = [find_chromium()] + _flags(profile) + list(args)
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL,
+                                  start_new_session=True)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError('chromium %s did not finish within %d s'
+                                 % (' '.join(args), timeout)) from e
+
+
+def screenshot(url, out_path, width=1240, height=1754, timeout=RUN_TIMEOUT):
+    """chromium --screenshot of url at width x height CSS pixels; returns
+    the CompletedProcess. The caller checks the file."""
+    if os.path.exists(out_path):
+        os.unlink(out_path)
+    return _run(['--screenshot=' + out_path,
+                 '--window-size=%d,%d' % (width, height),
+                 '--virtual-time-budget=5000', url], timeout)
+
+
+def print_pdf(url, out_path, timeout=RUN_TIMEOUT):
+    """chromium --print-to-pdf of url (no header or footer); returns the
+    CompletedProcess. The caller checks the file."""
+    if os.path.exists(out_path):
+        os.unlink(out_path)
+    return _run(['--print-to-pdf=' + out_path, '--no-pdf-header-footer',
+                 '--virtual-time-budget=5000', url], timeout)
+
+
+# --------------------------------------------------------------------------
+# PDF facts (enough for a smoke test; Chromium writes plain page objects)
+
+def pdf_pages(data):
+    """Number of page objects in a PDF (bytes)."""
+    return len(re.findall(rb'/Type\s*/Page(?![a-zA-Z])', data))
+
+
+def pdf_media_boxes(data):
+    """Every /MediaBox as a tuple of floats."""
+    out = []
+    for m in re.finditer(rb'/MediaBox\s*\[([^\]]*)\]', data):
+        try:
+            out.append(tuple(float(x) for x in m.group(1).split()))
+        except ValueError:
+            pass
+    return out
+
+
+def png_size(data):
+    """(width, height) of a PNG (bytes), or None."""
+    if data[:8] != b'\x89PNG\r\n\x1a\n' or data[12:16] != b'IHDR':
+        return None
+    return (int.from_bytes(data[16:20], 'big'),
+            int.from_bytes(data[20:24], 'big'))
+
+
+# --------------------------------------------------------------------------
+# DevTools protocol over a pipe
+
+class DevToolsError(AssertionError):
+    pass
+
+
+class _Pipe:
+    """One browser with --remote-debugging-pipe; send() commands, events
+    collected in self.events (method, params, sessionId)."""
+
+    def __init__(self, profile, extra_flags=()):
+        # Chromium reads commands from fd 3 and writes to fd 4.
+        self._cmd_r, self._cmd_w = os.pipe()
+        self._out_r, self._out_w = os.pipe()
+        cmd = [find_chromium()] + _flags(profile) + [
+            '--remote-debugging-pipe', '--enable-logging=stderr', '--v=0'
+        ] + list(extra_flags) + ['about:blank']
+        cmd_r, out_w = self._cmd_r, self._out_w
+
+        def child_fds():
+            os.dup2(cmd_r, 3)
+            os.dup2(out_w, 4)
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
+
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self._stderr, preexec_fn=child_fds, close_fds=False,
+            start_new_session=True)
+        os.close(self._cmd_r)
+        os.close(self._out_w)
+        self._buf = b''
+        self._next_id = 0
+        self.events = []
+
+    def stderr_text(self):
+        self._stderr.seek(0)
+        return self._stderr.read().decode('utf-8', 'replace')
+
+    def _read_message(self, deadline):
+        while b'\0' not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DevToolsError('no answer from Chromium in time')
+            ready, _, _ = select.select([self._out_r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self._out_r, 1 << 20)
+            if not chunk:
+                raise DevToolsError(
+                    'Chromium closed the pipe (exit %r); stderr:\n%s'
+                    % (self.proc.poll(), self.stderr_text()[-3000:]))
+            self._buf += chunk
+        msg, self._buf = self._buf.split(b'\0', 1)
+        return json.loads(msg.decode('utf-8'))
+
+    def send(self, method, params=None, session=None, timeout=30):
+        """One command; returns its result, collecting events meanwhile."""
+        self._next_id += 1
+        mid = self._next_id
+        msg = {'id': mid, 'method': method, 'params': params or {}}
+        if session:
+            msg['sessionId'] = session
+        data = json.dumps(msg).encode('utf-8') + b'\0'
+        while data:
+            n = os.write(self._cmd_w, data)
+            data = data[n:]
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self._read_message(deadline)
+            if m.get('id') == mid:
+                if 'error' in m:
+                    raise DevToolsError('%s: %s' % (method, m['error']))
+                return m.get('result', {})
+            if 'method' in m:
+                self.events.append(m)
+
+    def wait_event(self, method, session=None, timeout=30):
+        """Waits for an event (already received ones count)."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for m in self.events[seen:]:
+                if m.get('method') == method and (
+                        session is None or m.get('sessionId') == session):
+                    return m
+            seen = len(self.events)
+            m = self._read_message(deadline)
+            if 'method' in m:
+                self.events.append(m)
+
+    def drain(self, seconds):
+        """Collects events for a while."""
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                m = self._read_message(deadline)
+                if 'method' in m:
+                    self.events.append(m)
+        except DevToolsError:
+            pass
+
+    def close(self):
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self.send('Browser.close', timeout=5)
+                except (DevToolsError, OSError):
+                    pass
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        finally:
+            for fd in (self._cmd_w, self._out_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def release(self):
+        self._stderr.close()
+
+
+class PageLoad:
+    """What loading one page produced.
+
+    errors: human-readable strings, one per uncaught exception, console
+        error/assert call, or browser log entry of level error (failed
+        resource loads, blocked content, ...).
+    requests: every URL the page asked for (the page itself included).
+    evaluations: {expression: value} of the expressions asked for.
+    console: every console message as (level, text).
+    stderr: Chromium's own log.
+    """
+
+    def __init__(self):
+        self.errors = []
+        self.requests = []
+        self.evaluations = {}
+        self.console = []
+        self.stderr = ''
+
+
+def _remote_object_text(obj):
+    if 'value' in obj:
+        return str(obj['value'])
+    return obj.get('description') or obj.get('type', '?')
+
+
+def load(url, evaluate=(), settle=1.0, timeout=LOAD_TIMEOUT):
+    """Loads url in a fresh headless Chromium and reports what happened.
+    evaluate: JavaScript expressions evaluated after the load event (their
+    JSON-able values end up in PageLoad.evaluations)."""
+    result = PageLoad()
+    with _Profile() as profile:
+        pipe = _Pipe(profile)
+        try:
+            deadline = time.monotonic() + timeout
+            target = pipe.send('Target.createTarget', {'url': 'about:blank'})
+            session = pipe.send('Target.attachToTarget', {
+                'targetId': target['targetId'], 'flatten': True})['sessionId']
+            for domain in ('Page', 'Runtime', 'Log', 'Network'):
+                pipe.send(domain + '.enable', session=session)
+            pipe.events.clear()
+            nav = pipe.send('Page.navigate', {'url': url}, session=session)
+            if nav.get('errorText'):
+                result.errors.append('navigation failed: %s'
+                                     % nav['errorText'])
+            else:
+                pipe.wait_event('Page.loadEventFired', session=session,
+                                timeout=max(1, deadline - time.monotonic()))
+                pipe.drain(settle)
+                for expr in evaluate:
+                    r = pipe.send('Runtime.evaluate', {
+                        'expression': expr, 'returnByValue': True},
+                        session=session)
+                    if 'exceptionDetails' in r:
+                        result.evaluations[expr] = DevToolsError(
+                            r['exceptionDetails'].get('text'))
+                    else:
+                        result.evaluations[expr] = r['result'].get('value')
+            for ev in pipe.events:
+                method, p = ev.get('method'), ev.get('params', {})
+                if method == 'Runtime.exceptionThrown':
+                    d = p.get('exceptionDetails', {})
+                    exc = d.get('exception') or {}
+                    result.errors.append('uncaught exception: %s %s' % (
+                        d.get('text', ''), _remote_object_text(exc)))
+                elif method == 'Runtime.consoleAPICalled':
+                    text = ' '.join(_remote_object_text(a)
+                                    for a in p.get('args', []))
+                    result.console.append((p.get('type'), text))
+                    if p.get('type') in ('error', 'assert'):
+                        result.errors.append('console.%s: %s'
+                                             % (p.get('type'), text))
+                elif method == 'Log.entryAdded':
+                    e = p.get('entry', {})
+                    result.console.append((e.get('level'), e.get('text')))
+                    if e.get('level') == 'error':
+                        result.errors.append('%s error: %s %s' % (
+                            e.get('source'), e.get('text'),
+                            e.get('url', '')))
+                elif method == 'Network.requestWillBeSent':
+                    result.requests.append(p.get('request', {}).get('url'))
+                elif method == 'Network.loadingFailed':
+                    if not p.get('canceled'):
+                        result.errors.append('request failed: %s'
+                                             % p.get('errorText'))
+        finally:
+            try:
+                pipe.close()
+            finally:
+                result.stderr = pipe.stderr_text()
+                pipe.release()
+    # A second witness: Chromium's own log of console messages.
+    for line in result.stderr.splitlines():
+        if CONSOLE_ERROR_RE.search(line):
+            result.errors.append('chromium log: ' + line.strip())
+    return result
+
+
+# Chromium logs page console messages as "...:INFO:CONSOLE(12)] ..." and
+# uncaught exceptions with "Uncaught".
+CONSOLE_ERROR_RE = re.compile(r'Uncaught|ERROR:CONSOLE')
