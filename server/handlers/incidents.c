@@ -162,9 +162,7 @@ void handle_incident_create(struct http_request *r)
     json_t *body = incident_to_json(&inc, view_of(r), (int)cfg.verify_min_source_types);
     response = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
-    if (idem && !store_idempotency_finish(r->db, r->who.key_id, idem, inc.id, response, &e))
-        goto fail;
-    if (!db_commit(r->db, &e))
+    if (!store_incident_commit_create(r->db, inc.id, r->who.key_id, idem, response, &e))
         goto fail;
     in_tx = false;
     char location[48], etag[24];

@@ -365,6 +365,69 @@ bool db_simple(struct db_conn *c, const char *sql, struct api_error *e)
     return ok;
 }
 
+bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct api_error *e)
+{
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    /* Statements are prepared before the pipeline starts. */
+    for (int i = 0; i < n; i++)
+        if (steps[i].stmt && !ensure_prepared(c, steps[i].stmt, steps[i].n, e))
+            return false;
+    if (!PQenterPipelineMode(c->pg)) {
+        map_failure(c, NULL, e);
+        return false;
+    }
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++) {
+        if (steps[i].stmt) {
+            char name[16];
+            snprintf(name, sizeof name, "s%d", steps[i].stmt->id);
+            sent = PQsendQueryPrepared(c->pg, name, steps[i].n, steps[i].params, NULL, NULL, 0);
+        } else {
+            sent = PQsendQueryParams(c->pg, steps[i].text, 0, NULL, NULL, NULL, NULL, 0);
+        }
+    }
+    sent = sent && PQpipelineSync(c->pg);
+    bool ok = sent;
+    bool failed_mapped = false;
+    /* Drain everything: each step's result then NULL, then the sync. */
+    for (int i = 0; i < n && sent; i++) {
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL) {
+            ExecStatusType st = PQresultStatus(r);
+            bool step_ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+            if (step_ok && !steps[i].stmt && strcmp(PQcmdStatus(r), "COMMIT") != 0)
+                step_ok = false; /* COMMIT of an aborted transaction says ROLLBACK */
+            if (!step_ok && ok) {
+                ok = false;
+                if (st == PGRES_FATAL_ERROR) {
+                    map_failure(c, r, e);
+                    failed_mapped = true;
+                }
+            }
+            PQclear(r);
+        }
+    }
+    if (sent) {
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL) {
+            bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            PQclear(r);
+            if (sync)
+                break;
+        }
+    }
+    if (!PQexitPipelineMode(c->pg))
+        c->broken = true;
+    if (!ok && !failed_mapped) {
+        if (!sent || PQstatus(c->pg) != CONNECTION_OK)
+            map_failure(c, NULL, e);
+        else
+            err_internal(e);
+    }
+    return ok;
+}
+
 bool db_begin(struct db_conn *c, struct api_error *e)
 {
     if (db_simple(c, "BEGIN", e))

@@ -65,6 +65,20 @@ PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
 /* A plain statement without parameters (BEGIN, DDL in migrations). */
 bool db_simple(struct db_conn *c, const char *sql, struct api_error *e);
 
+/* One statement of a pipeline: a prepared stmt with its parameters, or
+ * plain text without parameters (COMMIT). */
+struct db_step {
+    struct db_stmt *stmt;
+    const char *text;
+    int n;
+    const char *const *params;
+};
+
+/* Sends every step in one round trip (libpq pipeline mode) and checks each
+ * result; a failing step aborts the rest. Used to end a write: the last
+ * statements and COMMIT travel together. */
+bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct api_error *e);
+
 /* BEGIN; retried once on a fresh connection when the pooled one turns out
  * to be dead, since nothing has happened yet. */
 bool db_begin(struct db_conn *c, struct api_error *e);

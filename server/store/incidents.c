@@ -87,7 +87,7 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     free(inc->created_by);
     inc->created_by = xstrdup(key_name);
     PQclear(r);
-    return store_rollup_apply(c, inc->id, +1, e);
+    return true;
 }
 
 /* The columns every read of an incident returns, in the order row_parse
@@ -458,6 +458,7 @@ DB_STMT(stmt_idem_claim,
 DB_STMT(stmt_idem_read,
         "SELECT encode(request_hash, 'hex'), response FROM idempotency_keys"
         " WHERE key_id = $1::bigint AND idem_key = $2");
+DB_STMT(stmt_rollup_create, "SELECT rollup_apply($1::bigint, $2::int)");
 DB_STMT(stmt_idem_finish,
         "UPDATE idempotency_keys SET incident_id = $3::bigint, response = $4"
         " WHERE key_id = $1::bigint AND idem_key = $2");
@@ -493,12 +494,21 @@ int store_idempotency_claim(struct db_conn *c, long long key_id, const char *ide
     return 0;
 }
 
-bool store_idempotency_finish(struct db_conn *c, long long key_id, const char *idem_key,
-                              long long incident_id, const char *response, struct api_error *e)
+bool store_incident_commit_create(struct db_conn *c, long long incident_id, long long key_id,
+                                  const char *idem_key, const char *response, struct api_error *e)
 {
     char key[24], id[24];
     snprintf(key, sizeof key, "%lld", key_id);
     snprintf(id, sizeof id, "%lld", incident_id);
-    const char *params[] = {key, idem_key, id, response};
-    return db_exec(c, &stmt_idem_finish, 4, params, e);
+    const char *idem_params[] = {key, idem_key, id, response};
+    const char *rollup_params[] = {id, "1"};
+    /* Rollup, idempotency record and COMMIT in one round trip. */
+    struct db_step steps[3];
+    int n = 0;
+    if (rollup_writes_enabled)
+        steps[n++] = (struct db_step){&stmt_rollup_create, NULL, 2, rollup_params};
+    if (idem_key)
+        steps[n++] = (struct db_step){&stmt_idem_finish, NULL, 4, idem_params};
+    steps[n++] = (struct db_step){NULL, "COMMIT", 0, NULL};
+    return db_pipeline(c, steps, n, e);
 }

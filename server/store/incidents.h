@@ -15,7 +15,8 @@
 
 /* Inserts inc (validated) with its groups, sources and revision 1; fills
  * id, version, status, timestamps and created_by. document is
- * incident_document(inc); changes the revision's change list. */
+ * incident_document(inc); changes the revision's change list. The caller
+ * ends the transaction with store_incident_commit_create. */
 bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *document,
                            json_t *changes, long long key_id, const char *key_name,
                            struct api_error *e);
@@ -64,7 +65,10 @@ bool store_incident_list(struct db_conn *c, const struct incident_filter *f,
 int store_idempotency_claim(struct db_conn *c, long long key_id, const char *idem_key,
                             const char *hash_hex, char *stored_hash, char **response,
                             struct api_error *e);
-bool store_idempotency_finish(struct db_conn *c, long long key_id, const char *idem_key,
-                              long long incident_id, const char *response, struct api_error *e);
+/* Ends a creation's transaction: applies the new incident to the rollups,
+ * stores the response under the idempotency key (when there is one) and
+ * commits, all in one round trip. */
+bool store_incident_commit_create(struct db_conn *c, long long incident_id, long long key_id,
+                                  const char *idem_key, const char *response, struct api_error *e);
 
 #endif
