@@ -48,6 +48,9 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
 /* The printable page with every table and the charts. */
 void poc_render_html(json_t *report, struct buf *out);
 
+/* The table called name in a report, or NULL. Borrowed. */
+json_t *poc_find_table(json_t *report, const char *name);
+
 /* Whether name is a table of the report. */
 bool poc_table_known(const char *name);
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "reports/poc.h"
 #include "reports/suppress.h"
 #include "util/mem.h"
 
@@ -133,16 +134,6 @@ void public_trend_protect(json_t *answer, const struct trend_query *q, long long
 
 /* ---- reports ------------------------------------------------------------------ */
 
-static json_t *find_table(json_t *report, const char *name)
-{
-    size_t i;
-    json_t *tbl;
-    json_array_foreach(json_object_get(report, "tables"), i, tbl) {
-        if (strcmp(json_string_value(json_object_get(tbl, "name")), name) == 0)
-            return tbl;
-    }
-    return NULL;
-}
 
 /* Rows of a table that partition its total (by_party: the group rows). */
 static json_t *partition_rows(json_t *tbl, bool groups_only)
@@ -269,7 +260,7 @@ json_t *public_report(json_t *report, long long k)
     json_t *tables = json_array(), *withheld = json_array();
 
     /* The headline first: its three totals fix those of every other table. */
-    json_t *head = find_table(report, "headline");
+    json_t *head = poc_find_table(report, "headline");
     json_t *head_rows = partition_rows(head, false);
     json_t *head_pub = protect_table(head, head_rows, NULL, k, false, withheld);
     json_decref(head_rows);
@@ -281,7 +272,7 @@ json_t *public_report(json_t *report, long long k)
     json_array_append_new(tables, head_pub);
 
     /* Earlier years stand alone (no total); the current year is the headline. */
-    json_t *years = find_table(report, "same_period_by_year");
+    json_t *years = poc_find_table(report, "same_period_by_year");
     json_t *year_rows = partition_rows(years, false);
     size_t last = json_array_size(year_rows);
     if (last > 0)
@@ -316,7 +307,7 @@ json_t *public_report(json_t *report, long long k)
     } partitions[] = {{"by_month", false},   {"by_party", true},  {"by_tactic", false},
                       {"by_category", false}, {"by_region", false}};
     for (size_t i = 0; i < sizeof partitions / sizeof partitions[0]; i++) {
-        json_t *tbl = find_table(report, partitions[i].name);
+        json_t *tbl = poc_find_table(report, partitions[i].name);
         if (!tbl)
             continue;
         json_t *rows = partition_rows(tbl, partitions[i].groups_only);

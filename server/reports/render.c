@@ -47,22 +47,6 @@ static const char *hxl_of(const char *column)
     return "#meta";
 }
 
-static void csv_text(struct buf *out, const char *s)
-{
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        buf_puts(out, s);
-        return;
-    }
-    buf_putc(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            buf_putc(out, '"');
-        buf_putc(out, *p);
-    }
-    buf_putc(out, '"');
-}
 
 /* Integers as they are, shares and changes with one decimal, null empty. */
 static void number_text(json_t *v, char *out, size_t size)
@@ -75,7 +59,7 @@ static void number_text(json_t *v, char *out, size_t size)
         out[0] = '\0';
 }
 
-static json_t *find_table(json_t *report, const char *name)
+json_t *poc_find_table(json_t *report, const char *name)
 {
     size_t i;
     json_t *tbl;
@@ -110,7 +94,7 @@ static json_t *key_columns(json_t *tbl)
 bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *out,
                       struct api_error *e)
 {
-    json_t *tbl = find_table(report, table);
+    json_t *tbl = poc_find_table(report, table);
     if (!tbl)
         return err_invalid(e, "table", "table must be a table name of the report");
     json_t *keys = key_columns(tbl);
@@ -147,12 +131,12 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
         bool first = true;
         json_array_foreach(keys, i, c) {
             buf_puts(out, first ? "" : ",");
-            csv_text(out, json_string_value(json_object_get(json_object_get(row, "key"),
+            buf_csv_field(out, json_string_value(json_object_get(json_object_get(row, "key"),
                                                             json_string_value(c))));
             first = false;
         }
         buf_puts(out, first ? "" : ",");
-        csv_text(out, json_string_value(json_object_get(row, "label")));
+        buf_csv_field(out, json_string_value(json_object_get(row, "label")));
         json_array_foreach(columns, i, c) {
             char num[32];
             number_text(json_object_get(json_object_get(row, "values"), json_string_value(c)),
@@ -475,7 +459,7 @@ void poc_render_html(json_t *report, struct buf *out)
     buf_puts(out, ".</p>\n");
 
     json_t *tables = json_object_get(report, "tables");
-    json_t *head = find_table(report, "headline");
+    json_t *head = poc_find_table(report, "headline");
     json_t *hv = json_object_get(json_array_get(json_object_get(head, "rows"), 0), "values");
     long long casualties = json_integer_value(json_object_get(hv, "casualties"));
     json_t *change = json_object_get(hv, "change_pct");
@@ -493,13 +477,13 @@ void poc_render_html(json_t *report, struct buf *out)
 
     buf_puts(out, "<h2>Charts</h2>\n");
     chart_bars(out, "chart-years", "Civilian casualties in the same period of each year", "Year",
-               find_table(report, "same_period_by_year"), "year");
+               poc_find_table(report, "same_period_by_year"), "year");
     chart_bars(out, "chart-months", "Civilian casualties by month", "Month",
-               find_table(report, "by_month"), "month");
+               poc_find_table(report, "by_month"), "month");
     chart_shares(out, "chart-parties", "Share of civilian casualties by party group",
-                 find_table(report, "by_party"), true);
+                 poc_find_table(report, "by_party"), true);
     chart_shares(out, "chart-tactics", "Share of civilian casualties by tactic",
-                 find_table(report, "by_tactic"), false);
+                 poc_find_table(report, "by_tactic"), false);
 
     buf_puts(out, "<h2>Tables</h2>\n");
     json_t *tbl;

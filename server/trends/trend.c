@@ -872,22 +872,6 @@ json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct t
 
 /* ---- CSV and HXL --------------------------------------------------------- */
 
-static void csv_field(struct buf *out, const char *s)
-{
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        buf_puts(out, s);
-        return;
-    }
-    buf_putc(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            buf_putc(out, '"');
-        buf_putc(out, *p);
-    }
-    buf_putc(out, '"');
-}
 
 void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *out)
 {
@@ -917,17 +901,17 @@ void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *o
         size_t i;
         json_t *s;
         json_array_foreach(series, i, s) {
-            csv_field(out, json_string_value(json_array_get(periods, p)));
+            buf_csv_field(out, json_string_value(json_array_get(periods, p)));
             buf_printf(out, ",%s,%s", first, last);
             json_t *key = json_object_get(s, "key");
             json_t *labels = json_object_get(s, "labels");
             for (int k = 0; k < q->nby; k++) {
                 const struct dim_def *d = &dims[q->by[k]];
                 buf_putc(out, ',');
-                csv_field(out, json_string_value(json_object_get(key, d->name)));
+                buf_csv_field(out, json_string_value(json_object_get(key, d->name)));
                 if (d->list >= 0) {
                     buf_putc(out, ',');
-                    csv_field(out, json_string_value(json_object_get(labels, d->name)));
+                    buf_csv_field(out, json_string_value(json_object_get(labels, d->name)));
                 }
             }
             json_t *values = json_object_get(s, "values");

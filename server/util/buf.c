@@ -84,3 +84,20 @@ char *buf_steal(struct buf *b, size_t *len)
     buf_init(b);
     return p;
 }
+
+void buf_csv_field(struct buf *b, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        buf_puts(b, s);
+        return;
+    }
+    buf_putc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            buf_putc(b, '"');
+        buf_putc(b, *p);
+    }
+    buf_putc(b, '"');
+}
