@@ -33,7 +33,7 @@ static const struct setting settings[] = {
     {"listen", "CIVCAS_LISTEN", SET_LISTEN, "127.0.0.1:8080", 0, 0, OFF(listen),
      "HOST:PORT to serve on (serve)"},
     {"threads", "CIVCAS_THREADS", SET_INT, "0", 0, 256, OFF(threads),
-     "worker threads; 0 = 8 per core, at least 8 (serve)"},
+     "request worker threads (database work); 0 = 8 per core, at least 8 (serve)"},
     {"db-pool", "CIVCAS_DB_POOL", SET_INT, "0", 0, 256, OFF(db_pool),
      "database connections; 0 = one per thread (serve)"},
     {"body-limit", "CIVCAS_BODY_LIMIT", SET_INT, "1048576", 1024, 64L << 20, OFF(body_limit),

@@ -31,6 +31,9 @@ struct http_request {
     struct buf body;
     bool body_too_large;
     size_t body_seen; /* bytes of body received, kept or not */
+    bool handled;          /* dispatched (inline or by a worker) */
+    struct timespec queued; /* when it was handed to the workers */
+    struct http_request *next; /* in the work queue */
     char request_id[72];
     struct timespec started;
     const struct route *route;
@@ -81,6 +84,9 @@ const char *http_query_get(const struct http_query *q, const char *name);
 
 /* Routing and dispatch (router.c). */
 void http_dispatch(struct http_request *r);
+/* Whether the route answers without the database (health, metrics, API
+ * description): those are answered on the polling thread. */
+bool http_route_is_quick(const char *method, const char *path);
 /* The route template for logs and metrics. */
 const char *http_route_template(const struct http_request *r);
 /* The route's index in the table (-1: unmatched), and the template of an

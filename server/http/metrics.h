@@ -13,6 +13,8 @@ void metrics_request(int route, int status, double seconds);
 void metrics_connection_opened(void);
 void metrics_connection_closed(void);
 void metrics_connection_rejected(void);
+/* A request that waited too long for a worker (503). */
+void metrics_queue_timeout(void);
 long metrics_open_connections(void);
 
 /* The text exposition format, version 0.0.4. */

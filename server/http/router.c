@@ -70,6 +70,14 @@ static bool path_matches(const char *template, const char *path, long long *id)
     return *template == '\0' && *path == '\0';
 }
 
+bool http_route_is_quick(const char *method, const char *path)
+{
+    if (strcmp(method, "GET") != 0)
+        return false;
+    return strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0 ||
+           strcmp(path, "/v1/openapi.json") == 0;
+}
+
 const char *http_route_template(const struct http_request *r)
 {
     return r->route ? r->route->template : "unmatched";

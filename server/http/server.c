@@ -1,5 +1,6 @@
 /* libmicrohttpd daemon: connection limits, body limit, replies, request log. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,23 @@
 #define HTTP_DISCARD_LIMIT ((size_t)64 << 20)
 
 static struct MHD_Daemon *daemon_handle;
+
+/*
+ * Request handling runs on a pool of worker threads, not on libmicrohttpd's
+ * polling threads: a handler may wait for the database, and a polling
+ * thread that waits stalls every connection it serves (health checks
+ * included). The polling threads only read requests and write replies; a
+ * request that needs a handler is suspended, queued, handled by a worker,
+ * and resumed to be answered.
+ */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    struct http_request *head, *tail;
+    pthread_t *threads;
+    int nthreads;
+    bool stopping;
+} work = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER};
 
 static int hexval(char c)
 {
@@ -219,6 +237,78 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(out - s);
 }
 
+static void work_push(struct http_request *r)
+{
+    clock_gettime(CLOCK_MONOTONIC, &r->queued);
+    pthread_mutex_lock(&work.lock);
+    r->next = NULL;
+    if (work.tail)
+        work.tail->next = r;
+    else
+        work.head = r;
+    work.tail = r;
+    pthread_cond_signal(&work.ready);
+    pthread_mutex_unlock(&work.lock);
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&work.lock);
+        while (!work.head && !work.stopping)
+            pthread_cond_wait(&work.ready, &work.lock);
+        struct http_request *r = work.head;
+        if (!r) { /* stopping and drained */
+            pthread_mutex_unlock(&work.lock);
+            return NULL;
+        }
+        work.head = r->next;
+        if (!work.head)
+            work.tail = NULL;
+        pthread_mutex_unlock(&work.lock);
+
+        /* A request that already waited its share for a worker is turned
+         * away at once: the wait for capacity stays bounded. */
+        if (elapsed_ms(&r->queued) > (double)cfg.pool_wait_ms) {
+            struct api_error e;
+            api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "the server is busy; retry shortly");
+            metrics_queue_timeout();
+            http_reply_error(r, &e);
+        } else {
+            http_dispatch(r);
+        }
+        MHD_resume_connection(r->conn);
+    }
+}
+
+static bool workers_start(int n)
+{
+    work.threads = xcalloc((size_t)n, sizeof *work.threads);
+    work.stopping = false;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&work.threads[i], NULL, worker_main, NULL) != 0) {
+            log_error("cannot start worker threads");
+            return false;
+        }
+        work.nthreads++;
+    }
+    return true;
+}
+
+static void workers_stop(void)
+{
+    pthread_mutex_lock(&work.lock);
+    work.stopping = true;
+    pthread_cond_broadcast(&work.ready);
+    pthread_mutex_unlock(&work.lock);
+    for (int i = 0; i < work.nthreads; i++)
+        pthread_join(work.threads[i], NULL);
+    free(work.threads);
+    work.threads = NULL;
+    work.nthreads = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -273,9 +363,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!r->body_too_large)
-        http_dispatch(r);
-    return send_reply(r);
+    if (r->body_too_large || r->handled)
+        return send_reply(r);
+    r->handled = true;
+    if (http_route_is_quick(r->method, r->path)) {
+        http_dispatch(r); /* no database: answered on the spot */
+        return send_reply(r);
+    }
+    MHD_suspend_connection(conn);
+    work_push(r);
+    return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -373,14 +470,19 @@ bool http_server_start(void)
 {
     static struct sockaddr_storage addr;
     bool ipv6;
+    /* Polling threads only move bytes: one per core is enough. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long io_threads = cores > 0 ? (cores < 8 ? cores : 8) : 2;
+    if (!workers_start((int)cfg.threads))
+        return false;
     if (!resolve(cfg.listen_host, cfg.listen_port, &addr, &ipv6)) {
         log_error("cannot resolve listen address %s", cfg.listen);
         return false;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg.threads, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)io_threads, NULL},
         /* A little above ours, so that on_accept (which counts) refuses first. */
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg.max_connections + 16, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg.per_ip_connections, NULL},
@@ -418,4 +520,5 @@ void http_server_stop(int drain_seconds)
     }
     MHD_stop_daemon(daemon_handle);
     daemon_handle = NULL;
+    workers_stop();
 }

@@ -167,9 +167,12 @@ struct db_conn *db_acquire(struct api_error *e)
     pthread_mutex_unlock(&pool.lock);
 
     if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
-        if (down || !conn_open(c, e)) {
-            if (down)
-                err_unavailable(e);
+        if (down) {
+            err_unavailable(e);
+            db_release(c);
+            return NULL;
+        }
+        if (!conn_open(c, e)) {
             pthread_mutex_lock(&pool.lock);
             deadline_after(&pool.down_until, DB_DOWN_BACKOFF_MS);
             pthread_mutex_unlock(&pool.lock);
@@ -249,7 +252,7 @@ static void map_failure(struct db_conn *c, PGresult *r, struct api_error *e)
     const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
     snprintf(c->constraint, sizeof c->constraint, "%s", constraint ? constraint : "");
-    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK || !state || !*state) {
         c->broken = true;
         note_error();
         log_warn("database connection lost");
