@@ -2,27 +2,33 @@
 # Builds civcas twice (normal, and with AddressSanitizer + UBSan) and runs the
 # whole CTest suite of each build against a private PostgreSQL cluster.
 #
-# Usage: deploy/test.sh [--no-asan] [-R REGEX]
+# Usage: deploy/test.sh [--no-asan] [--no-fuzz] [-R REGEX]
 #   --no-asan  skip the sanitizer build and its test pass
-#   -R REGEX   run only the tests whose name matches (passed to ctest)
+#   --no-fuzz  skip the libFuzzer pass (tests/fuzz/run.sh, after ctest;
+#              CIVCAS_FUZZ_SECONDS per harness, default 60)
+#   -R REGEX   run only the tests whose name matches (passed to ctest;
+#              implies --no-fuzz)
 # Exits non-zero when a build or any test fails.
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 asan=1
+fuzz=1
 ctest_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-asan) asan=0 ;;
+	--no-fuzz) fuzz=0 ;;
 	-R)
 		[ $# -ge 2 ] || {
 			usage >&2
 			exit 2
 		}
 		ctest_args+=(-R "$2")
+		fuzz=0
 		shift
 		;;
 	-h | --help)
@@ -75,6 +81,23 @@ if [ "$asan" -eq 1 ]; then
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
+
+# --- fuzzing (issue 5): tests/fuzz/run.sh builds build-fuzz/ with clang and
+# runs each harness for CIVCAS_FUZZ_SECONDS (default 60) after replaying the
+# regression inputs. Skip with --no-fuzz.
+if [ "$fuzz" -eq 1 ]; then
+	civcas_log "fuzz: ${CIVCAS_FUZZ_SECONDS:-60} s per harness"
+	start=$SECONDS
+	rc=0
+	"$ROOT/tests/fuzz/run.sh" "${CIVCAS_FUZZ_SECONDS:-60}" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		summary+=("PASS  fuzz ($((SECONDS - start)) s)")
+	else
+		summary+=("FAIL  fuzz (tests/fuzz/run.sh exit $rc, $((SECONDS - start)) s)")
+		failed=1
+	fi
+fi
+# --- end of fuzzing
 
 civcas_log "summary"
 printf '    %s\n' "${summary[@]}"
