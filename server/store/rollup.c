@@ -35,7 +35,11 @@ bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e)
                          " k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,"
                          " i_male_adult, i_male_child, i_male_unknown, i_female_adult,"
                          " i_female_child, i_female_unknown, i_unknown_adult, i_unknown_child,"
-                         " i_unknown_unknown FROM rollup_sides WHERE side = 'expected'");
+                         " i_unknown_unknown FROM rollup_sides WHERE side = 'expected'"
+                         /* Key order: a grouping set's cells end up on
+                          * neighbouring pages, so reading one set touches
+                          * few pages. */
+                         " ORDER BY gset, status, period, admin1, admin2, party, tactic, weapon");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (ok)
         *cells = strtol(PQcmdTuples(r), NULL, 10);
@@ -44,6 +48,9 @@ bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e)
         err_internal(e);
         goto fail;
     }
+    /* Fresh statistics, or the planner guesses from the old table. */
+    if (!db_simple(c, "ANALYZE rollup_cells", e))
+        goto fail;
     return db_commit(c, e);
 fail:
     db_rollback(c);
