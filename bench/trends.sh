@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Trend engine benchmark (issue 3): four trend queries through HTTP against
+# the same answers computed by GROUP BY over the raw tables, on a synthetic
+# history of 1,000,000 incidents (about 3,000,000 casualty groups).
+#
+# Usage: bench/trends.sh [--n N] [--seed S] [--reps R] [--sql-reps R]
+#                        [--regenerate] [--skip-rebuild] [--keep-server]
+#   --n N          incidents to generate (default 1000000; env BENCH_N)
+#   --seed S       generator seed (default 1; env BENCH_SEED)
+#   --reps R       timed HTTP repetitions per query (default 50, at least 30;
+#                  env BENCH_REPS)
+#   --sql-reps R   timed GROUP BY repetitions (default 30; a query slower than
+#                  1 s gets 10; env BENCH_SQL_REPS)
+#   --regenerate   load the data again even when N and seed match
+#   --skip-rebuild reuse the rollup as it is (only after a run that rebuilt
+#                  it on the same data: the answers are checked either way)
+#   --keep-server  leave civcasd (its URL is printed) and PostgreSQL running
+# Uses the private PostgreSQL of deploy/common.sh, database civcas_bench
+# (env BENCH_DB). Raw timings, answers and logs go to var/bench/trends-<time>/.
+#
+# Steps: start PostgreSQL, create and migrate the database, load the
+# taxonomy, run bench/generate.sql unless the database already holds the
+# same N and seed (recorded as the database's comment), `civcasd rollup
+# rebuild`, start `civcasd serve` on a free port, then per query: check that
+# the HTTP answer equals the GROUP BY answer (every cell and the totals),
+# warm up, time R requests on one keep-alive connection (curl
+# %{time_total}) and the GROUP BY with psql's \timing in one session; print
+# median and p95 of both and their ratio.
+
+# shellcheck source-path=SCRIPTDIR source=../deploy/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/common.sh"
+
+usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+N="${BENCH_N:-1000000}"
+SEED="${BENCH_SEED:-1}"
+REPS="${BENCH_REPS:-50}"
+SQL_REPS="${BENCH_SQL_REPS:-30}"
+DB="${BENCH_DB:-civcas_bench}"
+regenerate=0
+rebuild=1
+keep_server=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--n) N="${2:?}"; shift ;;
+	--seed) SEED="${2:?}"; shift ;;
+	--reps) REPS="${2:?}"; shift ;;
+	--sql-reps) SQL_REPS="${2:?}"; shift ;;
+	--regenerate) regenerate=1 ;;
+	--skip-rebuild) rebuild=0 ;;
+	--keep-server) keep_server=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+for v in "$N" "$SEED" "$REPS" "$SQL_REPS"; do
+	case "$v" in '' | *[!0-9]*) civcas_die "numbers expected, got '$v'" ;; esac
+done
+[ "$REPS" -ge 30 ] || civcas_die "--reps must be at least 30"
+[ "$SQL_REPS" -ge 10 ] || civcas_die "--sql-reps must be at least 10"
+
+CIVCASD="$ROOT/build/civcasd"
+PY=/usr/bin/python3
+PSQL="$CIVCAS_PG_BIN/psql"
+BENCH="$ROOT/bench"
+[ -x "$CIVCASD" ] || civcas_die "$CIVCASD missing: cmake -S $ROOT -B $ROOT/build && cmake --build $ROOT/build"
+"$CIVCASD" --help 2>&1 | grep -q 'rollup' ||
+	civcas_die "this civcasd has no 'rollup' command: rebuild it"
+command -v curl >/dev/null || civcas_die "curl is missing (apt-get install curl)"
+
+OUT="$ROOT/var/bench/trends-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+# A copy: the build tree may be rebuilt while this runs.
+cp "$CIVCASD" "$OUT/civcasd"
+CIVCASD="$OUT/civcasd"
+server_pid=""
+cleanup() {
+	if [ "$keep_server" -eq 0 ]; then
+		[ -z "$server_pid" ] || civcas_stop_pid "$server_pid" || true
+		[ "${CIVCAS_PG_STARTED:-0}" != 1 ] || civcas_pg_stop || true
+	fi
+}
+trap cleanup EXIT
+
+# --- database -----------------------------------------------------------------
+
+civcas_pg_start
+civcas_createdb "$DB"
+DSN="$(civcas_dsn "$DB")"
+export CIVCAS_DATABASE_URL="$DSN"
+psql_q() { "$PSQL" "$DSN" -X -q -v ON_ERROR_STOP=1 "$@"; }
+seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# Exit 4: an applied migration changed (a schema still under development).
+# The benchmark's database holds nothing but generated data: start over.
+rc=0
+"$CIVCASD" migrate >/dev/null || rc=$?
+if [ "$rc" -eq 4 ]; then
+	civcas_warn "$DB was migrated with other migration files: recreating it"
+	"$PSQL" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
+		-c "DROP DATABASE \"$DB\" WITH (FORCE)"
+	civcas_createdb "$DB"
+	"$CIVCASD" migrate >/dev/null
+elif [ "$rc" -ne 0 ]; then
+	civcas_die "civcasd migrate failed (exit $rc)"
+fi
+"$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json" >/dev/null
+
+marker="civcas bench generate.sql n=$N seed=$SEED"
+have_marker="$(psql_q -At -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '')
+                                FROM pg_database WHERE datname = current_database()")"
+have_n="$(psql_q -At -c 'SELECT count(*) FROM incidents')"
+load_s="(already loaded)"
+if [ "$regenerate" -eq 1 ] || [ "$have_marker" != "$marker" ] || [ "$have_n" != "$N" ]; then
+	if [ "$have_n" != 0 ]; then
+		civcas_log "bench: emptying $DB (held $have_n incidents, '$have_marker')"
+		psql_q -c "COMMENT ON DATABASE \"$DB\" IS NULL" \
+			-c 'TRUNCATE incidents, casualty_groups, casualty_personal, incident_sources,
+			             incident_revisions, idempotency_keys RESTART IDENTITY CASCADE' 2>&1 |
+			grep -v '^NOTICE:' || true
+	fi
+	loader="$("$CIVCASD" keys create --role monitor --name bench-loader | tail -n 1)"
+	[ -n "$loader" ] || civcas_die "keys create printed no key"
+	loader_id="$(psql_q -At -c "SELECT max(id) FROM api_keys WHERE name = 'bench-loader'")"
+	civcas_log "bench: generating $N incidents (seed $SEED)"
+	t0="$(date +%s.%N)"
+	psql_q -v n="$N" -v seed="$SEED" -v created_by="$loader_id" \
+		-f "$BENCH/generate.sql" | tee "$OUT/generate.log"
+	t1="$(date +%s.%N)"
+	load_s="$(seconds_between "$t0" "$t1")"
+	psql_q -c "COMMENT ON DATABASE \"$DB\" IS '$marker'"
+	civcas_log "bench: load took $load_s"
+else
+	civcas_log "bench: $DB already holds $N incidents of seed $SEED"
+fi
+
+if [ "$rebuild" -eq 1 ] || [ "$load_s" != "(already loaded)" ]; then
+	civcas_log "bench: civcasd rollup rebuild"
+	t0="$(date +%s.%N)"
+	"$CIVCASD" rollup rebuild | tee "$OUT/rebuild.log"
+	t1="$(date +%s.%N)"
+	rebuild_s="$(seconds_between "$t0" "$t1")"
+	civcas_log "bench: rebuild took $rebuild_s"
+else
+	rebuild_s="(skipped)"
+fi
+
+# The rebuild rewrote the rollup: vacuum it now rather than have
+# autovacuum do it during the measurements.
+psql_q -q -c 'VACUUM (ANALYZE)' >/dev/null
+psql_q -At -F ' ' -c "SELECT count(*), (SELECT count(*) FROM casualty_groups),
+                              pg_size_pretty(pg_database_size(current_database()))
+                         FROM incidents" >"$OUT/sizes.txt"
+read -r n_incidents n_groups db_size <"$OUT/sizes.txt"
+# The rollup tables are the lead's; list whatever is called rollup*.
+psql_q -At -F ' ' -c "SELECT c.relname, c.reltuples::bigint,
+                              pg_size_pretty(pg_total_relation_size(c.oid))
+                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm')
+                          AND c.relname LIKE '%rollup%'
+                        ORDER BY 1" >"$OUT/rollups.txt"
+
+# --- server -------------------------------------------------------------------
+
+key="$("$CIVCASD" keys create --role analyst --name bench-analyst | tail -n 1)"
+[ -n "$key" ] || civcas_die "keys create printed no key"
+port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+BASE="http://127.0.0.1:$port"
+"$CIVCASD" serve --listen "127.0.0.1:$port" 2>"$OUT/civcasd.log" &
+server_pid=$!
+for ((i = 0; i < 100; i++)); do
+	curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
+	kill -0 "$server_pid" 2>/dev/null || civcas_die "civcasd serve exited; log: $OUT/civcasd.log"
+	sleep 0.1
+done
+curl -fsS -o /dev/null "$BASE/healthz" || civcas_die "civcasd did not answer /healthz"
+civcas_log "bench: civcasd serve on $BASE (pid $server_pid)"
+
+# --- measuring ----------------------------------------------------------------
+
+# http_times FILE ID URL...: requests the URLs in order, REPS times over, on
+# one keep-alive connection after 3 untimed rounds; writes one line per
+# round: the seconds of each URL's request, space-separated. The requests
+# carry X-Request-Id ID, so that the server's log can tell its own time.
+http_times() {
+	local file="$1" id="$2" cfg="$OUT/curl.cfg" i u
+	shift 2
+	{
+		printf 'header = "Authorization: Bearer %s"\n' "$key"
+		printf 'header = "X-Request-Id: %s"\n' "$id"
+		for ((i = 0; i < REPS + 3; i++)); do
+			for u in "$@"; do
+				printf 'url = "%s%s"\noutput = "/dev/null"\n' "$BASE" "$u"
+			done
+		done
+	} >"$cfg"
+	curl -sS -K "$cfg" -w '%{http_code} %{time_total} %{num_connects}\n' >"$file.raw"
+	rm -f "$cfg"
+	"$PY" - "$file.raw" "$#" "$file" <<'EOF'
+import sys
+raw, per, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = [l.split() for l in open(raw) if l.strip()]
+bad = [r for r in rows if r[0] != '200']
+if bad:
+    sys.exit('HTTP status %s in %d of %d requests' % (bad[0][0], len(bad), len(rows)))
+connects = sum(int(r[2]) for r in rows)
+if connects != 1:
+    sys.exit('expected one keep-alive connection, curl made %d' % connects)
+times = [r[1] for r in rows][3 * per:]
+with open(out, 'w') as f:
+    for i in range(0, len(times), per):
+        f.write(' '.join(times[i:i + per]) + '\n')
+EOF
+}
+
+# sql_times FILE SQLFILE: runs the query twice untimed, then SQL_REPS times
+# (10 when one run takes over a second) in one psql session with \timing;
+# writes the seconds of each run, one per line.
+sql_times() {
+	local file="$1" sql="$2" reps="$SQL_REPS" first
+	first="$( (printf '\\timing on\n\\o /dev/null\n'; cat "$sql" "$sql") | psql_q |
+		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)"
+	if awk -v ms="${first:-0}" 'BEGIN { exit !(ms > 1000) }' && [ "$reps" -gt 10 ]; then
+		reps=10
+	fi
+	(
+		printf '\\timing on\n\\o /dev/null\n'
+		for ((i = 0; i < reps; i++)); do cat "$sql"; done
+	) | psql_q | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
+		awk '{ printf "%.6f\n", $1 / 1000 }' >"$file"
+}
+
+Q_A='/v1/trends?from=2025-01-01&to=2025-06-30&period=month&by=party&measures=killed,injured'
+Q_C='/v1/trends?from=2021-01-01&to=2025-12-31&period=month&by=tactic'
+Q_D='/v1/trends?from=2025-01-01&to=2025-12-31&period=week&by=admin2&admin1=AF27&measures=incidents'
+Q_B=()
+for y in 2021 2022 2023 2024 2025; do
+	Q_B+=("/v1/trends?from=$y-01-01&to=$y-06-30&period=half&by=category&category=men,women,boys,girls&measures=killed,injured,casualties")
+done
+
+run_query() {
+	local name="$1" i=0 u
+	shift
+	civcas_log "bench: ($name) answers"
+	for u in "$@"; do
+		i=$((i + 1))
+		curl -fsS -H "Authorization: Bearer $key" "$BASE$u" >"$OUT/$name.http.$i.json" ||
+			civcas_die "GET $u failed: $(cat "$OUT/$name.http.$i.json")"
+	done
+	"$PSQL" "$DSN" -X -q --csv -f "$BENCH/baseline/$name.sql" >"$OUT/$name.sql.csv"
+	civcas_log "bench: ($name) HTTP x $REPS"
+	http_times "$OUT/$name.http.times" "bench-$name" "$@"
+	civcas_log "bench: ($name) GROUP BY"
+	sql_times "$OUT/$name.sql.times" "$BENCH/baseline/$name.sql"
+}
+
+run_query a "$Q_A"
+run_query b "${Q_B[@]}"
+run_query c "$Q_C"
+run_query d "$Q_D"
+
+# --- report -------------------------------------------------------------------
+
+pg_version="$(psql_q -At -c 'SHOW server_version')"
+{
+	printf 'date: %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
+	printf 'machine: %s cores (%s), %s MiB memory, load average %s\n' "$(nproc)" \
+		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" \
+		"$(cut -d ' ' -f 1-3 /proc/loadavg)"
+	printf 'PostgreSQL %s; %s; commit %s\n' "$pg_version" \
+		"$("$CIVCASD" --version | head -n 1)" \
+		"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+			git -C "$ROOT" diff --quiet HEAD -- server migrations 2>/dev/null || echo '+changes')"
+	printf 'data: %s incidents, %s casualty groups, database %s; seed %s\n' \
+		"$n_incidents" "$n_groups" "$db_size" "$SEED"
+	printf 'load (generate.sql): %s; civcasd rollup rebuild: %s\n' "$load_s" "$rebuild_s"
+	if [ -s "$OUT/rollups.txt" ]; then
+		printf 'rollup tables:'
+		awk '{ printf " %s (~%s rows, %s %s)", $1, $2, $3, $4 }' "$OUT/rollups.txt"
+		printf '\n'
+	fi
+	printf 'HTTP: curl, one keep-alive connection, %s timed requests per query after 3 untimed;\n' "$REPS"
+	printf '      "server" = the time civcasd logged for the request (duration_ms)\n'
+	printf 'GROUP BY: psql \\timing in one session, after 2 untimed runs\n\n'
+	"$PY" "$BENCH/trends_report.py" "$OUT"
+} | tee "$OUT/report.txt"
+civcas_log "bench: raw data in $OUT"
+if [ "$keep_server" -eq 1 ]; then
+	civcas_log "bench: civcasd still serves $BASE (pid $server_pid), analyst key $key"
+fi
