@@ -69,6 +69,23 @@ BENCH="$ROOT/bench"
 	civcas_die "this civcasd has no 'rollup' command: rebuild it"
 command -v curl >/dev/null || civcas_die "curl is missing (apt-get install curl)"
 
+# One benchmark at a time: two would time each other (and share databases).
+mkdir -p "$ROOT/var/bench"
+exec 9>"$ROOT/var/bench/.lock"
+if ! flock -n 9; then
+	civcas_log "bench: another benchmark holds var/bench/.lock: waiting"
+	flock 9
+fi
+# Other work on the machine shows up in every figure: say so.
+busy_check() {
+	local load
+	load="$(cut -d ' ' -f 1 /proc/loadavg)"
+	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+		civcas_warn "load average $load on $(nproc) cores before measuring: figures will be noisy"
+	fi
+	printf '%s\n' "$load"
+}
+
 OUT="$ROOT/var/bench/trends-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 # A copy: the build tree may be rebuilt while this runs.
@@ -255,6 +272,7 @@ run_query() {
 	sql_times "$OUT/$name.sql.times" "$BENCH/baseline/$name.sql"
 }
 
+load_before="$(busy_check)"
 run_query a "$Q_A"
 run_query b "${Q_B[@]}"
 run_query c "$Q_C"
@@ -265,10 +283,10 @@ run_query d "$Q_D"
 pg_version="$(psql_q -At -c 'SHOW server_version')"
 {
 	printf 'date: %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
-	printf 'machine: %s cores (%s), %s MiB memory, load average %s\n' "$(nproc)" \
-		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+	printf 'machine: %s cores (%s), %s MiB memory; load average (1 min) %s when measuring began, %s at the end\n' \
+		"$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
 		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" \
-		"$(cut -d ' ' -f 1-3 /proc/loadavg)"
+		"$load_before" "$(cut -d ' ' -f 1 /proc/loadavg)"
 	printf 'PostgreSQL %s; %s; commit %s\n' "$pg_version" \
 		"$("$CIVCASD" --version | head -n 1)" \
 		"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(

@@ -55,6 +55,23 @@ if ! command -v wrk >/dev/null 2>&1; then
 		civcas_die "wrk is missing (apt-get install wrk)"
 fi
 
+# One benchmark at a time: two would time each other (and share databases).
+mkdir -p "$ROOT/var/bench"
+exec 9>"$ROOT/var/bench/.lock"
+if ! flock -n 9; then
+	civcas_log "bench: another benchmark holds var/bench/.lock: waiting"
+	flock 9
+fi
+# Other work on the machine shows up in every figure: say so.
+busy_check() {
+	local load
+	load="$(cut -d ' ' -f 1 /proc/loadavg)"
+	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+		civcas_warn "load average $load on $(nproc) cores before measuring: figures will be noisy"
+	fi
+	printf '%s\n' "$load"
+}
+
 OUT="$ROOT/var/bench/writes-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 # A copy: the build tree may be rebuilt while this runs.
@@ -96,6 +113,7 @@ run_once() {
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$ROOT/bench/post.lua" "$url" \
 		-- "$key" "$label-warmup" >"$OUT/$label.warmup.wrk"
 	"$PSQL" "$DSN" -X -q -c CHECKPOINT
+	busy_check >"$OUT/$label.load"
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
 		-s "$ROOT/bench/post.lua" "$url" -- "$key" "$label" >"$OUT/$label.wrk"
 	civcas_stop_pid "$server_pid"
@@ -133,11 +151,14 @@ for r in range(1, rounds + 1):
         label = 'rollup-%s-%d' % (mode, r)
         d = json.load(open(os.path.join(out, label + '.json')))
         n = int(open(os.path.join(out, label + '.incidents')).read())
+        load = open(os.path.join(out, label + '.load')).read().strip()
         rps[mode].append(d['rps'])
         rows.append((label, 'CIVCAS_ROLLUP_WRITES=%d' % (mode == 'on'),
                      '%.0f' % d['rps'], '%.2f' % d['p50_ms'], '%.2f' % d['p99_ms'],
-                     str(d['requests']), str(d['non_2xx'] + d['socket_errors']), str(n)))
-head = ('run', 'setting', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'failed', 'incidents*')
+                     str(d['requests']), str(d['non_2xx'] + d['socket_errors']), str(n),
+                     load))
+head = ('run', 'setting', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'failed', 'incidents*',
+        'load**')
 w = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
 fmt = lambda r: '  '.join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(r))
 print(fmt(head))
@@ -147,6 +168,7 @@ for r in rows:
 on, off = statistics.mean(rps['on']), statistics.mean(rps['off'])
 drop = (1 - on / off) * 100
 print('* incidents in the database after the run, warm-up included')
+print('** load average (1 min) just before the measured run, warm-up included')
 print()
 print('mean req/s: with rollups %.0f, without %.0f; with/without = %.3f; '
       'throughput %.1f%% lower with rollups (goal: under 15%%) -> %s'
