@@ -81,10 +81,11 @@ busy_check() {
 	local load
 	load="$(cut -d ' ' -f 1 /proc/loadavg)"
 	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-		civcas_warn "load average $load on $(nproc) cores before measuring: figures will be noisy"
+		civcas_warn "load average $load on $(nproc) cores before starting: figures will be noisy"
 	fi
 	printf '%s\n' "$load"
 }
+load_start="$(busy_check)"
 
 OUT="$ROOT/var/bench/trends-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
@@ -272,7 +273,6 @@ run_query() {
 	sql_times "$OUT/$name.sql.times" "$BENCH/baseline/$name.sql"
 }
 
-load_before="$(busy_check)"
 run_query a "$Q_A"
 run_query b "${Q_B[@]}"
 run_query c "$Q_C"
@@ -283,10 +283,9 @@ run_query d "$Q_D"
 pg_version="$(psql_q -At -c 'SHOW server_version')"
 {
 	printf 'date: %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
-	printf 'machine: %s cores (%s), %s MiB memory; load average (1 min) %s when measuring began, %s at the end\n' \
+	printf 'machine: %s cores (%s), %s MiB memory; load average (1 min) %s before this run\n' \
 		"$(nproc)" "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
-		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" \
-		"$load_before" "$(cut -d ' ' -f 1 /proc/loadavg)"
+		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" "$load_start"
 	printf 'PostgreSQL %s; %s; commit %s\n' "$pg_version" \
 		"$("$CIVCASD" --version | head -n 1)" \
 		"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(

@@ -67,10 +67,11 @@ busy_check() {
 	local load
 	load="$(cut -d ' ' -f 1 /proc/loadavg)"
 	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-		civcas_warn "load average $load on $(nproc) cores before measuring: figures will be noisy"
+		civcas_warn "load average $load on $(nproc) cores before starting: figures will be noisy"
 	fi
 	printf '%s\n' "$load"
 }
+load_start="$(busy_check)"
 
 OUT="$ROOT/var/bench/writes-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
@@ -113,7 +114,6 @@ run_once() {
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$ROOT/bench/post.lua" "$url" \
 		-- "$key" "$label-warmup" >"$OUT/$label.warmup.wrk"
 	"$PSQL" "$DSN" -X -q -c CHECKPOINT
-	busy_check >"$OUT/$label.load"
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
 		-s "$ROOT/bench/post.lua" "$url" -- "$key" "$label" >"$OUT/$label.wrk"
 	civcas_stop_pid "$server_pid"
@@ -135,8 +135,8 @@ done
 
 {
 	printf 'date: %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
-	printf 'machine: %s cores, %s MiB memory; PostgreSQL %s; %s\n' "$(nproc)" \
-		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" \
+	printf 'machine: %s cores, %s MiB memory, load average (1 min) %s before this run; PostgreSQL %s; %s\n' \
+		"$(nproc)" "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" "$load_start" \
 		"$("$PSQL" "$ADMIN_DSN" -X -At -c 'SHOW server_version')" \
 		"$("$CIVCASD" --version | head -n 1)"
 	printf 'wrk -t%s -c%s -d%ss -s bench/post.lua (3 casualty groups, 3 sources, unique Idempotency-Key)\n' \
@@ -151,14 +151,11 @@ for r in range(1, rounds + 1):
         label = 'rollup-%s-%d' % (mode, r)
         d = json.load(open(os.path.join(out, label + '.json')))
         n = int(open(os.path.join(out, label + '.incidents')).read())
-        load = open(os.path.join(out, label + '.load')).read().strip()
         rps[mode].append(d['rps'])
         rows.append((label, 'CIVCAS_ROLLUP_WRITES=%d' % (mode == 'on'),
                      '%.0f' % d['rps'], '%.2f' % d['p50_ms'], '%.2f' % d['p99_ms'],
-                     str(d['requests']), str(d['non_2xx'] + d['socket_errors']), str(n),
-                     load))
-head = ('run', 'setting', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'failed', 'incidents*',
-        'load**')
+                     str(d['requests']), str(d['non_2xx'] + d['socket_errors']), str(n)))
+head = ('run', 'setting', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'failed', 'incidents*')
 w = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
 fmt = lambda r: '  '.join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(r))
 print(fmt(head))
@@ -168,7 +165,6 @@ for r in rows:
 on, off = statistics.mean(rps['on']), statistics.mean(rps['off'])
 drop = (1 - on / off) * 100
 print('* incidents in the database after the run, warm-up included')
-print('** load average (1 min) just before the measured run, warm-up included')
 print()
 print('mean req/s: with rollups %.0f, without %.0f; with/without = %.3f; '
       'throughput %.1f%% lower with rollups (goal: under 15%%) -> %s'
