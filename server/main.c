@@ -335,7 +335,9 @@ static int cmd_serve(int argc, char **argv)
         log_warn("CIVCAS_ROLLUP_WRITES=0: trends will be wrong until `civcasd rollup rebuild`");
     db_pool_init(cfg.database_url, (int)cfg.db_pool, (int)cfg.pool_wait_ms,
                  (int)cfg.statement_timeout_ms);
+    log_buffer_start();
     if (!http_server_start()) {
+        log_buffer_stop();
         db_pool_shutdown();
         return EXIT_FAILURE_RUNTIME;
     }
@@ -348,6 +350,7 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     log_info("signal %d: draining and stopping", sig);
     http_server_stop(30);
+    log_buffer_stop();
     db_pool_shutdown();
     taxonomy_cache_clear();
     log_info("stopped");

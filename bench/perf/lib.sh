@@ -53,7 +53,8 @@ perf_wait_quiet() {
 		if [ "$waited" -ge "$max" ]; then
 			civcas_die "the machine is still busy after ${max}s: $busy"
 		fi
-		[ "$waited" -gt 0 ] || civcas_log "perf: waiting for: $(printf '%s' "$busy" | head -n 3 | tr '\n' ';')"
+		[ "$waited" -gt 0 ] ||
+			civcas_log "perf: waiting for: $(printf '%s\n' "$busy" | head -n 3 | cut -c1-90 | tr '\n' ';')"
 		sleep 10
 		waited=$((waited + 10))
 	done

@@ -366,12 +366,14 @@ METRICS = ['civcas_db_pool_size', 'civcas_db_pool_in_use', 'civcas_db_pool_waiti
            'civcas_db_pool_timeouts_total', 'civcas_db_pool_acquired_total',
            'civcas_db_errors_total', 'civcas_db_connects_total',
            'civcas_http_connections_open', 'civcas_http_connections_rejected_total',
+           'civcas_http_queue_timeouts_total',
            'civcas_process_resident_memory_bytes']
 
 
 def cmd_metrics(args):
-    text = fetch(args[0]).decode()
-    out = {}
+    t = time.monotonic()
+    text = fetch(args[0], timeout=30).decode()
+    out = {'fetch_ms': round((time.monotonic() - t) * 1000, 1)}
     for line in text.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0] in METRICS:
@@ -422,7 +424,7 @@ def cpu_text(c):
         return '-'
     parts = ['%s %.2f' % (k, c[k]) for k in ('civcasd', 'nginx', 'postgres', 'client') if k in c]
     if c.get('civcasd') and 'civcasd_threads_busy' in c:
-        parts[0] += ' (%d of %d threads ran)' % (c['civcasd_threads_busy'], c['civcasd_threads'])
+        parts[0] += ' (%.0f of %d threads ran)' % (c['civcasd_threads_busy'], c['civcasd_threads'])
     parts.append('machine %.2f/%d' % (c['machine_busy'], c['cores']))
     return ', '.join(parts)
 
@@ -435,33 +437,57 @@ def cmd_report(args):
     out.append('Machine: %s' % meta.get('text', '?'))
     out.append('')
 
-    # 1. submit
+    # 1. submit: the rounds of each side averaged
     sub = [r for r in recs if r.get('section') == 'submit']
+
+    def side(c, target):
+        runs = [r for r in sub if r['c'] == c and r['target'] == target]
+        if not runs:
+            return None
+        mean = lambda k: statistics.mean(r['load'][k] for r in runs)
+        cpu = {}
+        for k in runs[0].get('cpu', {}):
+            vals = [r['cpu'][k] for r in runs if k in r.get('cpu', {})]
+            cpu[k] = statistics.mean(vals) if k != 'cores' else vals[0]
+        return {'rps': mean('rps'), 'p50_ms': mean('p50_ms'), 'p99_ms': mean('p99_ms'),
+                'rounds': [r['load']['rps'] for r in runs],
+                'errors': sum(errors_of(r['load']) for r in runs), 'cpu': cpu,
+                'mid': runs[-1].get('mid', {}), 'metrics': runs[-1].get('metrics', {})}
+
+    concs = sorted({r['c'] for r in sub})
+    sides = {(c, t): side(c, t) for c in concs for t in ('civcasd', 'pgbench')}
+    best_pg = max((v['rps'] for (c, t), v in sides.items() if t == 'pgbench' and v),
+                  default=float('nan'))
     rows = []
-    for c in sorted({r['c'] for r in sub}):
-        cv = next((r for r in sub if r['c'] == c and r['target'] == 'civcasd'), None)
-        pg = next((r for r in sub if r['c'] == c and r['target'] == 'pgbench'), None)
+    for c in concs:
+        cv, pg = sides[(c, 'civcasd')], sides[(c, 'pgbench')]
         if not cv or not pg:
             continue
-        ratio = cv['load']['rps'] / pg['load']['rps'] if pg['load']['rps'] else float('nan')
+        ratio = cv['rps'] / pg['rps'] if pg['rps'] else float('nan')
         ok = ratio >= 0.9
         verdicts.append(('POST /v1/incidents at %d connections >= 0.9 x pgbench' % c,
                          '%.2f' % ratio, ok))
-        rows.append([c, fmt(cv['load']['rps']), fmt(cv['load']['p50_ms'], 2),
-                     fmt(cv['load']['p99_ms'], 2), errors_of(cv['load']),
-                     fmt(pg['load']['rps']), fmt(pg['load']['p50_ms'], 2),
-                     fmt(pg['load']['p99_ms'], 2), errors_of(pg['load']),
+        rows.append([c, fmt(cv['rps']), ' / '.join('%.0f' % x for x in cv['rounds']),
+                     fmt(cv['p50_ms'], 2), fmt(cv['p99_ms'], 2), cv['errors'],
+                     fmt(pg['rps']), ' / '.join('%.0f' % x for x in pg['rounds']),
+                     fmt(pg['p50_ms'], 2), fmt(pg['p99_ms'], 2), pg['errors'],
                      '**%.2f** %s' % (ratio, 'met' if ok else 'NOT met'),
+                     '%.2f' % (cv['rps'] / best_pg),
                      '%d / %d' % (cv['mid'].get('db_pool_in_use', 0),
                                   cv['mid'].get('db_pool_waiting', 0)),
-                     int(cv['metrics'].get('db_pool_timeouts_total', 0)),
-                     cpu_text(cv.get('cpu')), cpu_text(pg.get('cpu'))])
+                     '%d / %d' % (cv['metrics'].get('db_pool_timeouts_total', 0),
+                                  cv['metrics'].get('http_queue_timeouts_total', 0)),
+                     cpu_text(cv['cpu']), cpu_text(pg['cpu'])])
     out.append('### 1. Submit throughput (POST /v1/incidents vs pgbench, same transaction)')
     out.append('')
-    out.append(table(['conns', 'civcasd req/s', 'p50 ms', 'p99 ms', 'errors',
-                      'pgbench tps', 'p50 ms', 'p99 ms', 'failed', 'ratio (goal >= 0.9)',
-                      'pool in use / waiting (under load)', 'pool timeouts (cumulative)', 'CPU cores during civcasd run',
-                      'CPU cores during pgbench run'], rows))
+    out.append(table(['conns', 'civcasd req/s (mean)', 'rounds', 'p50 ms', 'p99 ms', 'errors',
+                      'pgbench tps (mean)', 'rounds', 'p50 ms', 'p99 ms', 'failed',
+                      'ratio (goal >= 0.9)', 'civcasd / best pgbench (any conns)',
+                      'pool in use / waiting (under load, last round)',
+                      'pool / queue timeouts (cumulative)', 'CPU cores, civcasd runs (mean)',
+                      'CPU cores, pgbench runs (mean)'], rows))
+    out.append('')
+    out.append('pgbench\'s best mean rate at any concurrency: %.1f tps' % best_pg)
     out.append('')
 
     # 2. HTTP ceiling
@@ -498,12 +524,14 @@ def cmd_report(args):
     rd = [r for r in recs if r.get('section') == 'reads']
     rows = [[r['what'], r['c'], fmt(r['load']['rps']), fmt(r['load']['p50_ms'], 2),
              fmt(r['load']['p99_ms'], 2), errors_of(r['load']),
-             int(r['metrics'].get('db_pool_timeouts_total', 0)), cpu_text(r.get('cpu'))]
+             '%d / %d' % (r['metrics'].get('db_pool_timeouts_total', 0),
+                          r['metrics'].get('http_queue_timeouts_total', 0)),
+             cpu_text(r.get('cpu'))]
             for r in rd]
     out.append('### 3. Reads (and the POST run at 256 connections of step 4)')
     out.append('')
     out.append(table(['request', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors',
-                      'pool timeouts (cumulative)', 'CPU cores'], rows))
+                      'pool / queue timeouts (cumulative)', 'CPU cores'], rows))
     out.append('')
 
     # 4. memory
@@ -535,14 +563,16 @@ def cmd_report(args):
                                   r['mid'].get('db_pool_waiting', 0)),
                      '%d / %d' % (sc['max_pool_in_use'], sc['max_pool_waiting'])
                      if sc else '-',
-                     int(r['metrics'].get('db_pool_timeouts_total', 0))])
+                     '%d / %d' % (r['metrics'].get('db_pool_timeouts_total', 0),
+                                  r['metrics'].get('http_queue_timeouts_total', 0))])
     with_ = [r['load']['rps'] for r in ms if r.get('scraper')]
     without = [r['load']['rps'] for r in ms if not r.get('scraper')]
     out.append('### 5. /metrics scraped every second during POST at 16 connections')
     out.append('')
     out.append(table(['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'scrapes',
                       'scrape p50 ms', 'scrape max ms', 'pool in use / waiting (mid-run)',
-                      'largest in use / waiting (scrapes)', 'pool timeouts (cumulative)'],
+                      'largest in use / waiting (scrapes)',
+                      'pool / queue timeouts (cumulative)'],
                      rows))
     if with_ and without:
         ratio = statistics.mean(with_) / statistics.mean(without)

@@ -5,6 +5,7 @@
 #      against pgbench running civcasd's own transaction
 #      (bench/perf/pgbench/submit.sql, -M prepared) at the same concurrency
 #      on the same database: the database's ceiling. Goal: >= 0.9 of it.
+#      --rounds pairs per concurrency, the order alternated; means reported.
 #   2. HTTP ceiling: GET /healthz with wrk at 16, 64 and 256 connections,
 #      against nginx answering the same body (bench/perf/nginx.conf).
 #      Goal: >= 1.0 of nginx's requests/s.
@@ -17,12 +18,13 @@
 # The 10-minute soak is bench/perf/soak.sh.
 #
 # Usage: bench/perf/run.sh [--duration S] [--http-duration S]
-#                          [--conns "1 4 16 64"] [--min-incidents N]
+#                          [--conns "1 4 16 64"] [--rounds R] [--min-incidents N]
 #                          [--wait S] [--out FILE]
 #   --duration S       seconds of each measured POST / pgbench / read run
 #                      (default 20; each has a 3 s warm-up before it)
 #   --http-duration S  seconds of each /healthz run (default 10)
 #   --conns LIST       concurrencies of step 1 (default "1 4 16 64")
+#   --rounds R         civcasd/pgbench pairs per concurrency (default 2)
 #   --min-incidents N  incidents loaded before the reads (default 5000)
 #   --wait S           how long to wait for other benchmarks or ctest to
 #                      finish before starting (default 3600; 0: do not
@@ -39,11 +41,12 @@ OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)/var/bench/perf-$(dat
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,35s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,38s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 DURATION=20
 HTTP_DURATION=10
 CONNS="1 4 16 64"
+ROUNDS=2
 MIN_INCIDENTS=5000
 WAIT=3600
 REPORT_COPY=""
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--duration) DURATION="${2:?}"; shift ;;
 	--http-duration) HTTP_DURATION="${2:?}"; shift ;;
 	--conns) CONNS="${2:?}"; shift ;;
+	--rounds) ROUNDS="${2:?}"; shift ;;
 	--min-incidents) MIN_INCIDENTS="${2:?}"; shift ;;
 	--wait) WAIT="${2:?}"; shift ;;
 	--out) REPORT_COPY="${2:?}"; shift ;;
@@ -60,7 +64,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for v in "$DURATION" "$HTTP_DURATION" "$MIN_INCIDENTS" "$WAIT" $CONNS; do
+for v in "$DURATION" "$HTTP_DURATION" "$MIN_INCIDENTS" "$WAIT" "$ROUNDS" $CONNS; do
 	case "$v" in '' | *[!0-9]*) civcas_die "numbers expected, got '$v'" ;; esac
 done
 [ "$DURATION" -ge 8 ] && [ "$HTTP_DURATION" -ge 6 ] || civcas_die "durations: at least 8 s (POST) and 6 s (HTTP)"
@@ -140,26 +144,43 @@ EOF
 	}
 
 	# ---- 1. submit throughput ---------------------------------------------------
+	# civcasd_round C R / pgbench_round C R: one warmed-up, measured run.
+	civcasd_round() {
+		local c="$1" r="$2" label="submit-$1-$2"
+		civcas_log "perf: submit at $c connections, round $r: civcasd"
+		perf_phase "$label"
+		checkpoint
+		post_wrk "$c" 3 "warm$c$r" >"$OUT/$label.warmup" 2>&1
+		checkpoint
+		measure "$label" "$DURATION" post_wrk "$c" "$DURATION" "c$c$r"
+		"$PY" "$TOOL" record "$RESULTS" section=submit target=civcasd c="$c" round="$r" \
+			"load=@$OUT/$label.out" "cpu=@$OUT/$label.cpu" "mid=@$OUT/$label.mid" \
+			"metrics=@$OUT/$label.after"
+	}
+	pgbench_round() {
+		local c="$1" r="$2" label="pgbench-$1-$2"
+		civcas_log "perf: submit at $c connections, round $r: pgbench"
+		perf_phase "$label"
+		checkpoint
+		pgbench_run "$c" 3 "warm$c$r" >"$OUT/$label.warmup" 2>&1
+		checkpoint
+		measure "$label" "$DURATION" pgbench_run "$c" "$DURATION" "c$c$r" "$OUT/$label.log"
+		"$PY" "$TOOL" pgbench "$OUT/$label.out" "$OUT/$label.log" >"$OUT/$label.json"
+		"$PY" "$TOOL" record "$RESULTS" section=submit target=pgbench c="$c" round="$r" \
+			"load=@$OUT/$label.json" "cpu=@$OUT/$label.cpu" "metrics=@$OUT/$label.after"
+	}
+	# Rounds alternate the order (civcasd first, then pgbench first): a
+	# drift of the machine or the growing tables weighs on both sides.
 	for c in $CONNS; do
-		civcas_log "perf: submit at $c connections: civcasd"
-		perf_phase "submit-$c"
-		checkpoint
-		post_wrk "$c" 3 "warm$c" >"$OUT/submit-$c.warmup" 2>&1
-		checkpoint
-		measure "submit-$c" "$DURATION" post_wrk "$c" "$DURATION" "c$c"
-		"$PY" "$TOOL" record "$RESULTS" section=submit target=civcasd c="$c" \
-			"load=@$OUT/submit-$c.out" "cpu=@$OUT/submit-$c.cpu" "mid=@$OUT/submit-$c.mid" \
-			"metrics=@$OUT/submit-$c.after"
-
-		civcas_log "perf: submit at $c connections: pgbench"
-		perf_phase "pgbench-$c"
-		checkpoint
-		pgbench_run "$c" 3 "warm$c" >"$OUT/pgbench-$c.warmup" 2>&1
-		checkpoint
-		measure "pgbench-$c" "$DURATION" pgbench_run "$c" "$DURATION" "c$c" "$OUT/pgbench-$c.log"
-		"$PY" "$TOOL" pgbench "$OUT/pgbench-$c.out" "$OUT/pgbench-$c.log" >"$OUT/pgbench-$c.json"
-		"$PY" "$TOOL" record "$RESULTS" section=submit target=pgbench c="$c" \
-			"load=@$OUT/pgbench-$c.json" "cpu=@$OUT/pgbench-$c.cpu" "metrics=@$OUT/pgbench-$c.after"
+		for ((r = 1; r <= ROUNDS; r++)); do
+			if [ $((r % 2)) = 1 ]; then
+				civcasd_round "$c" "$r"
+				pgbench_round "$c" "$r"
+			else
+				pgbench_round "$c" "$r"
+				civcasd_round "$c" "$r"
+			fi
+		done
 	done
 
 	# ---- 4a. memory at 256 connections doing real work ---------------------------
@@ -266,7 +287,7 @@ open(sys.argv[3], 'a').write(json.dumps(rec) + '\n')
 EOF
 	}
 	mem_record idle "idle, after start" "idle"
-	mem_record submit "write benchmark (POST at $(echo "$CONNS" | tr ' ' ',') connections)" "submit-[0-9]+"
+	mem_record submit "write benchmark (POST at $(echo "$CONNS" | tr ' ' ',') connections)" "submit-[0-9]+-[0-9]+"
 	mem_record post-256 "POST at 256 connections" "post-256"
 	mem_record healthz-256 "GET /healthz at 256 connections" "healthz-256"
 	mem_record reads "reads at 64 connections" "reads-.*"
@@ -293,8 +314,8 @@ EOF
 
 	{
 		printf '## bench/perf/run.sh, %s\n\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
-		printf 'Command: `bench/perf/run.sh --duration %s --http-duration %s --conns "%s"`; ' \
-			"$DURATION" "$HTTP_DURATION" "$CONNS"
+		printf 'Command: `bench/perf/run.sh --duration %s --http-duration %s --conns "%s" --rounds %s`; ' \
+			"$DURATION" "$HTTP_DURATION" "$CONNS" "$ROUNDS"
 		printf 'binary: %s. ' "${PERF_CIVCASD:-build/civcasd of this checkout}"
 		printf 'wrk, pgbench, nginx, civcasd and PostgreSQL share the machine. '
 		printf 'CPU columns: cores busy over the middle of each run (postgres = the whole cluster, client = wrk or pgbench, machine = all processes).\n\n'

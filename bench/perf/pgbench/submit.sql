@@ -1,7 +1,10 @@
 -- pgbench script of bench/perf/run.sh: the statements civcasd sends for one
 -- POST /v1/incidents with an Idempotency-Key, in its order, with its SQL text
--- (server/store/keys.c, store/incidents.c, store/rollup.c; checked against
--- log_statement=all). Run with -M prepared, as civcasd prepares them.
+-- and in its round trips (server/store/keys.c, store/incidents.c; checked
+-- against log_statement=all): the key lookup, BEGIN, the idempotency claim,
+-- the insert, then rollup_apply, the idempotency record and COMMIT sent
+-- together in one pipeline (store_incident_commit_create). Run with
+-- -M prepared, as civcasd prepares them.
 --
 -- Variables: -D key_hash='\x<sha256 of the API key, hex>' -D key_id=<its id>
 --   -D ndocs=<rows of perf.pgbench_docs> -D run=<label>
@@ -63,7 +66,9 @@ SELECT id, version, status,
  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"'),
  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')
  FROM inc \gset inc_
+\startpipeline
 SELECT rollup_apply(:inc_id::bigint, :sign::int);
 UPDATE idempotency_keys SET incident_id = :inc_id::bigint, response = :response
  WHERE key_id = :key_id::bigint AND idem_key = :idem;
 COMMIT;
+\endpipeline
