@@ -14,9 +14,8 @@ CREATE FUNCTION public.rollup_apply(p_incident bigint, p_sign integer) RETURNS v
     LANGUAGE plpgsql
     AS $$
 BEGIN
-INSERT INTO rollup_cells AS r
-SELECT gset, status, period, admin1, admin2, party, tactic, weapon,
-       (pg_backend_pid() % 16)::smallint,
+INSERT INTO rollup_journal
+SELECT status, period, admin1, admin2, party, tactic, weapon,
        p_sign * incidents, p_sign * killed, p_sign * injured,
        p_sign * k_male_adult, p_sign * k_male_child, p_sign * k_male_unknown,
        p_sign * k_female_adult, p_sign * k_female_child, p_sign * k_female_unknown,
@@ -24,10 +23,45 @@ SELECT gset, status, period, admin1, admin2, party, tactic, weapon,
        p_sign * i_male_adult, p_sign * i_male_child, p_sign * i_male_unknown,
        p_sign * i_female_adult, p_sign * i_female_child, p_sign * i_female_unknown,
        p_sign * i_unknown_adult, p_sign * i_unknown_child, p_sign * i_unknown_unknown
-FROM rollup_contributions
-WHERE incident_id = p_incident
-ORDER BY gset, status, period, admin1, admin2, party, tactic, weapon
-ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon, shard) DO UPDATE SET
+FROM rollup_facts
+WHERE incident_id = p_incident;
+END
+$$;
+
+CREATE FUNCTION public.rollup_fold() RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    folded bigint;
+BEGIN
+IF NOT pg_try_advisory_xact_lock(hashtext('civcas.rollup_fold')) THEN
+    RETURN 0;
+END IF;
+LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE;
+WITH gone AS (DELETE FROM rollup_journal RETURNING *),
+counted AS (SELECT count(*) AS n FROM gone),
+ins AS (
+INSERT INTO rollup_cells AS r
+SELECT g.gset, j.status,
+       CASE WHEN g.grain = 'day' THEN j.occurred_on
+            ELSE date_trunc('month', j.occurred_on)::date END,
+       CASE WHEN g.by_admin1 THEN j.admin1 ELSE '' END,
+       CASE WHEN g.by_admin2 THEN j.admin2 ELSE '' END,
+       CASE WHEN g.by_party THEN j.party ELSE '' END,
+       CASE WHEN g.by_tactic THEN j.tactic ELSE '' END,
+       CASE WHEN g.by_weapon THEN j.weapon ELSE '' END,
+       sum(j.incidents), sum(j.killed), sum(j.injured),
+       sum(j.k_male_adult), sum(j.k_male_child), sum(j.k_male_unknown),
+       sum(j.k_female_adult), sum(j.k_female_child), sum(j.k_female_unknown),
+       sum(j.k_unknown_adult), sum(j.k_unknown_child), sum(j.k_unknown_unknown),
+       sum(j.i_male_adult), sum(j.i_male_child), sum(j.i_male_unknown),
+       sum(j.i_female_adult), sum(j.i_female_child), sum(j.i_female_unknown),
+       sum(j.i_unknown_adult), sum(j.i_unknown_child), sum(j.i_unknown_unknown)
+FROM gone j
+CROSS JOIN rollup_gsets g
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon) DO UPDATE SET
     incidents = r.incidents + EXCLUDED.incidents,
     killed = r.killed + EXCLUDED.killed,
     injured = r.injured + EXCLUDED.injured,
@@ -48,7 +82,10 @@ ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon, shard)
     i_female_unknown = r.i_female_unknown + EXCLUDED.i_female_unknown,
     i_unknown_adult = r.i_unknown_adult + EXCLUDED.i_unknown_adult,
     i_unknown_child = r.i_unknown_child + EXCLUDED.i_unknown_child,
-    i_unknown_unknown = r.i_unknown_unknown + EXCLUDED.i_unknown_unknown;
+    i_unknown_unknown = r.i_unknown_unknown + EXCLUDED.i_unknown_unknown
+RETURNING 1)
+SELECT n INTO folded FROM counted;
+RETURN folded;
 END
 $$;
 
@@ -245,7 +282,157 @@ CREATE TABLE public.rollup_cells (
     party text NOT NULL COLLATE pg_catalog."C",
     tactic text NOT NULL COLLATE pg_catalog."C",
     weapon text NOT NULL COLLATE pg_catalog."C",
-    shard smallint NOT NULL,
+    incidents integer NOT NULL,
+    killed integer NOT NULL,
+    injured integer NOT NULL,
+    k_male_adult integer NOT NULL,
+    k_male_child integer NOT NULL,
+    k_male_unknown integer NOT NULL,
+    k_female_adult integer NOT NULL,
+    k_female_child integer NOT NULL,
+    k_female_unknown integer NOT NULL,
+    k_unknown_adult integer NOT NULL,
+    k_unknown_child integer NOT NULL,
+    k_unknown_unknown integer NOT NULL,
+    i_male_adult integer NOT NULL,
+    i_male_child integer NOT NULL,
+    i_male_unknown integer NOT NULL,
+    i_female_adult integer NOT NULL,
+    i_female_child integer NOT NULL,
+    i_female_unknown integer NOT NULL,
+    i_unknown_adult integer NOT NULL,
+    i_unknown_child integer NOT NULL,
+    i_unknown_unknown integer NOT NULL
+)
+WITH (fillfactor='80');
+
+CREATE VIEW public.rollup_facts AS
+ SELECT (0)::smallint AS gset,
+    i.id AS incident_id,
+    i.status,
+    i.occurred_on AS period,
+    i.admin1,
+    COALESCE(i.admin2, ''::text) AS admin2,
+    i.perpetrator AS party,
+    i.tactic,
+    i.weapon,
+    1 AS incidents,
+    v.killed,
+    v.injured,
+    v.k_male_adult,
+    v.k_male_child,
+    v.k_male_unknown,
+    v.k_female_adult,
+    v.k_female_child,
+    v.k_female_unknown,
+    v.k_unknown_adult,
+    v.k_unknown_child,
+    v.k_unknown_unknown,
+    v.i_male_adult,
+    v.i_male_child,
+    v.i_male_unknown,
+    v.i_female_adult,
+    v.i_female_child,
+    v.i_female_unknown,
+    v.i_unknown_adult,
+    v.i_unknown_child,
+    v.i_unknown_unknown
+   FROM (public.incidents i
+     CROSS JOIN LATERAL ( SELECT (COALESCE(sum(c.count) FILTER (WHERE (c.outcome = 'killed'::text)), (0)::bigint))::integer AS killed,
+            (COALESCE(sum(c.count) FILTER (WHERE (c.outcome = 'injured'::text)), (0)::bigint))::integer AS injured,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS k_male_adult,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS k_male_child,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS k_male_unknown,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS k_female_adult,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS k_female_child,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS k_female_unknown,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS k_unknown_adult,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS k_unknown_child,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS k_unknown_unknown,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS i_male_adult,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS i_male_child,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS i_male_unknown,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS i_female_adult,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS i_female_child,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS i_female_unknown,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS i_unknown_adult,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS i_unknown_child,
+            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS i_unknown_unknown
+           FROM public.casualty_groups c
+          WHERE (c.incident_id = i.id)) v);
+
+CREATE TABLE public.rollup_gsets (
+    gset smallint NOT NULL,
+    grain text NOT NULL,
+    by_admin1 boolean NOT NULL,
+    by_admin2 boolean NOT NULL,
+    by_party boolean NOT NULL,
+    by_tactic boolean NOT NULL,
+    by_weapon boolean NOT NULL,
+    CONSTRAINT rollup_gsets_check CHECK ((by_admin1 OR (NOT by_admin2))),
+    CONSTRAINT rollup_gsets_grain_check CHECK ((grain = ANY (ARRAY['day'::text, 'month'::text])))
+);
+
+CREATE VIEW public.rollup_contributions AS
+ SELECT f.incident_id,
+    g.gset,
+    f.status,
+        CASE
+            WHEN (g.grain = 'day'::text) THEN f.period
+            ELSE (date_trunc('month'::text, (f.period)::timestamp with time zone))::date
+        END AS period,
+        CASE
+            WHEN g.by_admin1 THEN f.admin1
+            ELSE ''::text
+        END AS admin1,
+        CASE
+            WHEN g.by_admin2 THEN f.admin2
+            ELSE ''::text
+        END AS admin2,
+        CASE
+            WHEN g.by_party THEN f.party
+            ELSE ''::text
+        END AS party,
+        CASE
+            WHEN g.by_tactic THEN f.tactic
+            ELSE ''::text
+        END AS tactic,
+        CASE
+            WHEN g.by_weapon THEN f.weapon
+            ELSE ''::text
+        END AS weapon,
+    f.incidents,
+    f.killed,
+    f.injured,
+    f.k_male_adult,
+    f.k_male_child,
+    f.k_male_unknown,
+    f.k_female_adult,
+    f.k_female_child,
+    f.k_female_unknown,
+    f.k_unknown_adult,
+    f.k_unknown_child,
+    f.k_unknown_unknown,
+    f.i_male_adult,
+    f.i_male_child,
+    f.i_male_unknown,
+    f.i_female_adult,
+    f.i_female_child,
+    f.i_female_unknown,
+    f.i_unknown_adult,
+    f.i_unknown_child,
+    f.i_unknown_unknown
+   FROM (public.rollup_facts f
+     CROSS JOIN public.rollup_gsets g);
+
+CREATE TABLE public.rollup_journal (
+    status text NOT NULL COLLATE pg_catalog."C",
+    occurred_on date NOT NULL,
+    admin1 text NOT NULL COLLATE pg_catalog."C",
+    admin2 text NOT NULL COLLATE pg_catalog."C",
+    party text NOT NULL COLLATE pg_catalog."C",
+    tactic text NOT NULL COLLATE pg_catalog."C",
+    weapon text NOT NULL COLLATE pg_catalog."C",
     incidents integer NOT NULL,
     killed integer NOT NULL,
     injured integer NOT NULL,
@@ -269,91 +456,119 @@ CREATE TABLE public.rollup_cells (
     i_unknown_unknown integer NOT NULL
 );
 
-CREATE TABLE public.rollup_gsets (
-    gset smallint NOT NULL,
-    grain text NOT NULL,
-    by_admin1 boolean NOT NULL,
-    by_admin2 boolean NOT NULL,
-    by_party boolean NOT NULL,
-    by_tactic boolean NOT NULL,
-    by_weapon boolean NOT NULL,
-    CONSTRAINT rollup_gsets_check CHECK ((by_admin1 OR (NOT by_admin2))),
-    CONSTRAINT rollup_gsets_grain_check CHECK ((grain = ANY (ARRAY['day'::text, 'month'::text])))
-);
-
-CREATE VIEW public.rollup_contributions AS
- SELECT i.id AS incident_id,
-    g.gset,
-    i.status,
+CREATE VIEW public.rollup_journal_cells AS
+ SELECT g.gset,
+    j.status,
         CASE
-            WHEN (g.grain = 'day'::text) THEN i.occurred_on
-            ELSE (date_trunc('month'::text, (i.occurred_on)::timestamp with time zone))::date
+            WHEN (g.grain = 'day'::text) THEN j.occurred_on
+            ELSE (date_trunc('month'::text, (j.occurred_on)::timestamp with time zone))::date
         END AS period,
         CASE
-            WHEN g.by_admin1 THEN i.admin1
+            WHEN g.by_admin1 THEN j.admin1
             ELSE ''::text
         END AS admin1,
         CASE
-            WHEN g.by_admin2 THEN COALESCE(i.admin2, ''::text)
+            WHEN g.by_admin2 THEN j.admin2
             ELSE ''::text
         END AS admin2,
         CASE
-            WHEN g.by_party THEN i.perpetrator
+            WHEN g.by_party THEN j.party
             ELSE ''::text
         END AS party,
         CASE
-            WHEN g.by_tactic THEN i.tactic
+            WHEN g.by_tactic THEN j.tactic
             ELSE ''::text
         END AS tactic,
         CASE
-            WHEN g.by_weapon THEN i.weapon
+            WHEN g.by_weapon THEN j.weapon
             ELSE ''::text
         END AS weapon,
-    1 AS incidents,
-    v.killed,
-    v.injured,
-    v.k_male_adult,
-    v.k_male_child,
-    v.k_male_unknown,
-    v.k_female_adult,
-    v.k_female_child,
-    v.k_female_unknown,
-    v.k_unknown_adult,
-    v.k_unknown_child,
-    v.k_unknown_unknown,
-    v.i_male_adult,
-    v.i_male_child,
-    v.i_male_unknown,
-    v.i_female_adult,
-    v.i_female_child,
-    v.i_female_unknown,
-    v.i_unknown_adult,
-    v.i_unknown_child,
-    v.i_unknown_unknown
-   FROM ((public.incidents i
-     CROSS JOIN LATERAL ( SELECT (COALESCE(sum(c.count) FILTER (WHERE (c.outcome = 'killed'::text)), (0)::bigint))::integer AS killed,
-            (COALESCE(sum(c.count) FILTER (WHERE (c.outcome = 'injured'::text)), (0)::bigint))::integer AS injured,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS k_male_adult,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS k_male_child,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS k_male_unknown,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS k_female_adult,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS k_female_child,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS k_female_unknown,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS k_unknown_adult,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS k_unknown_child,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS k_unknown_unknown,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS i_male_adult,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS i_male_child,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS i_male_unknown,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS i_female_adult,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS i_female_child,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS i_female_unknown,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint))::integer AS i_unknown_adult,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint))::integer AS i_unknown_child,
-            (COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint))::integer AS i_unknown_unknown
-           FROM public.casualty_groups c
-          WHERE (c.incident_id = i.id)) v)
+    j.incidents,
+    j.killed,
+    j.injured,
+    j.k_male_adult,
+    j.k_male_child,
+    j.k_male_unknown,
+    j.k_female_adult,
+    j.k_female_child,
+    j.k_female_unknown,
+    j.k_unknown_adult,
+    j.k_unknown_child,
+    j.k_unknown_unknown,
+    j.i_male_adult,
+    j.i_male_child,
+    j.i_male_unknown,
+    j.i_female_adult,
+    j.i_female_child,
+    j.i_female_unknown,
+    j.i_unknown_adult,
+    j.i_unknown_child,
+    j.i_unknown_unknown
+   FROM (public.rollup_journal j
      CROSS JOIN public.rollup_gsets g);
+
+CREATE VIEW public.rollup_live AS
+ SELECT rollup_cells.gset,
+    rollup_cells.status,
+    rollup_cells.period,
+    rollup_cells.admin1,
+    rollup_cells.admin2,
+    rollup_cells.party,
+    rollup_cells.tactic,
+    rollup_cells.weapon,
+    rollup_cells.incidents,
+    rollup_cells.killed,
+    rollup_cells.injured,
+    rollup_cells.k_male_adult,
+    rollup_cells.k_male_child,
+    rollup_cells.k_male_unknown,
+    rollup_cells.k_female_adult,
+    rollup_cells.k_female_child,
+    rollup_cells.k_female_unknown,
+    rollup_cells.k_unknown_adult,
+    rollup_cells.k_unknown_child,
+    rollup_cells.k_unknown_unknown,
+    rollup_cells.i_male_adult,
+    rollup_cells.i_male_child,
+    rollup_cells.i_male_unknown,
+    rollup_cells.i_female_adult,
+    rollup_cells.i_female_child,
+    rollup_cells.i_female_unknown,
+    rollup_cells.i_unknown_adult,
+    rollup_cells.i_unknown_child,
+    rollup_cells.i_unknown_unknown
+   FROM public.rollup_cells
+UNION ALL
+ SELECT rollup_journal_cells.gset,
+    rollup_journal_cells.status,
+    rollup_journal_cells.period,
+    rollup_journal_cells.admin1,
+    rollup_journal_cells.admin2,
+    rollup_journal_cells.party,
+    rollup_journal_cells.tactic,
+    rollup_journal_cells.weapon,
+    rollup_journal_cells.incidents,
+    rollup_journal_cells.killed,
+    rollup_journal_cells.injured,
+    rollup_journal_cells.k_male_adult,
+    rollup_journal_cells.k_male_child,
+    rollup_journal_cells.k_male_unknown,
+    rollup_journal_cells.k_female_adult,
+    rollup_journal_cells.k_female_child,
+    rollup_journal_cells.k_female_unknown,
+    rollup_journal_cells.k_unknown_adult,
+    rollup_journal_cells.k_unknown_child,
+    rollup_journal_cells.k_unknown_unknown,
+    rollup_journal_cells.i_male_adult,
+    rollup_journal_cells.i_male_child,
+    rollup_journal_cells.i_male_unknown,
+    rollup_journal_cells.i_female_adult,
+    rollup_journal_cells.i_female_child,
+    rollup_journal_cells.i_female_unknown,
+    rollup_journal_cells.i_unknown_adult,
+    rollup_journal_cells.i_unknown_child,
+    rollup_journal_cells.i_unknown_unknown
+   FROM public.rollup_journal_cells;
 
 CREATE VIEW public.rollup_sides AS
  SELECT x.side,
@@ -387,68 +602,97 @@ CREATE VIEW public.rollup_sides AS
     (sum(x.i_unknown_child))::integer AS i_unknown_child,
     (sum(x.i_unknown_unknown))::integer AS i_unknown_unknown
    FROM ( SELECT 'expected'::text AS side,
-            rollup_contributions.gset,
-            rollup_contributions.status,
-            rollup_contributions.period,
-            rollup_contributions.admin1,
-            rollup_contributions.admin2,
-            rollup_contributions.party,
-            rollup_contributions.tactic,
-            rollup_contributions.weapon,
-            rollup_contributions.incidents,
-            rollup_contributions.killed,
-            rollup_contributions.injured,
-            rollup_contributions.k_male_adult,
-            rollup_contributions.k_male_child,
-            rollup_contributions.k_male_unknown,
-            rollup_contributions.k_female_adult,
-            rollup_contributions.k_female_child,
-            rollup_contributions.k_female_unknown,
-            rollup_contributions.k_unknown_adult,
-            rollup_contributions.k_unknown_child,
-            rollup_contributions.k_unknown_unknown,
-            rollup_contributions.i_male_adult,
-            rollup_contributions.i_male_child,
-            rollup_contributions.i_male_unknown,
-            rollup_contributions.i_female_adult,
-            rollup_contributions.i_female_child,
-            rollup_contributions.i_female_unknown,
-            rollup_contributions.i_unknown_adult,
-            rollup_contributions.i_unknown_child,
-            rollup_contributions.i_unknown_unknown
-           FROM public.rollup_contributions
+            e.gset,
+            e.status,
+            e.period,
+            e.admin1,
+            e.admin2,
+            e.party,
+            e.tactic,
+            e.weapon,
+            e.incidents,
+            e.killed,
+            e.injured,
+            e.k_male_adult,
+            e.k_male_child,
+            e.k_male_unknown,
+            e.k_female_adult,
+            e.k_female_child,
+            e.k_female_unknown,
+            e.k_unknown_adult,
+            e.k_unknown_child,
+            e.k_unknown_unknown,
+            e.i_male_adult,
+            e.i_male_child,
+            e.i_male_unknown,
+            e.i_female_adult,
+            e.i_female_child,
+            e.i_female_unknown,
+            e.i_unknown_adult,
+            e.i_unknown_child,
+            e.i_unknown_unknown
+           FROM ( SELECT rollup_contributions.gset,
+                    rollup_contributions.status,
+                    rollup_contributions.period,
+                    rollup_contributions.admin1,
+                    rollup_contributions.admin2,
+                    rollup_contributions.party,
+                    rollup_contributions.tactic,
+                    rollup_contributions.weapon,
+                    rollup_contributions.incidents,
+                    rollup_contributions.killed,
+                    rollup_contributions.injured,
+                    rollup_contributions.k_male_adult,
+                    rollup_contributions.k_male_child,
+                    rollup_contributions.k_male_unknown,
+                    rollup_contributions.k_female_adult,
+                    rollup_contributions.k_female_child,
+                    rollup_contributions.k_female_unknown,
+                    rollup_contributions.k_unknown_adult,
+                    rollup_contributions.k_unknown_child,
+                    rollup_contributions.k_unknown_unknown,
+                    rollup_contributions.i_male_adult,
+                    rollup_contributions.i_male_child,
+                    rollup_contributions.i_male_unknown,
+                    rollup_contributions.i_female_adult,
+                    rollup_contributions.i_female_child,
+                    rollup_contributions.i_female_unknown,
+                    rollup_contributions.i_unknown_adult,
+                    rollup_contributions.i_unknown_child,
+                    rollup_contributions.i_unknown_unknown
+                   FROM public.rollup_contributions) e
         UNION ALL
          SELECT 'stored'::text,
-            rollup_cells.gset,
-            rollup_cells.status,
-            rollup_cells.period,
-            rollup_cells.admin1,
-            rollup_cells.admin2,
-            rollup_cells.party,
-            rollup_cells.tactic,
-            rollup_cells.weapon,
-            rollup_cells.incidents,
-            rollup_cells.killed,
-            rollup_cells.injured,
-            rollup_cells.k_male_adult,
-            rollup_cells.k_male_child,
-            rollup_cells.k_male_unknown,
-            rollup_cells.k_female_adult,
-            rollup_cells.k_female_child,
-            rollup_cells.k_female_unknown,
-            rollup_cells.k_unknown_adult,
-            rollup_cells.k_unknown_child,
-            rollup_cells.k_unknown_unknown,
-            rollup_cells.i_male_adult,
-            rollup_cells.i_male_child,
-            rollup_cells.i_male_unknown,
-            rollup_cells.i_female_adult,
-            rollup_cells.i_female_child,
-            rollup_cells.i_female_unknown,
-            rollup_cells.i_unknown_adult,
-            rollup_cells.i_unknown_child,
-            rollup_cells.i_unknown_unknown
-           FROM public.rollup_cells) x
+            rollup_live.gset,
+            rollup_live.status,
+            rollup_live.period,
+            rollup_live.admin1,
+            rollup_live.admin2,
+            rollup_live.party,
+            rollup_live.tactic,
+            rollup_live.weapon,
+            rollup_live.incidents,
+            rollup_live.killed,
+            rollup_live.injured,
+            rollup_live.k_male_adult,
+            rollup_live.k_male_child,
+            rollup_live.k_male_unknown,
+            rollup_live.k_female_adult,
+            rollup_live.k_female_child,
+            rollup_live.k_female_unknown,
+            rollup_live.k_unknown_adult,
+            rollup_live.k_unknown_child,
+            rollup_live.k_unknown_unknown,
+            rollup_live.i_male_adult,
+            rollup_live.i_male_child,
+            rollup_live.i_male_unknown,
+            rollup_live.i_female_adult,
+            rollup_live.i_female_child,
+            rollup_live.i_female_unknown,
+            rollup_live.i_unknown_adult,
+            rollup_live.i_unknown_child,
+            rollup_live.i_unknown_unknown
+           FROM public.rollup_live) x
   GROUP BY x.side, x.gset, x.status, x.period, x.admin1, x.admin2, x.party, x.tactic, x.weapon
  HAVING ((sum(x.incidents) <> 0) OR (sum(x.killed) <> 0) OR (sum(x.injured) <> 0));
 
@@ -531,7 +775,7 @@ ALTER TABLE ONLY public.report_snapshots
     ADD CONSTRAINT report_snapshots_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.rollup_cells
-    ADD CONSTRAINT rollup_cells_pkey PRIMARY KEY (gset, status, period, admin1, admin2, party, tactic, weapon, shard);
+    ADD CONSTRAINT rollup_cells_pkey PRIMARY KEY (gset, status, period, admin1, admin2, party, tactic, weapon);
 
 ALTER TABLE ONLY public.rollup_gsets
     ADD CONSTRAINT rollup_gsets_pkey PRIMARY KEY (gset);
@@ -563,7 +807,7 @@ CREATE INDEX incidents_occurred_idx ON public.incidents USING btree (occurred_on
 
 CREATE INDEX report_snapshots_created_idx ON public.report_snapshots USING btree (created_at DESC, id DESC);
 
-CREATE INDEX rollup_cells_admin1_idx ON public.rollup_cells USING btree (gset, status, admin1, period);
+CREATE INDEX rollup_cells_admin1_idx ON public.rollup_cells USING btree (gset, status, admin1, period) WHERE (admin1 <> ''::text);
 
 CREATE TRIGGER report_snapshots_no_truncate BEFORE TRUNCATE ON public.report_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.report_snapshots_immutable();
 

@@ -57,6 +57,8 @@ static const struct setting settings[] = {
     {"rollup-writes", "CIVCAS_ROLLUP_WRITES", SET_INT, "1", 0, 1, OFF(rollup_writes),
      "0 skips trend rollup upkeep: only to measure its cost; trends go wrong until "
      "`rollup rebuild` (serve)"},
+    {"rollup-fold-ms", "CIVCAS_ROLLUP_FOLD_MS", SET_INT, "1000", 50, 600000, OFF(rollup_fold_ms),
+     "how often the rollup journal is folded into the cells, in ms (serve)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -28,6 +28,7 @@ struct config {
     long pool_wait_ms;         /* how long a request waits for a database connection */
     long statement_timeout_ms;
     long rollup_writes;        /* 0 only to measure what rollup maintenance costs */
+    long rollup_fold_ms;       /* journal folding interval */
     enum log_level log_level;
 };
 

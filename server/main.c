@@ -14,6 +14,7 @@
 #include "store/keys.h"
 #include "store/migrate.h"
 #include "store/rollup.h"
+#include "trends/fold.h"
 #include "trends/trend.h"
 #include "util/buf.h"
 #include "util/jsonv.h"
@@ -336,7 +337,12 @@ static int cmd_serve(int argc, char **argv)
     db_pool_init(cfg.database_url, (int)cfg.db_pool, (int)cfg.pool_wait_ms,
                  (int)cfg.statement_timeout_ms);
     log_buffer_start();
+    if (!rollup_folder_start(cfg.database_url, cfg.rollup_fold_ms)) {
+        log_error("cannot start the rollup folder");
+        return EXIT_FAILURE_RUNTIME;
+    }
     if (!http_server_start()) {
+        rollup_folder_stop();
         log_buffer_stop();
         db_pool_shutdown();
         return EXIT_FAILURE_RUNTIME;
@@ -350,6 +356,7 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     log_info("signal %d: draining and stopping", sig);
     http_server_stop(30);
+    rollup_folder_stop();
     log_buffer_stop();
     db_pool_shutdown();
     taxonomy_cache_clear();

@@ -18,19 +18,33 @@ bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_er
     return db_exec(c, &stmt_apply, 2, params, e);
 }
 
+DB_STMT(stmt_fold, "SELECT rollup_fold()");
+
+bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_fold, 0, NULL, e);
+    if (!r)
+        return false;
+    *folded = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return true;
+}
+
 bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e)
 {
-    /* EXCLUSIVE lets trend readers go on while writers wait; the rebuild's
-     * snapshot is taken after the lock, so it sees every committed write
-     * and no writer can slip a delta in between. */
+    /* Writers add to the journal and the folder empties it: EXCLUSIVE on
+     * the journal makes both wait while trend readers go on. The statements
+     * after the lock take their snapshots after it, so they see every
+     * committed write, and no contribution can slip in between. */
     if (!db_begin(c, e))
         return false;
-    if (!db_simple(c, "LOCK TABLE rollup_cells IN EXCLUSIVE MODE", e) ||
+    if (!db_simple(c, "LOCK TABLE rollup_journal IN EXCLUSIVE MODE", e) ||
+        !db_simple(c, "DELETE FROM rollup_journal", e) ||
         !db_simple(c, "DELETE FROM rollup_cells", e))
         goto fail;
     PGresult *r = PQexec(db_pg(c),
                          "INSERT INTO rollup_cells SELECT gset, status, period, admin1, admin2,"
-                         " party, tactic, weapon, 0, incidents, killed, injured, k_male_adult,"
+                         " party, tactic, weapon, incidents, killed, injured, k_male_adult,"
                          " k_male_child, k_male_unknown, k_female_adult, k_female_child,"
                          " k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,"
                          " i_male_adult, i_male_child, i_male_unknown, i_female_adult,"

@@ -1,7 +1,9 @@
 /*
- * Rollup maintenance: every write that can move a count applies the
- * incident's contribution in its own transaction (see
- * migrations/0002_rollups.sql), and the tools to check and rebuild them.
+ * Rollup maintenance: every write that can move a count adds the
+ * incident's contribution to the rollup journal in its own transaction;
+ * the folder (trends/fold.h) moves the journal into the cells; readers
+ * read both (migrations/0002_rollups.sql, 0004_rollup_journal.sql). And the
+ * tools to check and rebuild them.
  */
 #ifndef CIVCAS_STORE_ROLLUP_H
 #define CIVCAS_STORE_ROLLUP_H
@@ -17,6 +19,10 @@ extern bool rollup_writes_enabled;
 
 /* Adds sign (+1 or -1) times incident id's current contribution. */
 bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_error *e);
+
+/* Folds the journal into the cells in one transaction (at once if another
+ * fold is running); *folded gets the journal rows folded. */
+bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e);
 
 /* Recomputes every cell from the incidents in one transaction; writers
  * wait for it and then carry on. *cells gets the number of cells. */

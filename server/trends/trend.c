@@ -72,21 +72,29 @@ static const char *const measure_names[M_COUNT] = {"killed", "injured", "casualt
 static const char *const measure_hxl[M_COUNT] = {"#affected+killed", "#affected+injured",
                                                  "#affected+total", "#event+num"};
 
-/* The grouping sets of migrations/0002_rollups.sql, smallest last. */
+/* The grouping sets of migrations/0002_rollups.sql and 0004 (set 0 is no
+ * set: rollup_facts, the incidents at their finest grain, read when no set
+ * has what a query needs). */
 struct gset_def {
     int id;
     bool month; /* month grain; day otherwise */
     unsigned dims;
 };
 static const struct gset_def gsets[] = {
-    {1, false, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
     {2, false, NEED_ADMIN1 | NEED_ADMIN2},
     {3, false, 0},
-    {4, true, NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON},
     {5, true, NEED_ADMIN1 | NEED_ADMIN2},
     {6, true, NEED_PARTY | NEED_TACTIC},
     {7, true, 0},
+    {8, true, NEED_PARTY},
+    {9, true, NEED_TACTIC},
+    {10, true, NEED_WEAPON},
+    {11, false, NEED_PARTY},
+    {12, false, NEED_TACTIC},
 };
+static const struct gset_def facts = {0, false,
+                                      NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC |
+                                          NEED_WEAPON};
 #define NGSETS (sizeof gsets / sizeof gsets[0])
 #define CELL_DIMS (NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON)
 
@@ -362,21 +370,27 @@ static bool month_aligned(long from, long to)
     return d == 1;
 }
 
-/* The smallest grouping set holding every dimension the query needs, at
- * month grain when the range is made of whole months and the period is a
- * month or longer. */
+/* The smallest grouping set holding every dimension the query needs:
+ * month cells when the period is a month or longer and the range is made
+ * of whole months, else (or if no month set has the dimensions) day cells,
+ * else the incidents themselves (set 0). */
 static const struct gset_def *plan(const struct trend_query *q, long from, long to)
 {
     unsigned needed = query_needs(q) & CELL_DIMS;
-    bool month = q->period >= PERIOD_MONTH && month_aligned(from, to);
-    const struct gset_def *best = NULL;
-    for (size_t i = 0; i < NGSETS; i++) {
-        if (gsets[i].month != month || (gsets[i].dims & needed) != needed)
-            continue;
-        if (!best || __builtin_popcount(gsets[i].dims) < __builtin_popcount(best->dims))
-            best = &gsets[i];
+    bool month_ok = q->period >= PERIOD_MONTH && month_aligned(from, to);
+    for (int pass = month_ok ? 0 : 1; pass < 2; pass++) {
+        bool month = pass == 0;
+        const struct gset_def *best = NULL;
+        for (size_t i = 0; i < NGSETS; i++) {
+            if (gsets[i].month != month || (gsets[i].dims & needed) != needed)
+                continue;
+            if (!best || __builtin_popcount(gsets[i].dims) < __builtin_popcount(best->dims))
+                best = &gsets[i];
+        }
+        if (best)
+            return best;
     }
-    return best;
+    return &facts;
 }
 
 static const char *bucket_sql(enum period_kind k)
@@ -441,7 +455,8 @@ static void build_sql(const struct trend_query *q, const struct gset_def *g, lon
                       " sum(v.n) FILTER (WHERE v.outcome = 'injured'), sum(v.n), 0");
     else
         buf_puts(sql, ", sum(c.killed), sum(c.injured), sum(c.killed + c.injured), sum(c.incidents)");
-    buf_puts(sql, " FROM rollup_cells c");
+    /* Cells and the journal not yet folded, or the incidents (set 0). */
+    buf_puts(sql, g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
     if (needs & JOIN_PARTIES)
         buf_puts(sql, " JOIN parties p ON p.code = c.party");
     if (needs & JOIN_AREAS)

@@ -1757,10 +1757,13 @@ class RollupCommandTest(TrendCase):
                     'SELECT count(*) FROM %s WHERE %s > 0' % (table, col)):
                 continue
             with self.subTest(table=table, damage='changed cell'):
-                self.srv.scalar(
-                    'UPDATE %s SET %s = %s + 1 WHERE ctid = (SELECT ctid '
-                    'FROM %s WHERE %s > 0 LIMIT 1) RETURNING 1'
-                    % (table, col, col, table, col))
+                # The journal (rollup_journal) is emptied by the folder and
+                # by rebuilds: it may have nothing left to damage.
+                if self.srv.scalar(
+                        'UPDATE %s SET %s = %s + 1 WHERE ctid = (SELECT ctid '
+                        'FROM %s WHERE %s > 0 LIMIT 1) RETURNING 1'
+                        % (table, col, col, table, col)) is None:
+                    self.skipTest('%s has no row left to damage' % table)
                 p = self.srv.civcasd('rollup', 'verify')
                 self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
                 self.assertTrue([ln for ln in p.stdout.splitlines()
@@ -1770,9 +1773,11 @@ class RollupCommandTest(TrendCase):
                 self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
                 self.assertEqual(rollup_verify(self.srv)[:2], (0, cells))
             with self.subTest(table=table, damage='lost cell'):
-                self.srv.scalar(
-                    'DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s '
-                    'WHERE %s > 0 LIMIT 1) RETURNING 1' % (table, table, col))
+                if self.srv.scalar(
+                        'DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s '
+                        'WHERE %s > 0 LIMIT 1) RETURNING 1'
+                        % (table, table, col)) is None:
+                    self.skipTest('%s has no row left to damage' % table)
                 p = self.srv.civcasd('rollup', 'verify')
                 self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
                 p = self.srv.civcasd('rollup', 'rebuild')

@@ -266,6 +266,10 @@ class QueryMaker:
 
 
 class TrendPropertyTest(TrendCase):
+    """Folds every 50 ms: answers come from cells and the journal mixed,
+    with folds landing between writes and reads."""
+    server_env = {'CIVCAS_ROLLUP_FOLD_MS': '50'}
+    journal_left = False  # whether the journal must still hold the history
 
     def test_random_history_against_sql(self):
         sys.stderr.write('\ntrend property: CIVCAS_PROPERTY_SEED=%d '
@@ -336,6 +340,25 @@ class TrendPropertyTest(TrendCase):
             if problems:
                 failures.append((path, problems[:6]))
 
+        # Which path answered: with folding every 50 ms the journal is
+        # emptied soon after the last write; with folding off it holds one
+        # row per contribution of the whole history.
+        journal = self.srv.scalar('SELECT count(*) FROM rollup_journal')
+        if self.journal_left:
+            if journal < len(history.incidents):
+                failures.append(('rollup_journal', [
+                    'folding was off, yet the journal holds %d rows for %d '
+                    'incidents' % (journal, len(history.incidents))]))
+        else:
+            deadline = time.monotonic() + 5
+            while journal and time.monotonic() < deadline:
+                time.sleep(0.1)
+                journal = self.srv.scalar('SELECT count(*) FROM rollup_journal')
+            if journal:
+                failures.append(('rollup_journal', [
+                    '%d rows still unfolded 5 s after the last write'
+                    % journal]))
+
         code, cells, out = rollup_verify(self.srv)
         report = []
         if code != 0 or cells is None:
@@ -349,6 +372,13 @@ class TrendPropertyTest(TrendCase):
         if report:
             self.fail('seed %d: %s' % (SEED, '\n'.join(report)))
         self.assertGreaterEqual(compared, 50)
+
+
+class TrendPropertyJournalTest(TrendPropertyTest):
+    """Folding off (every 10 minutes): every answer counts the journal,
+    the same history and queries as above."""
+    server_env = {'CIVCAS_ROLLUP_FOLD_MS': '600000'}
+    journal_left = True
 
 
 if __name__ == '__main__':
