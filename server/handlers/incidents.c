@@ -1,4 +1,5 @@
 /* /v1/incidents: create, read, list, amend, change status, revisions. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,12 +241,17 @@ static bool cursor_decode(const char *text, char mode, struct incident_filter *f
         long days;
         return date_parse(f->cursor_a, &days);
     }
-    if (!f->cursor_a[0])
+    /* A transaction id (xid8) as the listing writes it: decimal digits,
+     * no leading zero, at most 2^64 - 1; anything else would reach the
+     * database's xid8 input as a forged value. */
+    if (!f->cursor_a[0] || (f->cursor_a[0] == '0' && f->cursor_a[1]))
         return false;
     for (const char *p = f->cursor_a; *p; p++)
         if (*p < '0' || *p > '9')
             return false;
-    return true;
+    errno = 0;
+    (void)strtoull(f->cursor_a, NULL, 10);
+    return errno == 0;
 }
 
 /* A comma-separated list of codes, each in list (NULL: the enum choices). */
@@ -280,12 +286,13 @@ static bool check_code_list(const char *param, const char *value, const struct t
     return ok;
 }
 
-static bool list_filter(struct http_request *r, const struct http_query *q,
-                        struct incident_filter *f, struct api_error *e)
+/* limit, from, to and changed_since: the checks that need no taxonomy. */
+static bool filter_scalars(const struct http_query *q, long long owner, struct incident_filter *f,
+                           struct api_error *e)
 {
     memset(f, 0, sizeof *f);
     f->limit = 50;
-    f->owner = owner_of(r);
+    f->owner = owner;
     const char *limit = http_query_get(q, "limit");
     if (limit) {
         char *end;
@@ -307,21 +314,24 @@ static bool list_filter(struct http_request *r, const struct http_query *q,
     if (f->changed_since && !timestamp_valid(f->changed_since))
         return err_invalid(e, "changed_since",
                            "changed_since must be an RFC 3339 timestamp such as 2026-03-14T09:00:00Z");
+    return true;
+}
+
+bool incident_filter_parse(const struct http_query *q, const struct taxonomy *t, long long owner,
+                           struct incident_filter *f, struct api_error *e)
+{
+    if (!filter_scalars(q, owner, f, e))
+        return false;
     f->admin1 = http_query_get(q, "admin1");
     f->admin2 = http_query_get(q, "admin2");
     f->tactic = http_query_get(q, "tactic");
     f->perpetrator = http_query_get(q, "perpetrator");
     f->status = http_query_get(q, "status");
-    struct taxonomy *t = taxonomy_acquire(r->db, false, e);
-    if (!t)
-        return false;
-    bool ok = check_code_list("admin1", f->admin1, &t->areas, NULL, e) &&
-              check_code_list("admin2", f->admin2, &t->areas, NULL, e) &&
-              check_code_list("tactic", f->tactic, &t->tactics, NULL, e) &&
-              check_code_list("perpetrator", f->perpetrator, &t->parties, NULL, e) &&
-              check_code_list("status", f->status, NULL, incident_statuses, e);
-    taxonomy_release(t);
-    if (!ok)
+    if (!check_code_list("admin1", f->admin1, &t->areas, NULL, e) ||
+        !check_code_list("admin2", f->admin2, &t->areas, NULL, e) ||
+        !check_code_list("tactic", f->tactic, &t->tactics, NULL, e) ||
+        !check_code_list("perpetrator", f->perpetrator, &t->parties, NULL, e) ||
+        !check_code_list("status", f->status, NULL, incident_statuses, e))
         return false;
     const char *cursor = http_query_get(q, "cursor");
     if (cursor) {
@@ -330,6 +340,22 @@ static bool list_filter(struct http_request *r, const struct http_query *q,
         f->has_cursor = true;
     }
     return true;
+}
+
+static bool list_filter(struct http_request *r, const struct http_query *q,
+                        struct incident_filter *f, struct api_error *e)
+{
+    /* The checks that need no taxonomy answer before it is read, so a bad
+     * limit is a 400 even when the taxonomy cannot be had (a 503).
+     * incident_filter_parse repeats them; they cost next to nothing. */
+    if (!filter_scalars(q, owner_of(r), f, e))
+        return false;
+    struct taxonomy *t = taxonomy_acquire(r->db, false, e);
+    if (!t)
+        return false;
+    bool ok = incident_filter_parse(q, t, owner_of(r), f, e);
+    taxonomy_release(t);
+    return ok;
 }
 
 void handle_incident_list(struct http_request *r)

@@ -11,18 +11,21 @@
  * parsers can see. Each parser then gets only the names its route allows.
  *
  * Parsers: trend_parse (+ public_trend_check), poc_parse and
- * poc_parse_format, and the public helpers the incident list filter uses
- * (date_parse, timestamp_valid, base64url_decode as cursor_decode calls it,
- * incident_id_parse). The list filter itself (list_filter in
- * server/handlers/incidents.c) is static and needs a database handle for
- * its taxonomy, so it is not reached here.
+ * poc_parse_format, the incident list filter (incident_filter_parse, which
+ * list_filter in server/handlers/incidents.c calls with the taxonomy it
+ * acquired; here it gets the fuzz taxonomy), and the helpers that filter
+ * uses (date_parse, timestamp_valid, base64url_decode as cursor_decode
+ * calls it, incident_id_parse).
  *
  * Promises checked besides the sanitizers' findings: a parser that fails
- * fills its api_error; trend_parse and poc_parse only ask for names of
+ * fills its api_error (incident_filter_parse: a 400 naming one of the
+ * list's parameters); trend_parse and poc_parse only ask for names of
  * their routes' lists (trend_param_names, poc_param_names: a name missing
  * there would be refused as unknown by the HTTP layer); an accepted
- * query keeps the documented limits; the strict parsers accept only the one
- * spelling they would write back (dates, ids, cursors).
+ * query keeps the documented limits (the list: limit 1..1000, 50 when
+ * absent, from <= to, every code of a code list in the taxonomy or a
+ * status, a cursor of the listing's mode); the strict parsers accept only
+ * the one spelling they would write back (dates, ids, cursors).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -33,8 +36,10 @@
 #include "domain/incident.h"
 #include "domain/period.h"
 #include "fuzz_taxonomy.h"
+#include "handlers/handlers.h"
 #include "reports/poc.h"
 #include "reports/public.h"
+#include "store/incidents.h"
 #include "trends/trend.h"
 #include "util/crypto.h"
 #include "util/dates.h"
@@ -332,6 +337,109 @@ static void list_helpers(const struct pairs *all)
     }
 }
 
+/* The parameters of GET /v1/incidents (handle_incident_list's list). */
+static const char *const list_param_names[] = {"from",   "to",          "admin1", "admin2",
+                                               "tactic", "perpetrator", "status", "changed_since",
+                                               "limit",  "cursor",      NULL};
+
+/* Whether value is a comma-separated list of codes, none empty, each in list
+ * (or, list NULL, in choices). */
+static bool codes_known(const char *value, const struct tx_list *list, const char *const *choices)
+{
+    char code[2048];
+    for (const char *p = value;; p++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= sizeof code)
+            return false;
+        memcpy(code, p, len);
+        code[len] = '\0';
+        if (list ? !taxonomy_find(list, code) : !listed(choices, code))
+            return false;
+        if (!comma)
+            return true;
+        p = comma;
+    }
+}
+
+/* GET /v1/incidents: the HTTP layer would refuse any other name, so the
+ * filter sees the list's names only. */
+static void incident_list(const struct pairs *all)
+{
+    struct http_query q = {.n = 0};
+    for (int i = 0; i < all->n && q.n < HTTP_MAX_QUERY; i++) {
+        if (listed(list_param_names, all->names[i])) {
+            q.names[q.n] = all->names[i];
+            q.values[q.n] = all->values[i];
+            q.n++;
+        }
+    }
+    const long long owner = 7;
+    struct incident_filter f;
+    struct api_error e;
+    memset(&e, 0, sizeof e);
+    if (!incident_filter_parse(&q, &fz_taxonomy, owner, &f, &e)) {
+        check_error(&e, "incident_filter_parse");
+        if (e.status != 400 || !listed(list_param_names, e.field))
+            fail("incident_filter_parse failed with status %d on field \"%s\"", e.status, e.field);
+        return;
+    }
+
+    const char *limit = pairs_get(all, "limit");
+    if (f.limit < 1 || f.limit > 1000 || (!limit && f.limit != 50))
+        fail("incident_filter_parse accepted limit %ld (given: %s)", f.limit,
+             limit ? limit : "none");
+    if (f.owner != owner)
+        fail("incident_filter_parse set owner %lld, not %lld", f.owner, owner);
+
+    /* Each filter is the parameter's own value, or NULL when absent. */
+    const struct {
+        const char *name, *value;
+    } given[] = {{"from", f.from},     {"to", f.to},
+                 {"admin1", f.admin1}, {"admin2", f.admin2},
+                 {"tactic", f.tactic}, {"perpetrator", f.perpetrator},
+                 {"status", f.status}, {"changed_since", f.changed_since}};
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
+        if (given[i].value != pairs_get(all, given[i].name))
+            fail("incident_filter_parse: %s is not the query's value", given[i].name);
+
+    long from = 0, to = 0;
+    if ((f.from && !date_parse(f.from, &from)) || (f.to && !date_parse(f.to, &to)) ||
+        (f.from && f.to && from > to))
+        fail("incident_filter_parse accepted from \"%s\" to \"%s\"", f.from ? f.from : "",
+             f.to ? f.to : "");
+    if (f.changed_since && !timestamp_valid(f.changed_since))
+        fail("incident_filter_parse accepted changed_since \"%s\"", f.changed_since);
+
+    const struct {
+        const char *name, *value;
+        const struct tx_list *list;
+    } lists[] = {{"admin1", f.admin1, &fz_taxonomy.areas},
+                 {"admin2", f.admin2, &fz_taxonomy.areas},
+                 {"tactic", f.tactic, &fz_taxonomy.tactics},
+                 {"perpetrator", f.perpetrator, &fz_taxonomy.parties},
+                 {"status", f.status, NULL}};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (lists[i].value && !codes_known(lists[i].value, lists[i].list, incident_statuses))
+            fail("incident_filter_parse accepted %s \"%s\"", lists[i].name, lists[i].value);
+
+    const char *cursor = pairs_get(all, "cursor");
+    if (f.has_cursor != (cursor != NULL))
+        fail("incident_filter_parse: has_cursor %d with cursor %s", (int)f.has_cursor,
+             cursor ? cursor : "absent");
+    if (f.has_cursor) {
+        long day;
+        bool position = f.cursor_a[0] != '\0';
+        if (position && f.changed_since)
+            position = strspn(f.cursor_a, "0123456789") == strlen(f.cursor_a);
+        else if (position)
+            position = date_parse(f.cursor_a, &day);
+        if (!position || f.cursor_id < 1)
+            fail("incident_filter_parse accepted cursor \"%s\" as (%s, %lld) in %s mode", cursor,
+                 f.cursor_a, f.cursor_id, f.changed_since ? "change" : "date");
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -347,6 +455,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     split((const char *)data, size, &all);
     trends(&all);
     poc(&all);
+    incident_list(&all);
     list_helpers(&all);
     pairs_free(&all);
     return 0;

@@ -1,6 +1,7 @@
 """GET /v1/incidents: filters, limits, keyset pagination (also while others
 write) and changed_since synchronisation."""
 
+import base64
 import os
 import random
 import threading
@@ -182,6 +183,23 @@ class FilterTest(ServerTestCase):
                 r = self.srv.request('GET', '/v1/incidents?limit=3&cursor='
                                      + urllib.parse.quote(bad, safe='%'))
                 self.assertError(r, 400, 'invalid_field', 'cursor')
+
+    def test_forged_sync_cursor(self):
+        """A changed_since cursor holds a transaction id as the listing
+        writes it; other spellings (a leading zero, past 2^64 - 1) are a
+        400, never a database error."""
+        def cursor(text):
+            return base64.urlsafe_b64encode(text.encode()).decode().rstrip('=')
+        path = '/v1/incidents?changed_since=2020-01-01T00:00:00Z&cursor='
+        r = self.srv.request('GET', path + cursor('c|1|1'))
+        self.assertEqual(r.status, 200, r.body)
+        for bad in ('c|0123|5', 'c|18446744073709551616|5',
+                    'c|99999999999999999999999|5', 'c||5', 'c|1x|5'):
+            with self.subTest(cursor=bad):
+                r = self.srv.request('GET', path + cursor(bad))
+                self.assertError(r, 400, 'invalid_field', 'cursor')
+        r = self.srv.request('GET', path + cursor('c|18446744073709551615|5'))
+        self.assertEqual(r.status, 200, r.body)
 
     def test_unknown_parameter(self):
         for name in ('foo', 'sort', 'offset', 'LIMIT'):
