@@ -17,6 +17,13 @@ struct db_conn {
     bool pooled;
     bool in_use;
     bool prepared[DB_MAX_STMTS];
+    /* Composed statements prepared on this connection (db_query_cached):
+     * slot i is statement "q<i>"; replaced round robin. */
+    struct {
+        uint64_t hash;
+        char *sql;
+    } composed[DB_COMPOSED_CACHE];
+    int composed_next;
     char sqlstate[6];
     char constraint[64];
 };
@@ -97,11 +104,21 @@ static PGconn *open_pg(const char *url, const char *statement_timeout)
     return PQconnectdbParams(keys, values, 1);
 }
 
+static void composed_forget(struct db_conn *c)
+{
+    for (int i = 0; i < DB_COMPOSED_CACHE; i++) {
+        free(c->composed[i].sql);
+        c->composed[i].sql = NULL;
+    }
+    c->composed_next = 0;
+}
+
 static bool conn_open(struct db_conn *c, struct api_error *e)
 {
     if (c->pg)
         PQfinish(c->pg);
     memset(c->prepared, 0, sizeof c->prepared);
+    composed_forget(c);
     c->broken = false;
     c->pg = open_pg(pool.url, pool.statement_timeout);
     if (PQstatus(c->pg) != CONNECTION_OK) {
@@ -226,6 +243,7 @@ void db_close(struct db_conn *c)
         return;
     if (c->pg)
         PQfinish(c->pg);
+    composed_forget(c);
     free(c);
 }
 
@@ -339,6 +357,58 @@ bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *
     PGresult *r = db_query(c, stmt, n, params, e);
     PQclear(r);
     return r != NULL;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char *const *params,
+                          struct api_error *e)
+{
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    uint64_t h = fnv1a(sql);
+    int slot = -1;
+    for (int i = 0; i < DB_COMPOSED_CACHE && slot < 0; i++)
+        if (c->composed[i].sql && c->composed[i].hash == h && strcmp(c->composed[i].sql, sql) == 0)
+            slot = i;
+    char name[16];
+    if (slot < 0) {
+        slot = c->composed_next;
+        c->composed_next = (c->composed_next + 1) % DB_COMPOSED_CACHE;
+        snprintf(name, sizeof name, "q%d", slot);
+        if (c->composed[slot].sql) {
+            free(c->composed[slot].sql);
+            c->composed[slot].sql = NULL;
+            char dealloc[32];
+            snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
+            if (!db_simple(c, dealloc, e))
+                return NULL;
+        }
+        PGresult *r = PQprepare(c->pg, name, sql, n, NULL);
+        bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) {
+            map_failure(c, r, e);
+            PQclear(r);
+            return NULL;
+        }
+        PQclear(r);
+        c->composed[slot].hash = h;
+        c->composed[slot].sql = xstrdup(sql);
+    }
+    snprintf(name, sizeof name, "q%d", slot);
+    PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    map_failure(c, r, e);
+    PQclear(r);
+    return NULL;
 }
 
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,

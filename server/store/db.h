@@ -62,6 +62,13 @@ bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *
  * client text): the listing's optional filters. */
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
                             const char *const *params, struct api_error *e);
+/* The same, prepared on the connection the first time this exact text is
+ * seen and reused after (the last DB_COMPOSED_CACHE texts per connection):
+ * for composed statements asked again and again, such as a dashboard's
+ * trend queries, whose planning costs more than their execution. */
+#define DB_COMPOSED_CACHE 32
+PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char *const *params,
+                          struct api_error *e);
 /* A plain statement without parameters (BEGIN, DDL in migrations). */
 bool db_simple(struct db_conn *c, const char *sql, struct api_error *e);
 

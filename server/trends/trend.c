@@ -500,6 +500,10 @@ static void build_sql(const struct trend_query *q, const struct gset_def *g, lon
         params[n++] = q->filters[d];
         buf_printf(sql, " AND %s = ANY (string_to_array($%d, ','))", dims[d].sql, n);
     }
+    /* Says what the province index holds (admin1 <> ''), so that a plan
+     * made once for any province can use it. Codes are never empty. */
+    if (q->filters[DIM_ADMIN1])
+        buf_puts(sql, " AND c.admin1 <> ''");
     buf_puts(sql, " GROUP BY 1");
     for (int k = 0; k < q->nby; k++)
         buf_printf(sql, ", %d", k + 2);
@@ -614,7 +618,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     char scratch[3][16];
     int n;
     build_sql(q, g, from, to, &sql, params, &n, scratch);
-    PGresult *res = db_query_composed(c, sql.data, n, params, e);
+    PGresult *res = db_query_cached(c, sql.data, n, params, e);
     buf_free(&sql);
     if (!res)
         return false;
