@@ -7,6 +7,7 @@
 
 #include "http/http.h"
 #include "store/db.h"
+#include "trends/fold.h"
 
 #define MAX_ROUTES 32
 
@@ -133,6 +134,8 @@ void metrics_render(struct buf *out)
     }
     struct db_pool_stats p;
     db_pool_get_stats(&p);
+    struct rollup_folder_stats f;
+    rollup_folder_stats(&f);
     buf_printf(out,
                "# HELP civcas_http_connections_open Client connections open now.\n"
                "# TYPE civcas_http_connections_open gauge\n"
@@ -169,9 +172,20 @@ void metrics_render(struct buf *out)
                "civcas_db_connects_total %llu\n"
                "# HELP civcas_process_resident_memory_bytes Resident memory.\n"
                "# TYPE civcas_process_resident_memory_bytes gauge\n"
-               "civcas_process_resident_memory_bytes %ld\n",
+               "civcas_process_resident_memory_bytes %ld\n"
+               "# HELP civcas_rollup_folds_total Folds of the trend rollup journal into the cells.\n"
+               "# TYPE civcas_rollup_folds_total counter\n"
+               "civcas_rollup_folds_total %llu\n"
+               "# HELP civcas_rollup_fold_errors_total Folds that failed (retried every interval).\n"
+               "# TYPE civcas_rollup_fold_errors_total counter\n"
+               "civcas_rollup_fold_errors_total %llu\n"
+               "# HELP civcas_rollup_journal_rows_folded_total Journal rows (contributions) folded.\n"
+               "# TYPE civcas_rollup_journal_rows_folded_total counter\n"
+               "civcas_rollup_journal_rows_folded_total %llu\n",
                metrics_open_connections(), (unsigned long long)load(&connections_total),
                (unsigned long long)load(&rejected_total), (unsigned long long)load(&queue_timeouts), p.size, p.in_use, p.waiting,
                (unsigned long long)p.acquired, (unsigned long long)p.timeouts,
-               (unsigned long long)p.errors, (unsigned long long)p.reconnects, resident_bytes());
+               (unsigned long long)p.errors, (unsigned long long)p.reconnects, resident_bytes(),
+               (unsigned long long)f.folds, (unsigned long long)f.errors,
+               (unsigned long long)f.rows);
 }

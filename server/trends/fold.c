@@ -3,6 +3,7 @@
 #include "trends/fold.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,15 @@ static struct {
     char *url;
     long interval_ms;
 } folder = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static uint64_t folds_total, fold_errors_total, rows_folded_total;
+
+void rollup_folder_stats(struct rollup_folder_stats *out)
+{
+    out->folds = __atomic_load_n(&folds_total, __ATOMIC_RELAXED);
+    out->errors = __atomic_load_n(&fold_errors_total, __ATOMIC_RELAXED);
+    out->rows = __atomic_load_n(&rows_folded_total, __ATOMIC_RELAXED);
+}
 
 static void deadline_after(struct timespec *t, long ms)
 {
@@ -55,6 +65,8 @@ static void *folder_main(void *arg)
             c = db_connect_once(folder.url, &e);
         long long folded = 0;
         if (c && store_rollup_fold(c, &folded, &e)) {
+            __atomic_add_fetch(&folds_total, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&rows_folded_total, (uint64_t)folded, __ATOMIC_RELAXED);
             if (failing)
                 log_info("rollup folder: folding again");
             failing = false;
@@ -64,6 +76,7 @@ static void *folder_main(void *arg)
         }
         /* Lost database or a failed fold: a new connection next time. The
          * journal keeps every contribution meanwhile, and readers count it. */
+        __atomic_add_fetch(&fold_errors_total, 1, __ATOMIC_RELAXED);
         if (!failing)
             log_warn("rollup folder: cannot fold the rollup journal (%s); retrying every %ld ms",
                      e.message[0] ? e.message : "database error", folder.interval_ms);

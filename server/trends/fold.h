@@ -10,9 +10,15 @@
 #define CIVCAS_TRENDS_FOLD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Starts folding every interval_ms on a connection to url. */
 bool rollup_folder_start(const char *url, long interval_ms);
+/* Since start, for /metrics: folds done, folds failed, journal rows folded. */
+struct rollup_folder_stats {
+    uint64_t folds, errors, rows;
+};
+void rollup_folder_stats(struct rollup_folder_stats *out);
 /* Stops the thread (after any fold in progress) and closes its connection. */
 void rollup_folder_stop(void);
 

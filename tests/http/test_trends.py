@@ -19,6 +19,7 @@ import re
 import secrets
 import tempfile
 import threading
+import time
 import unittest
 import urllib.parse
 from fractions import Fraction
@@ -1706,6 +1707,45 @@ class TrendTaxonomyTest(TrendCase):
         self.assertEqual(labels['zz_group'], 'New group')
         self.assertEqual(self.by('party', party_group='zz_group')[0],
                          {'isil_kp': 2})
+        self.assertEqual(rollup_verify(self.srv)[0], 0)
+
+
+class RollupFolderTest(TrendCase):
+    """The folder empties the journal into the cells and counts it in
+    /metrics; the answers do not move when it does."""
+    server_env = {'CIVCAS_ROLLUP_FOLD_MS': '200'}
+
+    def metric(self, name):
+        r = self.srv.request('GET', '/metrics', key=None)
+        self.assertEqual(r.status, 200, r)
+        for line in r.body.decode('utf-8').splitlines():
+            if line.startswith(name + ' '):
+                return float(line.split()[1])
+        self.fail('%s missing from /metrics' % name)
+
+    def test_journal_is_folded_and_counted(self):
+        rows_before = self.metric('civcas_rollup_journal_rows_folded_total')
+        specs = {n: s for n, s in BASE.items() if n in 'ABCD'}
+        created = create_all(self.srv, specs)
+        q = make_query('2024-01-01', '2025-12-31', 'month', by=['party'],
+                       status=list(STATUSES))
+        answer = self.check_query(q)
+        # Every create, and each status change's -1 and +1, is a row.
+        rows = len(created) + 2 * sum(
+            1 for s in specs.values() if s[7] != 'reported')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+                self.srv.scalar('SELECT count(*) FROM rollup_journal') or
+                self.metric('civcas_rollup_journal_rows_folded_total')
+                < rows_before + rows):
+            time.sleep(0.1)
+        self.assertEqual(self.srv.scalar('SELECT count(*) FROM rollup_journal'), 0)
+        self.assertGreaterEqual(
+            self.metric('civcas_rollup_journal_rows_folded_total'),
+            rows_before + rows)
+        self.assertGreater(self.metric('civcas_rollup_folds_total'), 0)
+        self.assertEqual(self.metric('civcas_rollup_fold_errors_total'), 0)
+        self.assertEqual(self.check_query(q), answer)
         self.assertEqual(rollup_verify(self.srv)[0], 0)
 
 
