@@ -60,11 +60,22 @@ void db_pool_init(const char *url, int size, int wait_ms, int statement_timeout_
     snprintf(pool.statement_timeout, sizeof pool.statement_timeout, "%d", statement_timeout_ms);
 }
 
+static void composed_forget(struct db_conn *c)
+{
+    for (int i = 0; i < DB_COMPOSED_CACHE; i++) {
+        free(c->composed[i].sql);
+        c->composed[i].sql = NULL;
+    }
+    c->composed_next = 0;
+}
+
 void db_pool_shutdown(void)
 {
-    for (int i = 0; i < pool.size; i++)
+    for (int i = 0; i < pool.size; i++) {
         if (pool.conns[i].pg)
             PQfinish(pool.conns[i].pg);
+        composed_forget(&pool.conns[i]);
+    }
     free(pool.conns);
     free(pool.url);
     pool.conns = NULL;
@@ -104,14 +115,6 @@ static PGconn *open_pg(const char *url, const char *statement_timeout)
     return PQconnectdbParams(keys, values, 1);
 }
 
-static void composed_forget(struct db_conn *c)
-{
-    for (int i = 0; i < DB_COMPOSED_CACHE; i++) {
-        free(c->composed[i].sql);
-        c->composed[i].sql = NULL;
-    }
-    c->composed_next = 0;
-}
 
 static bool conn_open(struct db_conn *c, struct api_error *e)
 {
