@@ -41,16 +41,6 @@ static struct {
     bool stopping;
 } work = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER};
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 static int active_requests;
 
 static double elapsed_ms(const struct timespec *since)
@@ -246,7 +236,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     char *out = s;
     for (const char *in = s; *in;) {
         int hi, lo;
-        if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 &&
+        if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0 &&
             (hi << 4 | lo) != 0 && (hi << 4 | lo) != '/') {
             *out++ = (char)(hi << 4 | lo);
             in += 3;

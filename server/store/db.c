@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -135,17 +136,6 @@ static bool conn_open(struct db_conn *c, struct api_error *e)
     return true;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static bool before(const struct timespec *a, const struct timespec *b)
 {
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
@@ -154,7 +144,7 @@ static bool before(const struct timespec *a, const struct timespec *b)
 struct db_conn *db_acquire(struct api_error *e)
 {
     struct timespec deadline;
-    deadline_after(&deadline, pool.wait_ms);
+    clock_deadline_ms(&deadline, pool.wait_ms);
     pthread_mutex_lock(&pool.lock);
     struct db_conn *c = NULL;
     for (;;) {
@@ -194,7 +184,7 @@ struct db_conn *db_acquire(struct api_error *e)
         }
         if (!conn_open(c, e)) {
             pthread_mutex_lock(&pool.lock);
-            deadline_after(&pool.down_until, DB_DOWN_BACKOFF_MS);
+            clock_deadline_ms(&pool.down_until, DB_DOWN_BACKOFF_MS);
             pthread_mutex_unlock(&pool.lock);
             db_release(c);
             return NULL;
@@ -308,6 +298,27 @@ static void map_failure(struct db_conn *c, PGresult *r, struct api_error *e)
     err_internal(e);
 }
 
+/* r if its statement succeeded; else NULL with e set and r cleared. */
+static PGresult *checked(struct db_conn *c, PGresult *r, struct api_error *e)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    map_failure(c, r, e);
+    PQclear(r);
+    return NULL;
+}
+
+/* Prepares sql as statement name on c. */
+static bool prepare(struct db_conn *c, const char *name, const char *sql, int n,
+                    struct api_error *e)
+{
+    PGresult *r = checked(c, PQprepare(c->pg, name, sql, n, NULL), e);
+    bool ok = r != NULL;
+    PQclear(r);
+    return ok;
+}
+
 static bool ensure_prepared(struct db_conn *c, struct db_stmt *stmt, int n, struct api_error *e)
 {
     int id = __atomic_load_n(&stmt->id, __ATOMIC_ACQUIRE);
@@ -327,13 +338,8 @@ static bool ensure_prepared(struct db_conn *c, struct db_stmt *stmt, int n, stru
         return true;
     char name[16];
     snprintf(name, sizeof name, "s%d", id);
-    PGresult *r = PQprepare(c->pg, name, stmt->sql, n, NULL);
-    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        map_failure(c, r, e);
-    PQclear(r);
-    c->prepared[id] = ok;
-    return ok;
+    c->prepared[id] = prepare(c, name, stmt->sql, n, e);
+    return c->prepared[id];
 }
 
 PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
@@ -346,12 +352,7 @@ PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *c
     char name[16];
     snprintf(name, sizeof name, "s%d", stmt->id);
     PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return r;
-    map_failure(c, r, e);
-    PQclear(r);
-    return NULL;
+    return checked(c, r, e);
 }
 
 bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
@@ -393,25 +394,14 @@ PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char 
             if (!db_simple(c, dealloc, e))
                 return NULL;
         }
-        PGresult *r = PQprepare(c->pg, name, sql, n, NULL);
-        bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok) {
-            map_failure(c, r, e);
-            PQclear(r);
+        if (!prepare(c, name, sql, n, e))
             return NULL;
-        }
-        PQclear(r);
         c->composed[slot].hash = h;
         c->composed[slot].sql = xstrdup(sql);
     }
     snprintf(name, sizeof name, "q%d", slot);
     PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return r;
-    map_failure(c, r, e);
-    PQclear(r);
-    return NULL;
+    return checked(c, r, e);
 }
 
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
@@ -420,23 +410,15 @@ PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
     PGresult *r = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return r;
-    map_failure(c, r, e);
-    PQclear(r);
-    return NULL;
+    return checked(c, r, e);
 }
 
 bool db_simple(struct db_conn *c, const char *sql, struct api_error *e)
 {
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
-    PGresult *r = PQexec(c->pg, sql);
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok)
-        map_failure(c, r, e);
+    PGresult *r = checked(c, PQexec(c->pg, sql), e);
+    bool ok = r != NULL;
     PQclear(r);
     return ok;
 }

@@ -458,7 +458,6 @@ DB_STMT(stmt_idem_claim,
 DB_STMT(stmt_idem_read,
         "SELECT encode(request_hash, 'hex'), response FROM idempotency_keys"
         " WHERE key_id = $1::bigint AND idem_key = $2");
-DB_STMT(stmt_rollup_create, "SELECT rollup_apply($1::bigint, $2::int)");
 DB_STMT(stmt_idem_finish,
         "UPDATE idempotency_keys SET incident_id = $3::bigint, response = $4"
         " WHERE key_id = $1::bigint AND idem_key = $2");
@@ -501,12 +500,12 @@ bool store_incident_commit_create(struct db_conn *c, long long incident_id, long
     snprintf(key, sizeof key, "%lld", key_id);
     snprintf(id, sizeof id, "%lld", incident_id);
     const char *idem_params[] = {key, idem_key, id, response};
-    const char *rollup_params[] = {id, "1"};
+    const char *rollup_params[2];
     /* Rollup, idempotency record and COMMIT in one round trip. */
     struct db_step steps[3];
     int n = 0;
-    if (rollup_writes_enabled)
-        steps[n++] = (struct db_step){&stmt_rollup_create, NULL, 2, rollup_params};
+    if (store_rollup_step(rollup_params, id, +1, &steps[n]))
+        n++;
     if (idem_key)
         steps[n++] = (struct db_step){&stmt_idem_finish, NULL, 4, idem_params};
     steps[n++] = (struct db_step){NULL, "COMMIT", 0, NULL};

@@ -19,6 +19,10 @@ extern bool rollup_writes_enabled;
 
 /* Adds sign (+1 or -1) times incident id's current contribution. */
 bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_error *e);
+/* store_rollup_apply as one step of a pipeline (db_pipeline): fills params
+ * (which must live until the pipeline has run) and *step; false, and
+ * nothing to send, when upkeep is off. id is the incident id as text. */
+bool store_rollup_step(const char *params[2], const char *id, int sign, struct db_step *step);
 
 /* Folds the journal into the cells in one transaction (at once if another
  * fold is running); *folded gets the journal rows folded. */
@@ -28,10 +32,10 @@ bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e
  * wait for it and then carry on. *cells gets the number of cells. */
 bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e);
 
-/* Compares the cells with an aggregate of the current incidents; prints
- * each differing cell with both sides' counts to out (at most max_lines)
- * and returns how many differ, or -1 on error. *cells gets the number of
- * expected cells. */
+/* Compares the cells plus the journal with an aggregate of the current
+ * incidents; prints each differing cell with both sides' counts to out (at
+ * most max_lines) and returns how many differ, or -1 on error. *cells gets
+ * the number of expected cells. */
 long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long *cells,
                          struct api_error *e);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "store/rollup.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static struct {
@@ -30,22 +31,11 @@ void rollup_folder_stats(struct rollup_folder_stats *out)
     out->rows = __atomic_load_n(&rows_folded_total, __ATOMIC_RELAXED);
 }
 
-static void deadline_after(struct timespec *t, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, t);
-    t->tv_sec += ms / 1000;
-    t->tv_nsec += (ms % 1000) * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Sleeps interval_ms or until stopped; true while the folder should run. */
 static bool pause_ms(long ms)
 {
     struct timespec until;
-    deadline_after(&until, ms);
+    clock_deadline_ms(&until, ms);
     pthread_mutex_lock(&folder.lock);
     while (!folder.stop && pthread_cond_timedwait(&folder.wake, &folder.lock, &until) == 0)
         ;

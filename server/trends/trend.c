@@ -431,14 +431,6 @@ static const char *bucket_sql(enum period_kind k)
     " ('injured', 'unknown', 'child', c.i_unknown_child),"                                    \
     " ('injured', 'unknown', 'unknown', c.i_unknown_unknown)) AS v(outcome, sex, age_group, n)"
 
-/* rollup_journal's counts, in rollup_cells' column order. */
-#define JOURNAL_MEASURES                                                                      \
-    "j.incidents, j.killed, j.injured, j.k_male_adult, j.k_male_child, j.k_male_unknown,"     \
-    " j.k_female_adult, j.k_female_child, j.k_female_unknown, j.k_unknown_adult,"             \
-    " j.k_unknown_child, j.k_unknown_unknown, j.i_male_adult, j.i_male_child,"                \
-    " j.i_male_unknown, j.i_female_adult, j.i_female_child, j.i_female_unknown,"              \
-    " j.i_unknown_adult, j.i_unknown_child, j.i_unknown_unknown"
-
 /* Builds the aggregate over [from, to]: columns bucket, the by dimensions,
  * then killed, injured, casualties, incidents. */
 static void build_sql(const struct trend_query *q, const struct gset_def *g, long from, long to,
@@ -463,29 +455,9 @@ static void build_sql(const struct trend_query *q, const struct gset_def *g, lon
                       " sum(v.n) FILTER (WHERE v.outcome = 'injured'), sum(v.n), 0");
     else
         buf_puts(sql, ", sum(c.killed), sum(c.injured), sum(c.killed + c.injured), sum(c.incidents)");
-    if (g->id) {
-        /* The set's cells and the journal not yet folded, projected onto
-         * the set here (what the rollup_live view does for any set, but
-         * simpler to plan): one statement, one snapshot, every
-         * contribution counted once. */
-        buf_puts(sql, " FROM (SELECT * FROM rollup_cells WHERE gset = $1::smallint"
-                      " UNION ALL SELECT $1::smallint, j.status, ");
-        buf_puts(sql, g->month ? "date_trunc('month', j.occurred_on)::date" : "j.occurred_on");
-        static const struct {
-            unsigned need;
-            const char *column;
-        } keep[] = {{NEED_ADMIN1, "admin1"}, {NEED_ADMIN2, "admin2"}, {NEED_PARTY, "party"},
-                    {NEED_TACTIC, "tactic"}, {NEED_WEAPON, "weapon"}};
-        for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
-            if (g->dims & keep[k].need)
-                buf_printf(sql, ", j.%s", keep[k].column);
-            else
-                buf_puts(sql, ", ''::text COLLATE \"C\"");
-        }
-        buf_puts(sql, ", " JOURNAL_MEASURES " FROM rollup_journal j) c");
-    } else {
-        buf_puts(sql, " FROM rollup_facts c"); /* the incidents themselves */
-    }
+    /* A set's cells and the journal not yet folded (one statement, one
+     * snapshot: every contribution counted once), or the incidents. */
+    buf_puts(sql, g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
     if (needs & JOIN_PARTIES)
         buf_puts(sql, " JOIN parties p ON p.code = c.party");
     if (needs & JOIN_AREAS)

@@ -10,6 +10,8 @@
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 /* Cryptographically secure random bytes (getrandom); false if unavailable. */
 bool random_bytes(void *out, size_t len);
+/* The value of a hex digit (either case), or -1. */
+int hex_digit(char c);
 /* out needs 2*len+1 bytes. */
 void hex_encode(const unsigned char *in, size_t len, char *out);
 /* Unpadded base64url; out needs 4*ceil(len/3)+1 bytes. */

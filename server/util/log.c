@@ -6,10 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/mem.h"
 
 enum log_level log_min_level = LOG_INFO;
@@ -122,12 +122,7 @@ static void *flusher_main(void *arg)
     pthread_mutex_lock(&out_lock);
     while (buffering) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += LOG_FLUSH_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        clock_deadline_ms(&until, LOG_FLUSH_MS);
         pthread_cond_timedwait(&flusher_wake, &out_lock, &until);
         flush_locked();
     }

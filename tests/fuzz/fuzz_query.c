@@ -78,17 +78,6 @@ __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt
     abort();
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..len) ('+' and %XX) into a new string; *out_len is its byte
  * length (it may hold NUL bytes). */
 static char *decode(const char *s, size_t len, size_t *out_len)
@@ -99,8 +88,8 @@ static char *decode(const char *s, size_t len, size_t *out_len)
         int hi, lo;
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-                   (lo = hex_value(s[i + 2])) >= 0) {
+        } else if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+                   (lo = hex_digit(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
