@@ -11,6 +11,10 @@
 -- At the end one JSON line: requests, rps, latency percentiles (ms), and
 -- the responses that were not 2xx or failed on the socket.
 
+-- The summary line at the end: bench/perf/summary.lua's done().
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "perf/summary.lua")
+
 local parties = {"taliban", "isil_kp", "undetermined_age", "ansf_army", "ansf_police",
     "ansf_nds", "ansf_alp", "ansf_air_force", "pro_government_armed_groups",
     "international_forces", "undetermined_pgf", "multiple_pgf", "crossfire_age_pgf",
@@ -111,17 +115,4 @@ function request()
         ["Authorization"] = "Bearer " .. key,
         ["Idempotency-Key"] = string.format("bench-%s-%d-%d", run, tid, counter),
     }, body())
-end
-
-function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format(
-        '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.3f, ' ..
-        '"p90_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, "non_2xx": %d, ' ..
-        '"socket_errors": %d}\n',
-        summary.requests, summary.duration / 1e6,
-        summary.requests / (summary.duration / 1e6),
-        latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-        latency:percentile(99) / 1000, latency.max / 1000, e.status,
-        e.connect + e.read + e.write + e.timeout))
 end

@@ -1,8 +1,9 @@
 -- wrk script of bench/perf/run.sh: no request() (wrk sends the URL's GET,
 -- prepared once: the cheapest client for the HTTP ceiling), only a JSON
--- summary line at the end, with the same fields as bench/post.lua's:
+-- summary line at the end, the one every wrk script of bench/ writes:
 -- requests, rps, latency percentiles (ms), responses that were not 2xx or
--- failed on the socket. bench/perf/get.lua loads it for its own summary.
+-- failed on the socket. bench/perf/get.lua and bench/post.lua load it for
+-- their own summaries.
 --
 -- Usage: wrk ... -s bench/perf/summary.lua http://HOST:PORT/healthz
 
