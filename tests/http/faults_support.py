@@ -579,15 +579,7 @@ class ClusterServer(Server):
     def close(self, keep_log=False):
         rc = self.stop()
         self.reset_db()
-        keep = keep_log or (rc not in (0, None)) or os.environ.get(
-            'CIVCAS_TEST_KEEP_LOGS')
-        for path in (self.log_path, self.stdout_path):
-            if not os.path.exists(path):
-                continue
-            if not keep:
-                os.unlink(path)
-            elif os.path.getsize(path) or path == self.log_path:
-                sys.stderr.write('civcasd log kept: %s\n' % path)
+        self._discard_logs(rc, keep_log)
 
 
 def seeded_rng(label):

@@ -476,6 +476,11 @@ class Server:
             drop_database(self.dbname)
         except psycopg2.Error as e:
             sys.stderr.write('could not drop %s: %s\n' % (self.dbname, e))
+        self._discard_logs(rc, keep_log)
+
+    def _discard_logs(self, rc, keep_log):
+        """Deletes the logs unless asked to keep them, the exit code rc
+        was not 0, or CIVCAS_TEST_KEEP_LOGS is set."""
         keep = keep_log or (rc not in (0, None)) or os.environ.get(
             'CIVCAS_TEST_KEEP_LOGS')
         for path in (self.log_path, self.stdout_path):
@@ -611,14 +616,27 @@ class Server:
 # --------------------------------------------------------------------------
 # unittest glue
 
-class ServerTestCase(unittest.TestCase):
+class RemembersFailure(unittest.TestCase):
+    """Sets the class's _class_failed once any of its tests fails, so that
+    tearDownClass can keep the server's log."""
+    _class_failed = False
+
+    def run(self, result=None):
+        before = (len(result.failures) + len(result.errors)) if result else 0
+        out = super().run(result)
+        if result is not None and (len(result.failures) +
+                                   len(result.errors)) > before:
+            type(self)._class_failed = True
+        return out
+
+
+class ServerTestCase(RemembersFailure):
     """One Server per test class. tearDownClass fails when the daemon does
     not exit 0 on SIGTERM (under AddressSanitizer a leak makes it
     non-zero)."""
 
     server_env = {}
     server_args = ()
-    _class_failed = False
 
     @classmethod
     def setUpClass(cls):
@@ -638,14 +656,6 @@ class ServerTestCase(unittest.TestCase):
                     'civcasd serve exited with %r after SIGTERM; log tail:\n%s'
                     % (rc, log_tail))
         super().tearDownClass()
-
-    def run(self, result=None):
-        before = (len(result.failures) + len(result.errors)) if result else 0
-        out = super().run(result)
-        if result is not None and (len(result.failures) +
-                                   len(result.errors)) > before:
-            type(self)._class_failed = True
-        return out
 
     # -- assertions shared by the test files ---------------------------------
 

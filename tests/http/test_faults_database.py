@@ -14,7 +14,7 @@ import unittest
 
 import psycopg2
 
-from harness import ServerTestCase, http_request, valid_incident
+from harness import RemembersFailure, ServerTestCase, http_request, valid_incident
 from faults_support import (ClusterServer, IdempotentWriter, PrivateCluster,
                             check_acknowledged, keyed_items, percentile,
                             read_metrics, sanitized_build, seeded_rng,
@@ -50,7 +50,7 @@ class ReadyzPoller(threading.Thread):
             self.stop.wait(0.1)
 
 
-class DatabaseRestartTest(unittest.TestCase):
+class DatabaseRestartTest(RemembersFailure):
     """pg_ctl stop -m fast / -m immediate, a pause, pg_ctl start, all under
     a write load; civcasd keeps running throughout."""
 
@@ -66,16 +66,6 @@ class DatabaseRestartTest(unittest.TestCase):
         except BaseException:
             cls.cluster.destroy()
             raise
-
-    _class_failed = False
-
-    def run(self, result=None):
-        before = (len(result.failures) + len(result.errors)) if result else 0
-        out = super().run(result)
-        if result is not None and (len(result.failures) +
-                                   len(result.errors)) > before:
-            type(self)._class_failed = True
-        return out
 
     @classmethod
     def tearDownClass(cls):
