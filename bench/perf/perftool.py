@@ -110,7 +110,10 @@ def one_document(rng, n):
                          'override': False},
         'created_by': 'perf-writer', 'created_at': '2025-01-01T00:00:00.000000Z',
         'updated_at': '2025-01-01T00:00:00.000000Z'})
-    return doc, changes, response, killed, injured, len(sources)
+    # The journal's counts by outcome x sex x age group, in its column order
+    # (civcasd's categories_param).
+    categories = [sum(c for o, s, a, c in groups if (o, s, a) == combo) for combo in COMBOS]
+    return doc, changes, response, killed, injured, len(sources), categories
 
 
 def copy_field(s):
@@ -122,10 +125,10 @@ def cmd_docs(args):
     rng = random.Random(seed)
     out = sys.stdout
     for i in range(1, n + 1):
-        doc, changes, response, killed, injured, types = one_document(rng, i)
+        doc, changes, response, killed, injured, types, categories = one_document(rng, i)
         out.write('\t'.join([str(i), copy_field(compact(doc)), copy_field(compact(changes)),
                              copy_field(compact(response)), str(killed), str(injured),
-                             str(types)]) + '\n')
+                             str(types), '{%s}' % ','.join(map(str, categories))]) + '\n')
 
 
 # ---- CPU and memory ---------------------------------------------------------

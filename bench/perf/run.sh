@@ -95,7 +95,8 @@ main() {
 	"$PSQL" "$DSN" -X -q -v ON_ERROR_STOP=1 <<'EOF'
 CREATE SCHEMA perf;
 CREATE TABLE perf.pgbench_docs (n int PRIMARY KEY, doc text NOT NULL, changes text NOT NULL,
-  response text NOT NULL, killed int NOT NULL, injured int NOT NULL, source_types int NOT NULL);
+  response text NOT NULL, killed int NOT NULL, injured int NOT NULL, source_types int NOT NULL,
+  categories text NOT NULL);
 CREATE SEQUENCE perf.idem_seq;
 EOF
 	"$PY" "$TOOL" docs "$NDOCS" 1 | "$PSQL" "$DSN" -X -q -v ON_ERROR_STOP=1 -c '\copy perf.pgbench_docs FROM STDIN'

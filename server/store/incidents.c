@@ -28,23 +28,66 @@
     "  SELECT inc.id, s.ord - 1, s.v->>'type', s.v->>'reference'"                               \
     "  FROM inc, d, jsonb_array_elements(d.doc->'sources') WITH ORDINALITY AS s(v, ord))"
 
-DB_STMT(stmt_insert,
-        "WITH d AS (SELECT $1::jsonb AS doc),"
-        "inc AS (INSERT INTO incidents (occurred_on, date_precision, time_of_day, admin1, admin2,"
-        "  place, lat, lon, location_precision, tactic, weapon, perpetrator, narrative,"
-        "  external_ref, killed, injured, source_types, created_by)"
-        " SELECT (doc->>'occurred_on')::date, doc->>'date_precision', (doc->>'time_of_day')::time,"
-        "  doc#>>'{location,admin1}', doc#>>'{location,admin2}', doc#>>'{location,place}',"
-        "  (doc#>>'{location,lat}')::float8, (doc#>>'{location,lon}')::float8,"
-        "  doc#>>'{location,precision}', doc->>'tactic', doc->>'weapon', doc->>'perpetrator',"
-        "  doc->>'narrative', doc->>'external_ref', $2::int, $3::int, $4::int, $5::bigint FROM d"
-        " RETURNING id, version, status, created_at, updated_at),"
-        CHILDREN_CTES ","
-        "rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,"
-        "  changes, document, at)"
-        " SELECT inc.id, 1, inc.status, $5::bigint, NULL, $6::jsonb, d.doc, inc.created_at"
-        " FROM inc, d)"
-        "SELECT id, version, status, " TS("created_at") ", " TS("updated_at") " FROM inc");
+/* The insert of a new incident with its children and first revision.
+ * With rollup upkeep on, the same statement journals the incident's
+ * contribution (rollup_apply's row, built from the document and from its
+ * counts by category computed in C: $7), so a create neither reads back
+ * what it wrote nor runs a function for it. */
+#define INSERT_CTES                                                                              \
+    "WITH d AS (SELECT $1::jsonb AS doc),"                                                       \
+    "inc AS (INSERT INTO incidents (occurred_on, date_precision, time_of_day, admin1, admin2,"   \
+    "  place, lat, lon, location_precision, tactic, weapon, perpetrator, narrative,"             \
+    "  external_ref, killed, injured, source_types, created_by)"                                 \
+    " SELECT (doc->>'occurred_on')::date, doc->>'date_precision', (doc->>'time_of_day')::time,"  \
+    "  doc#>>'{location,admin1}', doc#>>'{location,admin2}', doc#>>'{location,place}',"          \
+    "  (doc#>>'{location,lat}')::float8, (doc#>>'{location,lon}')::float8,"                      \
+    "  doc#>>'{location,precision}', doc->>'tactic', doc->>'weapon', doc->>'perpetrator',"       \
+    "  doc->>'narrative', doc->>'external_ref', $2::int, $3::int, $4::int, $5::bigint FROM d"    \
+    " RETURNING id, version, status, created_at, updated_at),"                                   \
+    CHILDREN_CTES ","                                                                            \
+    "rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,"      \
+    "  changes, document, at)"                                                                   \
+    " SELECT inc.id, 1, inc.status, $5::bigint, NULL, $6::jsonb, d.doc, inc.created_at"          \
+    " FROM inc, d)"
+#define INSERT_RESULT \
+    " SELECT id, version, status, " TS("created_at") ", " TS("updated_at") " FROM inc"
+DB_STMT(stmt_insert, INSERT_CTES INSERT_RESULT);
+DB_STMT(stmt_insert_counted,
+        INSERT_CTES ","
+        "jr AS (INSERT INTO rollup_journal SELECT inc.status, (doc->>'occurred_on')::date,"
+        "  doc#>>'{location,admin1}', COALESCE(doc#>>'{location,admin2}', ''),"
+        "  doc->>'perpetrator', doc->>'tactic', doc->>'weapon', 1, $2::int, $3::int,"
+        "  a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],"
+        "  a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]"
+        "  FROM inc, d, (SELECT $7::int[] AS a) x)" INSERT_RESULT);
+
+static int index_of(const char *const *choices, const char *value)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(choices[i], value) == 0)
+            return i;
+    return -1;
+}
+
+/* The incident's casualties by outcome x sex x age group as an int[]
+ * literal, in the journal's column order (k_male_adult ... i_unknown_unknown). */
+static void categories_param(const struct incident *inc, char out[400])
+{
+    long sums[2][3][3] = {0};
+    for (size_t n = 0; n < inc->ncasualties; n++) {
+        const struct casualty *cs = &inc->casualties[n];
+        int o = index_of(incident_outcomes, cs->outcome);
+        int s = index_of(incident_sexes, cs->sex);
+        int a = index_of(incident_age_groups, cs->age_group);
+        if (o >= 0 && s >= 0 && a >= 0)
+            sums[o][s][a] += cs->count;
+    }
+    size_t len = 0;
+    for (int i = 0; i < 18; i++)
+        len += (size_t)snprintf(out + len, 400 - len, "%c%ld", i ? ',' : '{',
+                                sums[i / 9][i / 3 % 3][i % 3]);
+    snprintf(out + len, 400 - len, "}");
+}
 
 static void totals_params(const struct incident *inc, char killed[24], char injured[24],
                           char types[24])
@@ -73,8 +116,11 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     snprintf(key, sizeof key, "%lld", key_id);
     char *doc = json_param(document);
     char *chg = json_param(changes);
-    const char *params[] = {doc, killed, injured, types, key, chg};
-    PGresult *r = db_query(c, &stmt_insert, 6, params, e);
+    char categories[400];
+    categories_param(inc, categories);
+    const char *params[] = {doc, killed, injured, types, key, chg, categories};
+    PGresult *r = rollup_writes_enabled ? db_query(c, &stmt_insert_counted, 7, params, e)
+                                        : db_query(c, &stmt_insert, 6, params, e);
     free(doc);
     free(chg);
     if (!r)
@@ -500,12 +546,10 @@ bool store_incident_commit_create(struct db_conn *c, long long incident_id, long
     snprintf(key, sizeof key, "%lld", key_id);
     snprintf(id, sizeof id, "%lld", incident_id);
     const char *idem_params[] = {key, idem_key, id, response};
-    const char *rollup_params[2];
-    /* Rollup, idempotency record and COMMIT in one round trip. */
-    struct db_step steps[3];
+    /* The idempotency record and COMMIT in one round trip (the rollup
+     * journal row went in with the insert). */
+    struct db_step steps[2];
     int n = 0;
-    if (store_rollup_step(rollup_params, id, +1, &steps[n]))
-        n++;
     if (idem_key)
         steps[n++] = (struct db_step){&stmt_idem_finish, NULL, 4, idem_params};
     steps[n++] = (struct db_step){NULL, "COMMIT", 0, NULL};

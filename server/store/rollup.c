@@ -8,16 +8,6 @@ bool rollup_writes_enabled = true;
 
 DB_STMT(stmt_apply, "SELECT rollup_apply($1::bigint, $2::int)");
 
-bool store_rollup_step(const char *params[2], const char *id, int sign, struct db_step *step)
-{
-    if (!rollup_writes_enabled)
-        return false;
-    params[0] = id;
-    params[1] = sign > 0 ? "1" : "-1";
-    *step = (struct db_step){&stmt_apply, NULL, 2, params};
-    return true;
-}
-
 bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_error *e)
 {
     if (!rollup_writes_enabled)

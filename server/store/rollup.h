@@ -19,11 +19,6 @@ extern bool rollup_writes_enabled;
 
 /* Adds sign (+1 or -1) times incident id's current contribution. */
 bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_error *e);
-/* store_rollup_apply as one step of a pipeline (db_pipeline): fills params
- * (which must live until the pipeline has run) and *step; false, and
- * nothing to send, when upkeep is off. id is the incident id as text. */
-bool store_rollup_step(const char *params[2], const char *id, int sign, struct db_step *step);
-
 /* Folds the journal into the cells in one transaction (at once if another
  * fold is running); *folded gets the journal rows folded. */
 bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e);

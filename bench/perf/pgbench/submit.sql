@@ -2,15 +2,17 @@
 -- POST /v1/incidents with an Idempotency-Key, in its order, with its SQL text
 -- and in its round trips (server/store/keys.c, store/incidents.c; checked
 -- against log_statement=all): the key lookup, BEGIN, the idempotency claim,
--- the insert, then rollup_apply, the idempotency record and COMMIT sent
--- together in one pipeline (store_incident_commit_create). Run with
+-- the insert (which also writes the rollup journal's row, stmt_insert_counted),
+-- then the idempotency record and COMMIT sent together in one pipeline
+-- (store_incident_commit_create). Run with
 -- -M prepared, as civcasd prepares them.
 --
 -- Variables: -D key_hash='\x<sha256 of the API key, hex>' -D key_id=<its id>
 --   -D ndocs=<rows of perf.pgbench_docs> -D run=<label>
 -- perf.pgbench_docs holds documents drawn like bench/post.lua's (made by
--- perftool.py docs): the document, the creation diff, the 201 body and the
--- totals, as civcasd would pass them.
+-- perftool.py docs): the document, the creation diff, the 201 body, the
+-- totals and the counts by outcome x sex x age group, as civcasd would pass
+-- them.
 --
 -- Differences from civcasd, both against pgbench:
 -- * the first SELECT (a primary-key read of a document, a sequence and a
@@ -22,8 +24,7 @@
 
 \set n random(1, :ndocs)
 \set r random(1, 2147483647)
-\set sign 1
-SELECT doc, changes, response, killed, injured, source_types,
+SELECT doc, changes, response, killed, injured, source_types, categories,
        'pgbench-' || :run::text || '-' || :client_id::text || '-'
          || nextval('perf.idem_seq')::text || '-' || :r::text AS idem,
        '\x' || encode(sha256(convert_to(:r::text || doc, 'UTF8')), 'hex') AS request_hash
@@ -61,13 +62,18 @@ src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference)
 rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,
   changes, document, at)
  SELECT inc.id, 1, inc.status, :key_id::bigint, NULL, :changes::jsonb, d.doc, inc.created_at
- FROM inc, d)
+ FROM inc, d),
+jr AS (INSERT INTO rollup_journal SELECT inc.status, (doc->>'occurred_on')::date,
+  doc#>>'{location,admin1}', COALESCE(doc#>>'{location,admin2}', ''),
+  doc->>'perpetrator', doc->>'tactic', doc->>'weapon', 1, :killed::int, :injured::int,
+  a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+  a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]
+  FROM inc, d, (SELECT :categories::int[] AS a) x)
 SELECT id, version, status,
  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"'),
  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')
  FROM inc \gset inc_
 \startpipeline
-SELECT rollup_apply(:inc_id::bigint, :sign::int);
 UPDATE idempotency_keys SET incident_id = :inc_id::bigint, response = :response
  WHERE key_id = :key_id::bigint AND idem_key = :idem;
 COMMIT;
