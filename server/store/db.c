@@ -371,8 +371,72 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+/* Leaves pipeline mode after the steps' results have been read: reads up
+ * to the sync when it was sent; a connection that cannot leave is broken. */
+static void pipeline_end(struct db_conn *c, bool sent)
+{
+    if (sent) {
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL) {
+            bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            PQclear(r);
+            if (sync)
+                break;
+        }
+    }
+    if (!PQexitPipelineMode(c->pg))
+        c->broken = true;
+}
+
+/*
+ * Runs prepared statement name with a generic plan: SET plan_cache_mode,
+ * the statement and RESET in one pipeline, one round trip. PostgreSQL
+ * otherwise plans a statement afresh at every execution for as long as it
+ * judges a plan made for the values cheaper than one made for any (for
+ * some trend queries: always, and the planning took five times the
+ * execution). A pipeline runs as one implicit transaction (or inside the
+ * caller's), so when the statement fails the SET is rolled back with it.
+ */
+static PGresult *exec_generic(struct db_conn *c, const char *name, int n,
+                              const char *const *params, struct api_error *e)
+{
+    if (!PQenterPipelineMode(c->pg)) {
+        map_failure(c, NULL, e);
+        return NULL;
+    }
+    bool sent = PQsendQueryParams(c->pg, "SET plan_cache_mode = force_generic_plan", 0, NULL,
+                                  NULL, NULL, NULL, 0) &&
+                PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0) &&
+                PQsendQueryParams(c->pg, "RESET plan_cache_mode", 0, NULL, NULL, NULL, NULL, 0) &&
+                PQpipelineSync(c->pg);
+    PGresult *answer = NULL, *failure = NULL;
+    bool ok = sent;
+    /* Each of the three results then NULL, then the sync. */
+    for (int i = 0; i < 3 && sent; i++) {
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL) {
+            ExecStatusType st = PQresultStatus(r);
+            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                if (ok && st == PGRES_FATAL_ERROR)
+                    failure = r, r = NULL;
+                ok = false;
+            } else if (i == 1 && !answer) {
+                answer = r, r = NULL;
+            }
+            PQclear(r);
+        }
+    }
+    pipeline_end(c, sent);
+    if (ok && answer)
+        return answer;
+    PQclear(answer);
+    map_failure(c, failure, e);
+    PQclear(failure);
+    return NULL;
+}
+
 PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char *const *params,
-                          struct api_error *e)
+                          bool generic, struct api_error *e)
 {
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
@@ -400,8 +464,9 @@ PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char 
         c->composed[slot].sql = xstrdup(sql);
     }
     snprintf(name, sizeof name, "q%d", slot);
-    PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
-    return checked(c, r, e);
+    if (!generic)
+        return checked(c, PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0), e);
+    return exec_generic(c, name, n, params, e);
 }
 
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
@@ -466,17 +531,7 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
             PQclear(r);
         }
     }
-    if (sent) {
-        PGresult *r;
-        while ((r = PQgetResult(c->pg)) != NULL) {
-            bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-            PQclear(r);
-            if (sync)
-                break;
-        }
-    }
-    if (!PQexitPipelineMode(c->pg))
-        c->broken = true;
+    pipeline_end(c, sent);
     if (!ok && !failed_mapped) {
         if (!sent || PQstatus(c->pg) != CONNECTION_OK)
             map_failure(c, NULL, e);
