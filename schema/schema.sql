@@ -43,8 +43,7 @@ counted AS (SELECT count(*) AS n FROM gone),
 ins AS (
 INSERT INTO rollup_cells AS r
 SELECT g.gset, j.status,
-       CASE WHEN g.grain = 'day' THEN j.occurred_on
-            ELSE date_trunc('month', j.occurred_on)::date END,
+       rollup_period(g.grain, j.occurred_on),
        CASE WHEN g.by_admin1 THEN j.admin1 ELSE '' END,
        CASE WHEN g.by_admin2 THEN j.admin2 ELSE '' END,
        CASE WHEN g.by_party THEN j.party ELSE '' END,
@@ -87,6 +86,15 @@ RETURNING 1)
 SELECT n INTO folded FROM counted;
 RETURN folded;
 END
+$$;
+
+CREATE FUNCTION public.rollup_period(grain text, d date) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE grain
+       WHEN 'day' THEN d
+       WHEN 'week' THEN d - ((d - DATE '2000-01-03') % 7 + 7) % 7
+       ELSE date_trunc('month', d::timestamp)::date END
 $$;
 
 CREATE TABLE public.admin_areas (
@@ -370,17 +378,14 @@ CREATE TABLE public.rollup_gsets (
     by_tactic boolean NOT NULL,
     by_weapon boolean NOT NULL,
     CONSTRAINT rollup_gsets_check CHECK ((by_admin1 OR (NOT by_admin2))),
-    CONSTRAINT rollup_gsets_grain_check CHECK ((grain = ANY (ARRAY['day'::text, 'month'::text])))
+    CONSTRAINT rollup_gsets_grain_check CHECK ((grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
 );
 
 CREATE VIEW public.rollup_contributions AS
  SELECT f.incident_id,
     g.gset,
     f.status,
-        CASE
-            WHEN (g.grain = 'day'::text) THEN f.period
-            ELSE (date_trunc('month'::text, (f.period)::timestamp with time zone))::date
-        END AS period,
+    public.rollup_period(g.grain, f.period) AS period,
         CASE
             WHEN g.by_admin1 THEN f.admin1
             ELSE ''::text
@@ -459,10 +464,7 @@ CREATE TABLE public.rollup_journal (
 CREATE VIEW public.rollup_journal_cells AS
  SELECT g.gset,
     j.status,
-        CASE
-            WHEN (g.grain = 'day'::text) THEN j.occurred_on
-            ELSE (date_trunc('month'::text, (j.occurred_on)::timestamp with time zone))::date
-        END AS period,
+    public.rollup_period(g.grain, j.occurred_on) AS period,
         CASE
             WHEN g.by_admin1 THEN j.admin1
             ELSE ''::text

@@ -72,27 +72,30 @@ static const char *const measure_names[M_COUNT] = {"killed", "injured", "casualt
 static const char *const measure_hxl[M_COUNT] = {"#affected+killed", "#affected+injured",
                                                  "#affected+total", "#event+num"};
 
-/* The grouping sets of migrations/0002_rollups.sql and 0004 (set 0 is no
- * set: rollup_facts, the incidents at their finest grain, read when no set
- * has what a query needs). */
+/* The grouping sets of migrations/0002_rollups.sql, 0004 and 0005 (set 0
+ * is no set: rollup_facts, the incidents at their finest grain, read when
+ * no set has what a query needs). */
+enum grain { GRAIN_DAY, GRAIN_WEEK, GRAIN_MONTH };
+static const char *const grain_names[] = {"day", "week", "month"};
 struct gset_def {
     int id;
-    bool month; /* month grain; day otherwise */
+    enum grain grain; /* a week cell's period is its Monday, a month's its 1st */
     unsigned dims;
 };
 static const struct gset_def gsets[] = {
-    {2, false, NEED_ADMIN1 | NEED_ADMIN2},
-    {3, false, 0},
-    {5, true, NEED_ADMIN1 | NEED_ADMIN2},
-    {6, true, NEED_PARTY | NEED_TACTIC},
-    {7, true, 0},
-    {8, true, NEED_PARTY},
-    {9, true, NEED_TACTIC},
-    {10, true, NEED_WEAPON},
-    {11, false, NEED_PARTY},
-    {12, false, NEED_TACTIC},
+    {2, GRAIN_DAY, NEED_ADMIN1 | NEED_ADMIN2},
+    {3, GRAIN_DAY, 0},
+    {5, GRAIN_MONTH, NEED_ADMIN1 | NEED_ADMIN2},
+    {6, GRAIN_MONTH, NEED_PARTY | NEED_TACTIC},
+    {7, GRAIN_MONTH, 0},
+    {8, GRAIN_MONTH, NEED_PARTY},
+    {9, GRAIN_MONTH, NEED_TACTIC},
+    {10, GRAIN_MONTH, NEED_WEAPON},
+    {11, GRAIN_DAY, NEED_PARTY},
+    {12, GRAIN_DAY, NEED_TACTIC},
+    {13, GRAIN_WEEK, NEED_ADMIN1 | NEED_ADMIN2},
 };
-static const struct gset_def facts = {0, false,
+static const struct gset_def facts = {0, GRAIN_DAY,
                                       NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC |
                                           NEED_WEAPON};
 #define NGSETS (sizeof gsets / sizeof gsets[0])
@@ -370,27 +373,59 @@ static bool month_aligned(long from, long to)
     return d == 1;
 }
 
-/* The smallest grouping set holding every dimension the query needs:
- * month cells when the period is a month or longer and the range is made
- * of whole months, else (or if no month set has the dimensions) day cells,
- * else the incidents themselves (set 0). */
-static const struct gset_def *plan(const struct trend_query *q, long from, long to)
+/* What a range reads: the cells of set g over the whole range or, for
+ * weekly queries that a week set can serve, the whole weeks
+ * [mid_from, mid_end) from set week and the days before and after them
+ * from set g. */
+struct plan {
+    const struct gset_def *g;
+    const struct gset_def *week; /* NULL: g alone */
+    long mid_from, mid_end;
+};
+
+/* The grouping set of grain holding every dimension in needed with the
+ * fewest others, or NULL. */
+static const struct gset_def *smallest_set(enum grain grain, unsigned needed)
+{
+    const struct gset_def *best = NULL;
+    for (size_t i = 0; i < NGSETS; i++) {
+        if (gsets[i].grain != grain || (gsets[i].dims & needed) != needed)
+            continue;
+        if (!best || __builtin_popcount(gsets[i].dims) < __builtin_popcount(best->dims))
+            best = &gsets[i];
+    }
+    return best;
+}
+
+/* Month cells when the period is a month or longer and the range is made
+ * of whole months; else day cells, with week cells for the whole weeks of
+ * a weekly query when a week set has the dimensions; else (no set has
+ * them) the incidents themselves (set 0). */
+static struct plan plan(const struct trend_query *q, long from, long to)
 {
     unsigned needed = query_needs(q) & CELL_DIMS;
-    bool month_ok = q->period >= PERIOD_MONTH && month_aligned(from, to);
-    for (int pass = month_ok ? 0 : 1; pass < 2; pass++) {
-        bool month = pass == 0;
-        const struct gset_def *best = NULL;
-        for (size_t i = 0; i < NGSETS; i++) {
-            if (gsets[i].month != month || (gsets[i].dims & needed) != needed)
-                continue;
-            if (!best || __builtin_popcount(gsets[i].dims) < __builtin_popcount(best->dims))
-                best = &gsets[i];
-        }
-        if (best)
-            return best;
+    struct plan p = {&facts, NULL, 0, 0};
+    const struct gset_def *month = NULL;
+    if (q->period >= PERIOD_MONTH && month_aligned(from, to))
+        month = smallest_set(GRAIN_MONTH, needed);
+    if (month) {
+        p.g = month;
+        return p;
     }
-    return &facts;
+    const struct gset_def *day = smallest_set(GRAIN_DAY, needed);
+    if (!day)
+        return p;
+    p.g = day;
+    if (q->period == PERIOD_WEEK) {
+        long mid_from = period_start(PERIOD_WEEK, from);
+        if (mid_from < from)
+            mid_from += 7;
+        long mid_end = period_start(PERIOD_WEEK, to + 1);
+        p.week = mid_from < mid_end ? smallest_set(GRAIN_WEEK, needed) : NULL;
+        p.mid_from = mid_from;
+        p.mid_end = mid_end;
+    }
+    return p;
 }
 
 /* The start of c.period's bucket, as a date. Plain date arithmetic:
@@ -437,9 +472,10 @@ static const char *bucket_sql(enum period_kind k)
 
 /* Builds the aggregate over [from, to]: columns bucket, the by dimensions,
  * then killed, injured, casualties, incidents. */
-static void build_sql(const struct trend_query *q, const struct gset_def *g, long from, long to,
+static void build_sql(const struct trend_query *q, const struct plan *p, long from, long to,
                       struct buf *sql, const char **params, int *nparams, char (*scratch)[16])
 {
+    const struct gset_def *g = p->g;
     unsigned needs = query_needs(q);
     bool victims = needs & NEED_VICTIM;
     int n = 0;
@@ -450,6 +486,14 @@ static void build_sql(const struct trend_query *q, const struct gset_def *g, lon
     params[n++] = q->status;
     params[n++] = scratch[1];
     params[n++] = scratch[2];
+    if (p->week) {
+        snprintf(scratch[3], 16, "%d", p->week->id);
+        date_format(p->mid_from, scratch[4]);
+        date_format(p->mid_end, scratch[5]);
+        params[n++] = scratch[3];
+        params[n++] = scratch[4];
+        params[n++] = scratch[5];
+    }
 
     buf_printf(sql, "SELECT %s", bucket_sql(q->period));
     for (int k = 0; k < q->nby; k++)
@@ -461,15 +505,28 @@ static void build_sql(const struct trend_query *q, const struct gset_def *g, lon
         buf_puts(sql, ", sum(c.killed), sum(c.injured), sum(c.killed + c.injured), sum(c.incidents)");
     /* A set's cells and the journal not yet folded (one statement, one
      * snapshot: every contribution counted once), or the incidents. */
-    buf_puts(sql, g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
+    if (p->week)
+        /* Three range scans: the days before the first whole week, the
+         * days after the last, the weeks between. */
+        buf_puts(sql, " FROM (SELECT * FROM rollup_live WHERE gset = $1::smallint"
+                      "  AND period >= $3::date AND period < $6::date"
+                      " UNION ALL SELECT * FROM rollup_live WHERE gset = $1::smallint"
+                      "  AND period >= $7::date AND period <= $4::date"
+                      " UNION ALL SELECT * FROM rollup_live WHERE gset = $5::smallint"
+                      "  AND period >= $6::date AND period < $7::date) c");
+    else
+        buf_puts(sql, g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
     if (needs & JOIN_PARTIES)
         buf_puts(sql, " JOIN parties p ON p.code = c.party");
     if (needs & JOIN_AREAS)
         buf_puts(sql, " JOIN admin_areas a ON a.pcode = c.admin1");
     if (victims)
         buf_puts(sql, VICTIM_UNPIVOT);
-    buf_puts(sql, " WHERE c.gset = $1::smallint AND c.status = ANY (string_to_array($2, ','))"
-                  " AND c.period BETWEEN $3::date AND $4::date");
+    if (p->week)
+        buf_puts(sql, " WHERE c.status = ANY (string_to_array($2, ','))");
+    else
+        buf_puts(sql, " WHERE c.gset = $1::smallint AND c.status = ANY (string_to_array($2, ','))"
+                      " AND c.period BETWEEN $3::date AND $4::date");
     for (int d = 0; d < DIM_COUNT; d++) {
         if (!q->filters[d])
             continue;
@@ -587,17 +644,17 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     for (int m = 0; m < M_COUNT; m++)
         r->period_totals[m] = xcalloc((size_t)r->nbuckets, sizeof(long long));
 
-    const struct gset_def *g = plan(q, from, to);
+    struct plan p = plan(q, from, to);
     struct buf sql;
     buf_init(&sql);
-    const char *params[4 + DIM_COUNT];
-    char scratch[3][16];
+    const char *params[7 + DIM_COUNT];
+    char scratch[6][16];
     int n;
-    build_sql(q, g, from, to, &sql, params, &n, scratch);
+    build_sql(q, &p, from, to, &sql, params, &n, scratch);
     /* Cells: the same index range scan whatever the values, so one plan
      * serves every execution. The incidents (set 0) are planned for the
      * values each time. */
-    PGresult *res = db_query_cached(c, sql.data, n, params, g->id != 0, e);
+    PGresult *res = db_query_cached(c, sql.data, n, params, p.g->id != 0, e);
     buf_free(&sql);
     if (!res)
         return false;
@@ -957,7 +1014,7 @@ void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *o
 bool trend_check_gsets(struct db_conn *c, char *problem, size_t size)
 {
     PGresult *r = PQexec(db_pg(c),
-                         "SELECT gset, grain = 'month', by_admin1, by_admin2, by_party, by_tactic,"
+                         "SELECT gset, grain, by_admin1, by_admin2, by_party, by_tactic,"
                          " by_weapon FROM rollup_gsets ORDER BY gset");
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && (size_t)PQntuples(r) == NGSETS;
     for (int i = 0; ok && i < PQntuples(r); i++) {
@@ -967,7 +1024,8 @@ bool trend_check_gsets(struct db_conn *c, char *problem, size_t size)
             if (PQgetvalue(r, i, 2 + b)[0] == 't')
                 dimsdb |= bits[b];
         ok = strtol(PQgetvalue(r, i, 0), NULL, 10) == gsets[i].id &&
-             (PQgetvalue(r, i, 1)[0] == 't') == gsets[i].month && dimsdb == gsets[i].dims;
+             strcmp(PQgetvalue(r, i, 1), grain_names[gsets[i].grain]) == 0 &&
+             dimsdb == gsets[i].dims;
     }
     PQclear(r);
     if (!ok)
