@@ -6,7 +6,7 @@
 
 #include "util/mem.h"
 
-DB_STMT(stmt_revision, "SELECT COALESCE((SELECT revision FROM taxonomy_meta), 0)");
+DB_STMT(stmt_revision, TAXONOMY_REVISION_SQL);
 
 bool store_taxonomy_revision(struct db_conn *c, long long *out, struct api_error *e)
 {
