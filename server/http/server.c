@@ -539,6 +539,8 @@ bool http_server_start(void)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {
+        /* First, so that libmicrohttpd logs nothing of its own before it. */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)io_threads, NULL},
         /* A little above ours, so that on_accept (which counts) refuses first. */
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg.max_connections + 16, NULL},
@@ -549,7 +551,6 @@ bool http_server_start(void)
         {MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
