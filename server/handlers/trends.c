@@ -17,31 +17,17 @@ void handle_trends(struct http_request *r)
         return;
     }
     /* Labels and code checks must match the figures, which join the
-     * taxonomy at query time. The query reads the taxonomy's revision in
-     * the round trip of the figures; when it has moved since the cached
-     * copy, the query runs again with the current one. A code the cached
-     * copy does not know is checked against the current one before the
-     * 400. */
-    json_t *answer = NULL;
-    bool stale = false;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        struct taxonomy *t = taxonomy_acquire(r->db, attempt > 0, &e);
-        if (!t) {
-            http_reply_error(r, &e);
-            return;
-        }
-        stale = false;
-        bool parsed = trend_parse(query_param, &q, t, &tq, &e);
-        if (parsed)
-            answer = trend_run_checked(r->db, &tq, t, &stale, &e);
-        taxonomy_release(t);
-        if (answer || (parsed && !stale))
-            break;
+     * taxonomy at query time: check its revision now. */
+    struct taxonomy *t = taxonomy_acquire(r->db, true, &e);
+    if (!t) {
+        http_reply_error(r, &e);
+        return;
     }
+    json_t *answer = NULL;
+    if (trend_parse(query_param, &q, t, &tq, &e))
+        answer = trend_run(r->db, &tq, t, &e);
+    taxonomy_release(t);
     if (!answer) {
-        if (stale)
-            api_error_set(&e, 503, ERR_UNAVAILABLE, NULL,
-                          "the taxonomy changed during the query; retry");
         http_reply_error(r, &e);
         return;
     }

@@ -389,43 +389,30 @@ static void pipeline_end(struct db_conn *c, bool sent)
 }
 
 /*
- * Runs prepared statement name in one pipeline, one round trip, after
- * first (a statement without parameters whose result goes to *first_out)
- * when given, and with a generic plan when generic: SET plan_cache_mode
- * before it and RESET after. PostgreSQL otherwise plans a statement afresh
- * at every execution for as long as it judges a plan made for the values
- * cheaper than one made for any (for some trend queries: always, and the
- * planning took five times the execution). A pipeline runs as one
- * implicit transaction (or inside the caller's), so when the statement
- * fails the SET is rolled back with it.
+ * Runs prepared statement name with a generic plan: SET plan_cache_mode,
+ * the statement and RESET in one pipeline, one round trip. PostgreSQL
+ * otherwise plans a statement afresh at every execution for as long as it
+ * judges a plan made for the values cheaper than one made for any (for
+ * some trend queries: always, and the planning took five times the
+ * execution). A pipeline runs as one implicit transaction (or inside the
+ * caller's), so when the statement fails the SET is rolled back with it.
  */
-static PGresult *exec_pipelined(struct db_conn *c, const char *name, int n,
-                                const char *const *params, bool generic, const char *first,
-                                PGresult **first_out, struct api_error *e)
+static PGresult *exec_generic(struct db_conn *c, const char *name, int n,
+                              const char *const *params, struct api_error *e)
 {
     if (!PQenterPipelineMode(c->pg)) {
         map_failure(c, NULL, e);
         return NULL;
     }
-    const char *texts[4];
-    int steps = 0, main_step;
-    if (first)
-        texts[steps++] = first;
-    if (generic)
-        texts[steps++] = "SET plan_cache_mode = force_generic_plan";
-    main_step = steps;
-    texts[steps++] = NULL;
-    if (generic)
-        texts[steps++] = "RESET plan_cache_mode";
-    bool sent = true;
-    for (int i = 0; i < steps && sent; i++)
-        sent = texts[i] ? PQsendQueryParams(c->pg, texts[i], 0, NULL, NULL, NULL, NULL, 0)
-                        : PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0);
-    sent = sent && PQpipelineSync(c->pg);
-    PGresult *answer = NULL, *before = NULL, *failure = NULL;
+    bool sent = PQsendQueryParams(c->pg, "SET plan_cache_mode = force_generic_plan", 0, NULL,
+                                  NULL, NULL, NULL, 0) &&
+                PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0) &&
+                PQsendQueryParams(c->pg, "RESET plan_cache_mode", 0, NULL, NULL, NULL, NULL, 0) &&
+                PQpipelineSync(c->pg);
+    PGresult *answer = NULL, *failure = NULL;
     bool ok = sent;
-    /* Each step's result then NULL, then the sync. */
-    for (int i = 0; i < steps && sent; i++) {
+    /* Each of the three results then NULL, then the sync. */
+    for (int i = 0; i < 3 && sent; i++) {
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL) {
             ExecStatusType st = PQresultStatus(r);
@@ -433,32 +420,23 @@ static PGresult *exec_pipelined(struct db_conn *c, const char *name, int n,
                 if (ok && st == PGRES_FATAL_ERROR)
                     failure = r, r = NULL;
                 ok = false;
-            } else if (i == main_step && !answer) {
+            } else if (i == 1 && !answer) {
                 answer = r, r = NULL;
-            } else if (first && i == 0 && !before) {
-                before = r, r = NULL;
             }
             PQclear(r);
         }
     }
     pipeline_end(c, sent);
-    if (ok && answer && (!first || before)) {
-        if (first_out)
-            *first_out = before;
-        else
-            PQclear(before);
+    if (ok && answer)
         return answer;
-    }
     PQclear(answer);
-    PQclear(before);
     map_failure(c, failure, e);
     PQclear(failure);
     return NULL;
 }
 
 PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char *const *params,
-                          bool generic, const char *first, PGresult **first_out,
-                          struct api_error *e)
+                          bool generic, struct api_error *e)
 {
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
@@ -486,9 +464,9 @@ PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char 
         c->composed[slot].sql = xstrdup(sql);
     }
     snprintf(name, sizeof name, "q%d", slot);
-    if (!generic && !first)
+    if (!generic)
         return checked(c, PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0), e);
-    return exec_pipelined(c, name, n, params, generic, first, first_out, e);
+    return exec_generic(c, name, n, params, e);
 }
 
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,

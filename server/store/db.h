@@ -67,14 +67,10 @@ PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
  * for composed statements asked again and again, such as a dashboard's
  * trend queries, whose planning costs more than their execution. With
  * generic, always run with a plan made once for any parameter values
- * (plan_cache_mode = force_generic_plan for this statement only). With
- * first (a statement without parameters), that statement is sent in the
- * same round trip before it and its result stored in *first_out (the
- * caller clears it). */
+ * (plan_cache_mode = force_generic_plan for this statement only). */
 #define DB_COMPOSED_CACHE 32
 PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char *const *params,
-                          bool generic, const char *first, PGresult **first_out,
-                          struct api_error *e);
+                          bool generic, struct api_error *e);
 /* A plain statement without parameters (BEGIN, DDL in migrations). */
 bool db_simple(struct db_conn *c, const char *sql, struct api_error *e);
 

@@ -6,7 +6,7 @@
 
 #include "util/mem.h"
 
-DB_STMT(stmt_revision, TAXONOMY_REVISION_SQL);
+DB_STMT(stmt_revision, "SELECT COALESCE((SELECT revision FROM taxonomy_meta), 0)");
 
 bool store_taxonomy_revision(struct db_conn *c, long long *out, struct api_error *e)
 {

@@ -7,9 +7,7 @@
 
 #include "store/db.h"
 
-/* The current revision (0 when nothing was ever loaded); the statement's
- * text, for sending it along with another (db_query_cached's first). */
-#define TAXONOMY_REVISION_SQL "SELECT COALESCE((SELECT revision FROM taxonomy_meta), 0)"
+/* The current revision (0 when nothing was ever loaded). */
 bool store_taxonomy_revision(struct db_conn *c, long long *out, struct api_error *e);
 /* All active codes of every list as one JSON document:
  * {"revision", "party_groups": [[code, null, null, 0, name]], "parties":

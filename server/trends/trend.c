@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "domain/incident.h"
-#include "store/taxonomy.h"
 #include "util/dates.h"
 #include "util/mem.h"
 
@@ -631,10 +630,8 @@ static long bucket_index(const struct result *r, long start)
     return -1;
 }
 
-/* With revision, also reads the taxonomy's revision in the same round
- * trip, before the figures. */
 static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
-                      struct result *r, long long *revision, struct api_error *e)
+                      struct result *r, struct api_error *e)
 {
     memset(r, 0, sizeof *r);
     r->from = from;
@@ -657,16 +654,10 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     /* Cells: the same index range scan whatever the values, so one plan
      * serves every execution. The incidents (set 0) are planned for the
      * values each time. */
-    PGresult *rev = NULL;
-    PGresult *res = db_query_cached(c, sql.data, n, params, p.g->id != 0,
-                                    revision ? TAXONOMY_REVISION_SQL : NULL, &rev, e);
+    PGresult *res = db_query_cached(c, sql.data, n, params, p.g->id != 0, e);
     buf_free(&sql);
     if (!res)
         return false;
-    if (revision) {
-        *revision = strtoll(PQgetvalue(rev, 0, 0), NULL, 10);
-        PQclear(rev);
-    }
     bool too_many = false;
     for (int row = 0; row < PQntuples(res) && !too_many; row++) {
         long start;
@@ -905,12 +896,9 @@ static json_t *query_json(const struct trend_query *q)
     return o;
 }
 
-json_t *trend_run_checked(struct db_conn *c, const struct trend_query *q,
-                          const struct taxonomy *t, bool *stale, struct api_error *e)
+json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct taxonomy *t,
+                  struct api_error *e)
 {
-    long long revision = t->revision;
-    if (stale)
-        *stale = false;
     struct result now, before;
     bool has_before = q->compare != COMPARE_NONE;
     json_t *answer = NULL;
@@ -919,19 +907,16 @@ json_t *trend_run_checked(struct db_conn *c, const struct trend_query *q,
     bool own_tx = has_before && PQtransactionStatus(db_pg(c)) == PQTRANS_IDLE;
     if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         return NULL;
-    if (!run_range(c, q, q->from, q->to, &now, stale ? &revision : NULL, e) ||
-        revision != t->revision) {
+    if (!run_range(c, q, q->from, q->to, &now, e)) {
         result_free(&now);
         if (own_tx)
             db_rollback(c);
-        if (revision != t->revision)
-            *stale = true;
         return NULL;
     }
     if (has_before) {
         long from, to;
         compare_range(q, &from, &to);
-        bool ok = run_range(c, q, from, to, &before, NULL, e);
+        bool ok = run_range(c, q, from, to, &before, e);
         if (own_tx)
             db_rollback(c);
         if (!ok) {
@@ -967,12 +952,6 @@ json_t *trend_run_checked(struct db_conn *c, const struct trend_query *q,
     }
     result_free(&now);
     return answer;
-}
-
-json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct taxonomy *t,
-                  struct api_error *e)
-{
-    return trend_run_checked(c, q, t, NULL, e);
 }
 
 /* ---- CSV and HXL --------------------------------------------------------- */

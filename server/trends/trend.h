@@ -68,11 +68,6 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
 /* The JSON answer (new reference) or NULL with e set. */
 json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct taxonomy *t,
                   struct api_error *e);
-/* The same, also reading the taxonomy's revision in the round trip of the
- * figures: when it is not t's, NULL with *stale set (and e not), and the
- * caller runs the query again with the current taxonomy. */
-json_t *trend_run_checked(struct db_conn *c, const struct trend_query *q,
-                          const struct taxonomy *t, bool *stale, struct api_error *e);
 
 /* CSV or HXL of a JSON answer from trend_run. */
 void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *out);
