@@ -428,28 +428,22 @@ static struct plan plan(const struct trend_query *q, long from, long to)
     return p;
 }
 
-/* The start of c.period's bucket, as a date. Plain date arithmetic:
- * date_trunc on a date would first make it a timestamp with time zone,
- * which costs a time zone lookup per cell (a third of a weekly query's
- * time over a year of district cells). 2000-01-03 is a Monday. */
-static const char *bucket_sql(enum period_kind k)
-{
-    switch (k) {
-    case PERIOD_DAY:
-        return "c.period";
-    case PERIOD_WEEK:
-        return "(c.period - ((c.period - DATE '2000-01-03') % 7 + 7) % 7)";
-    case PERIOD_MONTH:
-        return "date_trunc('month', c.period::timestamp)::date";
-    case PERIOD_QUARTER:
-        return "date_trunc('quarter', c.period::timestamp)::date";
-    case PERIOD_HALF:
-        return "make_date(extract(year FROM c.period)::int,"
-               " CASE WHEN extract(month FROM c.period) <= 6 THEN 1 ELSE 7 END, 1)";
-    default:
-        return "date_trunc('year', c.period::timestamp)::date";
-    }
-}
+/* The start of c.period's bucket, as a date, by period kind: SQL text
+ * fixed here, never from the request. Days, weeks and months are
+ * rollup_period (migration 0005), the function that gives a cell its
+ * period, which PostgreSQL inlines into plain date arithmetic; date_trunc
+ * goes through a timestamp without time zone, as date_trunc on a date
+ * would convert it to a timestamp with time zone first (a time zone
+ * lookup per cell). */
+static const char *const bucket_sql[] = {
+    [PERIOD_DAY] = "c.period",
+    [PERIOD_WEEK] = "rollup_period('week', c.period)",
+    [PERIOD_MONTH] = "rollup_period('month', c.period)",
+    [PERIOD_QUARTER] = "date_trunc('quarter', c.period::timestamp)::date",
+    [PERIOD_HALF] = "make_date(extract(year FROM c.period)::int,"
+                    " CASE WHEN extract(month FROM c.period) <= 6 THEN 1 ELSE 7 END, 1)",
+    [PERIOD_YEAR] = "date_trunc('year', c.period::timestamp)::date",
+};
 
 #define VICTIM_UNPIVOT                                                                        \
     " CROSS JOIN LATERAL (VALUES"                                                             \
@@ -495,7 +489,8 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
         params[n++] = scratch[5];
     }
 
-    buf_printf(sql, "SELECT %s", bucket_sql(q->period));
+    buf_puts(sql, "SELECT ");
+    buf_puts(sql, bucket_sql[q->period]);
     for (int k = 0; k < q->nby; k++)
         buf_printf(sql, ", %s", dims[q->by[k]].sql);
     if (victims)
