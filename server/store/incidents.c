@@ -162,10 +162,8 @@ static char *col(PGresult *r, int row, int n)
 /* Maps a stored enumerated value to its static string. */
 static const char *static_of(const char *const *choices, const char *value)
 {
-    for (const char *const *c = choices; *c; c++)
-        if (strcmp(*c, value) == 0)
-            return *c;
-    return choices[0];
+    int i = index_of(choices, value);
+    return choices[i >= 0 ? i : 0];
 }
 
 static void row_parse(PGresult *r, int row, struct incident *inc)
