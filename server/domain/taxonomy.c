@@ -104,14 +104,18 @@ struct taxonomy *taxonomy_acquire(struct db_conn *c, bool force, struct api_erro
     pthread_mutex_unlock(&cache.lock);
     if (fresh)
         return t;
-
-    /* Reading happens outside the lock; two threads may both read, and the
-     * later swap simply wins. */
     long long revision;
     if (!store_taxonomy_revision(c, &revision, e))
         return NULL;
+    return taxonomy_acquire_revision(c, revision, e);
+}
+
+struct taxonomy *taxonomy_acquire_revision(struct db_conn *c, long long revision,
+                                           struct api_error *e)
+{
+    time_t now = time(NULL);
     pthread_mutex_lock(&cache.lock);
-    t = cache.current;
+    struct taxonomy *t = cache.current;
     if (t && t->revision == revision) {
         cache.checked_at = now;
         t->refs++;
@@ -120,6 +124,8 @@ struct taxonomy *taxonomy_acquire(struct db_conn *c, bool force, struct api_erro
     }
     pthread_mutex_unlock(&cache.lock);
 
+    /* Reading happens outside the lock; two threads may both read, and the
+     * later swap simply wins. */
     struct taxonomy *loaded = taxonomy_read(c, e);
     if (!loaded)
         return NULL;

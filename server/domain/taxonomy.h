@@ -41,6 +41,11 @@ struct taxonomy {
  * once-a-second throttle (used when a code looks unknown, so a code loaded
  * a moment ago is accepted at once). */
 struct taxonomy *taxonomy_acquire(struct db_conn *c, bool force, struct api_error *e);
+/* The snapshot of revision, read from the database during this request
+ * (with the API key): as taxonomy_acquire with force, without asking the
+ * database for the revision again. */
+struct taxonomy *taxonomy_acquire_revision(struct db_conn *c, long long revision,
+                                           struct api_error *e);
 void taxonomy_release(struct taxonomy *t);
 void taxonomy_cache_clear(void);
 

@@ -27,8 +27,9 @@ static bool status_allowed(struct http_request *r, const struct poc_params *p, s
 /* Builds the report for p with the current taxonomy. */
 static json_t *build(struct http_request *r, const struct poc_params *p, struct api_error *e)
 {
-    /* Labels must match the figures, which join the taxonomy at query time. */
-    struct taxonomy *t = taxonomy_acquire(r->db, true, e);
+    /* Labels must match the figures, which join the taxonomy at query
+     * time: the revision read with the key. */
+    struct taxonomy *t = taxonomy_acquire_revision(r->db, r->taxonomy_revision, e);
     if (!t)
         return NULL;
     json_t *report = poc_build(r->db, p, t, e);

@@ -17,8 +17,8 @@ void handle_trends(struct http_request *r)
         return;
     }
     /* Labels and code checks must match the figures, which join the
-     * taxonomy at query time: check its revision now. */
-    struct taxonomy *t = taxonomy_acquire(r->db, true, &e);
+     * taxonomy at query time: the revision read with the key. */
+    struct taxonomy *t = taxonomy_acquire_revision(r->db, r->taxonomy_revision, &e);
     if (!t) {
         http_reply_error(r, &e);
         return;

@@ -41,6 +41,7 @@ struct http_request {
     long long path_id; /* the {id} of the path, when the route has one */
     bool authenticated;
     struct principal who;
+    long long taxonomy_revision; /* read with the key (authenticated requests) */
     struct db_conn *db;
     /* The reply. */
     bool replied;

@@ -137,7 +137,7 @@ static bool authenticate(struct http_request *r, unsigned roles, struct api_erro
     if (!key_format_valid(key))
         return api_error_set(e, 401, ERR_UNAUTHORIZED, NULL, "the API key is unknown or revoked");
     r->db = db_acquire(e);
-    if (!r->db || !store_key_authenticate(r->db, key, &r->who, e))
+    if (!r->db || !store_key_authenticate(r->db, key, &r->who, &r->taxonomy_revision, e))
         return false;
     r->authenticated = true;
     if (!(roles & r->who.role))

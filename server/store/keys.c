@@ -48,10 +48,11 @@ static void key_hash_param(const char *key, char out[3 + 2 * SHA256_LEN])
 }
 
 DB_STMT(stmt_key_lookup,
-        "SELECT id, role, name FROM api_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL");
+        "SELECT id, role, name, COALESCE((SELECT revision FROM taxonomy_meta), 0)"
+        " FROM api_keys WHERE key_hash = $1::bytea AND revoked_at IS NULL");
 
 bool store_key_authenticate(struct db_conn *c, const char *key, struct principal *out,
-                            struct api_error *e)
+                            long long *taxonomy_revision, struct api_error *e)
 {
     char hash[3 + 2 * SHA256_LEN];
     key_hash_param(key, hash);
@@ -64,6 +65,7 @@ bool store_key_authenticate(struct db_conn *c, const char *key, struct principal
         out->key_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         found = role_parse(PQgetvalue(r, 0, 1), &out->role);
         snprintf(out->name, sizeof out->name, "%s", PQgetvalue(r, 0, 2));
+        *taxonomy_revision = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
     }
     PQclear(r);
     if (!found)

@@ -25,9 +25,12 @@ const char *role_name(enum role r);
 #define KEY_TEXT_LEN 50
 bool key_format_valid(const char *key);
 
-/* Finds the active key; false with e = 401 when unknown or revoked. */
+/* Finds the active key; false with e = 401 when unknown or revoked.
+ * *taxonomy_revision gets the taxonomy's revision, read by the same
+ * statement: a request that must see the current taxonomy saves a round
+ * trip (taxonomy_acquire_revision). */
 bool store_key_authenticate(struct db_conn *c, const char *key, struct principal *out,
-                            struct api_error *e);
+                            long long *taxonomy_revision, struct api_error *e);
 
 /* Creates a key; *key_out (KEY_TEXT_LEN + 1 bytes) gets the clear text. */
 bool store_key_create(struct db_conn *c, enum role role, const char *name, char *key_out,
