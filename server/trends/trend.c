@@ -466,7 +466,7 @@ static const char *const bucket_sql[] = {
     " ('injured', 'unknown', 'unknown', c.i_unknown_unknown)) AS v(outcome, sex, age_group, n)"
 
 /* Builds the aggregate over [from, to]: columns bucket, the by dimensions,
- * then killed, injured, casualties, incidents. */
+ * then killed, injured, casualties, incidents (0 where not asked for). */
 static void build_sql(const struct trend_query *q, const struct plan *p, long from, long to,
                       struct buf *sql, const char **params, int *nparams, char (*scratch)[16])
 {
@@ -494,11 +494,14 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
     buf_puts(sql, bucket_sql[q->period]);
     for (int k = 0; k < q->nby; k++)
         buf_printf(sql, ", %s", dims[q->by[k]].sql);
-    if (victims)
-        buf_puts(sql, ", sum(v.n) FILTER (WHERE v.outcome = 'killed'),"
-                      " sum(v.n) FILTER (WHERE v.outcome = 'injured'), sum(v.n), 0");
-    else
-        buf_puts(sql, ", sum(c.killed), sum(c.injured), sum(c.killed + c.injured), sum(c.incidents)");
+    /* The measures asked for; 0 for the others (less to sum and send). */
+    static const char *const measure_sql[2][M_COUNT] = {
+        {"sum(c.killed)", "sum(c.injured)", "sum(c.killed + c.injured)", "sum(c.incidents)"},
+        {"sum(v.n) FILTER (WHERE v.outcome = 'killed')",
+         "sum(v.n) FILTER (WHERE v.outcome = 'injured')", "sum(v.n)", "0"},
+    };
+    for (int m = 0; m < M_COUNT; m++)
+        buf_printf(sql, ", %s", q->measures[m] ? measure_sql[victims][m] : "0");
     /* A set's cells and the journal not yet folded (one statement, one
      * snapshot: every contribution counted once), or the incidents. */
     if (p->week)
