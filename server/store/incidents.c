@@ -234,9 +234,13 @@ DB_STMT(stmt_load, "SELECT " INCIDENT_COLUMNS INCIDENT_FROM " WHERE i.id = $1::b
                    " AND ($2::bigint = 0 OR i.created_by = $2::bigint)");
 /* The row lock is taken on incidents alone: with the joins, PostgreSQL's
  * re-check after a concurrent writer commits would join the new
- * perpetrator against the old snapshot and lose the row. */
+ * perpetrator against the old snapshot and lose the row. FOR NO KEY
+ * UPDATE, the lock an UPDATE that keeps the id takes: writers of the
+ * incident queue on it, but the KEY SHARE lock of a reference to it (an
+ * incident being marked its duplicate) does not, so two reviewers
+ * marking each other's incidents cannot deadlock. */
 DB_STMT(stmt_lock, "SELECT 1 FROM incidents WHERE id = $1::bigint"
-                   " AND ($2::bigint = 0 OR created_by = $2::bigint) FOR UPDATE");
+                   " AND ($2::bigint = 0 OR created_by = $2::bigint) FOR NO KEY UPDATE");
 
 bool store_incident_load(struct db_conn *c, long long id, long long owner, bool lock,
                          struct incident *out, bool *found, struct api_error *e)

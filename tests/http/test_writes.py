@@ -5,6 +5,8 @@ import json
 import threading
 import unittest
 
+import psycopg2
+
 from harness import TIMESTAMP_RE, ServerTestCase, valid_incident
 
 
@@ -350,6 +352,28 @@ class PatchTest(ServerTestCase):
             self.assertEqual(cur['external_ref'], winner.json['external_ref'])
             self.assertEqual(len(self.srv.revisions(inc['id']).json['items']),
                              2)
+
+    def test_a_reference_to_the_incident_does_not_hold_its_amendment(self):
+        """Marking incident B a duplicate of A makes PostgreSQL check the
+        reference with a KEY SHARE lock on A. An amendment of A must not
+        wait for that lock: with FOR UPDATE it did, and two reviewers
+        marking each other's incidents deadlocked (503 to one of them)."""
+        inc = self.fresh()
+        holder = psycopg2.connect(self.srv.dsn)
+        try:
+            with holder.cursor() as cur:
+                cur.execute('SELECT 1 FROM incidents WHERE id = %s FOR KEY SHARE',
+                            (inc['id'],))
+            r = self.srv.patch(inc['id'], {'external_ref': 'while-referenced',
+                                           'reason': 'amended'}, 1, timeout=5)
+            self.assertEqual(r.status, 200, r)
+            r = self.srv.set_status(inc['id'], 'retracted', reason='withdrawn')
+            self.assertEqual(r.status, 200, r)
+        finally:
+            holder.rollback()
+            holder.close()
+        self.assertEqual(self.srv.get_incident(inc['id'], key='admin').json['status'],
+                         'retracted')
 
     def test_many_concurrent_patches_one_winner_per_version(self):
         inc = self.fresh()
