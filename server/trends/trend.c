@@ -381,6 +381,7 @@ struct plan {
     const struct gset_def *g;
     const struct gset_def *week; /* NULL: g alone */
     long mid_from, mid_end;
+    bool summed; /* the cells are the answer's rows: no GROUP BY (below) */
 };
 
 /* The grouping set of grain holding every dimension in needed with the
@@ -400,16 +401,26 @@ static const struct gset_def *smallest_set(enum grain grain, unsigned needed)
 /* Month cells when the period is a month or longer and the range is made
  * of whole months; else day cells, with week cells for the whole weeks of
  * a weekly query when a week set has the dimensions; else (no set has
- * them) the incidents themselves (set 0). */
+ * them) the incidents themselves (set 0).
+ *
+ * summed: the cells read have exactly the query's dimensions and the
+ * period's grain (or a day of a week at the range's ends), so each answer
+ * row is one cell, or a few: the statement returns the cells as they are
+ * and run_range adds them up as it reads them, which it does anyway,
+ * instead of PostgreSQL sorting and grouping them first. Not with the
+ * victim columns (each cell is 18 rows) or a dimension from the taxonomy
+ * (a party group is several parties). */
 static struct plan plan(const struct trend_query *q, long from, long to)
 {
     unsigned needed = query_needs(q) & CELL_DIMS;
-    struct plan p = {&facts, NULL, 0, 0};
+    bool plain = !(query_needs(q) & (NEED_VICTIM | JOIN_PARTIES | JOIN_AREAS));
+    struct plan p = {&facts, NULL, 0, 0, false};
     const struct gset_def *month = NULL;
     if (q->period >= PERIOD_MONTH && month_aligned(from, to))
         month = smallest_set(GRAIN_MONTH, needed);
     if (month) {
         p.g = month;
+        p.summed = plain && q->period == PERIOD_MONTH && month->dims == needed;
         return p;
     }
     const struct gset_def *day = smallest_set(GRAIN_DAY, needed);
@@ -425,6 +436,8 @@ static struct plan plan(const struct trend_query *q, long from, long to)
         p.mid_from = mid_from;
         p.mid_end = mid_end;
     }
+    p.summed = plain && q->period <= PERIOD_WEEK && day->dims == needed &&
+               (!p.week || p.week->dims == needed);
     return p;
 }
 
@@ -495,13 +508,15 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
     for (int k = 0; k < q->nby; k++)
         buf_printf(sql, ", %s", dims[q->by[k]].sql);
     /* The measures asked for; 0 for the others (less to sum and send). */
-    static const char *const measure_sql[2][M_COUNT] = {
+    static const char *const measure_sql[3][M_COUNT] = {
         {"sum(c.killed)", "sum(c.injured)", "sum(c.killed + c.injured)", "sum(c.incidents)"},
         {"sum(v.n) FILTER (WHERE v.outcome = 'killed')",
          "sum(v.n) FILTER (WHERE v.outcome = 'injured')", "sum(v.n)", "0"},
+        {"c.killed", "c.injured", "c.killed + c.injured", "c.incidents"}, /* summed */
     };
+    int form = p->summed ? 2 : victims;
     for (int m = 0; m < M_COUNT; m++)
-        buf_printf(sql, ", %s", q->measures[m] ? measure_sql[victims][m] : "0");
+        buf_printf(sql, ", %s", q->measures[m] ? measure_sql[form][m] : "0");
     /* A set's cells and the journal not yet folded (one statement, one
      * snapshot: every contribution counted once), or the incidents. */
     if (p->week)
@@ -536,9 +551,11 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
      * made once for any province can use it. Codes are never empty. */
     if (q->filters[DIM_ADMIN1])
         buf_puts(sql, " AND c.admin1 <> ''");
-    buf_puts(sql, " GROUP BY 1");
-    for (int k = 0; k < q->nby; k++)
-        buf_printf(sql, ", %d", k + 2);
+    if (!p->summed) {
+        buf_puts(sql, " GROUP BY 1");
+        for (int k = 0; k < q->nby; k++)
+            buf_printf(sql, ", %d", k + 2);
+    }
     *nparams = n;
 }
 
@@ -548,7 +565,6 @@ struct series {
     char *key[TREND_MAX_BY]; /* NULL = no value (e.g. no district) */
     long long *values[M_COUNT];
     long long total[M_COUNT];
-    bool nonzero;
 };
 
 struct result {
@@ -680,7 +696,6 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
         struct series *sr = series_for(r, key, q->nby, &too_many);
         if (!sr)
             break;
-        sr->nonzero = true;
         for (int m = 0; m < M_COUNT; m++) {
             sr->values[m][idx] += v[m];
             sr->total[m] += v[m];
@@ -692,6 +707,28 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     if (too_many)
         return err_invalid(e, "by", "more than %d series; add filters or fewer dimensions",
                            TREND_MAX_SERIES);
+    /* Read unsummed (plan's summed), a journal row can take back what a
+     * cell counted: a series that came to nothing is dropped, as when
+     * PostgreSQL summed it (no figure is negative, so nothing means all
+     * zero). */
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nseries; i++) {
+        struct series *sr = &r->series[i];
+        bool any = false;
+        for (int m = 0; m < M_COUNT; m++)
+            any = any || (q->measures[m] && sr->total[m] != 0);
+        if (any) {
+            if (kept != i)
+                r->series[kept] = *sr;
+            kept++;
+            continue;
+        }
+        for (int k = 0; k < TREND_MAX_BY; k++)
+            free(sr->key[k]);
+        for (int m = 0; m < M_COUNT; m++)
+            free(sr->values[m]);
+    }
+    r->nseries = kept;
     /* Without dimensions there is always exactly one series. */
     if (q->nby == 0 && r->nseries == 0) {
         char *none[TREND_MAX_BY] = {NULL};

@@ -1749,6 +1749,40 @@ class RollupFolderTest(TrendCase):
         self.assertEqual(rollup_verify(self.srv)[0], 0)
 
 
+class UnfoldedJournalTest(TrendCase):
+    """Cells read without a GROUP BY (a query at their own grain) are added
+    up by civcasd, journal rows included: a retraction still in the
+    journal takes back what its cell counted, and leaves no series."""
+    server_env = {'CIVCAS_ROLLUP_FOLD_MS': '600000'}
+
+    def test_a_retraction_still_in_the_journal_leaves_no_series(self):
+        created = create_all(self.srv, {
+            'R': ('2024-03-06', 'AF27', 'AF2701', 'ied_suicide',
+                  'heavy_explosive', 'taliban', [(K, M, AD, 2)], 'verified'),
+            'S': ('2024-03-07', 'AF27', 'AF2702', 'ied_suicide',
+                  'heavy_explosive', 'taliban', [(K, F, AD, 1)], 'verified'),
+        })
+        self.srv.scalar('SELECT rollup_fold()')
+        self.assertEqual(self.srv.scalar('SELECT count(*) FROM rollup_journal'), 0)
+        r = self.srv.set_status(created['R']['id'], 'retracted',
+                                reason='withdrawn')
+        self.assertStatus(r, 200)
+        self.assertGreater(self.srv.scalar('SELECT count(*) FROM rollup_journal'), 0)
+        for period, frm, to in (('week', '2024-01-01', '2024-12-31'),
+                                ('week', '2024-03-05', '2024-03-20'),
+                                ('day', '2024-03-01', '2024-03-31'),
+                                ('month', '2024-01-01', '2024-12-31')):
+            for by in (['admin2'], ['admin1', 'admin2']):
+                q = make_query(frm, to, period, by=by,
+                               measures=['killed', 'incidents'],
+                               filters={'admin1': ['AF27']})
+                answer = self.check_query(q)
+                self.assertEqual([s['key']['admin2'] for s in answer['series']],
+                                 ['AF2702'], (period, frm, to, by))
+                self.assertEqual(answer['total'], {'killed': 1, 'incidents': 1})
+        self.assertEqual(rollup_verify(self.srv)[0], 0)
+
+
 class RollupCommandTest(TrendCase):
     """`civcasd rollup verify` finds a damaged rollup; `rollup rebuild`
     repairs it."""
