@@ -53,8 +53,14 @@ class DaemonKilledTest(unittest.TestCase):
             w.start()
 
         kills = []
+        total = len(WRITER_KEYS) * self.PER_WRITER
         for round_ in range(self.KILLS):
-            time.sleep(rng.uniform(0.2, 0.8))
+            # At a point of the load rather than a time: the writers' speed
+            # does not decide whether a kill meets them.
+            target = total * (round_ + 1 + rng.uniform(-0.3, 0.3)) / (self.KILLS + 1)
+            while (sum(len(w.acks) for w in writers) < target
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
             acked = sum(len(w.acks) for w in writers)
             busy = sum(w.is_alive() for w in writers)
             t = time.monotonic()
