@@ -136,7 +136,7 @@ void handle_incident_create(struct http_request *r)
     empty = json_object();
     changes = incident_diff(empty, document);
 
-    if (!db_begin(r->db, &e))
+    if (!db_begin_deferred(r->db))
         goto fail;
     in_tx = true;
     if (idem) {
@@ -474,7 +474,7 @@ void handle_incident_patch(struct http_request *r)
 
     if (!check_if_match(r, true, &version, &given, &e) || !parse_body(r, &patch, &e))
         goto fail;
-    if (!db_begin(r->db, &e))
+    if (!db_begin_deferred(r->db))
         goto fail;
     in_tx = true;
     if (!store_incident_load(r->db, r->path_id, owner_of(r), true, &cur, &found, &e))
@@ -597,7 +597,7 @@ void handle_incident_status(struct http_request *r)
     if (!check_if_match(r, false, &version, &given, &e) || !parse_body(r, &body, &e) ||
         !status_change_from_json(body, &sc, &e))
         goto fail;
-    if (!db_begin(r->db, &e))
+    if (!db_begin_deferred(r->db))
         goto fail;
     in_tx = true;
     if (!store_incident_load(r->db, r->path_id, 0, true, &inc, &found, &e))

@@ -17,6 +17,7 @@ struct db_conn {
     bool broken;
     bool pooled;
     bool in_use;
+    bool begin_pending; /* db_begin_deferred: BEGIN goes with the next statement */
     bool prepared[DB_MAX_STMTS];
     /* Composed statements prepared on this connection (db_query_cached):
      * slot i is statement "q<i>"; replaced round robin. */
@@ -197,6 +198,7 @@ void db_release(struct db_conn *c)
 {
     if (!c)
         return;
+    c->begin_pending = false;
     if (c->pg && !c->broken) {
         PGTransactionStatusType ts = PQtransactionStatus(c->pg);
         if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
@@ -240,8 +242,13 @@ void db_close(struct db_conn *c)
     free(c);
 }
 
+static bool begin_flush(struct db_conn *c, struct api_error *e);
+
 PGconn *db_pg(struct db_conn *c)
 {
+    struct api_error e;
+    if (c->begin_pending)
+        begin_flush(c, &e); /* on failure, the caller's next call fails too */
     return c->pg;
 }
 
@@ -342,6 +349,9 @@ static bool ensure_prepared(struct db_conn *c, struct db_stmt *stmt, int n, stru
     return c->prepared[id];
 }
 
+static PGresult *exec_between(struct db_conn *c, const char *first, const char *name, int n,
+                              const char *const *params, const char *then, struct api_error *e);
+
 PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
                    struct api_error *e)
 {
@@ -351,6 +361,18 @@ PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *c
         return NULL;
     char name[16];
     snprintf(name, sizeof name, "s%d", stmt->id);
+    if (c->begin_pending) {
+        /* The transaction's BEGIN and first statement in one round trip. */
+        c->begin_pending = false;
+        PGresult *r = exec_between(c, "BEGIN", name, n, params, NULL, e);
+        if (r || !c->broken || !c->pooled)
+            return r;
+        /* The pooled connection had died while idle: nothing of this
+         * transaction outlived it, so one attempt on a fresh connection. */
+        if (!conn_open(c, e) || !ensure_prepared(c, stmt, n, e))
+            return NULL;
+        return exec_between(c, "BEGIN", name, n, params, NULL, e);
+    }
     PGresult *r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
     return checked(c, r, e);
 }
@@ -389,30 +411,34 @@ static void pipeline_end(struct db_conn *c, bool sent)
 }
 
 /*
- * Runs prepared statement name with a generic plan: SET plan_cache_mode,
- * the statement and RESET in one pipeline, one round trip. PostgreSQL
+ * Runs prepared statement name between the simple statements first and
+ * then (then may be NULL) in one pipeline, one round trip, and returns its
+ * result. A pipeline runs as one implicit transaction (or inside the
+ * caller's), so when the statement fails, first's effect is rolled back
+ * with it.
+ *
+ * With a generic plan: first SET plan_cache_mode, then RESET. PostgreSQL
  * otherwise plans a statement afresh at every execution for as long as it
  * judges a plan made for the values cheaper than one made for any (for
  * some trend queries: always, and the planning took five times the
- * execution). A pipeline runs as one implicit transaction (or inside the
- * caller's), so when the statement fails the SET is rolled back with it.
+ * execution).
  */
-static PGresult *exec_generic(struct db_conn *c, const char *name, int n,
-                              const char *const *params, struct api_error *e)
+static PGresult *exec_between(struct db_conn *c, const char *first, const char *name, int n,
+                              const char *const *params, const char *then, struct api_error *e)
 {
     if (!PQenterPipelineMode(c->pg)) {
         map_failure(c, NULL, e);
         return NULL;
     }
-    bool sent = PQsendQueryParams(c->pg, "SET plan_cache_mode = force_generic_plan", 0, NULL,
-                                  NULL, NULL, NULL, 0) &&
+    int steps = then ? 3 : 2;
+    bool sent = PQsendQueryParams(c->pg, first, 0, NULL, NULL, NULL, NULL, 0) &&
                 PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0) &&
-                PQsendQueryParams(c->pg, "RESET plan_cache_mode", 0, NULL, NULL, NULL, NULL, 0) &&
+                (!then || PQsendQueryParams(c->pg, then, 0, NULL, NULL, NULL, NULL, 0)) &&
                 PQpipelineSync(c->pg);
     PGresult *answer = NULL, *failure = NULL;
     bool ok = sent;
-    /* Each of the three results then NULL, then the sync. */
-    for (int i = 0; i < 3 && sent; i++) {
+    /* Each step's result then NULL, then the sync. */
+    for (int i = 0; i < steps && sent; i++) {
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL) {
             ExecStatusType st = PQresultStatus(r);
@@ -435,9 +461,18 @@ static PGresult *exec_generic(struct db_conn *c, const char *name, int n,
     return NULL;
 }
 
+static PGresult *exec_generic(struct db_conn *c, const char *name, int n,
+                              const char *const *params, struct api_error *e)
+{
+    return exec_between(c, "SET plan_cache_mode = force_generic_plan", name, n, params,
+                        "RESET plan_cache_mode", e);
+}
+
 PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char *const *params,
                           bool generic, struct api_error *e)
 {
+    if (c->begin_pending && !begin_flush(c, e))
+        return NULL;
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
     uint64_t h = fnv1a(sql);
@@ -472,6 +507,8 @@ PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char 
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
                             const char *const *params, struct api_error *e)
 {
+    if (c->begin_pending && !begin_flush(c, e))
+        return NULL;
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
     PGresult *r = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
@@ -480,6 +517,8 @@ PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,
 
 bool db_simple(struct db_conn *c, const char *sql, struct api_error *e)
 {
+    if (c->begin_pending && !begin_flush(c, e))
+        return false;
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
     PGresult *r = checked(c, PQexec(c->pg, sql), e);
@@ -500,7 +539,10 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
         map_failure(c, NULL, e);
         return false;
     }
-    bool sent = true;
+    /* A deferred BEGIN goes first, as one more step. */
+    bool begin = c->begin_pending;
+    c->begin_pending = false;
+    bool sent = !begin || PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
     for (int i = 0; i < n && sent; i++) {
         if (steps[i].stmt) {
             char name[16];
@@ -514,13 +556,15 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
     bool ok = sent;
     bool failed_mapped = false;
     /* Drain everything: each step's result then NULL, then the sync. */
-    for (int i = 0; i < n && sent; i++) {
+    for (int i = begin ? -1 : 0; i < n && sent; i++) {
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL) {
             ExecStatusType st = PQresultStatus(r);
             bool step_ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-            if (step_ok && !steps[i].stmt && strcmp(PQcmdStatus(r), "COMMIT") != 0)
-                step_ok = false; /* COMMIT of an aborted transaction says ROLLBACK */
+            /* COMMIT of an aborted transaction says ROLLBACK */
+            if (step_ok && i >= 0 && !steps[i].stmt && strcmp(steps[i].text, "COMMIT") == 0 &&
+                strcmp(PQcmdStatus(r), "COMMIT") != 0)
+                step_ok = false;
             if (!step_ok && ok) {
                 ok = false;
                 if (st == PGRES_FATAL_ERROR) {
@@ -541,8 +585,23 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
     return ok;
 }
 
+bool db_begin_deferred(struct db_conn *c)
+{
+    c->begin_pending = true;
+    return true;
+}
+
+/* Sends a deferred BEGIN on its own, for the calls that do not take it
+ * along. */
+static bool begin_flush(struct db_conn *c, struct api_error *e)
+{
+    c->begin_pending = false;
+    return db_begin(c, e);
+}
+
 bool db_begin(struct db_conn *c, struct api_error *e)
 {
+    c->begin_pending = false;
     if (db_simple(c, "BEGIN", e))
         return true;
     if (!c->broken || !c->pooled)
@@ -556,6 +615,10 @@ bool db_commit(struct db_conn *c, struct api_error *e)
 {
     c->sqlstate[0] = '\0';
     c->constraint[0] = '\0';
+    if (c->begin_pending) { /* nothing was sent: nothing to commit */
+        c->begin_pending = false;
+        return true;
+    }
     PGresult *r = PQexec(c->pg, "COMMIT");
     /* COMMIT of a failed transaction "succeeds" with the tag ROLLBACK. */
     bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
@@ -569,6 +632,10 @@ bool db_commit(struct db_conn *c, struct api_error *e)
 
 void db_rollback(struct db_conn *c)
 {
+    if (c->begin_pending) { /* nothing was sent */
+        c->begin_pending = false;
+        return;
+    }
     if (c->pg && !c->broken) {
         PGresult *r = PQexec(c->pg, "ROLLBACK");
         PQclear(r);

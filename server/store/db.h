@@ -91,6 +91,11 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
 /* BEGIN; retried once on a fresh connection when the pooled one turns out
  * to be dead, since nothing has happened yet. */
 bool db_begin(struct db_conn *c, struct api_error *e);
+/* BEGIN sent with the transaction's first statement, in its round trip
+ * (db_query, db_exec and db_pipeline take it along; the other calls send
+ * it first on its own). A commit or rollback before any statement sends
+ * nothing. As with db_begin, a connection found dead is replaced once. */
+bool db_begin_deferred(struct db_conn *c);
 bool db_commit(struct db_conn *c, struct api_error *e);
 void db_rollback(struct db_conn *c);
 

@@ -1,10 +1,11 @@
 -- pgbench script of bench/perf/run.sh: the statements civcasd sends for one
 -- POST /v1/incidents with an Idempotency-Key, in its order, with its SQL text
 -- and in its round trips (server/store/keys.c, store/incidents.c; checked
--- against log_statement=all): the key lookup, BEGIN, the idempotency claim,
--- the insert (which also writes the rollup journal's row, stmt_insert_counted),
--- then the idempotency record and COMMIT sent together in one pipeline
--- (store_incident_commit_create). Run with
+-- against log_statement=all): the key lookup (which also reads the taxonomy
+-- revision), BEGIN and the idempotency claim sent together in one pipeline
+-- (db_begin_deferred), the insert (which also writes the rollup journal's
+-- row, stmt_insert_counted), then the idempotency record and COMMIT sent
+-- together in one pipeline (store_incident_commit_create). Run with
 -- -M prepared, as civcasd prepares them.
 --
 -- Variables: -D key_hash='\x<sha256 of the API key, hex>' -D key_id=<its id>
@@ -29,7 +30,9 @@ SELECT doc, changes, response, killed, injured, source_types, categories,
          || nextval('perf.idem_seq')::text || '-' || :r::text AS idem,
        '\x' || encode(sha256(convert_to(:r::text || doc, 'UTF8')), 'hex') AS request_hash
   FROM perf.pgbench_docs WHERE n = :n::int \gset
-SELECT id, role, name FROM api_keys WHERE key_hash = :key_hash::bytea AND revoked_at IS NULL;
+SELECT id, role, name, COALESCE((SELECT revision FROM taxonomy_meta), 0)
+ FROM api_keys WHERE key_hash = :key_hash::bytea AND revoked_at IS NULL;
+\startpipeline
 BEGIN;
 INSERT INTO idempotency_keys (key_id, idem_key, request_hash)
  VALUES (:key_id::bigint, :idem, :request_hash::bytea)
@@ -37,6 +40,7 @@ INSERT INTO idempotency_keys (key_id, idem_key, request_hash)
   incident_id = NULL, response = NULL, created_at = now()
   WHERE idempotency_keys.created_at < now() - interval '30 days'
  RETURNING 1;
+\endpipeline
 WITH d AS (SELECT :doc::jsonb AS doc),
 inc AS (INSERT INTO incidents (occurred_on, date_precision, time_of_day, admin1, admin2,
   place, lat, lon, location_precision, tactic, weapon, perpetrator, narrative,
