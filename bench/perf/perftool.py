@@ -369,7 +369,7 @@ METRICS = ['civcas_db_pool_size', 'civcas_db_pool_in_use', 'civcas_db_pool_waiti
            'civcas_db_pool_timeouts_total', 'civcas_db_pool_acquired_total',
            'civcas_db_errors_total', 'civcas_db_connects_total',
            'civcas_http_connections_open', 'civcas_http_connections_rejected_total',
-           'civcas_http_queue_timeouts_total',
+           'civcas_http_queue_timeouts_total', 'civcas_http_in_place_total',
            'civcas_process_resident_memory_bytes']
 
 

@@ -14,14 +14,14 @@ void handle_healthz(struct http_request *r)
 void handle_readyz(struct http_request *r)
 {
     struct api_error e;
-    struct db_conn *c = db_acquire(&e);
-    if (!c) {
+    if (!r->db)
+        r->db = db_acquire(&e);
+    if (!r->db) {
         http_reply_error(r, &e);
         return;
     }
     char problem[512];
-    bool current = migrate_is_current(c, problem, sizeof problem);
-    db_release(c);
+    bool current = migrate_is_current(r->db, problem, sizeof problem);
     if (!current) {
         api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "%s", problem);
         http_reply_error(r, &e);

@@ -19,7 +19,8 @@ static bool public_begin(struct http_request *r, struct api_error *e)
 {
     if (!cfg.public_enabled)
         return api_error_set(e, 404, ERR_NOT_FOUND, NULL, "no such resource");
-    r->db = db_acquire(e);
+    if (!r->db)
+        r->db = db_acquire(e);
     return r->db != NULL;
 }
 

@@ -23,7 +23,7 @@ static uint64_t requests[MAX_ROUTES + 1][NSTATUS + 1];
 static uint64_t latency[MAX_ROUTES + 1][NBUCKETS + 1];
 static uint64_t latency_sum_us[MAX_ROUTES + 1];
 static long open_connections;
-static uint64_t connections_total, rejected_total, queue_timeouts;
+static uint64_t connections_total, rejected_total, queue_timeouts, in_place_total;
 
 static void add(uint64_t *counter, uint64_t n)
 {
@@ -64,6 +64,11 @@ void metrics_connection_rejected(void)
 void metrics_queue_timeout(void)
 {
     add(&queue_timeouts, 1);
+}
+
+void metrics_in_place(void)
+{
+    add(&in_place_total, 1);
 }
 
 long metrics_open_connections(void)
@@ -149,6 +154,9 @@ void metrics_render(struct buf *out)
                "# HELP civcas_http_queue_timeouts_total Requests that waited too long for a worker (503).\n"
                "# TYPE civcas_http_queue_timeouts_total counter\n"
                "civcas_http_queue_timeouts_total %llu\n"
+               "# HELP civcas_http_in_place_total Requests handled on their polling thread, not queued.\n"
+               "# TYPE civcas_http_in_place_total counter\n"
+               "civcas_http_in_place_total %llu\n"
                "# HELP civcas_db_pool_size Database connections the pool may hold.\n"
                "# TYPE civcas_db_pool_size gauge\n"
                "civcas_db_pool_size %d\n"
@@ -183,7 +191,8 @@ void metrics_render(struct buf *out)
                "# TYPE civcas_rollup_journal_rows_folded_total counter\n"
                "civcas_rollup_journal_rows_folded_total %llu\n",
                metrics_open_connections(), (unsigned long long)load(&connections_total),
-               (unsigned long long)load(&rejected_total), (unsigned long long)load(&queue_timeouts), p.size, p.in_use, p.waiting,
+               (unsigned long long)load(&rejected_total), (unsigned long long)load(&queue_timeouts),
+               (unsigned long long)load(&in_place_total), p.size, p.in_use, p.waiting,
                (unsigned long long)p.acquired, (unsigned long long)p.timeouts,
                (unsigned long long)p.errors, (unsigned long long)p.reconnects, resident_bytes(),
                (unsigned long long)f.folds, (unsigned long long)f.errors,

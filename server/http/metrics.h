@@ -15,6 +15,7 @@ void metrics_connection_closed(void);
 void metrics_connection_rejected(void);
 /* A request that waited too long for a worker (503). */
 void metrics_queue_timeout(void);
+void metrics_in_place(void);
 long metrics_open_connections(void);
 
 /* The text exposition format, version 0.0.4. */

@@ -194,6 +194,26 @@ struct db_conn *db_acquire(struct api_error *e)
     return c;
 }
 
+struct db_conn *db_try_acquire(void)
+{
+    struct db_conn *c = NULL;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pthread_mutex_lock(&pool.lock);
+    /* Not past requests already waiting for a connection. */
+    if (pool.waiting == 0 && !before(&now, &pool.down_until))
+        for (int i = 0; i < pool.size && !c; i++)
+            if (!pool.conns[i].in_use && pool.conns[i].pg && !pool.conns[i].broken)
+                c = &pool.conns[i];
+    if (c) {
+        c->in_use = true;
+        pool.in_use++;
+        pool.acquired++;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return c;
+}
+
 void db_release(struct db_conn *c)
 {
     if (!c)

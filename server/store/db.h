@@ -40,6 +40,9 @@ void db_pool_get_stats(struct db_pool_stats *out);
 /* A connection, or NULL with e set (503 when none is free in time or the
  * database is unreachable). */
 struct db_conn *db_acquire(struct api_error *e);
+/* An open, healthy connection if one is idle right now and no request is
+ * waiting for one, else NULL: never waits, never connects. */
+struct db_conn *db_try_acquire(void);
 /* Returns the connection; a broken one or one left in a transaction is
  * rolled back or closed first. */
 void db_release(struct db_conn *c);

@@ -10,8 +10,8 @@ import threading
 import time
 import unittest
 
-from harness import (OPENAPI_FILE, Server, ServerTestCase, admin_connect,
-                     valid_incident)
+from harness import (OPENAPI_FILE, KeepAliveClient, Server, ServerTestCase,
+                     admin_connect, http_request, valid_incident)
 
 REQUEST_ID_RE = re.compile(r'^[A-Za-z0-9._-]{1,64}$')
 METHODS = ('GET', 'POST', 'PATCH', 'PUT', 'DELETE')
@@ -233,6 +233,46 @@ class OpenApiTest(ServerTestCase):
         for template, methods in self.documented.items():
             self.assertTrue(methods, template)
             self.assertTrue(template.startswith('/'), template)
+
+
+def in_place_total(port):
+    r = http_request(port, 'GET', '/metrics')
+    m = re.search(rb'^civcas_http_in_place_total (\d+)$', r.body, re.M)
+    if r.status != 200 or not m:
+        raise AssertionError('no civcas_http_in_place_total in /metrics')
+    return int(m.group(1))
+
+
+class InPlaceTest(ServerTestCase):
+    """A lone client's requests are handled on their polling thread (no
+    hand-off to a worker); answers and stored data are the same."""
+
+    def test_lone_keep_alive_client_is_handled_in_place(self):
+        srv = self.srv
+        before = in_place_total(srv.port)
+        time.sleep(0.2)   # the metrics connection's close is seen
+        client = KeepAliveClient(srv.port, srv.keys['monitor'])
+        ids = []
+        try:
+            for i in range(10):
+                r = client.request('POST', '/v1/incidents',
+                                   body=valid_incident(),
+                                   headers={'Idempotency-Key': 'in-place-%d' % i})
+                self.assertStatus(r, 201)
+                ids.append(r.json['id'])
+                r = client.request('GET', '/v1/incidents/%s' % ids[-1])
+                self.assertStatus(r, 200)
+        finally:
+            client.close()
+        handled = in_place_total(srv.port) - before
+        # 20 requests on one connection; its first ones may share their
+        # thread with the closing /metrics connection.
+        self.assertGreaterEqual(handled, 10, 'requests handled in place')
+        self.assertLessEqual(handled, 20)
+        cur = srv.db().cursor()
+        cur.execute('SELECT count(*) FROM incidents WHERE id = ANY(%s)',
+                    ([int(i) for i in ids],))
+        self.assertEqual(cur.fetchone()[0], 10)
 
 
 class RequestLogTest(ServerTestCase):
