@@ -612,7 +612,14 @@ bool http_server_start(void)
         log_error("cannot resolve listen address %s", cfg.listen);
         return false;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll(2), not epoll: with MHD_USE_EPOLL (libmicrohttpd 0.9.75, thread
+     * pool), bursts of keep-alive clients sometimes left every connection
+     * with its next request unread while both polling threads slept in
+     * epoll_wait, until another connection arrived: 6 of 340 two-second
+     * runs of wrk -c256 on /healthz, with or without MHD_USE_TURBO; none of
+     * 280 with poll, at about 6% fewer requests/s (bench/perf/stalls.sh,
+     * docs/performance.md). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {
         /* First, so that libmicrohttpd logs nothing of its own before it. */
