@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 for v in "$RUNS" "$CONNS" "$SECONDS_EACH"; do
-	case "$v" in '' | *[!0-9]*) civcas_die "numbers expected, got '$v'" ;; esac
+	case "$v" in '' | *[!0-9]* | 0) civcas_die "positive numbers expected, got '$v'" ;; esac
 done
 
 main() {

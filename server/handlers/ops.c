@@ -14,14 +14,13 @@ void handle_healthz(struct http_request *r)
 void handle_readyz(struct http_request *r)
 {
     struct api_error e;
-    if (!r->db)
-        r->db = db_acquire(&e);
-    if (!r->db) {
+    struct db_conn *c = http_request_db(r, &e);
+    if (!c) {
         http_reply_error(r, &e);
         return;
     }
     char problem[512];
-    bool current = migrate_is_current(r->db, problem, sizeof problem);
+    bool current = migrate_is_current(c, problem, sizeof problem);
     if (!current) {
         api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "%s", problem);
         http_reply_error(r, &e);

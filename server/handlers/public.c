@@ -19,9 +19,7 @@ static bool public_begin(struct http_request *r, struct api_error *e)
 {
     if (!cfg.public_enabled)
         return api_error_set(e, 404, ERR_NOT_FOUND, NULL, "no such resource");
-    if (!r->db)
-        r->db = db_acquire(e);
-    return r->db != NULL;
+    return http_request_db(r, e) != NULL;
 }
 
 void handle_public_trends(struct http_request *r)

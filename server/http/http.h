@@ -64,6 +64,10 @@ void http_server_stop(int drain_seconds);
 /* Replies. The last reply wins; handlers reply exactly once. */
 void http_reply_json(struct http_request *r, int status, json_t *body /* stolen */);
 void http_reply_error(struct http_request *r, const struct api_error *e);
+/* The request's database connection, acquired on first use (a request
+ * handled on its polling thread starts with one); NULL with e set. It is
+ * released once the reply is queued. */
+struct db_conn *http_request_db(struct http_request *r, struct api_error *e);
 void http_reply_bytes(struct http_request *r, int status, const char *content_type,
                       const char *data, size_t len);
 /* Adds a response header; value is copied. */

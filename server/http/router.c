@@ -136,9 +136,7 @@ static bool authenticate(struct http_request *r, unsigned roles, struct api_erro
         key++;
     if (!key_format_valid(key))
         return api_error_set(e, 401, ERR_UNAUTHORIZED, NULL, "the API key is unknown or revoked");
-    if (!r->db) /* a request handled on its polling thread has one already */
-        r->db = db_acquire(e);
-    if (!r->db || !store_key_authenticate(r->db, key, &r->who, &r->taxonomy_revision, e))
+    if (!http_request_db(r, e) || !store_key_authenticate(r->db, key, &r->who, &r->taxonomy_revision, e))
         return false;
     r->authenticated = true;
     if (!(roles & r->who.role))

@@ -133,6 +133,13 @@ void http_reply_error(struct http_request *r, const struct api_error *e)
     http_reply_json(r, e->status, api_error_json(e));
 }
 
+struct db_conn *http_request_db(struct http_request *r, struct api_error *e)
+{
+    if (!r->db)
+        r->db = db_acquire(e);
+    return r->db;
+}
+
 const char *http_header(struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -345,13 +352,12 @@ static void workers_stop(void)
 }
 
 /*
- * Whether r may be handled on this polling thread: r's connection is the
- * only one the thread serves (so no other client waits behind it), fewer
- * than all but one polling threads are busy that way (so one is always
- * free to accept connections and answer health checks), and a database
- * connection is idle (so it never waits for the pool here: waits for
- * capacity stay in the queue, where they are bounded). On true, r->db is
- * set and in_place counts r.
+ * Handles r on this polling thread if that stalls nobody, and says whether
+ * it did: r's connection is the only one the thread serves (so no other
+ * client waits behind it), fewer than all but one polling threads are busy
+ * that way (so one is always free to accept connections and answer health
+ * checks), and a database connection is idle (so it never waits for the
+ * pool here: waits for capacity stay in the queue, where they are bounded).
  */
 static bool handle_in_place(struct http_request *r)
 {
@@ -367,12 +373,13 @@ static bool handle_in_place(struct http_request *r)
         __atomic_sub_fetch(&in_place, 1, __ATOMIC_RELAXED);
         return false;
     }
-    r->db = db_try_acquire();
-    if (!r->db) {
-        __atomic_sub_fetch(&in_place, 1, __ATOMIC_RELAXED);
-        return false;
+    bool handled = (r->db = db_try_acquire()) != NULL;
+    if (handled) {
+        metrics_in_place();
+        http_dispatch(r);
     }
-    return true;
+    __atomic_sub_fetch(&in_place, 1, __ATOMIC_RELAXED);
+    return handled;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -436,12 +443,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_dispatch(r); /* no database: answered on the spot */
         return send_reply(r);
     }
-    if (handle_in_place(r)) {
-        metrics_in_place();
-        http_dispatch(r);
-        __atomic_sub_fetch(&in_place, 1, __ATOMIC_RELAXED);
+    if (handle_in_place(r))
         return send_reply(r);
-    }
     MHD_suspend_connection(conn);
     work_push(r);
     return MHD_YES;

@@ -142,21 +142,33 @@ static bool before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* With pool.lock held: lends an idle connection, preferring one already
+ * open (only those when open_only), or returns NULL. */
+static struct db_conn *lend_locked(bool open_only)
+{
+    struct db_conn *c = NULL;
+    for (int i = 0; i < pool.size && !c; i++)
+        if (!pool.conns[i].in_use && pool.conns[i].pg && !pool.conns[i].broken)
+            c = &pool.conns[i];
+    for (int i = 0; i < pool.size && !c && !open_only; i++)
+        if (!pool.conns[i].in_use)
+            c = &pool.conns[i];
+    if (c) {
+        c->in_use = true;
+        pool.in_use++;
+        pool.acquired++;
+    }
+    return c;
+}
+
 struct db_conn *db_acquire(struct api_error *e)
 {
     struct timespec deadline;
     clock_deadline_ms(&deadline, pool.wait_ms);
     pthread_mutex_lock(&pool.lock);
-    struct db_conn *c = NULL;
+    struct db_conn *c;
     for (;;) {
-        /* Prefer a connection that is already open. */
-        for (int i = 0; i < pool.size && !c; i++)
-            if (!pool.conns[i].in_use && pool.conns[i].pg && !pool.conns[i].broken)
-                c = &pool.conns[i];
-        for (int i = 0; i < pool.size && !c; i++)
-            if (!pool.conns[i].in_use)
-                c = &pool.conns[i];
-        if (c)
+        if ((c = lend_locked(false)))
             break;
         pool.waiting++;
         int rc = pthread_cond_timedwait(&pool.freed, &pool.lock, &deadline);
@@ -169,9 +181,6 @@ struct db_conn *db_acquire(struct api_error *e)
             return NULL;
         }
     }
-    c->in_use = true;
-    pool.in_use++;
-    pool.acquired++;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     bool down = before(&now, &pool.down_until);
@@ -202,14 +211,7 @@ struct db_conn *db_try_acquire(void)
     pthread_mutex_lock(&pool.lock);
     /* Not past requests already waiting for a connection. */
     if (pool.waiting == 0 && !before(&now, &pool.down_until))
-        for (int i = 0; i < pool.size && !c; i++)
-            if (!pool.conns[i].in_use && pool.conns[i].pg && !pool.conns[i].broken)
-                c = &pool.conns[i];
-    if (c) {
-        c->in_use = true;
-        pool.in_use++;
-        pool.acquired++;
-    }
+        c = lend_locked(true);
     pthread_mutex_unlock(&pool.lock);
     return c;
 }
