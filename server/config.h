@@ -18,6 +18,7 @@ struct config {
     int listen_port;
     long threads;              /* 0 = derived from the core count */
     long db_pool;              /* 0 = same as threads */
+    long io_threads;           /* libmicrohttpd polling threads; 0 = by cores */
     long body_limit;
     long verify_min_source_types;
     long public_enabled;

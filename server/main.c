@@ -347,9 +347,10 @@ static int cmd_serve(int argc, char **argv)
         db_pool_shutdown();
         return EXIT_FAILURE_RUNTIME;
     }
-    json_t *f = json_pack("{s:s, s:s, s:s, s:I, s:I}", "msg", "serving", "version",
+    json_t *f = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "msg", "serving", "version",
                           CIVCAS_VERSION, "listen", cfg.listen, "threads",
-                          (json_int_t)cfg.threads, "db_pool", (json_int_t)cfg.db_pool);
+                          (json_int_t)cfg.threads, "io_threads", (json_int_t)cfg.io_threads,
+                          "db_pool", (json_int_t)cfg.db_pool);
     log_fields(LOG_INFO, f);
 
     int sig = 0;

@@ -120,11 +120,12 @@ perf_wait_http() {
 }
 
 # perf_server_start [LOG]: civcasd serve on a free port with the caller's
-# CIVCAS_THREADS / CIVCAS_DB_POOL (unset: civcasd's defaults), its stderr
-# in $OUT/LOG (default civcasd.log). Sets SERVER_PID, URL, SERVER_THREADS,
-# SERVER_POOL.
+# CIVCAS_THREADS / CIVCAS_IO_THREADS / CIVCAS_DB_POOL (unset: civcasd's
+# defaults), its stderr in $OUT/LOG (default civcasd.log). Sets SERVER_PID,
+# URL, SERVER_THREADS, SERVER_IO, SERVER_POOL.
 SERVER_THREADS="?"
 SERVER_POOL="?"
+SERVER_IO="?"
 perf_server_start() {
 	local port log="$OUT/${1:-civcasd.log}"
 	port="$(perf_free_port)"
@@ -138,8 +139,9 @@ perf_server_start() {
 	if [ -n "$serving" ]; then
 		SERVER_THREADS="$(printf '%s' "$serving" | sed 's/.*"threads":\([0-9]*\).*/\1/')"
 		SERVER_POOL="$(printf '%s' "$serving" | sed 's/.*"db_pool":\([0-9]*\).*/\1/')"
+		SERVER_IO="$(printf '%s' "$serving" | sed 's/.*"io_threads":\([0-9]*\).*/\1/')"
 	fi
-	civcas_log "perf: civcasd pid $SERVER_PID at $URL (threads $SERVER_THREADS, db pool $SERVER_POOL)"
+	civcas_log "perf: civcasd pid $SERVER_PID at $URL (threads $SERVER_THREADS, io threads $SERVER_IO, db pool $SERVER_POOL)"
 }
 
 perf_server_stop() {
@@ -190,8 +192,8 @@ perf_cleanup() {
 # perf_machine_text: one line about the machine and the settings.
 perf_machine_text() {
 	local how=defaults
-	[ -z "${CIVCAS_THREADS:-}${CIVCAS_DB_POOL:-}" ] || how="set by the caller"
-	printf '%s cores (%s), %s MiB memory, kernel %s, %s; PostgreSQL %s (shared_buffers %s, synchronous_commit %s, max_connections %s); civcasd %s with CIVCAS_THREADS=%s CIVCAS_DB_POOL=%s (%s); wrk %s' \
+	[ -z "${CIVCAS_THREADS:-}${CIVCAS_IO_THREADS:-}${CIVCAS_DB_POOL:-}" ] || how="set by the caller"
+	printf '%s cores (%s), %s MiB memory, kernel %s, %s; PostgreSQL %s (shared_buffers %s, synchronous_commit %s, max_connections %s); civcasd %s with CIVCAS_THREADS=%s CIVCAS_IO_THREADS=%s CIVCAS_DB_POOL=%s (%s); wrk %s' \
 		"$(nproc)" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" "$(uname -r)" \
 		"$(. /etc/os-release && printf '%s' "$PRETTY_NAME")" \
@@ -199,6 +201,6 @@ perf_machine_text() {
 		"$("$PSQL" "$DSN" -X -At -c 'SHOW shared_buffers')" \
 		"$("$PSQL" "$DSN" -X -At -c 'SHOW synchronous_commit')" \
 		"$("$PSQL" "$DSN" -X -At -c 'SHOW max_connections')" \
-		"$("$CIVCASD" --version | head -n 1)" "$SERVER_THREADS" "$SERVER_POOL" "$how" \
+		"$("$CIVCASD" --version | head -n 1)" "$SERVER_THREADS" "$SERVER_IO" "$SERVER_POOL" "$how" \
 		"$(dpkg-query -W -f='${Version}' wrk 2>/dev/null)"
 }

@@ -14,7 +14,7 @@
 #   4. memory: civcasd's VmRSS sampled every 0.2 s through all of it, with an
 #      extra POST run at 256 connections. Goal: peak <= 50 MB.
 #   5. /metrics: POST at 16 connections with and without a 1/s scraper,
-#      twice each, alternated; pool waits read from /metrics.
+#      twice each, the order alternated; pool waits read from /metrics.
 # The 10-minute soak is bench/perf/soak.sh.
 #
 # Usage: bench/perf/run.sh [--duration S] [--http-duration S]
@@ -30,7 +30,7 @@
 #                      finish before starting (default 3600; 0: do not
 #                      wait, only warn)
 #   --out FILE         also copy the report to FILE
-# Environment: CIVCAS_THREADS, CIVCAS_DB_POOL are passed to civcasd serve
+# Environment: CIVCAS_THREADS, CIVCAS_IO_THREADS, CIVCAS_DB_POOL go to civcasd serve
 # (unset: its defaults); PERF_NO_BUILD=1 skips `cmake --build`;
 # PERF_CIVCASD=PATH measures that binary instead of build/civcasd.
 # Uses the private PostgreSQL of deploy/common.sh and a fresh database
@@ -243,8 +243,13 @@ EOF
 	done
 
 	# ---- 5. /metrics scraping ---------------------------------------------------------
+	# The order alternates (without, with; then with, without): the runs
+	# grow the database, so later runs tend to be slower, and a fixed order
+	# would charge that drift to the scraper.
 	for round in 1 2; do
-		for scraper in 0 1; do
+		order="0 1"
+		[ "$round" = 2 ] && order="1 0"
+		for scraper in $order; do
 			label="metrics-$round-$scraper"
 			civcas_log "perf: POST at 16 connections, scraper $([ "$scraper" = 1 ] && echo on || echo off), round $round"
 			perf_phase "$label"

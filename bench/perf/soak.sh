@@ -19,7 +19,7 @@
 # How the rate is held: wrk with bench/perf/pace.lua, which gives each of
 # wrk's 2 threads half the rate and starts requests one interval apart on a
 # monotonic clock (see pace.lua). The achieved rate is reported beside the
-# target. Environment as bench/perf/run.sh (CIVCAS_THREADS, CIVCAS_DB_POOL,
+# target. Environment as bench/perf/run.sh (CIVCAS_THREADS, CIVCAS_IO_THREADS, CIVCAS_DB_POOL,
 # PERF_NO_BUILD). A fresh database civcas_perf; raw output and report.txt
 # in var/bench/soak-<time>/. Stops everything it starts.
 

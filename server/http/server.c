@@ -600,14 +600,7 @@ bool http_server_start(void)
 {
     static struct sockaddr_storage addr;
     bool ipv6;
-    /* Polling threads mostly move bytes: one per core, at least two (so
-     * that one is free while the other handles a request in place) and at
-     * most eight. More of them let more lone connections be handled in
-     * place, but under load each wakes for fewer events: measured, 16 of
-     * them saved 8% of the CPU per POST at 4 connections and cost 11-16%
-     * more at 16 and 64 (docs/architecture.md). */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    io_threads = (int)(cores < 2 ? 2 : cores > 8 ? 8 : cores);
+    io_threads = (int)cfg.io_threads; /* config_finish: by cores unless set */
     if (!workers_start((int)cfg.threads))
         return false;
     if (!resolve(cfg.listen_host, cfg.listen_port, &addr, &ipv6)) {

@@ -135,6 +135,7 @@ class UsageTest(unittest.TestCase):
                      ('--log-level', 'loud', 'migrate'),
                      ('serve', '--threads', 'abc'),
                      ('serve', '--threads', '99999999999999999999'),
+                     ('serve', '--io-threads', '65'),
                      ('keys', 'create', '--role', 'admin'),
                      ('keys', 'frob'), ('taxonomy', 'load')):
             with self.subTest(args=args):

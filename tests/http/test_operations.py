@@ -3,6 +3,7 @@ against the routes, request log lines, graceful shutdown and a lost
 database."""
 
 import json
+import os
 import re
 import signal
 import socket
@@ -272,6 +273,58 @@ class InPlaceTest(ServerTestCase):
         cur = srv.db().cursor()
         cur.execute('SELECT count(*) FROM incidents WHERE id = ANY(%s)',
                     ([int(i) for i in ids],))
+        self.assertEqual(cur.fetchone()[0], 10)
+
+
+def polling_threads(pid):
+    """libmicrohttpd's polling threads of a process: MHD-worker in a pool,
+    MHD-single when there is one."""
+    task = '/proc/%d/task' % pid
+    names = []
+    for tid in os.listdir(task):
+        try:
+            with open(os.path.join(task, tid, 'comm')) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass        # the thread ended meanwhile
+    return names.count('MHD-worker') + names.count('MHD-single')
+
+
+class IoThreadsTest(unittest.TestCase):
+    """CIVCAS_IO_THREADS sets the polling threads; with one, no request is
+    handled in place (that thread must stay free for every connection)."""
+
+    def serve(self, io_threads):
+        srv = Server(env={'CIVCAS_IO_THREADS': io_threads})
+        self.addCleanup(srv.close)
+        serving = [e for e in srv.log_lines() if e.get('msg') == 'serving']
+        self.assertEqual(len(serving), 1, srv.log_text())
+        self.assertEqual(serving[0].get('io_threads'), io_threads, serving[0])
+        self.assertEqual(polling_threads(srv.proc.pid), io_threads)
+        return srv
+
+    def lone_client_posts(self, srv, n):
+        before = in_place_total(srv.port)
+        time.sleep(0.2)   # the metrics connection's close is seen
+        client = KeepAliveClient(srv.port, srv.keys['monitor'])
+        try:
+            for i in range(n):
+                r = client.request('POST', '/v1/incidents', body=valid_incident(),
+                                   headers={'Idempotency-Key': 'io-%d' % i})
+                self.assertEqual(r.status, 201, r.body)
+        finally:
+            client.close()
+        return in_place_total(srv.port) - before
+
+    def test_four_polling_threads(self):
+        srv = self.serve(4)
+        self.assertGreaterEqual(self.lone_client_posts(srv, 10), 5)
+
+    def test_one_polling_thread_never_handles_in_place(self):
+        srv = self.serve(1)
+        self.assertEqual(self.lone_client_posts(srv, 10), 0)
+        cur = srv.db().cursor()
+        cur.execute("SELECT count(*) FROM idempotency_keys WHERE idem_key LIKE 'io-%%'")
         self.assertEqual(cur.fetchone()[0], 10)
 
 
