@@ -589,6 +589,25 @@ def cmd_report(args):
                    'without the scraper: %.1f%%' % (statistics.mean(with_),
                                                     statistics.mean(without), ratio,
                                                     spread * 100))
+    costs = [r for r in recs if r.get('section') == 'scrape_cost']
+    if costs:
+        out.append('')
+        rows = []
+        per = {}
+        for r in costs:
+            rps = r['load']['rps']
+            us = r['cpu']['civcasd'] / rps * 1e6 if rps else float('nan')
+            per[r['path']] = us
+            rows.append([r['path'], fmt(r.get('bytes'), 0), fmt(rps, 0), fmt(us, 1)])
+        out.append('civcasd CPU per request, one client reading back to back:')
+        out.append('')
+        out.append(table(['request', 'body bytes', 'req/s', 'civcasd CPU us per request'], rows))
+        if '/metrics' in per and without:
+            busy = statistics.mean(r['cpu']['civcasd'] for r in ms if not r.get('scraper'))
+            out.append('')
+            out.append('A scrape a second costs civcasd %.3f ms of CPU a second: %.3f%% of the '
+                       '%.2f cores it used in the POST runs without the scraper.'
+                       % (per['/metrics'] / 1000, per['/metrics'] / 1e6 / busy * 100, busy))
     out.append('')
     out.append('### Goals')
     out.append('')

@@ -14,7 +14,8 @@
 #   4. memory: civcasd's VmRSS sampled every 0.2 s through all of it, with an
 #      extra POST run at 256 connections. Goal: peak <= 50 MB.
 #   5. /metrics: POST at 16 connections with and without a 1/s scraper,
-#      twice each, the order alternated; pool waits read from /metrics.
+#      twice each, the order alternated; pool waits read from /metrics;
+#      then civcasd's CPU per /metrics (and /healthz) request, one client.
 # The 10-minute soak is bench/perf/soak.sh.
 #
 # Usage: bench/perf/run.sh [--duration S] [--http-duration S]
@@ -272,6 +273,20 @@ EOF
 				"load=@$OUT/$label.out" "cpu=@$OUT/$label.cpu" "scrape=@$OUT/$label.scrape" \
 				"mid=@$OUT/$label.mid" "metrics=@$OUT/$label.after"
 		done
+	done
+	# What one scrape costs, measured directly: civcasd's CPU while one
+	# client reads /metrics back to back, per request (and /healthz beside
+	# it). Identical POST runs differ by more than a scrape a second could
+	# cost, so the rounds above cannot show it.
+	for path in metrics healthz; do
+		civcas_log "perf: GET /$path back to back on one connection (its CPU cost)"
+		perf_phase "cost-$path"
+		curl -fsS -o "$OUT/cost-$path.body" "$URL/$path"
+		measure "cost-$path" "$HTTP_DURATION" wrk -t1 -c1 -d"${HTTP_DURATION}s" --timeout 10s \
+			-s "$PERF_DIR/summary.lua" "$URL/$path"
+		"$PY" "$TOOL" record "$RESULTS" section=scrape_cost path="/$path" \
+			bytes="$(wc -c <"$OUT/cost-$path.body")" \
+			"load=@$OUT/cost-$path.out" "cpu=@$OUT/cost-$path.cpu"
 	done
 
 	# ---- 4b. memory by phase -----------------------------------------------------------
