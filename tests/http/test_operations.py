@@ -297,7 +297,13 @@ class IoThreadsTest(unittest.TestCase):
     def serve(self, io_threads):
         srv = Server(env={'CIVCAS_IO_THREADS': io_threads})
         self.addCleanup(srv.close)
-        serving = [e for e in srv.log_lines() if e.get('msg') == 'serving']
+        # Logged once the server answers: it may lag /healthz a little.
+        deadline = time.monotonic() + 3
+        while True:
+            serving = [e for e in srv.log_lines() if e.get('msg') == 'serving']
+            if serving or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertEqual(len(serving), 1, srv.log_text())
         self.assertEqual(serving[0].get('io_threads'), io_threads, serving[0])
         self.assertEqual(polling_threads(srv.proc.pid), io_threads)
