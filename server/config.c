@@ -34,7 +34,7 @@ static const struct setting settings[] = {
      "HOST:PORT to serve on (serve)"},
     {"threads", "CIVCAS_THREADS", SET_INT, "0", 0, 256, OFF(threads),
      "request worker threads (database work); 0 = 8 per core, at least 8 (serve)"},
-    {"io-threads", "CIVCAS_IO_THREADS", SET_INT, "0", 0, 64, OFF(io_threads),
+    {"io-threads", "CIVCAS_IO_THREADS", SET_INT, "0", 0, CONFIG_IO_THREADS_MAX, OFF(io_threads),
      "polling threads (read requests, write replies); 0 = one per core, 2 to 8 (serve)"},
     {"db-pool", "CIVCAS_DB_POOL", SET_INT, "0", 0, 256, OFF(db_pool),
      "database connections; 0 = one per thread (serve)"},
@@ -175,8 +175,8 @@ bool config_load(int *argc, char **argv)
 
 void config_finish(void)
 {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cfg.threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.threads = cores > 0 ? 8 * cores : 8;
         if (cfg.threads < 8)
             cfg.threads = 8;
@@ -188,15 +188,11 @@ void config_finish(void)
     /* Polling threads mostly move bytes: one per core, at least two (so
      * that one is free while the other handles a request in place) and at
      * most eight. More of them let more lone connections be handled in
-     * place, but under load each wakes for fewer events. Measured on 2
-     * cores (docs/architecture.md): 8 of them gave 12-18% more POSTs/s at
-     * 4 connections and 2-13% fewer at 64; 4 of them, no consistent
-     * difference. CIVCAS_IO_THREADS is for a deployment that knows its
-     * clients are few. */
-    if (cfg.io_threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+     * place, but under load each wakes for fewer events (measured:
+     * docs/architecture.md, Threads). CIVCAS_IO_THREADS is for a
+     * deployment that knows its clients are few. */
+    if (cfg.io_threads == 0)
         cfg.io_threads = cores < 2 ? 2 : cores > 8 ? 8 : cores;
-    }
 }
 
 void config_print_help(FILE *out)

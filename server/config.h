@@ -6,6 +6,10 @@
 #ifndef CIVCAS_CONFIG_H
 #define CIVCAS_CONFIG_H
 
+/* Most polling threads CIVCAS_IO_THREADS may ask for (the HTTP server keeps
+ * one slot of bookkeeping per polling thread). */
+#define CONFIG_IO_THREADS_MAX 64
+
 #include <stdbool.h>
 #include <stdio.h>
 

@@ -51,10 +51,9 @@ static int active_requests;
  * the slot's index goes in the connection's socket context, so its close
  * (which at shutdown may be reported on another thread) finds the slot.
  */
-#define IO_MAX 64
+#define IO_MAX CONFIG_IO_THREADS_MAX
 static int io_open[IO_MAX];
 static int io_slots;          /* slots handed out so far */
-static int io_threads;        /* polling threads */
 static int in_place;          /* requests handled on polling threads now */
 static _Thread_local int io_slot = -1;
 
@@ -369,7 +368,7 @@ static bool handle_in_place(struct http_request *r)
     if (!info || (intptr_t)info->socket_context != slot + 1 ||
         __atomic_load_n(&io_open[slot], __ATOMIC_RELAXED) != 1)
         return false;
-    if (__atomic_add_fetch(&in_place, 1, __ATOMIC_RELAXED) > io_threads - 1) {
+    if (__atomic_add_fetch(&in_place, 1, __ATOMIC_RELAXED) > cfg.io_threads - 1) {
         __atomic_sub_fetch(&in_place, 1, __ATOMIC_RELAXED);
         return false;
     }
@@ -600,7 +599,6 @@ bool http_server_start(void)
 {
     static struct sockaddr_storage addr;
     bool ipv6;
-    io_threads = (int)cfg.io_threads; /* config_finish: by cores unless set */
     if (!workers_start((int)cfg.threads))
         return false;
     if (!resolve(cfg.listen_host, cfg.listen_port, &addr, &ipv6)) {
@@ -619,7 +617,7 @@ bool http_server_start(void)
     struct MHD_OptionItem opts[] = {
         /* First, so that libmicrohttpd logs nothing of its own before it. */
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)io_threads, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg.io_threads, NULL},
         /* A little above ours, so that on_accept (which counts) refuses first. */
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg.max_connections + 16, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg.per_ip_connections, NULL},

@@ -519,6 +519,17 @@ class Server:
                     pass
         return out
 
+    def wait_log_lines(self, match, wait=3.0):
+        """The log's JSON lines for which match(line) is true, waiting up to
+        wait seconds for the first (request lines are written in batches,
+        and a line may lag the answer it follows)."""
+        deadline = time.monotonic() + wait
+        while True:
+            found = [e for e in self.log_lines() if match(e)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
     # -- HTTP ---------------------------------------------------------------
 
     def auth_header(self, key):

@@ -244,28 +244,35 @@ def in_place_total(port):
     return int(m.group(1))
 
 
+def lone_client(test, srv, n, prefix, get_each=False):
+    """n POSTs (each followed by a GET of it when get_each) on one keep-alive
+    connection, the only one the server has; returns how many requests
+    were handled in place, and the incidents' ids."""
+    before = in_place_total(srv.port)
+    time.sleep(0.2)   # the metrics connection's close is seen
+    client = KeepAliveClient(srv.port, srv.keys['monitor'])
+    ids = []
+    try:
+        for i in range(n):
+            r = client.request('POST', '/v1/incidents', body=valid_incident(),
+                               headers={'Idempotency-Key': '%s-%d' % (prefix, i)})
+            test.assertEqual(r.status, 201, r.body)
+            ids.append(r.json['id'])
+            if get_each:
+                r = client.request('GET', '/v1/incidents/%s' % ids[-1])
+                test.assertEqual(r.status, 200, r.body)
+    finally:
+        client.close()
+    return in_place_total(srv.port) - before, ids
+
+
 class InPlaceTest(ServerTestCase):
     """A lone client's requests are handled on their polling thread (no
     hand-off to a worker); answers and stored data are the same."""
 
     def test_lone_keep_alive_client_is_handled_in_place(self):
         srv = self.srv
-        before = in_place_total(srv.port)
-        time.sleep(0.2)   # the metrics connection's close is seen
-        client = KeepAliveClient(srv.port, srv.keys['monitor'])
-        ids = []
-        try:
-            for i in range(10):
-                r = client.request('POST', '/v1/incidents',
-                                   body=valid_incident(),
-                                   headers={'Idempotency-Key': 'in-place-%d' % i})
-                self.assertStatus(r, 201)
-                ids.append(r.json['id'])
-                r = client.request('GET', '/v1/incidents/%s' % ids[-1])
-                self.assertStatus(r, 200)
-        finally:
-            client.close()
-        handled = in_place_total(srv.port) - before
+        handled, ids = lone_client(self, srv, 10, 'in-place', get_each=True)
         # 20 requests on one connection; its first ones may share their
         # thread with the closing /metrics connection.
         self.assertGreaterEqual(handled, 10, 'requests handled in place')
@@ -297,38 +304,21 @@ class IoThreadsTest(unittest.TestCase):
     def serve(self, io_threads):
         srv = Server(env={'CIVCAS_IO_THREADS': io_threads})
         self.addCleanup(srv.close)
-        # Logged once the server answers: it may lag /healthz a little.
-        deadline = time.monotonic() + 3
-        while True:
-            serving = [e for e in srv.log_lines() if e.get('msg') == 'serving']
-            if serving or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        serving = srv.wait_log_lines(lambda e: e.get('msg') == 'serving')
         self.assertEqual(len(serving), 1, srv.log_text())
         self.assertEqual(serving[0].get('io_threads'), io_threads, serving[0])
         self.assertEqual(polling_threads(srv.proc.pid), io_threads)
         return srv
 
-    def lone_client_posts(self, srv, n):
-        before = in_place_total(srv.port)
-        time.sleep(0.2)   # the metrics connection's close is seen
-        client = KeepAliveClient(srv.port, srv.keys['monitor'])
-        try:
-            for i in range(n):
-                r = client.request('POST', '/v1/incidents', body=valid_incident(),
-                                   headers={'Idempotency-Key': 'io-%d' % i})
-                self.assertEqual(r.status, 201, r.body)
-        finally:
-            client.close()
-        return in_place_total(srv.port) - before
-
     def test_four_polling_threads(self):
         srv = self.serve(4)
-        self.assertGreaterEqual(self.lone_client_posts(srv, 10), 5)
+        handled, _ = lone_client(self, srv, 10, 'io')
+        self.assertGreaterEqual(handled, 5)
 
     def test_one_polling_thread_never_handles_in_place(self):
         srv = self.serve(1)
-        self.assertEqual(self.lone_client_posts(srv, 10), 0)
+        handled, _ = lone_client(self, srv, 10, 'io')
+        self.assertEqual(handled, 0)
         cur = srv.db().cursor()
         cur.execute("SELECT count(*) FROM idempotency_keys WHERE idem_key LIKE 'io-%%'")
         self.assertEqual(cur.fetchone()[0], 10)
@@ -339,13 +329,7 @@ class RequestLogTest(ServerTestCase):
     REFERENCE = 'log-canary-reference-4711'
 
     def log_entries(self, rid, wait=3.0):
-        deadline = time.monotonic() + wait
-        while True:
-            found = [e for e in self.srv.log_lines()
-                     if rid in json.dumps(e)]
-            if found or time.monotonic() > deadline:
-                return found
-            time.sleep(0.05)
+        return self.srv.wait_log_lines(lambda e: rid in json.dumps(e), wait)
 
     @staticmethod
     def values(entry):
