@@ -14,9 +14,11 @@
 #include "store/keys.h"
 #include "store/migrate.h"
 #include "store/rollup.h"
-#include "trends/fold.h"
+#include "store/rollup_fold.h"
+#include "store/taxonomy.h"
 #include "trends/trend.h"
 #include "util/buf.h"
+#include "util/ids.h"
 #include "util/jsonv.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -169,7 +171,7 @@ static int keys_list(void)
 static int keys_revoke(int argc, char **argv)
 {
     long long id;
-    if (argc != 1 || !incident_id_parse(argv[0], &id)) {
+    if (argc != 1 || !id_parse(argv[0], &id)) {
         fprintf(stderr, "civcasd: keys revoke needs one key ID (see keys list)\n");
         return EXIT_USAGE;
     }
@@ -254,7 +256,7 @@ static int cmd_taxonomy(int argc, char **argv)
         json_decref(doc);
         return EXIT_DB_UNREACHABLE;
     }
-    bool ok = taxonomy_store(c, doc, &e);
+    bool ok = store_taxonomy_load(c, doc, &e);
     if (!ok)
         fprintf(stderr, "civcasd: loading failed: %s\n", PQerrorMessage(db_pg(c)));
     else
@@ -360,7 +362,7 @@ static int cmd_serve(int argc, char **argv)
     rollup_folder_stop();
     log_buffer_stop();
     db_pool_shutdown();
-    taxonomy_cache_clear();
+    store_taxonomy_cache_clear();
     log_info("stopped");
     return EXIT_OK;
 }

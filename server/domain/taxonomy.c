@@ -1,20 +1,12 @@
-/* The taxonomy snapshot cache and taxonomy file validation. */
+/* Taxonomy snapshots: lookups, building one from the code lists, and
+ * taxonomy file validation. */
 #include "domain/taxonomy.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "store/taxonomy.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
-
-static struct {
-    pthread_mutex_t lock;
-    struct taxonomy *current;
-    time_t checked_at;
-} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int code_cmp(const void *a, const void *b)
 {
@@ -62,7 +54,7 @@ static void list_free(struct tx_list *list)
     free(list->items);
 }
 
-static void taxonomy_free(struct taxonomy *t)
+void taxonomy_free(struct taxonomy *t)
 {
     list_free(&t->party_groups);
     list_free(&t->parties);
@@ -74,14 +66,10 @@ static void taxonomy_free(struct taxonomy *t)
     free(t);
 }
 
-static struct taxonomy *taxonomy_read(struct db_conn *c, struct api_error *e)
+struct taxonomy *taxonomy_from_codes(json_t *doc)
 {
-    json_t *doc = store_taxonomy_codes(c, e);
-    if (!doc)
-        return NULL;
     struct taxonomy *t = xcalloc(1, sizeof *t);
     t->revision = json_integer_value(json_object_get(doc, "revision"));
-    t->refs = 1;
     list_fill(&t->party_groups, json_object_get(doc, "party_groups"));
     list_fill(&t->parties, json_object_get(doc, "parties"));
     list_fill(&t->tactics, json_object_get(doc, "tactics"));
@@ -89,75 +77,7 @@ static struct taxonomy *taxonomy_read(struct db_conn *c, struct api_error *e)
     list_fill(&t->source_types, json_object_get(doc, "source_types"));
     list_fill(&t->regions, json_object_get(doc, "regions"));
     list_fill(&t->areas, json_object_get(doc, "areas"));
-    json_decref(doc);
     return t;
-}
-
-struct taxonomy *taxonomy_acquire(struct db_conn *c, bool force, struct api_error *e)
-{
-    time_t now = time(NULL);
-    pthread_mutex_lock(&cache.lock);
-    struct taxonomy *t = cache.current;
-    bool fresh = t && !force && now - cache.checked_at < 1;
-    if (fresh)
-        t->refs++;
-    pthread_mutex_unlock(&cache.lock);
-    if (fresh)
-        return t;
-    long long revision;
-    if (!store_taxonomy_revision(c, &revision, e))
-        return NULL;
-    return taxonomy_acquire_revision(c, revision, e);
-}
-
-struct taxonomy *taxonomy_acquire_revision(struct db_conn *c, long long revision,
-                                           struct api_error *e)
-{
-    time_t now = time(NULL);
-    pthread_mutex_lock(&cache.lock);
-    struct taxonomy *t = cache.current;
-    if (t && t->revision == revision) {
-        cache.checked_at = now;
-        t->refs++;
-        pthread_mutex_unlock(&cache.lock);
-        return t;
-    }
-    pthread_mutex_unlock(&cache.lock);
-
-    /* Reading happens outside the lock; two threads may both read, and the
-     * later swap simply wins. */
-    struct taxonomy *loaded = taxonomy_read(c, e);
-    if (!loaded)
-        return NULL;
-    pthread_mutex_lock(&cache.lock);
-    struct taxonomy *old = cache.current;
-    cache.current = loaded;
-    cache.checked_at = now;
-    loaded->refs++; /* one for the cache, one for the caller */
-    if (old && --old->refs == 0)
-        taxonomy_free(old);
-    pthread_mutex_unlock(&cache.lock);
-    return loaded;
-}
-
-void taxonomy_release(struct taxonomy *t)
-{
-    if (!t)
-        return;
-    pthread_mutex_lock(&cache.lock);
-    bool last = --t->refs == 0;
-    pthread_mutex_unlock(&cache.lock);
-    if (last)
-        taxonomy_free(t);
-}
-
-void taxonomy_cache_clear(void)
-{
-    pthread_mutex_lock(&cache.lock);
-    struct taxonomy *t = cache.current;
-    cache.current = NULL;
-    pthread_mutex_unlock(&cache.lock);
-    taxonomy_release(t);
 }
 
 /* ---- taxonomy files ---------------------------------------------------- */
@@ -190,7 +110,8 @@ static bool listed(json_t *list, const char *key, const char *code)
 {
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         const char *c = json_string_value(json_object_get(item, key));
         if (c && strcmp(c, code) == 0)
             return true;
@@ -208,7 +129,8 @@ static bool check_list(json_t *doc, const char *key, const char *extra, struct a
     const char *allowed[] = {"code", "name", extra, NULL};
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         char path[160];
         jv_path_index(path, sizeof path, key, i);
         if (!json_is_object(item))
@@ -222,7 +144,8 @@ static bool check_list(json_t *doc, const char *key, const char *extra, struct a
         if (!code_valid(code))
             return err_invalid(e, path, "%s.code must be 1-64 of a-z, 0-9, _", path);
         for (size_t k = 0; k < i; k++)
-            if (strcmp(code, json_string_value(json_object_get(json_array_get(list, k), "code"))) == 0)
+            if (strcmp(code, json_string_value(json_object_get(json_array_get(list, k), "code"))) ==
+                0)
                 return err_invalid(e, path, "%s.code %s appears twice", path, code);
     }
     return true;
@@ -234,11 +157,12 @@ static bool check_areas(json_t *doc, struct api_error *e)
     json_t *regions = json_object_get(doc, "regions");
     if (!json_is_array(areas) || json_array_size(areas) == 0)
         return err_invalid(e, "admin_areas", "admin_areas must be a non-empty array");
-    static const char *const allowed[] = {"pcode", "name", "level", "parent", "region",
-                                          "illustrative", NULL};
+    static const char *const allowed[] = {"pcode",  "name",         "level", "parent",
+                                          "region", "illustrative", NULL};
     size_t i;
     json_t *item;
-    json_array_foreach(areas, i, item) {
+    json_array_foreach(areas, i, item)
+    {
         char path[160];
         jv_path_index(path, sizeof path, "admin_areas", i);
         if (!json_is_object(item))
@@ -286,8 +210,8 @@ static bool check_areas(json_t *doc, struct api_error *e)
 
 bool taxonomy_file_validate(json_t *doc, struct api_error *e)
 {
-    static const char *const allowed[] = {"format", "name", "party_groups", "parties",
-                                          "tactics", "weapons", "source_types", "regions",
+    static const char *const allowed[] = {"format",      "name",    "party_groups", "parties",
+                                          "tactics",     "weapons", "source_types", "regions",
                                           "admin_areas", NULL};
     const char *format, *name;
     if (!jv_only_keys(doc, allowed, "", e) ||
@@ -304,13 +228,14 @@ bool taxonomy_file_validate(json_t *doc, struct api_error *e)
     json_t *groups = json_object_get(doc, "party_groups");
     size_t i;
     json_t *party;
-    json_array_foreach(json_object_get(doc, "parties"), i, party) {
+    json_array_foreach(json_object_get(doc, "parties"), i, party)
+    {
         const char *group = json_string_value(json_object_get(party, "group"));
         if (!listed(groups, "code", group)) {
             char path[160];
             jv_path_index(path, sizeof path, "parties", i);
-            return api_error_set(e, 400, ERR_UNKNOWN_CODE, path,
-                                 "%s.group %s is not a party group", path, group);
+            return api_error_set(e, 400, ERR_UNKNOWN_CODE, path, "%s.group %s is not a party group",
+                                 path, group);
         }
     }
     /* Incidents default to these two codes. */
@@ -319,20 +244,4 @@ bool taxonomy_file_validate(json_t *doc, struct api_error *e)
     if (!listed(json_object_get(doc, "weapons"), "code", "unknown"))
         return err_invalid(e, "weapons", "weapons must include the code unknown");
     return true;
-}
-
-bool taxonomy_store(struct db_conn *c, json_t *doc, struct api_error *e)
-{
-    if (!db_begin(c, e))
-        return false;
-    if (!store_taxonomy_load(c, doc, e)) {
-        db_rollback(c);
-        return false;
-    }
-    return db_commit(c, e);
-}
-
-json_t *taxonomy_public_json(struct db_conn *c, struct api_error *e)
-{
-    return store_taxonomy_public(c, e);
 }

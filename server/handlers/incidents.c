@@ -10,6 +10,7 @@
 #include "domain/taxonomy.h"
 #include "handlers/handlers.h"
 #include "store/incidents.h"
+#include "store/taxonomy.h"
 #include "util/crypto.h"
 #include "util/dates.h"
 #include "util/jsonv.h"
@@ -58,11 +59,11 @@ static bool validate(struct http_request *r, json_t *doc, struct incident *inc,
                      struct api_error *e)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        struct taxonomy *t = taxonomy_acquire(r->db, attempt > 0, e);
+        struct taxonomy *t = store_taxonomy_acquire(r->db, attempt > 0, e);
         if (!t)
             return false;
         bool ok = incident_from_json(doc, t, inc, e);
-        taxonomy_release(t);
+        store_taxonomy_release(t);
         if (ok)
             return true;
         incident_free(inc);
@@ -136,8 +137,7 @@ void handle_incident_create(struct http_request *r)
     empty = json_object();
     changes = incident_diff(empty, document);
 
-    if (!db_begin_deferred(r->db))
-        goto fail;
+    db_begin_deferred(r->db);
     in_tx = true;
     if (idem) {
         char hash[2 * SHA256_LEN + 1], stored_hash[2 * SHA256_LEN + 1];
@@ -265,9 +265,7 @@ static bool check_code_list(const char *param, const char *value, const struct t
     char *copy = xstrdup(value);
     bool ok = true;
     char *save = NULL;
-    size_t count = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
-        count++;
         bool known = false;
         if (list)
             known = taxonomy_find(list, tok) != NULL;
@@ -275,14 +273,13 @@ static bool check_code_list(const char *param, const char *value, const struct t
             known = strcmp(*c, tok) == 0;
         if (!known)
             ok = list ? api_error_set(e, 400, ERR_UNKNOWN_CODE, param,
-                                      "%s: a code is not in the taxonomy", param)
-                      : err_invalid(e, param, "%s: a value is not one of the allowed", param);
+                                      "%s lists a code that is not in the taxonomy", param)
+                      : err_invalid(e, param, "%s lists a value that is not allowed", param);
     }
     /* ",," or a trailing comma leaves empty items. */
     if (ok && (value[strlen(value) - 1] == ',' || value[0] == ',' || strstr(value, ",,")))
         ok = err_invalid(e, param, "%s must be a comma-separated list of codes", param);
     free(copy);
-    (void)count;
     return ok;
 }
 
@@ -355,11 +352,11 @@ static bool list_filter(struct http_request *r, const struct http_query *q,
      * the taxonomy cannot be had (a 503). */
     if (!filter_scalars(q, owner_of(r), f, e))
         return false;
-    struct taxonomy *t = taxonomy_acquire(r->db, false, e);
+    struct taxonomy *t = store_taxonomy_acquire(r->db, false, e);
     if (!t)
         return false;
     bool ok = filter_codes(q, t, f, e);
-    taxonomy_release(t);
+    store_taxonomy_release(t);
     return ok;
 }
 
@@ -474,8 +471,7 @@ void handle_incident_patch(struct http_request *r)
 
     if (!check_if_match(r, true, &version, &given, &e) || !parse_body(r, &patch, &e))
         goto fail;
-    if (!db_begin_deferred(r->db))
-        goto fail;
+    db_begin_deferred(r->db);
     in_tx = true;
     if (!store_incident_load(r->db, r->path_id, owner_of(r), true, &cur, &found, &e))
         goto fail;
@@ -597,8 +593,7 @@ void handle_incident_status(struct http_request *r)
     if (!check_if_match(r, false, &version, &given, &e) || !parse_body(r, &body, &e) ||
         !status_change_from_json(body, &sc, &e))
         goto fail;
-    if (!db_begin_deferred(r->db))
-        goto fail;
+    db_begin_deferred(r->db);
     in_tx = true;
     if (!store_incident_load(r->db, r->path_id, 0, true, &inc, &found, &e))
         goto fail;

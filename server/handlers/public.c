@@ -7,6 +7,7 @@
 #include "handlers/handlers.h"
 #include "reports/public.h"
 #include "store/reports.h"
+#include "store/taxonomy.h"
 
 static const char *query_param(void *ctx, const char *name)
 {
@@ -33,7 +34,7 @@ void handle_public_trends(struct http_request *r)
     }
     /* Labels and code checks must match the figures, which join the
      * taxonomy at query time: check its revision now. */
-    struct taxonomy *t = taxonomy_acquire(r->db, true, &e);
+    struct taxonomy *t = store_taxonomy_acquire(r->db, true, &e);
     if (!t) {
         http_reply_error(r, &e);
         return;
@@ -42,7 +43,7 @@ void handle_public_trends(struct http_request *r)
     /* status is not a public parameter: trend_parse's default, verified. */
     if (trend_parse(query_param, &q, t, &tq, &e) && public_trend_check(&tq, &e))
         answer = trend_run(r->db, &tq, t, &e);
-    taxonomy_release(t);
+    store_taxonomy_release(t);
     if (!answer) {
         http_reply_error(r, &e);
         return;

@@ -6,6 +6,7 @@
 #include "handlers/handlers.h"
 #include "reports/poc.h"
 #include "store/reports.h"
+#include "store/taxonomy.h"
 #include "util/crypto.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
@@ -29,11 +30,11 @@ static json_t *build(struct http_request *r, const struct poc_params *p, struct 
 {
     /* Labels must match the figures, which join the taxonomy at query
      * time: the revision read with the key. */
-    struct taxonomy *t = taxonomy_acquire_revision(r->db, r->taxonomy_revision, e);
+    struct taxonomy *t = store_taxonomy_acquire_revision(r->db, r->taxonomy_revision, e);
     if (!t)
         return NULL;
     json_t *report = poc_build(r->db, p, t, e);
-    taxonomy_release(t);
+    store_taxonomy_release(t);
     return report;
 }
 

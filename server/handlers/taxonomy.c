@@ -3,6 +3,7 @@
 #include "domain/incident.h"
 #include "domain/taxonomy.h"
 #include "handlers/handlers.h"
+#include "store/taxonomy.h"
 
 static json_t *string_list(const char *const *items)
 {
@@ -15,7 +16,7 @@ static json_t *string_list(const char *const *items)
 void handle_taxonomy_get(struct http_request *r)
 {
     struct api_error e;
-    json_t *body = taxonomy_public_json(r->db, &e);
+    json_t *body = store_taxonomy_public(r->db, &e);
     if (!body) {
         http_reply_error(r, &e);
         return;

@@ -1,5 +1,6 @@
 /* GET /v1/trends: periodic aggregates from the rollup cells. */
 #include "handlers/handlers.h"
+#include "store/taxonomy.h"
 #include "trends/trend.h"
 
 static const char *query_param(void *ctx, const char *name)
@@ -18,7 +19,7 @@ void handle_trends(struct http_request *r)
     }
     /* Labels and code checks must match the figures, which join the
      * taxonomy at query time: the revision read with the key. */
-    struct taxonomy *t = taxonomy_acquire_revision(r->db, r->taxonomy_revision, &e);
+    struct taxonomy *t = store_taxonomy_acquire_revision(r->db, r->taxonomy_revision, &e);
     if (!t) {
         http_reply_error(r, &e);
         return;
@@ -26,7 +27,7 @@ void handle_trends(struct http_request *r)
     json_t *answer = NULL;
     if (trend_parse(query_param, &q, t, &tq, &e))
         answer = trend_run(r->db, &tq, t, &e);
-    taxonomy_release(t);
+    store_taxonomy_release(t);
     if (!answer) {
         http_reply_error(r, &e);
         return;

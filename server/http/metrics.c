@@ -7,7 +7,7 @@
 
 #include "http/http.h"
 #include "store/db.h"
-#include "trends/fold.h"
+#include "store/rollup_fold.h"
 
 #define MAX_ROUTES 32
 

@@ -449,9 +449,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
-/* The request log line: ids, codes and a duration, never a header value
- * other than the request id, never a body. Formatted here without
- * allocating: this runs for every request. */
+/* Appends to a fixed buffer, cutting what does not fit. */
 struct line {
     char *p, *end;
 };

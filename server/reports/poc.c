@@ -51,10 +51,19 @@ bool poc_parse(trend_param_fn get, void *ctx, struct poc_params *p, struct api_e
         return err_invalid(e, "from", "from must be a date YYYY-MM-DD");
     if (to && !date_parse(to, &p->to))
         return err_invalid(e, "to", "to must be a date YYYY-MM-DD");
+    /* No incident is dated before INCIDENT_MIN_DATE, and the report looks
+     * back up to POC_MAX_YEARS years for the same period of earlier years:
+     * a period starts at least that many years after it (1920-01-01). */
+    int y0, m0, d0;
     long min_day;
-    date_parse("1920-01-01", &min_day);
-    if (p->from < min_day)
-        return err_invalid(e, "from", "from may not be before 1920-01-01");
+    date_parse(INCIDENT_MIN_DATE, &min_day);
+    civil_from_days(min_day, &y0, &m0, &d0);
+    min_day = days_from_civil(y0 + POC_MAX_YEARS, m0, d0);
+    if (p->from < min_day) {
+        char text[11];
+        date_format(min_day, text);
+        return err_invalid(e, "from", "from may not be before %s", text);
+    }
     if (p->from > p->to)
         return err_invalid(e, "to", "to may not be before from");
     if (p->to - p->from + 1 > POC_MAX_DAYS)
@@ -82,7 +91,7 @@ bool poc_parse(trend_param_fn get, void *ctx, struct poc_params *p, struct api_e
     }
     if (!ok)
         return err_invalid(e, "status",
-                           "status must list of reported, verified, rejected, duplicate, retracted");
+                           "status must be a comma list of reported, verified, rejected, duplicate, retracted");
     snprintf(p->status, sizeof p->status, "%s", status);
     p->custom_status = strcmp(status, "verified") != 0;
     return true;
@@ -347,8 +356,7 @@ static const char *name_of(const struct tx_list *list, const char *code)
  * adds a subtotal row per value of the first dimension. */
 static json_t *share_table(json_t *tr, const char *name, const char *title, const char **dimnames,
                            int ndims, const struct tx_list **lists, bool subtotals,
-                           const struct figures *all, const struct figures *all_prev,
-                           const char *const *fixed_order)
+                           const struct figures *all, const struct figures *all_prev)
 {
     json_t *tbl = table_new(name, title, share_columns);
     json_t *series = json_object_get(tr, "series");
@@ -360,14 +368,7 @@ static json_t *share_table(json_t *tr, const char *name, const char *title, cons
         order[i].index = i;
         for (int k = 0; k < ndims; k++) {
             const char *code = json_string_value(json_object_get(key, dimnames[k]));
-            if (lists[k]) {
-                order[i].rank[k] = rank_of(lists[k], code);
-            } else {
-                order[i].rank[k] = 1 << 30;
-                for (int f = 0; fixed_order && fixed_order[f]; f++)
-                    if (code && strcmp(fixed_order[f], code) == 0)
-                        order[i].rank[k] = f;
-            }
+            order[i].rank[k] = rank_of(lists[k], code);
         }
     }
     qsort(order, n, sizeof *order, ranked_cmp);
@@ -556,13 +557,12 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
     const struct tx_list *party_lists[] = {&t->party_groups, &t->parties};
     json_array_append_new(tables, share_table(tr_party, "by_party",
                                               "Civilian casualties by party to the conflict",
-                                              party_dims, 2, party_lists, true, &all, &all_prev,
-                                              NULL));
+                                              party_dims, 2, party_lists, true, &all, &all_prev));
     const char *tactic_dims[] = {"tactic"};
     const struct tx_list *tactic_lists[] = {&t->tactics};
     json_array_append_new(tables, share_table(tr_tactic, "by_tactic",
                                               "Civilian casualties by tactic", tactic_dims, 1,
-                                              tactic_lists, false, &all, &all_prev, NULL));
+                                              tactic_lists, false, &all, &all_prev));
     json_array_append_new(tables, by_category(tr_cat, &all, &all_prev));
     json_array_append_new(tables, women_children(tr_wc_group, "women_children_by_party_group",
                                                  "Women and children casualties by party group",
@@ -574,12 +574,12 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
     const struct tx_list *region_lists[] = {&t->regions};
     json_array_append_new(tables, share_table(tr_region, "by_region",
                                               "Civilian casualties by region", region_dims, 1,
-                                              region_lists, false, &all, &all_prev, NULL));
+                                              region_lists, false, &all, &all_prev));
     const char *province_dims[] = {"region", "admin1"};
     const struct tx_list *province_lists[] = {&t->regions, &t->areas};
     json_array_append_new(tables, share_table(tr_province, "by_province",
                                               "Civilian casualties by province", province_dims, 2,
-                                              province_lists, false, &all, &all_prev, NULL));
+                                              province_lists, false, &all, &all_prev));
 
     report = json_object();
     json_object_set_new(report, "period",

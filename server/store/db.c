@@ -268,10 +268,12 @@ static bool begin_flush(struct db_conn *c, struct api_error *e);
 
 PGconn *db_pg(struct db_conn *c)
 {
-    struct api_error e;
-    if (c->begin_pending)
-        begin_flush(c, &e); /* on failure, the caller's next call fails too */
     return c->pg;
+}
+
+bool db_in_transaction(struct db_conn *c)
+{
+    return c->begin_pending || PQtransactionStatus(c->pg) != PQTRANS_IDLE;
 }
 
 const char *db_last_sqlstate(struct db_conn *c)
@@ -607,10 +609,9 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
     return ok;
 }
 
-bool db_begin_deferred(struct db_conn *c)
+void db_begin_deferred(struct db_conn *c)
 {
     c->begin_pending = true;
-    return true;
 }
 
 /* Sends a deferred BEGIN on its own, for the calls that do not take it

@@ -50,7 +50,11 @@ void db_release(struct db_conn *c);
 /* Opens a stand-alone connection for command-line tools. */
 struct db_conn *db_connect_once(const char *url, struct api_error *e);
 void db_close(struct db_conn *c);
+/* The libpq connection, for command-line tools that run their own SQL on
+ * a stand-alone connection. */
 PGconn *db_pg(struct db_conn *c);
+/* Whether a transaction is open (or a deferred BEGIN is pending). */
+bool db_in_transaction(struct db_conn *c);
 
 /* Runs stmt with n text parameters (NULL = SQL NULL). Returns the result
  * (PGRES_TUPLES_OK or PGRES_COMMAND_OK) to be PQclear'ed, or NULL with e
@@ -98,7 +102,7 @@ bool db_begin(struct db_conn *c, struct api_error *e);
  * (db_query, db_exec and db_pipeline take it along; the other calls send
  * it first on its own). A commit or rollback before any statement sends
  * nothing. As with db_begin, a connection found dead is replaced once. */
-bool db_begin_deferred(struct db_conn *c);
+void db_begin_deferred(struct db_conn *c);
 bool db_commit(struct db_conn *c, struct api_error *e);
 void db_rollback(struct db_conn *c);
 

@@ -1,7 +1,7 @@
 /*
  * Rollup maintenance: every write that can move a count adds the
  * incident's contribution to the rollup journal in its own transaction;
- * the folder (trends/fold.h) moves the journal into the cells; readers
+ * the folder (store/rollup_fold.h) moves the journal into the cells; readers
  * read both (migrations/0002_rollups.sql, 0004_rollup_journal.sql). And the
  * tools to check and rebuild them.
  */

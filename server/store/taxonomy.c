@@ -1,14 +1,16 @@
-/* SQL for the taxonomy tables. */
+/* SQL for the taxonomy tables and the cache of the current snapshot. */
 #include "store/taxonomy.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/mem.h"
 
 DB_STMT(stmt_revision, "SELECT COALESCE((SELECT revision FROM taxonomy_meta), 0)");
 
-bool store_taxonomy_revision(struct db_conn *c, long long *out, struct api_error *e)
+static bool taxonomy_revision(struct db_conn *c, long long *out, struct api_error *e)
 {
     PGresult *r = db_query(c, &stmt_revision, 0, NULL, e);
     if (!r)
@@ -29,26 +31,53 @@ static json_t *json_column(PGresult *r, struct api_error *e)
 }
 
 /* Every list as [code, group-or-parent, region, level, name]. */
-#define CODES_OF(table)                                                                        \
-    "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name) ORDER BY sort)" \
+#define CODES_OF(table)                                                                            \
+    "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name) ORDER BY sort)"         \
     " FROM " table " WHERE active), '[]')"
 
-DB_STMT(stmt_codes,
-        "SELECT json_build_object("
-        " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
-        " 'party_groups', " CODES_OF("party_groups") ","
-        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, NULL, 0, name)"
-        "   ORDER BY sort)"
-        "   FROM parties WHERE active), '[]'),"
-        " 'tactics', " CODES_OF("tactics") ","
-        " 'weapons', " CODES_OF("weapons") ","
-        " 'source_types', " CODES_OF("source_types") ","
-        " 'regions', " CODES_OF("regions") ","
-        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level, name)"
-        "   ORDER BY sort)"
-        "   FROM admin_areas WHERE active), '[]'))::text");
+DB_STMT(
+    stmt_codes,
+    "SELECT json_build_object("
+    " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
+    " 'party_groups', " CODES_OF(
+        "party_groups") ","
+                        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, "
+                        "NULL, 0, name)"
+                        "   ORDER BY sort)"
+                        "   FROM parties WHERE active), '[]'),"
+                        " 'tactics', " CODES_OF(
+                            "tactics") ","
+                                       " 'weapons', " CODES_OF(
+                                           "weapons") ","
+                                                      " 'source_types', " CODES_OF(
+                                                          "source_types") ","
+                                                                          " 'regions', " CODES_OF(
+                                                                              "regions") ","
+                                                                                         " 'areas',"
+                                                                                         " COALESCE"
+                                                                                         "((SELECT "
+                                                                                         "json_agg("
+                                                                                         "json_"
+                                                                                         "build_"
+                                                                                         "array("
+                                                                                         "pcode, "
+                                                                                         "parent, "
+                                                                                         "region, "
+                                                                                         "level, "
+                                                                                         "name)"
+                                                                                         "   ORDER "
+                                                                                         "BY sort)"
+                                                                                         "   FROM "
+                                                                                         "admin_"
+                                                                                         "areas "
+                                                                                         "WHERE "
+                                                                                         "active), "
+                                                                                         "'[]'))::"
+                                                                                         "text");
 
-json_t *store_taxonomy_codes(struct db_conn *c, struct api_error *e)
+/* Every active code of every list as one JSON document (the shape
+ * taxonomy_from_codes reads). New reference. */
+static json_t *taxonomy_codes(struct db_conn *c, struct api_error *e)
 {
     PGresult *r = db_query(c, &stmt_codes, 0, NULL, e);
     if (!r)
@@ -58,25 +87,61 @@ json_t *store_taxonomy_codes(struct db_conn *c, struct api_error *e)
     return doc;
 }
 
-#define LIST_OF(table)                                                                 \
-    "COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name) ORDER BY sort)" \
+#define LIST_OF(table)                                                                             \
+    "COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name) ORDER BY sort)"       \
     " FROM " table " WHERE active), '[]')"
 
-DB_STMT(stmt_public,
-        "SELECT json_build_object("
-        " 'name', (SELECT name FROM taxonomy_meta),"
-        " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
-        " 'party_groups', " LIST_OF("party_groups") ","
-        " 'parties', COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name,"
-        "   'group', group_code) ORDER BY sort) FROM parties WHERE active), '[]'),"
-        " 'tactics', " LIST_OF("tactics") ","
-        " 'weapons', " LIST_OF("weapons") ","
-        " 'source_types', " LIST_OF("source_types") ","
-        " 'regions', " LIST_OF("regions") ","
-        " 'admin_areas', COALESCE((SELECT json_agg(json_build_object('pcode', pcode,"
-        "   'name', name, 'level', level, 'parent', parent, 'region', region,"
-        "   'illustrative', illustrative) ORDER BY sort) FROM admin_areas WHERE active), '[]')"
-        ")::text");
+DB_STMT(
+    stmt_public,
+    "SELECT json_build_object("
+    " 'name', (SELECT name FROM taxonomy_meta),"
+    " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
+    " 'party_groups', " LIST_OF(
+        "party_groups") ","
+                        " 'parties', COALESCE((SELECT json_agg(json_build_object('code', code, "
+                        "'name', name,"
+                        "   'group', group_code) ORDER BY sort) FROM parties WHERE active), '[]'),"
+                        " 'tactics', " LIST_OF(
+                            "tactics") ","
+                                       " 'weapons', " LIST_OF(
+                                           "weapons") ","
+                                                      " 'source_types', " LIST_OF(
+                                                          "source_types") ","
+                                                                          " 'regions', " LIST_OF(
+                                                                              "regions") ","
+                                                                                         " 'admin_"
+                                                                                         "areas', "
+                                                                                         "COALESCE("
+                                                                                         "(SELECT "
+                                                                                         "json_agg("
+                                                                                         "json_"
+                                                                                         "build_"
+                                                                                         "object('"
+                                                                                         "pcode', "
+                                                                                         "pcode,"
+                                                                                         "   "
+                                                                                         "'name', "
+                                                                                         "name, "
+                                                                                         "'level', "
+                                                                                         "level, "
+                                                                                         "'parent',"
+                                                                                         " parent, "
+                                                                                         "'region',"
+                                                                                         " region,"
+                                                                                         "   "
+                                                                                         "'illustra"
+                                                                                         "tive', "
+                                                                                         "illustrat"
+                                                                                         "ive) "
+                                                                                         "ORDER BY "
+                                                                                         "sort) "
+                                                                                         "FROM "
+                                                                                         "admin_"
+                                                                                         "areas "
+                                                                                         "WHERE "
+                                                                                         "active), "
+                                                                                         "'[]')"
+                                                                                         ")::text");
 
 json_t *store_taxonomy_public(struct db_conn *c, struct api_error *e)
 {
@@ -90,14 +155,14 @@ json_t *store_taxonomy_public(struct db_conn *c, struct api_error *e)
 
 /* One upsert and one deactivation per simple list; the list travels as a
  * JSON parameter [{code, name, sort}]. */
-#define SIMPLE_UPSERT(table)                                                        \
-    "INSERT INTO " table " (code, name, sort, active)"                              \
-    " SELECT code, name, sort, true FROM jsonb_to_recordset($1::jsonb)"             \
-    "  AS t(code text, name text, sort integer)"                                    \
-    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, sort = EXCLUDED.sort," \
+#define SIMPLE_UPSERT(table)                                                                       \
+    "INSERT INTO " table " (code, name, sort, active)"                                             \
+    " SELECT code, name, sort, true FROM jsonb_to_recordset($1::jsonb)"                            \
+    "  AS t(code text, name text, sort integer)"                                                   \
+    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, sort = EXCLUDED.sort,"                \
     "  active = true"
-#define DEACTIVATE(table, key)                                            \
-    "UPDATE " table " SET active = false WHERE active AND " key " NOT IN" \
+#define DEACTIVATE(table, key)                                                                     \
+    "UPDATE " table " SET active = false WHERE active AND " key " NOT IN"                          \
     " (SELECT value->>'" key "' FROM jsonb_array_elements($1::jsonb))"
 
 DB_STMT(up_groups, SIMPLE_UPSERT("party_groups"));
@@ -105,12 +170,11 @@ DB_STMT(up_tactics, SIMPLE_UPSERT("tactics"));
 DB_STMT(up_weapons, SIMPLE_UPSERT("weapons"));
 DB_STMT(up_sources, SIMPLE_UPSERT("source_types"));
 DB_STMT(up_regions, SIMPLE_UPSERT("regions"));
-DB_STMT(up_parties,
-        "INSERT INTO parties (code, name, group_code, sort, active)"
-        " SELECT code, name, \"group\", sort, true FROM jsonb_to_recordset($1::jsonb)"
-        "  AS t(code text, name text, \"group\" text, sort integer)"
-        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
-        "  group_code = EXCLUDED.group_code, sort = EXCLUDED.sort, active = true");
+DB_STMT(up_parties, "INSERT INTO parties (code, name, group_code, sort, active)"
+                    " SELECT code, name, \"group\", sort, true FROM jsonb_to_recordset($1::jsonb)"
+                    "  AS t(code text, name text, \"group\" text, sort integer)"
+                    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
+                    "  group_code = EXCLUDED.group_code, sort = EXCLUDED.sort, active = true");
 /* Areas arrive ordered by level, so every parent exists before its children. */
 DB_STMT(up_areas,
         "INSERT INTO admin_areas (pcode, name, level, parent, region, illustrative, sort, active)"
@@ -128,10 +192,9 @@ DB_STMT(off_weapons, DEACTIVATE("weapons", "code"));
 DB_STMT(off_sources, DEACTIVATE("source_types", "code"));
 DB_STMT(off_regions, DEACTIVATE("regions", "code"));
 DB_STMT(off_areas, DEACTIVATE("admin_areas", "pcode"));
-DB_STMT(up_meta,
-        "INSERT INTO taxonomy_meta (name, revision) VALUES ($1, 1)"
-        " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
-        "  revision = taxonomy_meta.revision + 1, loaded_at = now()");
+DB_STMT(up_meta, "INSERT INTO taxonomy_meta (name, revision) VALUES ($1, 1)"
+                 " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
+                 "  revision = taxonomy_meta.revision + 1, loaded_at = now()");
 
 /* A copy of list with "sort" set to each entry's position. */
 static char *with_sort(json_t *list)
@@ -139,7 +202,8 @@ static char *with_sort(json_t *list)
     json_t *copy = json_deep_copy(list);
     size_t i;
     json_t *item;
-    json_array_foreach(copy, i, item) json_object_set_new(item, "sort", json_integer((json_int_t)i));
+    json_array_foreach(copy, i, item)
+        json_object_set_new(item, "sort", json_integer((json_int_t)i));
     char *text = json_dumps(copy, JSON_COMPACT);
     json_decref(copy);
     return text;
@@ -155,7 +219,7 @@ static bool load_list(struct db_conn *c, json_t *doc, const char *key, struct db
     return ok;
 }
 
-bool store_taxonomy_load(struct db_conn *c, json_t *doc, struct api_error *e)
+static bool load_all(struct db_conn *c, json_t *doc, struct api_error *e)
 {
     /* Parents before children when adding; children before parents when
      * retiring is not needed: rows are only ever deactivated. */
@@ -169,4 +233,101 @@ bool store_taxonomy_load(struct db_conn *c, json_t *doc, struct api_error *e)
            load_list(c, doc, "regions", &up_regions, &off_regions, e) &&
            load_list(c, doc, "admin_areas", &up_areas, &off_areas, e) &&
            db_exec(c, &up_meta, 1, params, e);
+}
+
+bool store_taxonomy_load(struct db_conn *c, json_t *doc, struct api_error *e)
+{
+    if (!db_begin(c, e))
+        return false;
+    if (!load_all(c, doc, e)) {
+        db_rollback(c);
+        return false;
+    }
+    return db_commit(c, e);
+}
+
+/* ---- the cache ----------------------------------------------------------- */
+
+static struct {
+    pthread_mutex_t lock;
+    struct taxonomy *current;
+    time_t checked_at;
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static struct taxonomy *taxonomy_read(struct db_conn *c, struct api_error *e)
+{
+    json_t *doc = taxonomy_codes(c, e);
+    if (!doc)
+        return NULL;
+    struct taxonomy *t = taxonomy_from_codes(doc);
+    t->refs = 1;
+    json_decref(doc);
+    return t;
+}
+
+struct taxonomy *store_taxonomy_acquire(struct db_conn *c, bool force, struct api_error *e)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *t = cache.current;
+    bool fresh = t && !force && now - cache.checked_at < 1;
+    if (fresh)
+        t->refs++;
+    pthread_mutex_unlock(&cache.lock);
+    if (fresh)
+        return t;
+    long long revision;
+    if (!taxonomy_revision(c, &revision, e))
+        return NULL;
+    return store_taxonomy_acquire_revision(c, revision, e);
+}
+
+struct taxonomy *store_taxonomy_acquire_revision(struct db_conn *c, long long revision,
+                                                 struct api_error *e)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *t = cache.current;
+    if (t && t->revision == revision) {
+        cache.checked_at = now;
+        t->refs++;
+        pthread_mutex_unlock(&cache.lock);
+        return t;
+    }
+    pthread_mutex_unlock(&cache.lock);
+
+    /* Reading happens outside the lock; two threads may both read, and the
+     * later swap simply wins. */
+    struct taxonomy *loaded = taxonomy_read(c, e);
+    if (!loaded)
+        return NULL;
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *old = cache.current;
+    cache.current = loaded;
+    cache.checked_at = now;
+    loaded->refs++; /* one for the cache, one for the caller */
+    if (old && --old->refs == 0)
+        taxonomy_free(old);
+    pthread_mutex_unlock(&cache.lock);
+    return loaded;
+}
+
+void store_taxonomy_release(struct taxonomy *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&cache.lock);
+    bool last = --t->refs == 0;
+    pthread_mutex_unlock(&cache.lock);
+    if (last)
+        taxonomy_free(t);
+}
+
+void store_taxonomy_cache_clear(void)
+{
+    pthread_mutex_lock(&cache.lock);
+    struct taxonomy *t = cache.current;
+    cache.current = NULL;
+    pthread_mutex_unlock(&cache.lock);
+    store_taxonomy_release(t);
 }

@@ -257,11 +257,10 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
         civil_from_days(q->to, &y, &m, &d);
         q->from = days_from_civil(y, 1, 1);
     }
-    long min_day, max_day;
-    date_parse("1900-01-01", &min_day);
-    date_parse("9999-12-31", &max_day);
+    long min_day;
+    date_parse(INCIDENT_MIN_DATE, &min_day);
     if (q->from < min_day)
-        return err_invalid(e, "from", "from may not be before 1900-01-01");
+        return err_invalid(e, "from", "from may not be before %s", INCIDENT_MIN_DATE);
     if (q->from > q->to)
         return err_invalid(e, "to", "to may not be before from");
 
@@ -295,7 +294,7 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
         if (!v[0] || !each_item(v, check_code, &cc)) {
             if (cc.unknown)
                 return api_error_set(e, 400, ERR_UNKNOWN_CODE, dims[d].name,
-                                     "%s: a code is not in the taxonomy", dims[d].name);
+                                     "%s lists a code that is not in the taxonomy", dims[d].name);
             return err_invalid(e, dims[d].name, "%s must be a comma list of up to %d valid codes",
                                dims[d].name, TREND_MAX_CODES);
         }
@@ -307,7 +306,7 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
     if (measures) {
         if (!measures[0] || !each_item(measures, add_measure, q))
             return err_invalid(e, "measures",
-                               "measures must list distinct of killed, injured, casualties, incidents");
+                               "measures must be a comma list of distinct measures: killed, injured, casualties, incidents");
         if (victims && q->measures[M_INCIDENTS])
             return err_invalid(e, "measures",
                                "incidents cannot be split or filtered by sex, age_group, outcome "
@@ -322,7 +321,7 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
         status = "verified";
     if (!status[0] || strlen(status) >= sizeof q->status || !each_item(status, check_status, NULL))
         return err_invalid(e, "status",
-                           "status must list of reported, verified, rejected, duplicate, retracted");
+                           "status must be a comma list of reported, verified, rejected, duplicate, retracted");
     snprintf(q->status, sizeof q->status, "%s", status);
 
     const char *compare = get(ctx, "compare");
@@ -940,7 +939,7 @@ json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct t
     json_t *answer = NULL;
     /* Both ranges from one snapshot, so they agree with each other (the
      * caller's, when it already holds one). */
-    bool own_tx = has_before && PQtransactionStatus(db_pg(c)) == PQTRANS_IDLE;
+    bool own_tx = has_before && !db_in_transaction(c);
     if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         return NULL;
     if (!run_range(c, q, q->from, q->to, &now, e)) {

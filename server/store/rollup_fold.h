@@ -6,8 +6,8 @@
  * journal stays a second of writes long and reads stay cheap. Several
  * daemons on one database are fine: one folds at a time.
  */
-#ifndef CIVCAS_TRENDS_FOLD_H
-#define CIVCAS_TRENDS_FOLD_H
+#ifndef CIVCAS_STORE_ROLLUP_FOLD_H
+#define CIVCAS_STORE_ROLLUP_FOLD_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* The rollup folder: a thread of serve that folds the rollup journal into
  * the cells (migrations/0004_rollup_journal.sql) on its own connection. */
-#include "trends/fold.h"
+#include "store/rollup_fold.h"
 
 #include <pthread.h>
 #include <stdint.h>
