@@ -243,7 +243,7 @@ bool incident_from_json(json_t *doc, const struct taxonomy *t, struct incident *
 
     const char *date, *tod, *narrative, *external_ref;
     if (!jv_string(doc, "occurred_on", "", true, 1, 10, &date, NULL, e)) {
-        if (strcmp(e->code, ERR_INVALID_FIELD) == 0 && strstr(e->message, "longer than"))
+        if (e->reason == ERR_REASON_TOO_LONG)
             return err_invalid(e, "occurred_on", "occurred_on must be a date YYYY-MM-DD");
         return false;
     }
@@ -261,7 +261,7 @@ bool incident_from_json(json_t *doc, const struct taxonomy *t, struct incident *
                  &inc->date_precision, NULL, e))
         return false;
     if (!jv_string(doc, "time_of_day", "", false, 0, 5, &tod, NULL, e)) {
-        if (strcmp(e->code, ERR_INVALID_FIELD) == 0 && strstr(e->message, "longer than"))
+        if (e->reason == ERR_REASON_TOO_LONG)
             return err_invalid(e, "time_of_day", "time_of_day must be HH:MM (00:00 to 23:59)");
         return false;
     }

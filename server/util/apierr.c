@@ -18,6 +18,7 @@ bool api_error_set(struct api_error *e, int status, const char *code, const char
 {
     e->status = status;
     e->code = code;
+    e->reason = ERR_REASON_OTHER;
     set_field(e, field);
     va_list ap;
     va_start(ap, fmt);
@@ -30,6 +31,7 @@ bool err_invalid(struct api_error *e, const char *field, const char *fmt, ...)
 {
     e->status = 400;
     e->code = ERR_INVALID_FIELD;
+    e->reason = ERR_REASON_OTHER;
     set_field(e, field);
     va_list ap;
     va_start(ap, fmt);

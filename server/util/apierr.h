@@ -27,10 +27,25 @@
 #define ERR_UNAVAILABLE "unavailable"
 #define ERR_INTERNAL "internal"
 
+/* Why a value was refused, for a caller that words the message itself
+ * (jsonv's getters set it; every other error is ERR_REASON_OTHER). */
+enum err_reason {
+    ERR_REASON_OTHER = 0,
+    ERR_REASON_MISSING,  /* required and absent */
+    ERR_REASON_NULL,     /* required and null */
+    ERR_REASON_TYPE,     /* of the wrong JSON type */
+    ERR_REASON_NUL,      /* a string with a NUL character */
+    ERR_REASON_EMPTY,    /* shorter than its minimum */
+    ERR_REASON_TOO_LONG, /* longer than its maximum */
+    ERR_REASON_RANGE,    /* a number out of range */
+    ERR_REASON_CHOICE,   /* not one of the allowed values */
+};
+
 struct api_error {
-    int status;        /* HTTP status; 0 while unset */
-    const char *code;  /* one of ERR_* (static) */
-    char field[160];   /* empty when no single input is at fault */
+    int status;       /* HTTP status; 0 while unset */
+    const char *code; /* one of ERR_* (static) */
+    enum err_reason reason;
+    char field[160]; /* empty when no single input is at fault */
     char message[400];
 };
 

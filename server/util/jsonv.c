@@ -215,6 +215,13 @@ enum jv_presence jv_get(json_t *obj, const char *key, json_t **value)
     return json_is_null(v) ? JV_NULL : JV_VALUE;
 }
 
+/* Records why a getter refused a value; returns refused (false). */
+static bool because(struct api_error *e, enum err_reason why, bool refused)
+{
+    e->reason = why;
+    return refused;
+}
+
 /* Shared head of every getter: fetch, note presence, apply required. Returns
  * 1 when a value follows, 0 when absent/null was fine, -1 on error. */
 static int jv_head(json_t *obj, const char *key, const char *path, bool required, json_t **v,
@@ -228,9 +235,9 @@ static int jv_head(json_t *obj, const char *key, const char *path, bool required
     if (!required)
         return 0;
     if (p == JV_ABSENT)
-        err_missing(e, path);
+        because(e, ERR_REASON_MISSING, err_missing(e, path));
     else
-        err_invalid(e, path, "%s may not be null", path);
+        because(e, ERR_REASON_NULL, err_invalid(e, path, "%s may not be null", path));
     return -1;
 }
 
@@ -246,16 +253,18 @@ bool jv_string(json_t *obj, const char *key, const char *prefix, bool required,
     if (h <= 0)
         return h == 0;
     if (!json_is_string(v))
-        return err_invalid(e, path, "%s must be a string", path);
+        return because(e, ERR_REASON_TYPE, err_invalid(e, path, "%s must be a string", path));
     const char *s = json_string_value(v);
     size_t bytes = json_string_length(v);
     if (strlen(s) != bytes)
-        return err_invalid(e, path, "%s may not contain NUL characters", path);
+        return because(e, ERR_REASON_NUL,
+                       err_invalid(e, path, "%s may not contain NUL characters", path));
     size_t chars = utf8_length(s, bytes);
     if (chars < min_chars)
-        return err_invalid(e, path, "%s must not be empty", path);
+        return because(e, ERR_REASON_EMPTY, err_invalid(e, path, "%s must not be empty", path));
     if (chars > max_chars)
-        return err_invalid(e, path, "%s is longer than %zu characters", path, max_chars);
+        return because(e, ERR_REASON_TOO_LONG,
+                       err_invalid(e, path, "%s is longer than %zu characters", path, max_chars));
     *out = s;
     return true;
 }
@@ -271,10 +280,14 @@ bool jv_integer(json_t *obj, const char *key, const char *prefix, bool required,
     if (h <= 0)
         return h == 0;
     if (!json_is_integer(v))
-        return err_invalid(e, path, "%s must be an integer from %lld to %lld", path, min, max);
+        return because(e, ERR_REASON_TYPE,
+                       err_invalid(e, path, "%s must be an integer from %lld to %lld", path, min,
+                                   max));
     json_int_t n = json_integer_value(v);
     if (n < min || n > max)
-        return err_invalid(e, path, "%s must be an integer from %lld to %lld", path, min, max);
+        return because(e, ERR_REASON_RANGE,
+                       err_invalid(e, path, "%s must be an integer from %lld to %lld", path, min,
+                                   max));
     *out = (long long)n;
     return true;
 }
@@ -290,10 +303,12 @@ bool jv_number(json_t *obj, const char *key, const char *prefix, bool required,
     if (h <= 0)
         return h == 0;
     if (!json_is_number(v))
-        return err_invalid(e, path, "%s must be a number from %g to %g", path, min, max);
+        return because(e, ERR_REASON_TYPE,
+                       err_invalid(e, path, "%s must be a number from %g to %g", path, min, max));
     double d = json_number_value(v);
     if (!isfinite(d) || d < min || d > max)
-        return err_invalid(e, path, "%s must be a number from %g to %g", path, min, max);
+        return because(e, ERR_REASON_RANGE,
+                       err_invalid(e, path, "%s must be a number from %g to %g", path, min, max));
     *out = d;
     return true;
 }
@@ -308,7 +323,7 @@ bool jv_boolean(json_t *obj, const char *key, const char *prefix, bool required,
     if (h <= 0)
         return h == 0;
     if (!json_is_boolean(v))
-        return err_invalid(e, path, "%s must be true or false", path);
+        return because(e, ERR_REASON_TYPE, err_invalid(e, path, "%s must be true or false", path));
     *out = json_is_true(v);
     return true;
 }
@@ -336,5 +351,5 @@ bool jv_enum(json_t *obj, const char *key, const char *prefix, bool required,
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", c == choices ? "" : ", ", *c);
     }
-    return err_invalid(e, path, "%s must be one of %s", path, list);
+    return because(e, ERR_REASON_CHOICE, err_invalid(e, path, "%s must be one of %s", path, list));
 }
