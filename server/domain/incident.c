@@ -9,6 +9,7 @@
 #include "util/ids.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
+#include "util/params.h"
 
 const char *const incident_statuses[] = {"reported", "verified", "rejected", "duplicate",
                                          "retracted", NULL};
@@ -511,4 +512,72 @@ void incident_redact_changes(json_t *changes, unsigned view)
         incident_redact(doc, view);
         json_decref(doc);
     }
+}
+
+static json_t *change(json_t *from, json_t *to)
+{
+    return json_pack("{s:o, s:o}", "from", from, "to", to);
+}
+
+static json_t *id_or_null(long long id)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", id);
+    return id ? json_string(text) : json_null();
+}
+
+bool incident_status_apply(struct incident *inc, const struct status_change *sc,
+                           int min_source_types, const char *target_status, json_t *changes,
+                           struct api_error *e)
+{
+    long killed, injured;
+    int types;
+    incident_totals(inc, &killed, &injured, &types);
+    if (strcmp(sc->status, inc->status) == 0 && sc->duplicate_of == inc->duplicate_of)
+        return api_error_set(e, 409, ERR_CONFLICT, "status", "the incident is already %s",
+                             inc->status);
+    if (strcmp(sc->status, "verified") == 0 && types < min_source_types && !sc->override)
+        return api_error_set(e, 422, ERR_INVALID_FIELD, "sources",
+                             "the incident has %d distinct source type(s); verification needs "
+                             "%d, or \"override\": true with a reason",
+                             types, min_source_types);
+    if (sc->duplicate_of) {
+        if (sc->duplicate_of == inc->id)
+            return err_invalid(e, "duplicate_of", "an incident cannot duplicate itself");
+        if (!target_status)
+            return err_invalid(e, "duplicate_of", "duplicate_of names no incident");
+        if (strcmp(target_status, "duplicate") == 0)
+            return api_error_set(e, 409, ERR_CONFLICT, "duplicate_of",
+                                 "duplicate_of is itself a duplicate; name the original");
+    }
+    bool override =
+        strcmp(sc->status, "verified") == 0 && sc->override && types < min_source_types;
+    if (strcmp(sc->status, inc->status) != 0)
+        json_object_set_new(changes, "status",
+                            change(json_string(inc->status), json_string(sc->status)));
+    if (sc->duplicate_of != inc->duplicate_of)
+        json_object_set_new(changes, "duplicate_of",
+                            change(id_or_null(inc->duplicate_of), id_or_null(sc->duplicate_of)));
+    if (override != inc->verification_override)
+        json_object_set_new(
+            changes, "verification_override",
+            change(json_boolean(inc->verification_override), json_boolean(override)));
+    inc->status = sc->status;
+    inc->duplicate_of = sc->duplicate_of;
+    inc->verification_override = override;
+    return true;
+}
+
+static bool status_item(const char *item, size_t len, void *ctx)
+{
+    (void)ctx;
+    for (const char *const *s = incident_statuses; *s; s++)
+        if (strlen(*s) == len && strncmp(*s, item, len) == 0)
+            return true;
+    return false;
+}
+
+bool incident_status_list_valid(const char *list)
+{
+    return comma_list_each(list, status_item, NULL);
 }

@@ -128,6 +128,20 @@ struct status_change {
 };
 bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_error *e);
 
+/* Applies sc to inc (loaded under lock), enforcing the rules of statuses:
+ * no change to what already is (409), verification needs
+ * min_source_types distinct source types unless overridden (422), and a
+ * duplicate names another incident that exists and is no duplicate
+ * itself. target_status is the status of sc->duplicate_of's incident
+ * (NULL when there is no such incident or no duplicate_of). Adds the
+ * changed fields to changes ({field: {from, to}}). */
+bool incident_status_apply(struct incident *inc, const struct status_change *sc,
+                           int min_source_types, const char *target_status, json_t *changes,
+                           struct api_error *e);
+
+/* Whether list is a comma list of incident statuses, none empty. */
+bool incident_status_list_valid(const char *list);
+
 /* Parses an incident id from the path or a body ("123"); false if not 1..2^63-1. */
 bool incident_id_parse(const char *s, long long *out);
 

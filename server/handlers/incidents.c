@@ -1,5 +1,4 @@
 /* /v1/incidents: create, read, list, amend, change status, revisions. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,12 +6,12 @@
 
 #include "config.h"
 #include "domain/incident.h"
+#include "domain/incident_filter.h"
 #include "domain/taxonomy.h"
 #include "handlers/handlers.h"
 #include "store/incidents.h"
 #include "store/taxonomy.h"
 #include "util/crypto.h"
-#include "util/dates.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
 
@@ -206,169 +205,32 @@ void handle_incident_get(struct http_request *r)
 
 /* ---- listing ------------------------------------------------------------ */
 
-/* Cursors are opaque to clients: base64url of "d|date|id" (by date) or
- * "c|xid|id" (by change). */
-static void cursor_encode(char mode, const char *position, long long id, char *out, size_t size)
+static const char *query_param(void *ctx, const char *name)
 {
-    char plain[64];
-    int n = snprintf(plain, sizeof plain, "%c|%s|%lld", mode, position, id);
-    char encoded[96];
-    base64url_encode((const unsigned char *)plain, (size_t)n, encoded);
-    snprintf(out, size, "%s", encoded);
-}
-
-static bool cursor_decode(const char *text, char mode, struct incident_filter *f)
-{
-    unsigned char plain[64];
-    size_t len = strlen(text);
-    if (len > 80)
-        return false;
-    long n = base64url_decode(text, len, plain, sizeof plain - 1);
-    if (n < 5 || memchr(plain, '\0', (size_t)n))
-        return false;
-    plain[n] = '\0';
-    const char *s = (const char *)plain;
-    if (s[0] != mode || s[1] != '|')
-        return false;
-    const char *bar = strchr(s + 2, '|');
-    if (!bar || (size_t)(bar - (s + 2)) >= sizeof f->cursor_a)
-        return false;
-    memcpy(f->cursor_a, s + 2, (size_t)(bar - (s + 2)));
-    f->cursor_a[bar - (s + 2)] = '\0';
-    if (!incident_id_parse(bar + 1, &f->cursor_id))
-        return false;
-    if (mode == 'd') {
-        long days;
-        return date_parse(f->cursor_a, &days);
-    }
-    /* A transaction id (xid8) as the listing writes it: decimal digits,
-     * no leading zero, at most 2^64 - 1; anything else would reach the
-     * database's xid8 input as a forged value. */
-    if (!f->cursor_a[0] || (f->cursor_a[0] == '0' && f->cursor_a[1]))
-        return false;
-    for (const char *p = f->cursor_a; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    errno = 0;
-    (void)strtoull(f->cursor_a, NULL, 10);
-    return errno == 0;
-}
-
-/* A comma-separated list of codes, each in list (NULL: the enum choices). */
-static bool check_code_list(const char *param, const char *value, const struct tx_list *list,
-                            const char *const *choices, struct api_error *e)
-{
-    if (!value)
-        return true;
-    if (!value[0] || strlen(value) > 2000)
-        return err_invalid(e, param, "%s must be a comma-separated list of codes", param);
-    char *copy = xstrdup(value);
-    bool ok = true;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
-        bool known = false;
-        if (list)
-            known = taxonomy_find(list, tok) != NULL;
-        for (const char *const *c = choices; c && *c && !known; c++)
-            known = strcmp(*c, tok) == 0;
-        if (!known)
-            ok = list ? api_error_set(e, 400, ERR_UNKNOWN_CODE, param,
-                                      "%s lists a code that is not in the taxonomy", param)
-                      : err_invalid(e, param, "%s lists a value that is not allowed", param);
-    }
-    /* ",," or a trailing comma leaves empty items. */
-    if (ok && (value[strlen(value) - 1] == ',' || value[0] == ',' || strstr(value, ",,")))
-        ok = err_invalid(e, param, "%s must be a comma-separated list of codes", param);
-    free(copy);
-    return ok;
-}
-
-/* limit, from, to and changed_since: the checks that need no taxonomy. */
-static bool filter_scalars(const struct http_query *q, long long owner, struct incident_filter *f,
-                           struct api_error *e)
-{
-    memset(f, 0, sizeof *f);
-    f->limit = 50;
-    f->owner = owner;
-    const char *limit = http_query_get(q, "limit");
-    if (limit) {
-        char *end;
-        long v = strtol(limit, &end, 10);
-        if (limit[0] < '0' || limit[0] > '9' || *end || v < 1 || v > 1000)
-            return err_invalid(e, "limit", "limit must be an integer from 1 to 1000");
-        f->limit = v;
-    }
-    long from_days = 0, to_days = 0;
-    f->from = http_query_get(q, "from");
-    f->to = http_query_get(q, "to");
-    if (f->from && !date_parse(f->from, &from_days))
-        return err_invalid(e, "from", "from must be a date YYYY-MM-DD");
-    if (f->to && !date_parse(f->to, &to_days))
-        return err_invalid(e, "to", "to must be a date YYYY-MM-DD");
-    if (f->from && f->to && from_days > to_days)
-        return err_invalid(e, "to", "to may not be before from");
-    f->changed_since = http_query_get(q, "changed_since");
-    if (f->changed_since && !timestamp_valid(f->changed_since))
-        return err_invalid(e, "changed_since",
-                           "changed_since must be an RFC 3339 timestamp such as 2026-03-14T09:00:00Z");
-    return true;
-}
-
-/* The rest of the filter, after filter_scalars: code lists and cursor. */
-static bool filter_codes(const struct http_query *q, const struct taxonomy *t,
-                         struct incident_filter *f, struct api_error *e)
-{
-    f->admin1 = http_query_get(q, "admin1");
-    f->admin2 = http_query_get(q, "admin2");
-    f->tactic = http_query_get(q, "tactic");
-    f->perpetrator = http_query_get(q, "perpetrator");
-    f->status = http_query_get(q, "status");
-    if (!check_code_list("admin1", f->admin1, &t->areas, NULL, e) ||
-        !check_code_list("admin2", f->admin2, &t->areas, NULL, e) ||
-        !check_code_list("tactic", f->tactic, &t->tactics, NULL, e) ||
-        !check_code_list("perpetrator", f->perpetrator, &t->parties, NULL, e) ||
-        !check_code_list("status", f->status, NULL, incident_statuses, e))
-        return false;
-    const char *cursor = http_query_get(q, "cursor");
-    if (cursor) {
-        if (!cursor_decode(cursor, f->changed_since ? 'c' : 'd', f))
-            return err_invalid(e, "cursor", "cursor is not one this listing gave out");
-        f->has_cursor = true;
-    }
-    return true;
-}
-
-bool incident_filter_parse(const struct http_query *q, const struct taxonomy *t, long long owner,
-                           struct incident_filter *f, struct api_error *e)
-{
-    return filter_scalars(q, owner, f, e) && filter_codes(q, t, f, e);
+    return http_query_get(ctx, name);
 }
 
 static bool list_filter(struct http_request *r, const struct http_query *q,
                         struct incident_filter *f, struct api_error *e)
 {
-    /* incident_filter_parse in two halves: the checks that need no
-     * taxonomy answer before it is read, so a bad limit is a 400 even when
-     * the taxonomy cannot be had (a 503). */
-    if (!filter_scalars(q, owner_of(r), f, e))
+    /* The checks that need no taxonomy answer before it is read, so a bad
+     * limit is a 400 even when the taxonomy cannot be had (a 503). */
+    if (!incident_filter_parse_scalars(query_param, (void *)q, owner_of(r), f, e))
         return false;
     struct taxonomy *t = store_taxonomy_acquire(r->db, false, e);
     if (!t)
         return false;
-    bool ok = filter_codes(q, t, f, e);
+    bool ok = incident_filter_parse_codes(query_param, (void *)q, t, f, e);
     store_taxonomy_release(t);
     return ok;
 }
 
 void handle_incident_list(struct http_request *r)
 {
-    static const char *const allowed[] = {"from", "to", "admin1", "admin2", "tactic",
-                                          "perpetrator", "status", "changed_since", "limit",
-                                          "cursor", NULL};
     struct api_error e;
     struct http_query q;
     struct incident_filter f;
-    if (!http_query_parse(r, allowed, &q, &e) || !list_filter(r, &q, &f, &e)) {
+    if (!http_query_parse(r, incident_filter_params, &q, &e) || !list_filter(r, &q, &f, &e)) {
         http_reply_error(r, &e);
         return;
     }
@@ -381,7 +243,7 @@ void handle_incident_list(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    char mode = f.changed_since ? 'c' : 'd';
+    bool by_change = f.changed_since != NULL;
     size_t shown = n > (size_t)f.limit ? (size_t)f.limit : n;
     json_t *list = json_array();
     unsigned view = view_of(r);
@@ -392,19 +254,21 @@ void handle_incident_list(struct http_request *r)
     json_object_set_new(body, "items", list);
     char cursor[128];
     if (n > (size_t)f.limit) {
-        cursor_encode(mode, positions[shown - 1], items[shown - 1].id, cursor, sizeof cursor);
+        incident_cursor_encode(by_change, positions[shown - 1], items[shown - 1].id, cursor,
+                               sizeof cursor);
         json_object_set_new(body, "next_cursor", json_string(cursor));
     } else {
         json_object_set_new(body, "next_cursor", json_null());
     }
     if (f.changed_since) {
         if (shown > 0) {
-            cursor_encode(mode, positions[shown - 1], items[shown - 1].id, cursor, sizeof cursor);
+            incident_cursor_encode(by_change, positions[shown - 1], items[shown - 1].id, cursor,
+                               sizeof cursor);
             json_object_set_new(body, "resume_cursor", json_string(cursor));
         } else {
             /* Nothing new: resume from the oldest transaction still in
              * flight, which is at or past any cursor given. */
-            cursor_encode(mode, horizon, INT64_MAX, cursor, sizeof cursor);
+            incident_cursor_encode(by_change, horizon, INT64_MAX, cursor, sizeof cursor);
             json_object_set_new(body, "resume_cursor", json_string(cursor));
         }
     }
@@ -521,63 +385,23 @@ done:
     incident_free(&next);
 }
 
-static json_t *change(json_t *from, json_t *to)
+/* The status of the incident a duplicate marking names, when it needs
+ * one: *status NULL when there is no such incident. */
+static bool duplicate_target(struct http_request *r, const struct incident *inc,
+                             const struct status_change *sc, const char **status,
+                             struct api_error *e)
 {
-    return json_pack("{s:o, s:o}", "from", from, "to", to);
-}
-
-static json_t *id_or_null(long long id)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%lld", id);
-    return id ? json_string(text) : json_null();
-}
-
-/* Applies sc to inc (loaded under lock), enforcing the rules of statuses. */
-static bool apply_status(struct http_request *r, struct incident *inc,
-                         const struct status_change *sc, json_t *changes, struct api_error *e)
-{
-    long killed, injured;
-    int types;
-    incident_totals(inc, &killed, &injured, &types);
-    if (strcmp(sc->status, inc->status) == 0 && sc->duplicate_of == inc->duplicate_of)
-        return api_error_set(e, 409, ERR_CONFLICT, "status", "the incident is already %s",
-                             inc->status);
-    if (strcmp(sc->status, "verified") == 0 && types < cfg.verify_min_source_types &&
-        !sc->override)
-        return api_error_set(e, 422, ERR_INVALID_FIELD, "sources",
-                             "the incident has %d distinct source type(s); verification needs "
-                             "%ld, or \"override\": true with a reason",
-                             types, cfg.verify_min_source_types);
-    if (sc->duplicate_of) {
-        if (sc->duplicate_of == inc->id)
-            return err_invalid(e, "duplicate_of", "an incident cannot duplicate itself");
-        struct incident target;
-        bool found;
-        if (!store_incident_load(r->db, sc->duplicate_of, 0, false, &target, &found, e))
-            return false;
-        if (!found)
-            return err_invalid(e, "duplicate_of", "duplicate_of names no incident");
-        bool chained = strcmp(target.status, "duplicate") == 0;
+    *status = NULL;
+    if (!sc->duplicate_of || sc->duplicate_of == inc->id)
+        return true;
+    struct incident target;
+    bool found;
+    if (!store_incident_load(r->db, sc->duplicate_of, 0, false, &target, &found, e))
+        return false;
+    if (found) {
+        *status = target.status; /* a static string: outlives target */
         incident_free(&target);
-        if (chained)
-            return api_error_set(e, 409, ERR_CONFLICT, "duplicate_of",
-                                 "duplicate_of is itself a duplicate; name the original");
     }
-    bool override = strcmp(sc->status, "verified") == 0 && sc->override &&
-                    types < cfg.verify_min_source_types;
-    if (strcmp(sc->status, inc->status) != 0)
-        json_object_set_new(changes, "status",
-                            change(json_string(inc->status), json_string(sc->status)));
-    if (sc->duplicate_of != inc->duplicate_of)
-        json_object_set_new(changes, "duplicate_of",
-                            change(id_or_null(inc->duplicate_of), id_or_null(sc->duplicate_of)));
-    if (override != inc->verification_override)
-        json_object_set_new(changes, "verification_override",
-                            change(json_boolean(inc->verification_override), json_boolean(override)));
-    inc->status = sc->status;
-    inc->duplicate_of = sc->duplicate_of;
-    inc->verification_override = override;
     return true;
 }
 
@@ -601,7 +425,11 @@ void handle_incident_status(struct http_request *r)
         api_error_set(&e, 404, ERR_NOT_FOUND, NULL, "no such incident");
         goto fail;
     }
-    if (!version_matches(&inc, given, version, &e) || !apply_status(r, &inc, &sc, changes, &e))
+    const char *target_status;
+    if (!version_matches(&inc, given, version, &e) ||
+        !duplicate_target(r, &inc, &sc, &target_status, &e) ||
+        !incident_status_apply(&inc, &sc, (int)cfg.verify_min_source_types, target_status,
+                               changes, &e))
         goto fail;
     document = incident_document(&inc);
     if (!store_incident_set_status(r->db, &inc, document, changes, sc.reason, r->who.key_id, &e) ||

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "domain/incident.h"
+#include "domain/incident_filter.h"
 #include "store/db.h"
 
 /* Inserts inc (validated) with its groups, sources and revision 1; fills
@@ -41,17 +42,6 @@ bool store_incident_set_status(struct db_conn *c, struct incident *inc, json_t *
 json_t *store_incident_revisions(struct db_conn *c, long long id, struct api_error *e);
 
 /* Listing. */
-struct incident_filter {
-    const char *from, *to;              /* YYYY-MM-DD or NULL */
-    const char *admin1, *admin2, *tactic, *perpetrator, *status; /* comma lists or NULL */
-    const char *changed_since;          /* RFC 3339 or NULL */
-    long long owner;                    /* > 0: only this key's incidents */
-    long limit;
-    /* Keyset position after which to continue. */
-    bool has_cursor;
-    char cursor_a[24];                  /* occurred_on date, or change xid */
-    long long cursor_id;
-};
 /* Fetches up to limit + 1 incidents into *out (caller frees each and the
  * array); *n is the count; positions[i] is row i's keyset position. In
  * changed_since mode, horizon gets the sync position just before the oldest

@@ -34,9 +34,9 @@
 #include <string.h>
 
 #include "domain/incident.h"
+#include "domain/incident_filter.h"
 #include "domain/period.h"
 #include "fuzz_taxonomy.h"
-#include "handlers/handlers.h"
 #include "reports/poc.h"
 #include "reports/public.h"
 #include "store/incidents.h"
@@ -326,11 +326,6 @@ static void list_helpers(const struct pairs *all)
     }
 }
 
-/* The parameters of GET /v1/incidents (handle_incident_list's list). */
-static const char *const list_param_names[] = {"from",   "to",          "admin1", "admin2",
-                                               "tactic", "perpetrator", "status", "changed_since",
-                                               "limit",  "cursor",      NULL};
-
 /* Whether value is a comma-separated list of codes, none empty, each in list
  * (or, list NULL, in choices). */
 static bool codes_known(const char *value, const struct tx_list *list, const char *const *choices)
@@ -355,21 +350,14 @@ static bool codes_known(const char *value, const struct tx_list *list, const cha
  * filter sees the list's names only. */
 static void incident_list(const struct pairs *all)
 {
-    struct http_query q = {.n = 0};
-    for (int i = 0; i < all->n && q.n < HTTP_MAX_QUERY; i++) {
-        if (listed(list_param_names, all->names[i])) {
-            q.names[q.n] = all->names[i];
-            q.values[q.n] = all->values[i];
-            q.n++;
-        }
-    }
+    struct route list = {"incident_filter_parse", incident_filter_params, all, true};
     const long long owner = 7;
     struct incident_filter f;
     struct api_error e;
     memset(&e, 0, sizeof e);
-    if (!incident_filter_parse(&q, &fz_taxonomy, owner, &f, &e)) {
+    if (!incident_filter_parse(route_get, &list, &fz_taxonomy, owner, &f, &e)) {
         check_error(&e, "incident_filter_parse");
-        if (e.status != 400 || !listed(list_param_names, e.field))
+        if (e.status != 400 || !listed(incident_filter_params, e.field))
             fail("incident_filter_parse failed with status %d on field \"%s\"", e.status, e.field);
         return;
     }

@@ -1,0 +1,32 @@
+/* Comma-separated parameter lists. */
+#include "util/params.h"
+
+#include <string.h>
+
+bool comma_list_each(const char *list, bool (*fn)(const char *item, size_t len, void *ctx),
+                     void *ctx)
+{
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!fn(p, len, ctx))
+            return false;
+        if (!comma)
+            return true;
+        p = comma + 1;
+    }
+}
+
+static bool append_item(const char *item, size_t len, void *ctx)
+{
+    if (len > 0)
+        json_array_append_new(ctx, json_stringn(item, len));
+    return true;
+}
+
+json_t *comma_list_json(const char *list)
+{
+    json_t *a = json_array();
+    comma_list_each(list, append_item, a);
+    return a;
+}

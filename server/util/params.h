@@ -1,0 +1,23 @@
+/*
+ * Request parameters as the layers above the HTTP edge see them: a lookup
+ * by name, so parsers need no request, and comma-separated lists.
+ */
+#ifndef CIVCAS_PARAMS_H
+#define CIVCAS_PARAMS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The value of parameter name, or NULL when absent. Borrowed. */
+typedef const char *(*param_fn)(void *ctx, const char *name);
+
+/* Calls fn on each item of a comma list, empty items included (len 0;
+ * item is not NUL-terminated); stops and returns false as soon as fn does. */
+bool comma_list_each(const char *list, bool (*fn)(const char *item, size_t len, void *ctx),
+                     void *ctx);
+
+/* The items of a comma list as a JSON array of strings. New reference. */
+json_t *comma_list_json(const char *list);
+
+#endif
