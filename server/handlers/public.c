@@ -39,17 +39,15 @@ void handle_public_trends(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    json_t *answer = NULL;
+    struct trend_result result = {0};
     /* status is not a public parameter: trend_parse's default, verified. */
-    if (trend_parse(query_param, &q, t, &tq, &e) && public_trend_check(&tq, &e))
-        answer = trend_run(r->db, &tq, t, &e);
-    store_taxonomy_release(t);
-    if (!answer) {
+    if (!trend_parse(query_param, &q, t, &tq, &e) || !public_trend_check(&tq, &e) ||
+        !trend_run(r->db, &tq, &result, &e))
         http_reply_error(r, &e);
-        return;
-    }
-    public_trend_protect(answer, &tq, cfg.public_min_cell);
-    http_reply_json(r, 200, answer);
+    else
+        http_reply_json(r, 200, public_trend_json(&tq, &result, t, cfg.public_min_cell));
+    trend_result_free(&result);
+    store_taxonomy_release(t);
 }
 
 void handle_public_report(struct http_request *r)

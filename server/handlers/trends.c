@@ -13,6 +13,7 @@ void handle_trends(struct http_request *r)
     struct api_error e;
     struct http_query q;
     struct trend_query tq;
+    struct trend_result result = {0};
     if (!http_query_parse(r, trend_param_names, &q, &e)) {
         http_reply_error(r, &e);
         return;
@@ -24,25 +25,20 @@ void handle_trends(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    json_t *answer = NULL;
-    if (trend_parse(query_param, &q, t, &tq, &e))
-        answer = trend_run(r->db, &tq, t, &e);
-    store_taxonomy_release(t);
-    if (!answer) {
+    if (!trend_parse(query_param, &q, t, &tq, &e) || !trend_run(r->db, &tq, &result, &e)) {
         http_reply_error(r, &e);
-        return;
+    } else if (tq.format == FORMAT_JSON) {
+        http_reply_json(r, 200, trend_result_json(&tq, &result, t));
+    } else {
+        struct buf out;
+        buf_init(&out);
+        trend_result_csv(&tq, &result, t, &out);
+        http_add_header(r, "Content-Disposition",
+                        tq.format == FORMAT_HXL ? "inline; filename=\"trends-hxl.csv\""
+                                                : "inline; filename=\"trends.csv\"");
+        http_reply_bytes(r, 200, "text/csv; charset=utf-8", out.data ? out.data : "", out.len);
+        buf_free(&out);
     }
-    if (tq.format == FORMAT_JSON) {
-        http_reply_json(r, 200, answer);
-        return;
-    }
-    struct buf out;
-    buf_init(&out);
-    trend_render_csv(answer, &tq, &out);
-    json_decref(answer);
-    http_add_header(r, "Content-Disposition",
-                    tq.format == FORMAT_HXL ? "inline; filename=\"trends-hxl.csv\""
-                                            : "inline; filename=\"trends.csv\"");
-    http_reply_bytes(r, 200, "text/csv; charset=utf-8", out.data ? out.data : "", out.len);
-    buf_free(&out);
+    trend_result_free(&result);
+    store_taxonomy_release(t);
 }

@@ -11,10 +11,18 @@
 
 const char *const poc_param_names[] = {"from", "to", "years", "status", "format", "table", NULL};
 
-static const char *const table_names[] = {
-    "headline", "same_period_by_year", "by_month", "by_quarter", "by_party", "by_tactic",
-    "by_category", "women_children_by_party_group", "women_children_by_tactic", "by_region",
-    "by_province", NULL};
+static const char *const table_names[] = {"headline",
+                                          "same_period_by_year",
+                                          "by_month",
+                                          "by_quarter",
+                                          "by_party",
+                                          "by_tactic",
+                                          "by_category",
+                                          "women_children_by_party_group",
+                                          "women_children_by_tactic",
+                                          "by_region",
+                                          "by_province",
+                                          NULL};
 
 static const char rounding[] =
     "share_pct and change_pct are computed from exact counts and rounded half away from zero "
@@ -31,15 +39,7 @@ bool poc_table_known(const char *name)
 
 /* ---- parameters ----------------------------------------------------------- */
 
-static bool status_item(const char *s, size_t len)
-{
-    for (const char *const *st = incident_statuses; *st; st++)
-        if (strlen(*st) == len && strncmp(*st, s, len) == 0)
-            return true;
-    return false;
-}
-
-bool poc_parse(trend_param_fn get, void *ctx, struct poc_params *p, struct api_error *e)
+bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e)
 {
     memset(p, 0, sizeof *p);
     int y, m, d;
@@ -80,25 +80,17 @@ bool poc_parse(trend_param_fn get, void *ctx, struct poc_params *p, struct api_e
     const char *status = get(ctx, "status");
     if (!status)
         status = "verified";
-    bool ok = status[0] && strlen(status) < sizeof p->status;
-    for (const char *s = status; ok;) {
-        const char *comma = strchr(s, ',');
-        size_t len = comma ? (size_t)(comma - s) : strlen(s);
-        ok = status_item(s, len);
-        if (!comma)
-            break;
-        s = comma + 1;
-    }
-    if (!ok)
-        return err_invalid(e, "status",
-                           "status must be a comma list of reported, verified, rejected, duplicate, retracted");
+    if (strlen(status) >= sizeof p->status || !incident_status_list_valid(status))
+        return err_invalid(
+            e, "status",
+            "status must be a comma list of reported, verified, rejected, duplicate, retracted");
     snprintf(p->status, sizeof p->status, "%s", status);
     p->custom_status = strcmp(status, "verified") != 0;
     return true;
 }
 
-bool poc_parse_format(trend_param_fn get, void *ctx, enum poc_format *format,
-                      const char **table, struct api_error *e)
+bool poc_parse_format(param_fn get, void *ctx, enum poc_format *format, const char **table,
+                      struct api_error *e)
 {
     const char *f = get(ctx, "format");
     *format = POC_JSON;
@@ -126,16 +118,6 @@ bool poc_parse_format(trend_param_fn get, void *ctx, enum poc_format *format,
     return true;
 }
 
-static json_t *status_array(const char *list)
-{
-    json_t *a = json_array();
-    char *copy = xstrdup(list), *save = NULL;
-    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
-        json_array_append_new(a, json_string(s));
-    free(copy);
-    return a;
-}
-
 static json_t *date_json(long day)
 {
     char text[11];
@@ -149,7 +131,7 @@ json_t *poc_parameters_json(const struct poc_params *p)
     json_object_set_new(o, "from", date_json(p->from));
     json_object_set_new(o, "to", date_json(p->to));
     json_object_set_new(o, "years", json_integer(p->years));
-    json_object_set_new(o, "status", status_array(p->status));
+    json_object_set_new(o, "status", comma_list_json(p->status));
     return o;
 }
 
@@ -159,39 +141,36 @@ struct figures {
     long long killed, injured, casualties;
 };
 
-static void figures_of(json_t *total, struct figures *f)
+static void figures_of(const long long *total, struct figures *f)
 {
-    f->killed = json_integer_value(json_object_get(total, "killed"));
-    f->injured = json_integer_value(json_object_get(total, "injured"));
-    f->casualties = json_integer_value(json_object_get(total, "casualties"));
+    f->killed = total[M_KILLED];
+    f->injured = total[M_INJURED];
+    f->casualties = total[M_CASUALTIES];
 }
 
-/* A trend over [from, to] by up to two dimensions (by names), optionally
- * with the same period a year earlier. */
-static json_t *trend(struct db_conn *c, const struct taxonomy *t, const struct poc_params *p,
-                     long from, long to, enum period_kind period, const char *by, bool compare,
-                     struct api_error *e)
-{
+/* A trend of the report: its query (for the series' keys) and figures. */
+struct poc_trend {
     struct trend_query q;
-    memset(&q, 0, sizeof q);
-    q.from = from;
-    q.to = to;
-    q.period = period;
-    q.measures[M_KILLED] = q.measures[M_INJURED] = q.measures[M_CASUALTIES] = true;
-    snprintf(q.status, sizeof q.status, "%s", p->status);
-    q.compare = compare ? COMPARE_PREVIOUS_YEAR : COMPARE_NONE;
-    /* The dimension names are ours, never a client's. */
-    static const char *const names[] = {"party_group", "party", "tactic", "weapon", "admin1",
-                                        "admin2", "region", "sex", "age_group", "outcome",
-                                        "category"};
-    char copy[64];
-    snprintf(copy, sizeof copy, "%s", by ? by : "");
-    char *save = NULL;
-    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
-        for (int d = 0; d < DIM_COUNT; d++)
-            if (strcmp(names[d], s) == 0)
-                q.by[q.nby++] = d;
-    return trend_run(c, &q, t, e);
+    struct trend_result r;
+};
+
+/* A trend over [from, to] by up to two dimensions, optionally with the
+ * same period a year earlier. Free tr->r with trend_result_free. */
+static bool trend(struct db_conn *c, const struct poc_params *p, long from, long to,
+                  enum period_kind period, const enum trend_dim *by, int nby, bool compare,
+                  struct poc_trend *tr, struct api_error *e)
+{
+    struct trend_query *q = &tr->q;
+    memset(q, 0, sizeof *q);
+    q->from = from;
+    q->to = to;
+    q->period = period;
+    q->measures[M_KILLED] = q->measures[M_INJURED] = q->measures[M_CASUALTIES] = true;
+    snprintf(q->status, sizeof q->status, "%s", p->status);
+    q->compare = compare ? COMPARE_PREVIOUS_YEAR : COMPARE_NONE;
+    for (int k = 0; k < nby; k++)
+        q->by[q->nby++] = by[k];
+    return trend_run(c, q, &tr->r, e);
 }
 
 static json_t *values_json(const struct figures *f)
@@ -225,8 +204,8 @@ static void add_row(json_t *tbl, json_t *key, const char *label, json_t *values)
     json_array_append_new(json_object_get(tbl, "rows"), row);
 }
 
-static const char *const share_columns[] = {"killed", "injured", "casualties", "share_pct",
-                                            "previous_casualties", "change_pct", NULL};
+static const char *const share_columns[] = {
+    "killed", "injured", "casualties", "share_pct", "previous_casualties", "change_pct", NULL};
 
 /* killed, injured, casualties, share of all, last year's casualties, change. */
 static json_t *share_values(const struct figures *now, long long prev, long long all)
@@ -240,8 +219,9 @@ static json_t *share_values(const struct figures *now, long long prev, long long
 
 /* ---- tables ----------------------------------------------------------------- */
 
-static const char *month_names[] = {"January", "February", "March", "April", "May", "June", "July",
-                                    "August", "September", "October", "November", "December"};
+static const char *month_names[] = {"January",   "February", "March",    "April",
+                                    "May",       "June",     "July",     "August",
+                                    "September", "October",  "November", "December"};
 
 static void span_label(long from, long to, char *out, size_t size)
 {
@@ -258,35 +238,38 @@ static void span_label(long from, long to, char *out, size_t size)
 
 static json_t *headline(const struct figures *now, const struct figures *prev)
 {
-    static const char *const cols[] = {"killed", "injured", "casualties", "previous_killed",
-                                       "previous_injured", "previous_casualties", "change_pct",
-                                       NULL};
+    static const char *const cols[] = {"killed",           "injured",
+                                       "casualties",       "previous_killed",
+                                       "previous_injured", "previous_casualties",
+                                       "change_pct",       NULL};
     json_t *tbl = table_new("headline", "Civilian casualties", cols);
     json_t *v = values_json(now);
     json_object_set_new(v, "previous_killed", json_integer(prev->killed));
     json_object_set_new(v, "previous_injured", json_integer(prev->injured));
     json_object_set_new(v, "previous_casualties", json_integer(prev->casualties));
-    json_object_set_new(v, "change_pct", trend_pct(now->casualties - prev->casualties, prev->casualties));
+    json_object_set_new(v, "change_pct",
+                        trend_pct(now->casualties - prev->casualties, prev->casualties));
     json_object_set_new(tbl, "total", json_deep_copy(v));
     add_row(tbl, json_object(), "Civilian casualties", v);
     return tbl;
 }
 
-static json_t *same_period_by_year(struct db_conn *c, const struct taxonomy *t,
-                                   const struct poc_params *p, struct api_error *e)
+static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p,
+                                   struct api_error *e)
 {
     static const char *const cols[] = {"killed", "injured", "casualties", NULL};
     json_t *tbl = table_new("same_period_by_year", "The same period in earlier years", cols);
     for (int back = p->years - 1; back >= 0; back--) {
         long from = date_minus_years(p->from, back), to = date_minus_years(p->to, back);
-        json_t *tr = trend(c, t, p, from, to, PERIOD_YEAR, NULL, false, e);
-        if (!tr) {
+        struct poc_trend tr;
+        bool ok = trend(c, p, from, to, PERIOD_YEAR, NULL, 0, false, &tr, e);
+        struct figures f;
+        figures_of(tr.r.now.total, &f);
+        trend_result_free(&tr.r);
+        if (!ok) {
             json_decref(tbl);
             return NULL;
         }
-        struct figures f;
-        figures_of(json_object_get(tr, "total"), &f);
-        json_decref(tr);
         int y, m, d;
         civil_from_days(to, &y, &m, &d);
         char year[8], label[64];
@@ -298,26 +281,28 @@ static json_t *same_period_by_year(struct db_conn *c, const struct taxonomy *t,
     return tbl;
 }
 
-/* by_month and by_quarter: one row per bucket of the trend. */
-static json_t *by_bucket(json_t *tr, const char *name, const char *title, const char *keyname,
-                         const struct figures *all)
+/* by_month and by_quarter: one row per period of the trend. */
+static json_t *by_period(const struct poc_trend *tr, const char *name, const char *title,
+                         const char *keyname, const struct figures *all)
 {
     static const char *const cols[] = {"killed", "injured", "casualties", NULL};
     json_t *tbl = table_new(name, title, cols);
-    json_t *periods = json_object_get(tr, "periods");
-    json_t *totals = json_object_get(tr, "period_totals");
-    for (size_t i = 0; i < json_array_size(periods); i++) {
+    const struct trend_range *now = &tr->r.now;
+    for (long i = 0; i < now->nperiods; i++) {
+        long long total[M_COUNT];
+        for (int m = 0; m < M_COUNT; m++)
+            total[m] = now->period_totals[m][i];
         struct figures f;
-        f.killed = json_integer_value(json_array_get(json_object_get(totals, "killed"), i));
-        f.injured = json_integer_value(json_array_get(json_object_get(totals, "injured"), i));
-        f.casualties = json_integer_value(json_array_get(json_object_get(totals, "casualties"), i));
-        const char *label = json_string_value(json_array_get(periods, i));
-        char pretty[32];
-        int y, m;
-        if (strcmp(keyname, "month") == 0 && sscanf(label, "%d-%d", &y, &m) == 2 && m >= 1 && m <= 12)
+        figures_of(total, &f);
+        char label[16], pretty[32];
+        period_label(tr->q.period, now->starts[i], label);
+        if (tr->q.period == PERIOD_MONTH) {
+            int y, m, d;
+            civil_from_days(now->starts[i], &y, &m, &d);
             snprintf(pretty, sizeof pretty, "%s %d", month_names[m - 1], y);
-        else
+        } else {
             snprintf(pretty, sizeof pretty, "%s", label);
+        }
         add_row(tbl, json_pack("{s:s}", keyname, label), pretty, values_json(&f));
     }
     json_object_set_new(tbl, "total", values_json(all));
@@ -339,167 +324,141 @@ static int ranked_cmp(const void *a, const void *b)
     return 0;
 }
 
-static int rank_of(const struct tx_list *list, const char *code)
+static bool same_code(const char *a, const char *b)
 {
-    const struct tx_code *found = code ? taxonomy_find(list, code) : NULL;
-    return found ? found->order : 1 << 30; /* unknown and null last */
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-static const char *name_of(const struct tx_list *list, const char *code)
-{
-    const struct tx_code *found = code ? taxonomy_find(list, code) : NULL;
-    return found ? found->name : NULL;
-}
-
-/* A share table from a compared trend by one or two dimensions. lists give
- * the taxonomy list of each key (for order and labels); subtotal_dims > 0
- * adds a subtotal row per value of the first dimension. */
-static json_t *share_table(json_t *tr, const char *name, const char *title, const char **dimnames,
-                           int ndims, const struct tx_list **lists, bool subtotals,
-                           const struct figures *all, const struct figures *all_prev)
+/* A share table from a compared trend by one or two dimensions, rows in the
+ * deployment's display order; subtotals adds a row per value of the first
+ * dimension before its rows. */
+static json_t *share_table(const struct poc_trend *tr, const struct taxonomy *t, const char *name,
+                           const char *title, bool subtotals, const struct figures *all,
+                           const struct figures *all_prev)
 {
     json_t *tbl = table_new(name, title, share_columns);
-    json_t *series = json_object_get(tr, "series");
-    json_t *before = json_object_get(json_object_get(tr, "compare"), "series");
-    size_t n = json_array_size(series);
+    const struct trend_query *q = &tr->q;
+    const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
+    size_t n = now->nseries;
+    int last = q->nby - 1;
     struct ranked *order = xcalloc(n ? n : 1, sizeof *order);
     for (size_t i = 0; i < n; i++) {
-        json_t *key = json_object_get(json_array_get(series, i), "key");
         order[i].index = i;
-        for (int k = 0; k < ndims; k++) {
-            const char *code = json_string_value(json_object_get(key, dimnames[k]));
-            order[i].rank[k] = rank_of(lists[k], code);
-        }
+        for (int k = 0; k < q->nby; k++)
+            order[i].rank[k] = trend_dim_rank(t, q->by[k], now->series[i].key[k]);
     }
     qsort(order, n, sizeof *order, ranked_cmp);
-    const char *current_group = NULL;
-    bool have_group = false;
     for (size_t r = 0; r < n; r++) {
-        json_t *s = json_array_get(series, order[r].index);
-        json_t *key = json_object_get(s, "key");
-        struct figures f, prev;
-        figures_of(json_object_get(s, "total"), &f);
-        figures_of(json_object_get(json_array_get(before, order[r].index), "total"), &prev);
-        const char *first = json_string_value(json_object_get(key, dimnames[0]));
-        if (subtotals && (!have_group || (first ? !current_group || strcmp(first, current_group)
-                                                : current_group != NULL))) {
+        const struct trend_series *s = &now->series[order[r].index];
+        const char *first = s->key[0];
+        if (subtotals && (r == 0 || !same_code(first, now->series[order[r - 1].index].key[0]))) {
             /* The group's subtotal: the sum of its rows that follow. */
-            struct figures g = {0, 0, 0}, gp = {0, 0, 0};
-            for (size_t q = r; q < n; q++) {
-                json_t *sq = json_array_get(series, order[q].index);
-                const char *fq = json_string_value(
-                    json_object_get(json_object_get(sq, "key"), dimnames[0]));
-                if ((fq == NULL) != (first == NULL) || (fq && strcmp(fq, first) != 0))
-                    break;
-                struct figures a, b;
-                figures_of(json_object_get(sq, "total"), &a);
-                figures_of(json_object_get(json_array_get(before, order[q].index), "total"), &b);
+            struct figures g = {0, 0, 0};
+            long long previous = 0;
+            for (size_t k = r; k < n && same_code(now->series[order[k].index].key[0], first); k++) {
+                struct figures a;
+                figures_of(now->series[order[k].index].total, &a);
                 g.killed += a.killed;
                 g.injured += a.injured;
                 g.casualties += a.casualties;
-                gp.casualties += b.casualties;
+                previous += before->series[order[k].index].total[M_CASUALTIES];
             }
             json_t *gkey = json_object();
-            json_object_set_new(gkey, dimnames[0], first ? json_string(first) : json_null());
-            json_t *v = share_values(&g, gp.casualties, all->casualties);
-            add_row(tbl, gkey, lists[0] ? name_of(lists[0], first) : first, v);
+            json_object_set_new(gkey, trend_dim_name(q->by[0]),
+                                first ? json_string(first) : json_null());
+            add_row(tbl, gkey, trend_dim_label(t, q->by[0], first),
+                    share_values(&g, previous, all->casualties));
             json_t *rows = json_object_get(tbl, "rows");
             json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "subtotal",
                                 json_true());
-            current_group = first;
-            have_group = true;
         }
-        const char *last = json_string_value(json_object_get(key, dimnames[ndims - 1]));
-        const char *label = lists[ndims - 1] ? name_of(lists[ndims - 1], last) : last;
-        add_row(tbl, json_deep_copy(key), label, share_values(&f, prev.casualties, all->casualties));
+        struct figures f;
+        figures_of(s->total, &f);
+        add_row(
+            tbl, trend_series_key_json(q, s), trend_dim_label(t, q->by[last], s->key[last]),
+            share_values(&f, before->series[order[r].index].total[M_CASUALTIES], all->casualties));
     }
     free(order);
     json_object_set_new(tbl, "total", share_values(all, all_prev->casualties, all->casualties));
     return tbl;
 }
 
-static const char *const category_order[] = {"men",  "women", "boys", "girls", "adult_unknown_sex",
-                                              "child_unknown_sex", "unknown", NULL};
-
 /* by_category always lists all seven categories. */
-static json_t *by_category(json_t *tr, const struct figures *all, const struct figures *all_prev)
+static json_t *by_category(const struct poc_trend *tr, const struct figures *all,
+                           const struct figures *all_prev)
 {
     json_t *tbl = table_new("by_category", "Civilian casualties by sex and age", share_columns);
-    static const char *const labels[] = {"Men", "Women", "Boys", "Girls", "Adults, sex unknown",
-                                         "Children, sex unknown", "Age unknown"};
-    json_t *series = json_object_get(tr, "series");
-    json_t *before = json_object_get(json_object_get(tr, "compare"), "series");
-    for (int k = 0; category_order[k]; k++) {
+    static const char *const codes[] = {
+        "men", "women", "boys", "girls", "adult_unknown_sex", "child_unknown_sex", "unknown"};
+    static const char *const labels[] = {
+        "Men",        "Women", "Boys", "Girls", "Adults, sex unknown", "Children, sex unknown",
+        "Age unknown"};
+    const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
         struct figures f = {0, 0, 0}, prev = {0, 0, 0};
-        for (size_t i = 0; i < json_array_size(series); i++) {
-            json_t *s = json_array_get(series, i);
-            const char *code = json_string_value(json_object_get(json_object_get(s, "key"), "category"));
-            if (code && strcmp(code, category_order[k]) == 0) {
-                figures_of(json_object_get(s, "total"), &f);
-                figures_of(json_object_get(json_array_get(before, i), "total"), &prev);
+        for (size_t i = 0; i < now->nseries; i++) {
+            if (same_code(now->series[i].key[0], codes[k])) {
+                figures_of(now->series[i].total, &f);
+                figures_of(before->series[i].total, &prev);
             }
         }
-        add_row(tbl, json_pack("{s:s}", "category", category_order[k]), labels[k],
+        add_row(tbl, json_pack("{s:s}", "category", codes[k]), labels[k],
                 share_values(&f, prev.casualties, all->casualties));
     }
     json_object_set_new(tbl, "total", share_values(all, all_prev->casualties, all->casualties));
     return tbl;
 }
 
-/* Women and children by one dimension (first key of a trend by dim,category). */
-static json_t *women_children(json_t *tr, const char *name, const char *title, const char *dim,
-                              const struct tx_list *list)
+/* Women and children by one dimension, from a trend by (dim, category). */
+static json_t *women_children(const struct poc_trend *tr, const struct taxonomy *t,
+                              const char *name, const char *title)
 {
-    static const char *const cols[] = {"women_killed",   "women_injured",   "women_casualties",
-                                       "children_killed", "children_injured", "children_casualties",
+    static const char *const cols[] = {"women_killed",
+                                       "women_injured",
+                                       "women_casualties",
+                                       "children_killed",
+                                       "children_injured",
+                                       "children_casualties",
                                        NULL};
     json_t *tbl = table_new(name, title, cols);
-    json_t *series = json_object_get(tr, "series");
-    size_t n = json_array_size(series);
+    const struct trend_range *now = &tr->r.now;
+    enum trend_dim dim = tr->q.by[0];
+    size_t n = now->nseries;
     /* Distinct values of dim in display order. */
     struct ranked *order = xcalloc(n ? n : 1, sizeof *order);
     size_t distinct = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *code = json_string_value(
-            json_object_get(json_object_get(json_array_get(series, i), "key"), dim));
+        const char *code = now->series[i].key[0];
         bool seen = false;
-        for (size_t j = 0; j < distinct && !seen; j++) {
-            const char *other = json_string_value(json_object_get(
-                json_object_get(json_array_get(series, order[j].index), "key"), dim));
-            seen = (code == NULL && other == NULL) || (code && other && strcmp(code, other) == 0);
-        }
+        for (size_t j = 0; j < distinct && !seen; j++)
+            seen = same_code(code, now->series[order[j].index].key[0]);
         if (!seen) {
             order[distinct].index = i;
-            order[distinct].rank[0] = rank_of(list, code);
+            order[distinct].rank[0] = trend_dim_rank(t, dim, code);
             distinct++;
         }
     }
     qsort(order, distinct, sizeof *order, ranked_cmp);
     long long total[6] = {0};
     for (size_t j = 0; j < distinct; j++) {
-        const char *code = json_string_value(
-            json_object_get(json_object_get(json_array_get(series, order[j].index), "key"), dim));
+        const char *code = now->series[order[j].index].key[0];
         long long v[6] = {0};
         for (size_t i = 0; i < n; i++) {
-            json_t *s = json_array_get(series, i);
-            json_t *key = json_object_get(s, "key");
-            const char *c2 = json_string_value(json_object_get(key, dim));
-            if ((c2 == NULL) != (code == NULL) || (c2 && strcmp(c2, code) != 0))
+            const struct trend_series *s = &now->series[i];
+            const char *cat = s->key[1];
+            if (!same_code(s->key[0], code) || !cat)
                 continue;
-            const char *cat = json_string_value(json_object_get(key, "category"));
             int base = -1;
-            if (cat && strcmp(cat, "women") == 0)
+            if (strcmp(cat, "women") == 0)
                 base = 0;
-            else if (cat && (strcmp(cat, "boys") == 0 || strcmp(cat, "girls") == 0 ||
-                             strcmp(cat, "child_unknown_sex") == 0))
+            else if (strcmp(cat, "boys") == 0 || strcmp(cat, "girls") == 0 ||
+                     strcmp(cat, "child_unknown_sex") == 0)
                 base = 3;
             if (base < 0)
                 continue;
-            struct figures f;
-            figures_of(json_object_get(s, "total"), &f);
-            v[base] += f.killed;
-            v[base + 1] += f.injured;
-            v[base + 2] += f.casualties;
+            v[base] += s->total[M_KILLED];
+            v[base + 1] += s->total[M_INJURED];
+            v[base + 2] += s->total[M_CASUALTIES];
         }
         if (v[2] == 0 && v[5] == 0)
             continue;
@@ -509,8 +468,8 @@ static json_t *women_children(json_t *tr, const char *name, const char *title, c
             total[k] += v[k];
         }
         json_t *key = json_object();
-        json_object_set_new(key, dim, code ? json_string(code) : json_null());
-        add_row(tbl, key, name_of(list, code), values);
+        json_object_set_new(key, trend_dim_name(dim), code ? json_string(code) : json_null());
+        add_row(tbl, key, trend_dim_label(t, dim, code), values);
     }
     free(order);
     json_t *tot = json_object();
@@ -520,74 +479,93 @@ static json_t *women_children(json_t *tr, const char *name, const char *title, c
     return tbl;
 }
 
+/* The trends the tables are made of, run in one snapshot. */
+enum {
+    T_TOTAL,
+    T_MONTH,
+    T_QUARTER,
+    T_PARTY,
+    T_TACTIC,
+    T_CATEGORY,
+    T_WC_GROUP,
+    T_WC_TACTIC,
+    T_REGION,
+    T_PROVINCE,
+    T_COUNT
+};
+
+static const struct {
+    enum period_kind period;
+    enum trend_dim by[2];
+    int nby;
+    bool compare;
+} poc_trends[T_COUNT] = {
+    [T_TOTAL] = {PERIOD_YEAR, {0}, 0, true},
+    [T_MONTH] = {PERIOD_MONTH, {0}, 0, false},
+    [T_QUARTER] = {PERIOD_QUARTER, {0}, 0, false},
+    [T_PARTY] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_PARTY}, 2, true},
+    [T_TACTIC] = {PERIOD_YEAR, {DIM_TACTIC}, 1, true},
+    [T_CATEGORY] = {PERIOD_YEAR, {DIM_CATEGORY}, 1, true},
+    [T_WC_GROUP] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_CATEGORY}, 2, false},
+    [T_WC_TACTIC] = {PERIOD_YEAR, {DIM_TACTIC, DIM_CATEGORY}, 2, false},
+    [T_REGION] = {PERIOD_YEAR, {DIM_REGION}, 1, true},
+    [T_PROVINCE] = {PERIOD_YEAR, {DIM_REGION, DIM_ADMIN1}, 2, true},
+};
+
 json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct taxonomy *t,
                   struct api_error *e)
 {
-    json_t *report = NULL, *tables = json_array();
-    json_t *tr_total = NULL, *tr_month = NULL, *tr_quarter = NULL, *tr_party = NULL,
-           *tr_tactic = NULL, *tr_cat = NULL, *tr_wc_group = NULL, *tr_wc_tactic = NULL,
-           *tr_region = NULL, *tr_province = NULL, *multi = NULL;
+    json_t *report = NULL, *tables = json_array(), *multi = NULL;
+    struct poc_trend tr[T_COUNT];
+    memset(tr, 0, sizeof tr);
     /* Every figure from one snapshot, so the tables agree with each other. */
     if (!db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         goto done;
-    if (!(tr_total = trend(c, t, p, p->from, p->to, PERIOD_YEAR, NULL, true, e)) ||
-        !(multi = same_period_by_year(c, t, p, e)) ||
-        !(tr_month = trend(c, t, p, p->from, p->to, PERIOD_MONTH, NULL, false, e)) ||
-        !(tr_quarter = trend(c, t, p, p->from, p->to, PERIOD_QUARTER, NULL, false, e)) ||
-        !(tr_party = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "party_group,party", true, e)) ||
-        !(tr_tactic = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "tactic", true, e)) ||
-        !(tr_cat = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "category", true, e)) ||
-        !(tr_wc_group = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "party_group,category", false, e)) ||
-        !(tr_wc_tactic = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "tactic,category", false, e)) ||
-        !(tr_region = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "region", true, e)) ||
-        !(tr_province = trend(c, t, p, p->from, p->to, PERIOD_YEAR, "region,admin1", true, e)))
+    if (!trend(c, p, p->from, p->to, poc_trends[T_TOTAL].period, NULL, 0, true, &tr[T_TOTAL], e) ||
+        !(multi = same_period_by_year(c, p, e)))
         goto done;
+    for (int i = T_TOTAL + 1; i < T_COUNT; i++)
+        if (!trend(c, p, p->from, p->to, poc_trends[i].period, poc_trends[i].by, poc_trends[i].nby,
+                   poc_trends[i].compare, &tr[i], e))
+            goto done;
 
     struct figures all, all_prev;
-    figures_of(json_object_get(tr_total, "total"), &all);
-    figures_of(json_object_get(json_object_get(tr_total, "compare"), "total"), &all_prev);
+    figures_of(tr[T_TOTAL].r.now.total, &all);
+    figures_of(tr[T_TOTAL].r.before.total, &all_prev);
 
     json_array_append_new(tables, headline(&all, &all_prev));
     json_array_append(tables, multi);
-    json_array_append_new(tables, by_bucket(tr_month, "by_month", "Civilian casualties by month",
-                                            "month", &all));
-    json_array_append_new(tables, by_bucket(tr_quarter, "by_quarter",
+    json_array_append_new(
+        tables, by_period(&tr[T_MONTH], "by_month", "Civilian casualties by month", "month", &all));
+    json_array_append_new(tables, by_period(&tr[T_QUARTER], "by_quarter",
                                             "Civilian casualties by quarter", "quarter", &all));
-    const char *party_dims[] = {"party_group", "party"};
-    const struct tx_list *party_lists[] = {&t->party_groups, &t->parties};
-    json_array_append_new(tables, share_table(tr_party, "by_party",
-                                              "Civilian casualties by party to the conflict",
-                                              party_dims, 2, party_lists, true, &all, &all_prev));
-    const char *tactic_dims[] = {"tactic"};
-    const struct tx_list *tactic_lists[] = {&t->tactics};
-    json_array_append_new(tables, share_table(tr_tactic, "by_tactic",
-                                              "Civilian casualties by tactic", tactic_dims, 1,
-                                              tactic_lists, false, &all, &all_prev));
-    json_array_append_new(tables, by_category(tr_cat, &all, &all_prev));
-    json_array_append_new(tables, women_children(tr_wc_group, "women_children_by_party_group",
-                                                 "Women and children casualties by party group",
-                                                 "party_group", &t->party_groups));
-    json_array_append_new(tables, women_children(tr_wc_tactic, "women_children_by_tactic",
-                                                 "Women and children casualties by tactic",
-                                                 "tactic", &t->tactics));
-    const char *region_dims[] = {"region"};
-    const struct tx_list *region_lists[] = {&t->regions};
-    json_array_append_new(tables, share_table(tr_region, "by_region",
-                                              "Civilian casualties by region", region_dims, 1,
-                                              region_lists, false, &all, &all_prev));
-    const char *province_dims[] = {"region", "admin1"};
-    const struct tx_list *province_lists[] = {&t->regions, &t->areas};
-    json_array_append_new(tables, share_table(tr_province, "by_province",
-                                              "Civilian casualties by province", province_dims, 2,
-                                              province_lists, false, &all, &all_prev));
+    json_array_append_new(tables, share_table(&tr[T_PARTY], t, "by_party",
+                                              "Civilian casualties by party to the conflict", true,
+                                              &all, &all_prev));
+    json_array_append_new(tables,
+                          share_table(&tr[T_TACTIC], t, "by_tactic",
+                                      "Civilian casualties by tactic", false, &all, &all_prev));
+    json_array_append_new(tables, by_category(&tr[T_CATEGORY], &all, &all_prev));
+    json_array_append_new(tables,
+                          women_children(&tr[T_WC_GROUP], t, "women_children_by_party_group",
+                                         "Women and children casualties by party group"));
+    json_array_append_new(tables, women_children(&tr[T_WC_TACTIC], t, "women_children_by_tactic",
+                                                 "Women and children casualties by tactic"));
+    json_array_append_new(tables,
+                          share_table(&tr[T_REGION], t, "by_region",
+                                      "Civilian casualties by region", false, &all, &all_prev));
+    json_array_append_new(tables,
+                          share_table(&tr[T_PROVINCE], t, "by_province",
+                                      "Civilian casualties by province", false, &all, &all_prev));
 
     report = json_object();
-    json_object_set_new(report, "period",
-                        json_pack("{s:o, s:o}", "from", date_json(p->from), "to", date_json(p->to)));
+    json_object_set_new(
+        report, "period",
+        json_pack("{s:o, s:o}", "from", date_json(p->from), "to", date_json(p->to)));
     json_object_set_new(report, "comparison_period",
                         json_pack("{s:o, s:o}", "from", date_json(date_minus_years(p->from, 1)),
                                   "to", date_json(date_minus_years(p->to, 1))));
-    json_object_set_new(report, "status", status_array(p->status));
+    json_object_set_new(report, "status", comma_list_json(p->status));
     json_object_set_new(report, "years", json_integer(p->years));
     json_object_set_new(report, "rounding", json_string(rounding));
     json_object_set(report, "tables", tables);
@@ -595,15 +573,7 @@ done:
     db_rollback(c);
     json_decref(tables);
     json_decref(multi);
-    json_decref(tr_total);
-    json_decref(tr_month);
-    json_decref(tr_quarter);
-    json_decref(tr_party);
-    json_decref(tr_tactic);
-    json_decref(tr_cat);
-    json_decref(tr_wc_group);
-    json_decref(tr_wc_tactic);
-    json_decref(tr_region);
-    json_decref(tr_province);
+    for (int i = 0; i < T_COUNT; i++)
+        trend_result_free(&tr[i].r);
     return report;
 }

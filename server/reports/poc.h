@@ -28,8 +28,8 @@ struct poc_params {
 
 /* Reads from, to, years, status (and for GET also format and table).
  * Errors name the parameter. For a body (publish), get reads its members. */
-bool poc_parse(trend_param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
-bool poc_parse_format(trend_param_fn get, void *ctx, enum poc_format *format,
+bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
+bool poc_parse_format(param_fn get, void *ctx, enum poc_format *format,
                       const char **table, struct api_error *e);
 extern const char *const poc_param_names[];
 

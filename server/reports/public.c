@@ -49,17 +49,13 @@ static json_t *withheld_trend(const char *measure, int series, int period, const
 }
 
 /* The series x periods table of one measure, margins included. */
-static void trend_table(json_t *answer, const char *measure, struct sup_table *t)
+static void trend_table(const struct trend_range *r, enum trend_measure m, struct sup_table *t)
 {
-    json_t *series = json_object_get(answer, "series");
-    json_t *periods = json_object_get(answer, "periods");
-    int rows = (int)json_array_size(series), cols = (int)json_array_size(periods);
+    int rows = (int)r->nseries, cols = (int)r->nperiods;
     sup_table_init(t, rows, cols, true);
-    for (int s = 0; s < rows; s++) {
-        json_t *values = json_object_get(json_object_get(json_array_get(series, s), "values"), measure);
+    for (int s = 0; s < rows; s++)
         for (int p = 0; p < cols; p++)
-            *sup_at(t, s, p) = json_integer_value(json_array_get(values, p));
-    }
+            *sup_at(t, s, p) = r->series[s].values[m][p];
     sup_table_sum(t);
 }
 
@@ -93,13 +89,16 @@ static void trend_apply(json_t *answer, const char *measure, struct sup_table *t
     }
 }
 
-void public_trend_protect(json_t *answer, const struct trend_query *q, long long k)
+json_t *public_trend_json(const struct trend_query *q, const struct trend_result *result,
+                          const struct taxonomy *t, long long k)
 {
+    const struct trend_range *now = &result->now;
+    json_t *answer = trend_result_json(q, result, t);
     json_t *list = json_array();
     struct sup_table killed, injured, incidents, casualties;
-    trend_table(answer, "killed", &killed);
-    trend_table(answer, "injured", &injured);
-    trend_table(answer, "casualties", &casualties);
+    trend_table(now, M_KILLED, &killed);
+    trend_table(now, M_INJURED, &injured);
+    trend_table(now, M_CASUALTIES, &casualties);
     suppress(&killed, k);
     suppress(&injured, k);
     /* Casualties are killed + injured: withheld wherever either is, so no
@@ -119,7 +118,7 @@ void public_trend_protect(json_t *answer, const struct trend_query *q, long long
     if (q->measures[M_CASUALTIES])
         trend_apply(answer, "casualties", &casualties, list);
     if (q->measures[M_INCIDENTS]) {
-        trend_table(answer, "incidents", &incidents);
+        trend_table(now, M_INCIDENTS, &incidents);
         suppress(&incidents, k);
         trend_apply(answer, "incidents", &incidents, list);
         sup_table_free(&incidents);
@@ -130,6 +129,7 @@ void public_trend_protect(json_t *answer, const struct trend_query *q, long long
     json_object_set_new(answer, "suppression",
                         json_pack("{s:I, s:s, s:o}", "min_cell", (json_int_t)k, "rule", rule,
                                   "withheld", list));
+    return answer;
 }
 
 /* ---- reports ------------------------------------------------------------------ */

@@ -15,9 +15,10 @@ extern const char *const public_trend_params[];
 /* Extra limits of a public trend query on top of trend_parse's. */
 bool public_trend_check(const struct trend_query *q, struct api_error *e);
 
-/* Withholds small counts of a trend answer in place and adds its
- * "suppression" member. */
-void public_trend_protect(json_t *answer, const struct trend_query *q, long long k);
+/* The public JSON answer of a trend result: small counts withheld (null)
+ * and a "suppression" member listing them. New reference. */
+json_t *public_trend_json(const struct trend_query *q, const struct trend_result *r,
+                          const struct taxonomy *t, long long k);
 
 /* The public version (new reference) of a published report: the tables
  * that partition the headline, with small counts withheld. */

@@ -9,6 +9,7 @@
 #include "domain/incident.h"
 #include "util/dates.h"
 #include "util/mem.h"
+#include "util/params.h"
 
 /* ---- the fixed tables: dimensions and grouping sets --------------------- */
 
@@ -124,28 +125,60 @@ static const struct tx_list *tx_list_of(const struct taxonomy *t, int list)
     }
 }
 
-/* ---- parsing ------------------------------------------------------------ */
-
-/* Calls fn on each item of a comma list; false on an empty item. */
-static bool each_item(const char *list, bool (*fn)(const char *item, size_t len, void *ctx),
-                      void *ctx)
+const char *trend_dim_name(enum trend_dim d)
 {
-    const char *p = list;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == 0 || !fn(p, len, ctx))
-            return false;
-        if (!comma)
-            return true;
-        p = comma + 1;
-    }
+    return dims[d].name;
 }
+
+const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const char *code)
+{
+    if (!code || dims[d].list < 0)
+        return NULL;
+    const struct tx_code *found = taxonomy_find(tx_list_of(t, dims[d].list), code);
+    return found ? found->name : NULL;
+}
+
+int trend_dim_rank(const struct taxonomy *t, enum trend_dim d, const char *code)
+{
+    const int last = 1 << 30;
+    if (!code)
+        return last;
+    if (dims[d].list < 0) {
+        for (int i = 0; dims[d].values[i]; i++)
+            if (strcmp(dims[d].values[i], code) == 0)
+                return i;
+        return last;
+    }
+    const struct tx_code *found = taxonomy_find(tx_list_of(t, dims[d].list), code);
+    return found ? found->order : last;
+}
+
+bool trend_dim_labelled(enum trend_dim d)
+{
+    return dims[d].list >= 0;
+}
+
+void trend_dim_hxl(enum trend_dim d, const char **code_tag, const char **name_tag)
+{
+    *code_tag = dims[d].hxl_code;
+    *name_tag = dims[d].hxl_name;
+}
+
+const char *trend_measure_name(enum trend_measure m)
+{
+    return measure_names[m];
+}
+
+const char *trend_measure_hxl(enum trend_measure m)
+{
+    return measure_hxl[m];
+}
+
+/* ---- parsing ------------------------------------------------------------ */
 
 struct code_check {
     const struct tx_list *list;
     const char *const *values;
-    const struct taxonomy *t;
     int dim;
     int count;
     bool unknown;
@@ -155,7 +188,7 @@ static bool check_code(const char *item, size_t len, void *ctx)
 {
     struct code_check *cc = ctx;
     char code[80];
-    if (len >= sizeof code || ++cc->count > TREND_MAX_CODES)
+    if (len == 0 || len >= sizeof code || ++cc->count > TREND_MAX_CODES)
         return false;
     memcpy(code, item, len);
     code[len] = '\0';
@@ -176,7 +209,7 @@ static bool check_code(const char *item, size_t len, void *ctx)
     return found != NULL;
 }
 
-static bool parse_date_param(trend_param_fn get, void *ctx, const char *name, long *out,
+static bool parse_date_param(param_fn get, void *ctx, const char *name, long *out,
                              bool *given, struct api_error *e)
 {
     const char *v = get(ctx, name);
@@ -186,22 +219,17 @@ static bool parse_date_param(trend_param_fn get, void *ctx, const char *name, lo
     return true;
 }
 
-struct by_ctx {
-    struct trend_query *q;
-    bool bad;
-};
-
 static bool add_by(const char *item, size_t len, void *ctx)
 {
-    struct by_ctx *b = ctx;
-    for (int d = 0; d < DIM_COUNT; d++) {
+    struct trend_query *q = ctx;
+    for (enum trend_dim d = 0; d < DIM_COUNT; d++) {
         if (strlen(dims[d].name) == len && strncmp(dims[d].name, item, len) == 0) {
-            for (int k = 0; k < b->q->nby; k++)
-                if (b->q->by[k] == d)
+            for (int k = 0; k < q->nby; k++)
+                if (q->by[k] == d)
                     return false;
-            if (b->q->nby >= TREND_MAX_BY)
+            if (q->nby >= TREND_MAX_BY)
                 return false;
-            b->q->by[b->q->nby++] = d;
+            q->by[q->nby++] = d;
             return true;
         }
     }
@@ -211,6 +239,8 @@ static bool add_by(const char *item, size_t len, void *ctx)
 static bool add_measure(const char *item, size_t len, void *ctx)
 {
     struct trend_query *q = ctx;
+    if (len == 0)
+        return false;
     for (int m = 0; m < M_COUNT; m++) {
         if (strlen(measure_names[m]) == len && strncmp(measure_names[m], item, len) == 0) {
             if (q->measures[m])
@@ -219,15 +249,6 @@ static bool add_measure(const char *item, size_t len, void *ctx)
             return true;
         }
     }
-    return false;
-}
-
-static bool check_status(const char *item, size_t len, void *ctx)
-{
-    (void)ctx;
-    for (const char *const *s = incident_statuses; *s; s++)
-        if (strlen(*s) == len && strncmp(*s, item, len) == 0)
-            return true;
     return false;
 }
 
@@ -242,7 +263,7 @@ static bool uses_victims(const struct trend_query *q)
     return false;
 }
 
-bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct trend_query *q,
+bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend_query *q,
                  struct api_error *e)
 {
     memset(q, 0, sizeof *q);
@@ -276,8 +297,7 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
 
     const char *by = get(ctx, "by");
     if (by && by[0]) {
-        struct by_ctx b = {q, false};
-        if (!each_item(by, add_by, &b))
+        if (!comma_list_each(by, add_by, q))
             return err_invalid(e, "by",
                                "by must list at most %d distinct dimensions of party_group, party, "
                                "tactic, weapon, admin1, admin2, region, sex, age_group, outcome, "
@@ -290,8 +310,8 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
         if (!v)
             continue;
         struct code_check cc = {dims[d].list >= 0 ? tx_list_of(t, dims[d].list) : NULL,
-                                dims[d].values, t, d, 0, false};
-        if (!v[0] || !each_item(v, check_code, &cc)) {
+                                dims[d].values, d, 0, false};
+        if (!v[0] || !comma_list_each(v, check_code, &cc)) {
             if (cc.unknown)
                 return api_error_set(e, 400, ERR_UNKNOWN_CODE, dims[d].name,
                                      "%s lists a code that is not in the taxonomy", dims[d].name);
@@ -304,7 +324,7 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
     const char *measures = get(ctx, "measures");
     bool victims = uses_victims(q);
     if (measures) {
-        if (!measures[0] || !each_item(measures, add_measure, q))
+        if (!measures[0] || !comma_list_each(measures, add_measure, q))
             return err_invalid(e, "measures",
                                "measures must be a comma list of distinct measures: killed, injured, casualties, incidents");
         if (victims && q->measures[M_INCIDENTS])
@@ -319,7 +339,7 @@ bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct
     const char *status = get(ctx, "status");
     if (!status)
         status = "verified";
-    if (!status[0] || strlen(status) >= sizeof q->status || !each_item(status, check_status, NULL))
+    if (strlen(status) >= sizeof q->status || !incident_status_list_valid(status))
         return err_invalid(e, "status",
                            "status must be a comma list of reported, verified, rejected, duplicate, retracted");
     snprintf(q->status, sizeof q->status, "%s", status);
@@ -558,25 +578,9 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
     *nparams = n;
 }
 
-/* ---- assembling the answer ------------------------------------------------ */
+/* ---- running ---------------------------------------------------------------- */
 
-struct series {
-    char *key[TREND_MAX_BY]; /* NULL = no value (e.g. no district) */
-    long long *values[M_COUNT];
-    long long total[M_COUNT];
-};
-
-struct result {
-    long from, to;
-    long *starts; /* bucket starts */
-    long nbuckets;
-    struct series *series;
-    size_t nseries, cap;
-    long long *period_totals[M_COUNT];
-    long long total[M_COUNT];
-};
-
-static void result_free(struct result *r)
+static void range_free(struct trend_range *r)
 {
     for (size_t i = 0; i < r->nseries; i++) {
         for (int k = 0; k < TREND_MAX_BY; k++)
@@ -588,6 +592,14 @@ static void result_free(struct result *r)
     for (int m = 0; m < M_COUNT; m++)
         free(r->period_totals[m]);
     free(r->starts);
+    memset(r, 0, sizeof *r);
+}
+
+void trend_result_free(struct trend_result *r)
+{
+    range_free(&r->now);
+    range_free(&r->before);
+    r->compared = false;
 }
 
 static int key_cmp(char *const *a, char *const *b, int nby)
@@ -607,7 +619,8 @@ static int key_cmp(char *const *a, char *const *b, int nby)
 
 /* The series of key, created (zeroed) when new. Linear search is fine up to
  * TREND_MAX_SERIES; the rows arrive grouped. */
-static struct series *series_for(struct result *r, char *const *key, int nby, bool *too_many)
+static struct trend_series *series_for(struct trend_range *r, char *const *key, int nby,
+                                       bool *too_many)
 {
     for (size_t i = r->nseries; i-- > 0;)
         if (key_cmp(r->series[i].key, key, nby) == 0)
@@ -620,18 +633,18 @@ static struct series *series_for(struct result *r, char *const *key, int nby, bo
         r->cap = r->cap ? 2 * r->cap : 16;
         r->series = xrealloc(r->series, r->cap * sizeof *r->series);
     }
-    struct series *s = &r->series[r->nseries++];
+    struct trend_series *s = &r->series[r->nseries++];
     memset(s, 0, sizeof *s);
     for (int k = 0; k < nby; k++)
         s->key[k] = key[k] ? xstrdup(key[k]) : NULL;
     for (int m = 0; m < M_COUNT; m++)
-        s->values[m] = xcalloc((size_t)r->nbuckets, sizeof(long long));
+        s->values[m] = xcalloc((size_t)r->nperiods, sizeof(long long));
     return s;
 }
 
-static long bucket_index(const struct result *r, long start)
+static long bucket_index(const struct trend_range *r, long start)
 {
-    long lo = 0, hi = r->nbuckets - 1;
+    long lo = 0, hi = r->nperiods - 1;
     while (lo <= hi) {
         long mid = (lo + hi) / 2;
         if (r->starts[mid] == start)
@@ -645,18 +658,18 @@ static long bucket_index(const struct result *r, long start)
 }
 
 static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
-                      struct result *r, struct api_error *e)
+                      struct trend_range *r, struct api_error *e)
 {
     memset(r, 0, sizeof *r);
     r->from = from;
     r->to = to;
-    r->nbuckets = period_count(q->period, from, to);
-    r->starts = xcalloc((size_t)r->nbuckets, sizeof *r->starts);
+    r->nperiods = period_count(q->period, from, to);
+    r->starts = xcalloc((size_t)r->nperiods, sizeof *r->starts);
     long s = period_start(q->period, from);
-    for (long i = 0; i < r->nbuckets; i++, s = period_next(q->period, s))
+    for (long i = 0; i < r->nperiods; i++, s = period_next(q->period, s))
         r->starts[i] = s;
     for (int m = 0; m < M_COUNT; m++)
-        r->period_totals[m] = xcalloc((size_t)r->nbuckets, sizeof(long long));
+        r->period_totals[m] = xcalloc((size_t)r->nperiods, sizeof(long long));
 
     struct plan p = plan(q, from, to);
     struct buf sql;
@@ -692,7 +705,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
         }
         if (!any)
             continue;
-        struct series *sr = series_for(r, key, q->nby, &too_many);
+        struct trend_series *sr = series_for(r, key, q->nby, &too_many);
         if (!sr)
             break;
         for (int m = 0; m < M_COUNT; m++) {
@@ -712,7 +725,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
      * zero). */
     size_t kept = 0;
     for (size_t i = 0; i < r->nseries; i++) {
-        struct series *sr = &r->series[i];
+        struct trend_series *sr = &r->series[i];
         bool any = false;
         for (int m = 0; m < M_COUNT; m++)
             any = any || (q->measures[m] && sr->total[m] != 0);
@@ -736,72 +749,16 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     return true;
 }
 
-static json_t *measures_json(const struct trend_query *q, const long long *values)
-{
-    json_t *o = json_object();
-    for (int m = 0; m < M_COUNT; m++)
-        if (q->measures[m])
-            json_object_set_new(o, measure_names[m], json_integer(values[m]));
-    return o;
-}
-
-static json_t *arrays_json(const struct trend_query *q, long long *const *values, long n)
-{
-    json_t *o = json_object();
-    for (int m = 0; m < M_COUNT; m++) {
-        if (!q->measures[m])
-            continue;
-        json_t *a = json_array();
-        for (long i = 0; i < n; i++)
-            json_array_append_new(a, json_integer(values[m][i]));
-        json_object_set_new(o, measure_names[m], a);
-    }
-    return o;
-}
-
-static const char *label_of(const struct taxonomy *t, int dim, const char *code)
-{
-    if (!code || dims[dim].list < 0)
-        return NULL;
-    const struct tx_code *found = taxonomy_find(tx_list_of(t, dims[dim].list), code);
-    return found ? found->name : NULL;
-}
-
-static json_t *series_key_json(const struct trend_query *q, const struct series *s)
-{
-    json_t *key = json_object();
-    for (int k = 0; k < q->nby; k++)
-        json_object_set_new(key, dims[q->by[k]].name, s->key[k] ? json_string(s->key[k]) : json_null());
-    return key;
-}
-
-static json_t *series_json(const struct trend_query *q, const struct taxonomy *t,
-                           const struct series *s, long nbuckets)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "key", series_key_json(q, s));
-    json_t *labels = json_object();
-    for (int k = 0; k < q->nby; k++) {
-        const char *name = label_of(t, q->by[k], s->key[k]);
-        if (name)
-            json_object_set_new(labels, dims[q->by[k]].name, json_string(name));
-    }
-    json_object_set_new(o, "labels", labels);
-    json_object_set_new(o, "values", arrays_json(q, s->values, nbuckets));
-    json_object_set_new(o, "total", measures_json(q, s->total));
-    return o;
-}
-
 /* Makes sure every key of other has a (zero) series in r, so the current
  * and the comparison answer list the same series; then sorts by key. */
-static void align_series(struct result *r, const struct result *other, int nby)
+static void align_series(struct trend_range *r, const struct trend_range *other, int nby)
 {
     bool too_many = false;
     for (size_t i = 0; other && i < other->nseries; i++)
         series_for(r, other->series[i].key, nby, &too_many);
     /* Insertion sort: series counts are small and mostly ordered. */
     for (size_t i = 1; i < r->nseries; i++) {
-        struct series tmp = r->series[i];
+        struct trend_series tmp = r->series[i];
         size_t j = i;
         while (j > 0 && key_cmp(r->series[j - 1].key, tmp.key, nby) > 0) {
             r->series[j] = r->series[j - 1];
@@ -809,55 +766,6 @@ static void align_series(struct result *r, const struct result *other, int nby)
         }
         r->series[j] = tmp;
     }
-}
-
-static json_t *periods_json(const struct trend_query *q, const struct result *r)
-{
-    json_t *a = json_array();
-    for (long i = 0; i < r->nbuckets; i++) {
-        char label[16];
-        period_label(q->period, r->starts[i], label);
-        json_array_append_new(a, json_string(label));
-    }
-    return a;
-}
-
-static json_t *result_json(const struct trend_query *q, const struct taxonomy *t,
-                           const struct result *r)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "periods", periods_json(q, r));
-    json_t *series = json_array();
-    for (size_t i = 0; i < r->nseries; i++)
-        json_array_append_new(series, series_json(q, t, &r->series[i], r->nbuckets));
-    json_object_set_new(o, "series", series);
-    json_object_set_new(o, "period_totals", arrays_json(q, r->period_totals, r->nbuckets));
-    json_object_set_new(o, "total", measures_json(q, r->total));
-    return o;
-}
-
-json_t *trend_pct(long long part, long long whole)
-{
-    if (whole == 0)
-        return json_null();
-    /* Exact up to 2^53; round() goes half away from zero. */
-    double pct = (double)part * 100.0 / (double)whole;
-    return json_real(round(pct * 10.0) / 10.0);
-}
-
-static json_t *change_pct(long long now, long long before)
-{
-    return trend_pct(now - before, before);
-}
-
-static json_t *change_json(const struct trend_query *q, const long long *now,
-                           const long long *before)
-{
-    json_t *o = json_object();
-    for (int m = 0; m < M_COUNT; m++)
-        if (q->measures[m])
-            json_object_set_new(o, measure_names[m], change_pct(now[m], before[m]));
-    return o;
 }
 
 /* The comparison range of [from, to]. */
@@ -886,162 +794,33 @@ static void compare_range(const struct trend_query *q, long *from, long *to)
     *to = q->from - 1;
 }
 
-static json_t *query_json(const struct trend_query *q)
+bool trend_run(struct db_conn *c, const struct trend_query *q, struct trend_result *out,
+               struct api_error *e)
 {
-    json_t *o = json_object();
-    char d[11];
-    date_format(q->from, d);
-    json_object_set_new(o, "from", json_string(d));
-    date_format(q->to, d);
-    json_object_set_new(o, "to", json_string(d));
-    json_object_set_new(o, "period", json_string(period_kind_name(q->period)));
-    json_t *by = json_array();
-    for (int k = 0; k < q->nby; k++)
-        json_array_append_new(by, json_string(dims[q->by[k]].name));
-    json_object_set_new(o, "by", by);
-    json_t *measures = json_array();
-    for (int m = 0; m < M_COUNT; m++)
-        if (q->measures[m])
-            json_array_append_new(measures, json_string(measure_names[m]));
-    json_object_set_new(o, "measures", measures);
-    json_t *status = json_array();
-    char copy[sizeof q->status];
-    snprintf(copy, sizeof copy, "%s", q->status);
-    char *save = NULL;
-    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
-        json_array_append_new(status, json_string(s));
-    json_object_set_new(o, "status", status);
-    json_t *filters = json_object();
-    for (int dd = 0; dd < DIM_COUNT; dd++) {
-        if (!q->filters[dd])
-            continue;
-        json_t *codes = json_array();
-        char *list = xstrdup(q->filters[dd]);
-        save = NULL;
-        for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save))
-            json_array_append_new(codes, json_string(s));
-        free(list);
-        json_object_set_new(filters, dims[dd].name, codes);
-    }
-    json_object_set_new(o, "filters", filters);
-    json_object_set_new(o, "compare",
-                        q->compare == COMPARE_NONE ? json_null()
-                        : q->compare == COMPARE_PREVIOUS_YEAR ? json_string("previous_year")
-                                                              : json_string("previous_period"));
-    return o;
-}
-
-json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct taxonomy *t,
-                  struct api_error *e)
-{
-    struct result now, before;
-    bool has_before = q->compare != COMPARE_NONE;
-    json_t *answer = NULL;
+    memset(out, 0, sizeof *out);
+    out->compared = q->compare != COMPARE_NONE;
     /* Both ranges from one snapshot, so they agree with each other (the
      * caller's, when it already holds one). */
-    bool own_tx = has_before && !db_in_transaction(c);
+    bool own_tx = out->compared && !db_in_transaction(c);
     if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
-        return NULL;
-    if (!run_range(c, q, q->from, q->to, &now, e)) {
-        result_free(&now);
-        if (own_tx)
-            db_rollback(c);
-        return NULL;
-    }
-    if (has_before) {
+        return false;
+    bool ok = run_range(c, q, q->from, q->to, &out->now, e);
+    if (ok && out->compared) {
         long from, to;
         compare_range(q, &from, &to);
-        bool ok = run_range(c, q, from, to, &before, e);
-        if (own_tx)
-            db_rollback(c);
-        if (!ok) {
-            result_free(&now);
-            result_free(&before);
-            return NULL;
-        }
-        align_series(&now, &before, q->nby);
-        align_series(&before, &now, q->nby);
+        ok = run_range(c, q, from, to, &out->before, e);
+    }
+    if (own_tx)
+        db_rollback(c);
+    if (!ok)
+        return false;
+    if (out->compared) {
+        align_series(&out->now, &out->before, q->nby);
+        align_series(&out->before, &out->now, q->nby);
     } else {
-        align_series(&now, NULL, q->nby);
+        align_series(&out->now, NULL, q->nby);
     }
-
-    answer = json_object();
-    json_object_set_new(answer, "query", query_json(q));
-    json_t *body = result_json(q, t, &now);
-    json_object_update(answer, body);
-    json_decref(body);
-    if (has_before) {
-        json_t *cmp = result_json(q, t, &before);
-        char d[11];
-        date_format(before.from, d);
-        json_object_set_new(cmp, "from", json_string(d));
-        date_format(before.to, d);
-        json_object_set_new(cmp, "to", json_string(d));
-        json_object_set_new(cmp, "change_pct", change_json(q, now.total, before.total));
-        json_t *series = json_object_get(cmp, "series");
-        for (size_t i = 0; i < before.nseries; i++)
-            json_object_set_new(json_array_get(series, i), "change_pct",
-                                change_json(q, now.series[i].total, before.series[i].total));
-        json_object_set_new(answer, "compare", cmp);
-        result_free(&before);
-    }
-    result_free(&now);
-    return answer;
-}
-
-/* ---- CSV and HXL --------------------------------------------------------- */
-
-
-void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *out)
-{
-    /* Header row, then for HXL the hashtag row. */
-    for (int row = 0; row < (q->format == FORMAT_HXL ? 2 : 1); row++) {
-        bool hxl = row == 1;
-        buf_puts(out, hxl ? "#date+period,#date+start,#date+end" : "period,period_start,period_end");
-        for (int k = 0; k < q->nby; k++) {
-            const struct dim_def *d = &dims[q->by[k]];
-            buf_printf(out, ",%s", hxl ? d->hxl_code : d->name);
-            if (d->list >= 0)
-                buf_printf(out, hxl ? ",%s" : ",%s_name", hxl ? d->hxl_name : d->name);
-        }
-        for (int m = 0; m < M_COUNT; m++)
-            if (q->measures[m])
-                buf_printf(out, ",%s", hxl ? measure_hxl[m] : measure_names[m]);
-        buf_puts(out, "\r\n");
-    }
-    json_t *periods = json_object_get(answer, "periods");
-    json_t *series = json_object_get(answer, "series");
-    long start = period_start(q->period, q->from);
-    for (size_t p = 0; p < json_array_size(periods); p++, start = period_next(q->period, start)) {
-        char first[11], last[11];
-        long next = period_next(q->period, start);
-        date_format(start < q->from ? q->from : start, first);
-        date_format(next - 1 > q->to ? q->to : next - 1, last);
-        size_t i;
-        json_t *s;
-        json_array_foreach(series, i, s) {
-            buf_csv_field(out, json_string_value(json_array_get(periods, p)));
-            buf_printf(out, ",%s,%s", first, last);
-            json_t *key = json_object_get(s, "key");
-            json_t *labels = json_object_get(s, "labels");
-            for (int k = 0; k < q->nby; k++) {
-                const struct dim_def *d = &dims[q->by[k]];
-                buf_putc(out, ',');
-                buf_csv_field(out, json_string_value(json_object_get(key, d->name)));
-                if (d->list >= 0) {
-                    buf_putc(out, ',');
-                    buf_csv_field(out, json_string_value(json_object_get(labels, d->name)));
-                }
-            }
-            json_t *values = json_object_get(s, "values");
-            for (int m = 0; m < M_COUNT; m++)
-                if (q->measures[m])
-                    buf_printf(out, ",%lld",
-                               (long long)json_integer_value(json_array_get(
-                                   json_object_get(values, measure_names[m]), p)));
-            buf_puts(out, "\r\n");
-        }
-    }
+    return true;
 }
 
 /* ---- self-check ------------------------------------------------------------ */

@@ -4,9 +4,10 @@
  *
  * trend_parse() validates query parameters into a struct trend_query;
  * trend_run() picks the smallest grouping set that holds what the query
- * needs, aggregates its cells in PostgreSQL and returns the JSON answer
- * (with the comparison range when asked); trend_render_csv() writes the
- * same figures as CSV or HXL.
+ * needs, aggregates its cells in PostgreSQL and fills a struct
+ * trend_result (with the comparison range when asked). The JSON answer,
+ * CSV and HXL (trend_render.c) and the report tables (reports/poc.c) are
+ * each built from that result.
  */
 #ifndef CIVCAS_TREND_H
 #define CIVCAS_TREND_H
@@ -18,6 +19,7 @@
 #include "domain/taxonomy.h"
 #include "store/db.h"
 #include "util/buf.h"
+#include "util/params.h"
 
 enum trend_dim {
     DIM_PARTY_GROUP,
@@ -46,31 +48,79 @@ enum trend_format { FORMAT_JSON, FORMAT_CSV, FORMAT_HXL };
 struct trend_query {
     long from, to;
     enum period_kind period;
-    int by[TREND_MAX_BY];
+    enum trend_dim by[TREND_MAX_BY];
     int nby;
     bool measures[M_COUNT];
-    char status[128];              /* validated comma list */
+    char status[128];               /* validated comma list */
     const char *filters[DIM_COUNT]; /* validated comma lists (borrowed) or NULL */
     enum trend_compare compare;
     enum trend_format format;
 };
 
-/* Parameter lookup used by trend_parse (the HTTP layer supplies it). */
-typedef const char *(*trend_param_fn)(void *ctx, const char *name);
+/* One series: the figures of one combination of the query's dimensions. */
+struct trend_series {
+    char *key[TREND_MAX_BY];    /* codes, in the order of query.by; NULL = none */
+    long long *values[M_COUNT]; /* per period; measures not asked for stay 0 */
+    long long total[M_COUNT];
+};
+
+/* The figures of one date range. */
+struct trend_range {
+    long from, to;
+    long nperiods;
+    long *starts; /* first day of each period's bucket (the first may precede from) */
+    struct trend_series *series; /* sorted by key */
+    size_t nseries, cap;
+    long long *period_totals[M_COUNT];
+    long long total[M_COUNT];
+};
+
+/* A trend answer. With a comparison, now and before list the same series
+ * keys in the same order (zeros where a range has none). */
+struct trend_result {
+    struct trend_range now;
+    bool compared;
+    struct trend_range before; /* the comparison range when compared */
+};
 
 /* The names of every accepted parameter, for the HTTP layer's check of
  * unknown ones. */
 extern const char *const trend_param_names[];
 
-bool trend_parse(trend_param_fn get, void *ctx, const struct taxonomy *t, struct trend_query *q,
+bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend_query *q,
                  struct api_error *e);
 
-/* The JSON answer (new reference) or NULL with e set. */
-json_t *trend_run(struct db_conn *c, const struct trend_query *q, const struct taxonomy *t,
-                  struct api_error *e);
+/* Runs q into *out (freed with trend_result_free, even on failure), or
+ * false with e set. With a comparison, both ranges are read from one
+ * snapshot (the caller's transaction, if it holds one). */
+bool trend_run(struct db_conn *c, const struct trend_query *q, struct trend_result *out,
+               struct api_error *e);
+void trend_result_free(struct trend_result *r);
 
-/* CSV or HXL of a JSON answer from trend_run. */
-void trend_render_csv(json_t *answer, const struct trend_query *q, struct buf *out);
+/* The JSON answer of GET /v1/trends (new reference); labels from t. */
+json_t *trend_result_json(const struct trend_query *q, const struct trend_result *r,
+                          const struct taxonomy *t);
+/* The same figures as CSV, or HXL (q->format), without the comparison. */
+void trend_result_csv(const struct trend_query *q, const struct trend_result *r,
+                      const struct taxonomy *t, struct buf *out);
+
+/* A dimension's parameter name ("party_group"). */
+const char *trend_dim_name(enum trend_dim d);
+/* A code's display name in d's taxonomy list, or NULL (fixed values such
+ * as sexes have none). */
+const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const char *code);
+/* A code's position in the deployment's display order (unknown and NULL
+ * last). */
+int trend_dim_rank(const struct taxonomy *t, enum trend_dim d, const char *code);
+/* Whether d's codes come from a taxonomy list (and so have labels). */
+bool trend_dim_labelled(enum trend_dim d);
+/* HXL hashtags of d's code column and name column (NULL: no name column). */
+void trend_dim_hxl(enum trend_dim d, const char **code_tag, const char **name_tag);
+/* A measure's name ("killed") and HXL hashtag. */
+const char *trend_measure_name(enum trend_measure m);
+const char *trend_measure_hxl(enum trend_measure m);
+/* The series' key as {dimension name: code or null}. New reference. */
+json_t *trend_series_key_json(const struct trend_query *q, const struct trend_series *s);
 
 /* part / whole x 100, rounded half away from zero to one decimal; JSON
  * null when whole is 0. Shares and changes of reports use it too. */
