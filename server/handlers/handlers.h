@@ -3,7 +3,7 @@
 #ifndef CIVCAS_HANDLERS_H
 #define CIVCAS_HANDLERS_H
 
-#include "http/http.h"
+#include "http/request.h"
 
 void handle_healthz(struct http_request *r);
 void handle_readyz(struct http_request *r);

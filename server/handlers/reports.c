@@ -5,6 +5,7 @@
 
 #include "handlers/handlers.h"
 #include "reports/poc.h"
+#include "reports/poc_render.h"
 #include "store/reports.h"
 #include "store/taxonomy.h"
 #include "util/crypto.h"

@@ -2,6 +2,7 @@
 #include "handlers/handlers.h"
 #include "store/taxonomy.h"
 #include "trends/trend.h"
+#include "trends/trend_render.h"
 
 static const char *query_param(void *ctx, const char *name)
 {

@@ -5,11 +5,21 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "http/http.h"
+#include "http/request.h"
 #include "store/db.h"
 #include "store/rollup_fold.h"
 
-#define MAX_ROUTES 32
+#define MAX_ROUTES HTTP_ROUTES_MAX
+
+/* The route templates by index (given at start), and "unmatched". */
+static const char *route_names[MAX_ROUTES + 1];
+
+void metrics_set_routes(const char *const *templates, int n)
+{
+    for (int i = 0; i < n && i < MAX_ROUTES; i++)
+        route_names[i] = templates[i];
+    route_names[MAX_ROUTES] = "unmatched";
+}
 
 static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409, 412,
                                413, 415, 422, 428, 500, 503};
@@ -98,7 +108,7 @@ void metrics_render(struct buf *out)
     buf_puts(out, "# HELP civcas_http_requests_total Requests answered, by route template and status.\n"
                   "# TYPE civcas_http_requests_total counter\n");
     for (int r = 0; r <= MAX_ROUTES; r++) {
-        const char *route = http_route_by_index(r);
+        const char *route = route_names[r];
         if (!route)
             continue;
         for (size_t s = 0; s <= NSTATUS; s++) {
@@ -117,7 +127,7 @@ void metrics_render(struct buf *out)
                   "to the reply being queued.\n"
                   "# TYPE civcas_http_request_duration_seconds histogram\n");
     for (int r = 0; r <= MAX_ROUTES; r++) {
-        const char *route = http_route_by_index(r);
+        const char *route = route_names[r];
         if (!route)
             continue;
         uint64_t cumulative = 0;

@@ -8,6 +8,9 @@
 
 #include "util/buf.h"
 
+/* Names the routes: templates[i] is the template of route index i (at
+ * most HTTP_ROUTES_MAX). Called once before serving. */
+void metrics_set_routes(const char *const *templates, int n);
 /* route: index in the router's table, or -1 for unmatched requests. */
 void metrics_request(int route, int status, double seconds);
 void metrics_connection_opened(void);

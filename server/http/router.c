@@ -1,12 +1,13 @@
-/* Routes: method and path template -> roles -> handler; authentication. */
+/* Routes: method and path template -> roles -> handler. */
+#include "http/router.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "handlers/handlers.h"
-#include "http/http.h"
+#include "http/auth.h"
 #include "util/ids.h"
-#include "util/jsonv.h"
 
 struct route {
     const char *method;
@@ -42,6 +43,7 @@ static const struct route routes[] = {
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
+_Static_assert(NROUTES <= HTTP_ROUTES_MAX, "the route table outgrew HTTP_ROUTES_MAX");
 
 /* Whether path fits template; captures {id}. An id that is not a valid
  * incident id does not match, so it ends as 404. */
@@ -80,7 +82,7 @@ bool http_route_is_quick(const char *method, const char *path)
 
 const char *http_route_template(const struct http_request *r)
 {
-    return r->route ? r->route->template : "unmatched";
+    return r->route_template ? r->route_template : "unmatched";
 }
 
 int http_route_index(const struct http_request *r)
@@ -92,7 +94,7 @@ const char *http_route_by_index(int index)
 {
     if (index >= 0 && (size_t)index < NROUTES)
         return routes[index].template;
-    return index == 32 ? "unmatched" : NULL;
+    return index == HTTP_ROUTES_MAX ? "unmatched" : NULL;
 }
 
 void http_routes_print(FILE *out)
@@ -125,26 +127,6 @@ static bool json_media_type(const char *value)
     return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
 }
 
-static bool authenticate(struct http_request *r, unsigned roles, struct api_error *e)
-{
-    const char *auth = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return api_error_set(e, 401, ERR_UNAUTHORIZED, NULL,
-                             "send an API key as Authorization: Bearer KEY");
-    const char *key = auth + 7;
-    while (*key == ' ')
-        key++;
-    if (!key_format_valid(key))
-        return api_error_set(e, 401, ERR_UNAUTHORIZED, NULL, "the API key is unknown or revoked");
-    if (!http_request_db(r, e) || !store_key_authenticate(r->db, key, &r->who, &r->taxonomy_revision, e))
-        return false;
-    r->authenticated = true;
-    if (!(roles & r->who.role))
-        return api_error_set(e, 403, ERR_FORBIDDEN, NULL, "the %s role may not use %s %s",
-                             role_name(r->who.role), r->method, r->route->template);
-    return true;
-}
-
 void http_dispatch(struct http_request *r)
 {
     struct api_error e;
@@ -174,7 +156,8 @@ void http_dispatch(struct http_request *r)
         return;
     }
     r->route = match;
-    if (match->roles && !authenticate(r, match->roles, &e)) {
+    r->route_template = match->template;
+    if (match->roles && !http_authenticate(r, match->roles, &e)) {
         http_reply_error(r, &e);
         return;
     }
@@ -187,66 +170,3 @@ void http_dispatch(struct http_request *r)
     match->handler(r);
 }
 
-/* ---- query parameters --------------------------------------------------- */
-
-struct query_walk {
-    struct http_query *q;
-    const char *const *allowed;
-    struct api_error *e;
-    bool failed;
-};
-
-static enum MHD_Result query_item(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  size_t key_size, const char *value, size_t value_size)
-{
-    (void)kind;
-    struct query_walk *w = cls;
-    if (w->failed)
-        return MHD_NO;
-    bool printable = key_size <= 64 && strlen(key) == key_size && utf8_valid(key, key_size);
-    const char *name = printable ? key : "?";
-    bool known = false;
-    for (const char *const *a = w->allowed; *a && printable; a++)
-        known = known || strcmp(*a, key) == 0;
-    if (!known) {
-        w->failed = true;
-        api_error_set(w->e, 400, ERR_UNKNOWN_FIELD, name, "%s is not a known parameter", name);
-        return MHD_NO;
-    }
-    if (http_query_get(w->q, key)) {
-        w->failed = true;
-        err_invalid(w->e, key, "%s is given more than once", key);
-        return MHD_NO;
-    }
-    if (!value || strlen(value) != value_size || !utf8_valid(value, value_size)) {
-        w->failed = true;
-        err_invalid(w->e, key, "%s must be UTF-8 text without NUL characters", key);
-        return MHD_NO;
-    }
-    if (w->q->n >= HTTP_MAX_QUERY) {
-        w->failed = true;
-        err_invalid(w->e, key, "too many parameters");
-        return MHD_NO;
-    }
-    w->q->names[w->q->n] = key;
-    w->q->values[w->q->n] = value;
-    w->q->n++;
-    return MHD_YES;
-}
-
-bool http_query_parse(struct http_request *r, const char *const *allowed, struct http_query *q,
-                      struct api_error *e)
-{
-    q->n = 0;
-    struct query_walk w = {q, allowed, e, false};
-    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, query_item, &w);
-    return !w.failed;
-}
-
-const char *http_query_get(const struct http_query *q, const char *name)
-{
-    for (int i = 0; i < q->n; i++)
-        if (strcmp(q->names[i], name) == 0)
-            return q->values[i];
-    return NULL;
-}

@@ -1,4 +1,4 @@
-/* libmicrohttpd daemon: connection limits, body limit, replies, request log. */
+/* libmicrohttpd daemon: connections, body limit, workers, request log. */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <netdb.h>
@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "http/http.h"
 #include "http/metrics.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "http/server.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -72,76 +74,6 @@ static double elapsed_ms(const struct timespec *since)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - since->tv_sec) * 1000.0 +
            (double)(now.tv_nsec - since->tv_nsec) / 1e6;
-}
-
-void http_add_header(struct http_request *r, const char *name, const char *value)
-{
-    for (int i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, name) == 0) {
-            free(r->headers[i].value);
-            r->headers[i].value = xstrdup(value);
-            return;
-        }
-    }
-    if (r->nheaders < HTTP_MAX_HEADERS) {
-        r->headers[r->nheaders].name = name;
-        r->headers[r->nheaders].value = xstrdup(value);
-        r->nheaders++;
-    }
-}
-
-void http_reply_bytes(struct http_request *r, int status, const char *content_type,
-                      const char *data, size_t len)
-{
-    free(r->reply_body);
-    r->reply_body = xmalloc(len + 1);
-    memcpy(r->reply_body, data, len);
-    r->reply_body[len] = '\0';
-    r->reply_len = len;
-    r->status = status;
-    r->content_type = content_type;
-    r->replied = true;
-}
-
-void http_reply_json(struct http_request *r, int status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(body);
-    if (!text) {
-        static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
-        http_reply_bytes(r, 500, "application/json", fallback, sizeof fallback - 1);
-        return;
-    }
-    free(r->reply_body);
-    r->reply_body = text;
-    r->reply_len = strlen(text);
-    r->status = status;
-    r->content_type = "application/json";
-    r->replied = true;
-}
-
-void http_reply_error(struct http_request *r, const struct api_error *e)
-{
-    struct api_error fallback;
-    if (!e->status)
-        err_internal(&fallback), e = &fallback;
-    if (e->status == 503)
-        http_add_header(r, "Retry-After", "1");
-    if (e->status == 401)
-        http_add_header(r, "WWW-Authenticate", "Bearer realm=\"civcas\"");
-    http_reply_json(r, e->status, api_error_json(e));
-}
-
-struct db_conn *http_request_db(struct http_request *r, struct api_error *e)
-{
-    if (!r->db)
-        r->db = db_acquire(e);
-    return r->db;
-}
-
-const char *http_header(struct http_request *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 static bool request_id_valid(const char *s)
@@ -597,6 +529,11 @@ bool http_server_start(void)
 {
     static struct sockaddr_storage addr;
     bool ipv6;
+    const char *templates[HTTP_ROUTES_MAX];
+    int nroutes = 0;
+    while (nroutes < HTTP_ROUTES_MAX && (templates[nroutes] = http_route_by_index(nroutes)))
+        nroutes++;
+    metrics_set_routes(templates, nroutes);
     if (!workers_start((int)cfg.threads))
         return false;
     if (!resolve(cfg.listen_host, cfg.listen_port, &addr, &ipv6)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "domain/incident.h"
+#include "trends/trend_render.h"
 #include "util/dates.h"
 #include "util/mem.h"
 
@@ -28,6 +29,17 @@ static const char rounding[] =
     "share_pct and change_pct are computed from exact counts and rounded half away from zero "
     "to one decimal only for display; change_pct is null where the same period last year had "
     "none; rounded shares need not add up to exactly 100 (each is off by at most 0.05)";
+
+json_t *poc_find_table(json_t *report, const char *name)
+{
+    size_t i;
+    json_t *tbl;
+    json_array_foreach(json_object_get(report, "tables"), i, tbl) {
+        if (strcmp(json_string_value(json_object_get(tbl, "name")), name) == 0)
+            return tbl;
+    }
+    return NULL;
+}
 
 bool poc_table_known(const char *name)
 {

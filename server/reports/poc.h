@@ -1,7 +1,7 @@
 /*
  * The Protection of Civilians report: the tables of DOMAIN.md ("The
- * reports") for a period, built from the trend engine's numbers, and their
- * renderings (JSON, one table as CSV or HXL, a printable HTML page).
+ * reports") for a period, built from the trend engine's results, as one
+ * JSON document (reports/poc_render.h renders it as CSV, HXL or HTML).
  */
 #ifndef CIVCAS_POC_H
 #define CIVCAS_POC_H
@@ -39,14 +39,6 @@ json_t *poc_parameters_json(const struct poc_params *p);
 /* The report (new reference) or NULL with e set. Reads one snapshot. */
 json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct taxonomy *t,
                   struct api_error *e);
-
-/* One table as CSV (hxl: with the hashtag row); false (404-style 400) when
- * the report has no such table. */
-bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *out,
-                      struct api_error *e);
-
-/* The printable page with every table and the charts. */
-void poc_render_html(json_t *report, struct buf *out);
 
 /* The table called name in a report, or NULL. Borrowed. */
 json_t *poc_find_table(json_t *report, const char *name);

@@ -5,6 +5,7 @@
 
 #include "reports/poc.h"
 #include "reports/suppress.h"
+#include "trends/trend_render.h"
 #include "util/mem.h"
 
 #define PUBLIC_MAX_BUCKETS 120

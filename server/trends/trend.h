@@ -6,8 +6,8 @@
  * trend_run() picks the smallest grouping set that holds what the query
  * needs, aggregates its cells in PostgreSQL and fills a struct
  * trend_result (with the comparison range when asked). The JSON answer,
- * CSV and HXL (trend_render.c) and the report tables (reports/poc.c) are
- * each built from that result.
+ * CSV and HXL (trends/trend_render.h) and the report tables
+ * (reports/poc.h) are each built from that result.
  */
 #ifndef CIVCAS_TREND_H
 #define CIVCAS_TREND_H
@@ -97,13 +97,6 @@ bool trend_run(struct db_conn *c, const struct trend_query *q, struct trend_resu
                struct api_error *e);
 void trend_result_free(struct trend_result *r);
 
-/* The JSON answer of GET /v1/trends (new reference); labels from t. */
-json_t *trend_result_json(const struct trend_query *q, const struct trend_result *r,
-                          const struct taxonomy *t);
-/* The same figures as CSV, or HXL (q->format), without the comparison. */
-void trend_result_csv(const struct trend_query *q, const struct trend_result *r,
-                      const struct taxonomy *t, struct buf *out);
-
 /* A dimension's parameter name ("party_group"). */
 const char *trend_dim_name(enum trend_dim d);
 /* A code's display name in d's taxonomy list, or NULL (fixed values such
@@ -119,13 +112,6 @@ void trend_dim_hxl(enum trend_dim d, const char **code_tag, const char **name_ta
 /* A measure's name ("killed") and HXL hashtag. */
 const char *trend_measure_name(enum trend_measure m);
 const char *trend_measure_hxl(enum trend_measure m);
-/* The series' key as {dimension name: code or null}. New reference. */
-json_t *trend_series_key_json(const struct trend_query *q, const struct trend_series *s);
-
-/* part / whole x 100, rounded half away from zero to one decimal; JSON
- * null when whole is 0. Shares and changes of reports use it too. */
-json_t *trend_pct(long long part, long long whole);
-
 /* Whether the grouping sets compiled in agree with the database's. */
 bool trend_check_gsets(struct db_conn *c, char *problem, size_t size);
 

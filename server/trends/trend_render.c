@@ -1,10 +1,11 @@
 /* A trend result as the JSON answer, CSV and HXL. */
+#include "trends/trend_render.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trends/trend.h"
 #include "util/dates.h"
 #include "util/mem.h"
 

@@ -1,13 +1,15 @@
 /*
- * The HTTP edge: one struct http_request per request, from the first byte
- * of headers to the completion callback, and the replies handlers give.
+ * A request as handlers see it, and the replies they give: one struct
+ * http_request per request, from the first byte of headers to the
+ * completion callback (http/server.c drives it; the router and the
+ * handlers fill the reply through the functions below).
  *
- * A request owns its body buffer, its database connection (acquired by the
- * router for authenticated routes, released after the handler) and its
- * response until MHD takes it.
+ * A request owns its body buffer, its database connection (acquired for
+ * authenticated routes, released once the reply is queued) and its
+ * response until libmicrohttpd takes it.
  */
-#ifndef CIVCAS_HTTP_H
-#define CIVCAS_HTTP_H
+#ifndef CIVCAS_HTTP_REQUEST_H
+#define CIVCAS_HTTP_REQUEST_H
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -23,6 +25,10 @@ struct route;
 
 #define HTTP_MAX_HEADERS 6
 #define HTTP_MAX_QUERY 16
+/* The most routes the router's table may hold: per-route metrics keep a
+ * slot for each and one more (index HTTP_ROUTES_MAX) for unmatched
+ * requests. router.c asserts its table fits. */
+#define HTTP_ROUTES_MAX 32
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -30,15 +36,15 @@ struct http_request {
     const char *path;
     struct buf body;
     bool body_too_large;
-    size_t body_seen; /* bytes of body received, kept or not */
-    bool handled;          /* dispatched (inline or by a worker) */
-    struct timespec queued; /* when it was handed to the workers */
+    size_t body_seen;          /* bytes of body received, kept or not */
+    bool handled;              /* dispatched (inline or by a worker) */
+    struct timespec queued;    /* when it was handed to the workers */
     struct http_request *next; /* in the work queue */
     char request_id[72];
     struct timespec started;
-    const struct route *route;
-    const char *route_template;
-    long long path_id; /* the {id} of the path, when the route has one */
+    const struct route *route;  /* set by the router; NULL when none matched */
+    const char *route_template; /* the route's template, for logs and errors */
+    long long path_id;          /* the {id} of the path, when the route has one */
     bool authenticated;
     struct principal who;
     long long taxonomy_revision; /* read with the key (authenticated requests) */
@@ -55,11 +61,6 @@ struct http_request {
     } headers[HTTP_MAX_HEADERS];
     int nheaders;
 };
-
-/* Starts serving per cfg; returns false (logged) if the daemon cannot start. */
-bool http_server_start(void);
-/* Stops accepting, waits up to drain_seconds for requests in flight, stops. */
-void http_server_stop(int drain_seconds);
 
 /* Replies. The last reply wins; handlers reply exactly once. */
 void http_reply_json(struct http_request *r, int status, json_t *body /* stolen */);
@@ -86,19 +87,5 @@ struct http_query {
 bool http_query_parse(struct http_request *r, const char *const *allowed, struct http_query *q,
                       struct api_error *e);
 const char *http_query_get(const struct http_query *q, const char *name);
-
-/* Routing and dispatch (router.c). */
-void http_dispatch(struct http_request *r);
-/* Whether the route answers without the database (health, metrics, API
- * description): those are answered on the polling thread. */
-bool http_route_is_quick(const char *method, const char *path);
-/* The route template for logs and metrics. */
-const char *http_route_template(const struct http_request *r);
-/* The route's index in the table (-1: unmatched), and the template of an
- * index (MAX for "unmatched"; NULL past the table). */
-int http_route_index(const struct http_request *r);
-const char *http_route_by_index(int index);
-/* Every (method, template) pair served, for the API description check. */
-void http_routes_print(FILE *out);
 
 #endif

@@ -1,4 +1,6 @@
 /* Report renderings: one table as CSV or HXL; the printable HTML page. */
+#include "reports/poc_render.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,17 +59,6 @@ static void number_text(json_t *v, char *out, size_t size)
         snprintf(out, size, "%.1f", json_real_value(v));
     else
         out[0] = '\0';
-}
-
-json_t *poc_find_table(json_t *report, const char *name)
-{
-    size_t i;
-    json_t *tbl;
-    json_array_foreach(json_object_get(report, "tables"), i, tbl) {
-        if (strcmp(json_string_value(json_object_get(tbl, "name")), name) == 0)
-            return tbl;
-    }
-    return NULL;
 }
 
 /* The key columns of a table: the union of its rows' key members, in the

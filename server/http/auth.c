@@ -1,0 +1,26 @@
+/* Authentication: the API key of a request, its role. */
+#include "http/auth.h"
+
+#include <string.h>
+#include <strings.h>
+
+bool http_authenticate(struct http_request *r, unsigned roles, struct api_error *e)
+{
+    const char *auth = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return api_error_set(e, 401, ERR_UNAUTHORIZED, NULL,
+                             "send an API key as Authorization: Bearer KEY");
+    const char *key = auth + 7;
+    while (*key == ' ')
+        key++;
+    if (!key_format_valid(key))
+        return api_error_set(e, 401, ERR_UNAUTHORIZED, NULL, "the API key is unknown or revoked");
+    if (!http_request_db(r, e) ||
+        !store_key_authenticate(r->db, key, &r->who, &r->taxonomy_revision, e))
+        return false;
+    r->authenticated = true;
+    if (!(roles & r->who.role))
+        return api_error_set(e, 403, ERR_FORBIDDEN, NULL, "the %s role may not use %s %s",
+                             role_name(r->who.role), r->method, r->route_template);
+    return true;
+}
