@@ -189,7 +189,7 @@ void config_finish(void)
      * that one is free while the other handles a request in place) and at
      * most eight. More of them let more lone connections be handled in
      * place, but under load each wakes for fewer events (measured:
-     * docs/architecture.md, Threads). CIVCAS_IO_THREADS is for a
+     * docs/performance.md, "How many polling threads"). CIVCAS_IO_THREADS is for a
      * deployment that knows its clients are few. */
     if (cfg.io_threads == 0)
         cfg.io_threads = cores < 2 ? 2 : cores > 8 ? 8 : cores;
