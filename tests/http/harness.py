@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import unittest
+from fractions import Fraction
 
 import psycopg2
 
@@ -293,12 +294,7 @@ def valid_incident(**overrides):
         'narrative': 'A suicide attack near a market in Kabul city.',
         'external_ref': 'KDR-2026-0012',
     }
-    for k, v in overrides.items():
-        if v is ABSENT:
-            doc.pop(k, None)
-        else:
-            doc[k] = v
-    return doc
+    return _overridden(doc, overrides)
 
 
 def minimal_incident(**overrides):
@@ -306,12 +302,83 @@ def minimal_incident(**overrides):
     doc = {'occurred_on': days_ago(5), 'location': {'admin1': 'AF01'},
            'tactic': 'ground_engagement',
            'casualties': [{'outcome': 'injured', 'count': 1}]}
+    return _overridden(doc, overrides)
+
+
+def _overridden(doc, overrides):
     for k, v in overrides.items():
         if v is ABSENT:
             doc.pop(k, None)
         else:
             doc[k] = v
     return doc
+
+
+# Every restricted text incident() writes carries TOKEN, so that a test can
+# tell none of it left in an answer.
+TOKEN = 'Rx' + secrets.token_hex(6)
+# Three source types: an incident meets the verification standard.
+VERIFYING_SOURCES = ('witness', 'medical', 'local_authority')
+NAMED_AGE = {'adult': 34, 'child': 9}   # the age of a named victim
+# Shorthand of the spec tables: outcomes, sexes and age groups.
+K, I = 'killed', 'injured'
+M, F, U = 'male', 'female', 'unknown'
+AD, CH, UN = 'adult', 'child', 'unknown'
+
+
+def incident(date, admin1, admin2, tactic, weapon, party, groups, *, tag='',
+             sources=VERIFYING_SOURCES):
+    """A valid incident with TOKEN and tag in every restricted text (place,
+    source references, narrative, external_ref, victims' names).
+    groups: (outcome, sex, age_group, count); a group of one gets a name
+    (and an age agreeing with its age group). party None leaves
+    perpetrator out (the server's default: unknown)."""
+    casualties = []
+    for outcome, sex, age_group, count in groups:
+        g = {'outcome': outcome, 'sex': sex, 'age_group': age_group,
+             'count': count}
+        if count == 1:
+            g['name'] = 'Name %s %s' % (TOKEN, tag)
+            if age_group in NAMED_AGE:
+                g['age'] = NAMED_AGE[age_group]
+        casualties.append(g)
+    return valid_incident(
+        occurred_on=date,
+        location={'admin1': admin1, 'admin2': admin2,
+                  'place': 'Place %s %s' % (TOKEN, tag)},
+        tactic=tactic, weapon=weapon,
+        perpetrator=ABSENT if party is None else party,
+        casualties=casualties,
+        sources=[{'type': t, 'reference': 'Ref %s %s' % (TOKEN, tag)}
+                 for t in sources],
+        narrative='Narrative %s %s: what the witnesses said.' % (TOKEN, tag),
+        external_ref='Ext-%s-%s' % (TOKEN, tag))
+
+
+def create_incidents(srv, specs, key='reviewer'):
+    """Creates the incident() of every spec with key, in order, and gives
+    it its status as the reviewer. specs: {tag: (date, admin1, admin2,
+    tactic, weapon, party, groups, status)}, or a list of such tuples
+    (tagged n0, n1, ...); a duplicate is one of the first verified
+    incident of specs. Returns {tag: the incident as last answered}."""
+    items = specs.items() if isinstance(specs, dict) else (
+        ('n%d' % n, spec) for n, spec in enumerate(specs))
+    out = {}
+    first_verified = None
+    for tag, (*fields, status) in items:
+        inc = srv.create(incident(*fields, tag=tag), key=key)
+        if status != 'reported':
+            extra = {}
+            if status == 'duplicate':
+                extra['duplicate_of'] = first_verified
+            r = srv.set_status(inc['id'], status, reason='set up', **extra)
+            if r.status != 200:
+                raise AssertionError('%s: status %s -> %r' % (tag, status, r))
+            inc = r.json
+            if status == 'verified' and first_verified is None:
+                first_verified = inc['id']
+        out[tag] = inc
+    return out
 
 
 def etag(version):
@@ -335,6 +402,35 @@ def parallel(fn, args_list, threads=8):
     with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as ex:
         futures = [ex.submit(fn, *args) for args in args_list]
         return [f.result() for f in futures]
+
+
+# --------------------------------------------------------------------------
+# Figures as docs/api.md defines them
+
+def round1(x):
+    """A Fraction rounded half away from zero to one decimal, as a float."""
+    n = int(abs(x) * 10 + Fraction(1, 2))
+    return (n if x >= 0 else -n) / 10
+
+
+def share_pct(part, whole):
+    """part / whole x 100 to one decimal; None for a zero whole."""
+    return None if whole == 0 else round1(Fraction(100 * part, whole))
+
+
+def change_pct(current, previous):
+    """(current - previous) / previous x 100 to one decimal; None for a zero
+    base."""
+    return None if previous == 0 else round1(
+        Fraction(100 * (current - previous), previous))
+
+
+def year_earlier(d, years=1):
+    """The same date `years` years earlier; 29 February becomes 28."""
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:
+        return d.replace(year=d.year - years, day=28)
 
 
 # --------------------------------------------------------------------------
