@@ -90,31 +90,33 @@ def dsn_for(dbname, base=None):
     return url + ('?' + query if query else '')
 
 
-def admin_connect():
-    conn = psycopg2.connect(admin_dsn())
+def admin_connect(dsn=None):
+    """An autocommit connection: the admin DSN's, or dsn's."""
+    conn = psycopg2.connect(dsn or admin_dsn())
     conn.autocommit = True
     return conn
+
+
+def admin_execute(sql, dsn=None):
+    """Runs one statement outside a transaction (CREATE or DROP DATABASE)
+    on a connection of its own to the admin DSN, or to dsn."""
+    conn = admin_connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
 
 
 def create_database(prefix='civcas_t_'):
     """Create an empty database with a random name; returns the name."""
     name = prefix + secrets.token_hex(4)
-    conn = admin_connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute('CREATE DATABASE "%s"' % name)
-    finally:
-        conn.close()
+    admin_execute('CREATE DATABASE "%s"' % name)
     return name
 
 
 def drop_database(name):
-    conn = admin_connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
-    finally:
-        conn.close()
+    admin_execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
 
 def daemon_env(dsn, extra=None):
@@ -450,21 +452,31 @@ class Server:
         self.port = None
         self.returncode = None
         self._db = None
-        self._log = None
-        self.dbname = create_database()
-        self.dsn = dsn_for(self.dbname)
+        self._log = self._out = None
+        self._create_database()
         os.makedirs(LOG_DIR, exist_ok=True)
         # stderr (the request log) and stdout of serve, kept apart so a
         # test can tell which stream a line went to.
         self.log_path = os.path.join(LOG_DIR, self.dbname + '.log')
         self.stdout_path = os.path.join(LOG_DIR, self.dbname + '.stdout.log')
-        self._out = None
+        for path in (self.log_path, self.stdout_path):
+            if os.path.exists(path):        # an earlier server's of that name
+                os.unlink(path)
         try:
             self._setup()
             self.start()
         except BaseException:
             self.close(keep_log=True)
             raise
+
+    def _create_database(self):
+        """Creates the empty database serve will use; sets dbname (which
+        also names the logs) and dsn."""
+        self.dbname = create_database()
+        self.dsn = dsn_for(self.dbname)
+
+    def _drop_database(self):
+        drop_database(self.dbname)
 
     def _setup(self):
         _check(self.civcasd('migrate'), 'civcasd migrate')
@@ -491,41 +503,48 @@ class Server:
     # -- process ------------------------------------------------------------
 
     def start(self):
-        """Start (or restart) serve; waits for /healthz."""
-        last_error = None
+        """Start (or restart) serve on a free port; waits for /healthz."""
         for _ in range(3):      # a free port can be taken before we bind it
             self.port = free_port()
-            self._log = open(self.log_path, 'ab')
-            self._out = open(self.stdout_path, 'ab')
-            cmd = [CIVCAS_BIN, 'serve', '--listen',
-                   '127.0.0.1:%d' % self.port] + list(self.args)
-            self.proc = subprocess.Popen(
-                cmd, env=daemon_env(self.dsn, self.env),
-                stdout=self._out, stderr=self._log, stdin=subprocess.DEVNULL)
-            self.returncode = None
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    last_error = 'civcasd serve exited with %d' % (
-                        self.proc.returncode)
-                    break
-                try:
-                    r = http_request(self.port, 'GET', '/healthz', timeout=2)
-                    if r.status == 200:
-                        return
-                    last_error = 'GET /healthz answered %d' % r.status
-                except OSError as e:
-                    last_error = 'GET /healthz: %s' % e
-                time.sleep(0.05)
-            else:
+            error = self._spawn(time.monotonic() + START_TIMEOUT)
+            if error is None:
+                return
+            if self.proc is not None:
                 self.stop()
                 raise RuntimeError('civcasd serve did not answer /healthz '
                                    'within %d s (%s); log:\n%s' % (
-                                       START_TIMEOUT, last_error,
+                                       START_TIMEOUT, error,
                                        self.log_text()[-4000:]))
-            self._close_logs()
         raise RuntimeError('civcasd serve failed to start (%s); log:\n%s' % (
-            last_error, self.log_text()[-4000:]))
+            error, self.log_text()[-4000:]))
+
+    def _spawn(self, deadline, poll=0.05):
+        """Runs serve on self.port and waits until /healthz answers 200
+        (returns None), serve exits (self.proc is then None) or the
+        deadline passes (serve is left running); returns why not."""
+        self._log = open(self.log_path, 'ab')
+        self._out = open(self.stdout_path, 'ab')
+        self.proc = subprocess.Popen(
+            [CIVCAS_BIN, 'serve', '--listen', '127.0.0.1:%d' % self.port]
+            + list(self.args), env=daemon_env(self.dsn, self.env),
+            stdout=self._out, stderr=self._log, stdin=subprocess.DEVNULL)
+        self.returncode = None
+        error = 'no answer yet'
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                self.proc = None
+                self._close_logs()
+                return 'civcasd serve exited with %d' % self.returncode
+            try:
+                r = http_request(self.port, 'GET', '/healthz', timeout=2)
+                if r.status == 200:
+                    return None
+                error = 'GET /healthz answered %d' % r.status
+            except OSError as e:
+                error = 'GET /healthz: %s' % e
+            time.sleep(poll)
+        return error
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -562,17 +581,22 @@ class Server:
         log is kept when asked, when the exit code was not 0, or when
         CIVCAS_TEST_KEEP_LOGS is set."""
         rc = self.stop()
+        self.reset_db()
+        try:
+            self._drop_database()
+        except psycopg2.Error as e:
+            sys.stderr.write('could not drop %s: %s\n' % (self.dbname, e))
+        self._discard_logs(rc, keep_log)
+
+    def reset_db(self):
+        """Forget the test's own connection (closed, or the database server
+        was restarted)."""
         if self._db is not None:
             try:
                 self._db.close()
             except psycopg2.Error:
                 pass
             self._db = None
-        try:
-            drop_database(self.dbname)
-        except psycopg2.Error as e:
-            sys.stderr.write('could not drop %s: %s\n' % (self.dbname, e))
-        self._discard_logs(rc, keep_log)
 
     def _discard_logs(self, rc, keep_log):
         """Deletes the logs unless asked to keep them, the exit code rc
