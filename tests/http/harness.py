@@ -500,6 +500,18 @@ class Server:
         """Run a civcasd command against this server's database."""
         return run_civcasd(*args, dsn=self.dsn, env=env)
 
+    def load_taxonomy(self, content):
+        """`civcasd taxonomy load` of content (a document, or text sent as
+        it is) from a temporary file; returns the CompletedProcess."""
+        fd, path = tempfile.mkstemp(suffix='.json', prefix='civcas-tax-')
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                f.write(content if isinstance(content, str)
+                        else json.dumps(content))
+            return self.civcasd('taxonomy', 'load', path)
+        finally:
+            os.unlink(path)
+
     # -- process ------------------------------------------------------------
 
     def start(self):

@@ -345,15 +345,9 @@ class ReportHtmlTest(ServerTestCase):
         for p in tax['parties']:
             if p['code'] == 'taliban':
                 p['name'] = HOSTILE_NAME
-        fd, path = tempfile.mkstemp(suffix='.json', prefix='civcas-tax-')
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(tax, f)
-            proc = cls.srv.civcasd('taxonomy', 'load', path)
-            if proc.returncode != 0:
-                raise RuntimeError('taxonomy load: %s' % proc.stderr)
-        finally:
-            os.unlink(path)
+        proc = cls.srv.load_taxonomy(tax)
+        if proc.returncode != 0:
+            raise RuntimeError('taxonomy load: %s' % proc.stderr)
 
     # -- helpers ------------------------------------------------------------
 

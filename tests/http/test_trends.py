@@ -14,9 +14,7 @@ import csv
 import datetime
 import io
 import json
-import os
 import re
-import tempfile
 import threading
 import time
 import unittest
@@ -1566,13 +1564,7 @@ class TrendTaxonomyTest(TrendCase):
         super().tearDown()
 
     def load(self, doc):
-        fd, path = tempfile.mkstemp(suffix='.json')
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(doc, f)
-            p = self.srv.civcasd('taxonomy', 'load', path)
-        finally:
-            os.unlink(path)
+        p = self.srv.load_taxonomy(doc)
         self.assertEqual(p.returncode, 0, p.stderr)
 
     def by(self, dim, **filters):
