@@ -202,26 +202,28 @@ for y in 2021 2022 2023 2024 2025; do
 	Q_B+=("/v1/trends?from=$y-01-01&to=$y-06-30&period=half&by=category&category=men,women,boys,girls&measures=killed,injured,casualties")
 done
 
+# run_query NAME BASELINE URL...: the answers and timings of query NAME
+# through HTTP (the URLs) and by GROUP BY (bench/baseline/BASELINE.sql).
 run_query() {
-	local name="$1" i=0 u
-	shift
+	local name="$1" sql="$BENCH/baseline/$2.sql" i=0 u
+	shift 2
 	civcas_log "bench: ($name) answers"
 	for u in "$@"; do
 		i=$((i + 1))
 		curl -fsS -H "Authorization: Bearer $key" "$URL$u" >"$OUT/$name.http.$i.json" ||
 			civcas_die "GET $u failed: $(cat "$OUT/$name.http.$i.json")"
 	done
-	"$PSQL" "$DSN" -X -q --csv -f "$BENCH/baseline/$name.sql" >"$OUT/$name.sql.csv"
+	"$PSQL" "$DSN" -X -q --csv -f "$sql" >"$OUT/$name.sql.csv"
 	civcas_log "bench: ($name) HTTP x $REPS"
 	http_times "$OUT/$name.http.times" "bench-$name" "$@"
 	civcas_log "bench: ($name) GROUP BY"
-	sql_times "$OUT/$name.sql.times" "$BENCH/baseline/$name.sql"
+	sql_times "$OUT/$name.sql.times" "$sql"
 }
 
-run_query a "$Q_A"
-run_query b "${Q_B[@]}"
-run_query c "$Q_C"
-run_query d "$Q_D"
+run_query a monthly_by_party_h1_2025 "$Q_A"
+run_query b h1_by_category_2021_2025 "${Q_B[@]}"
+run_query c monthly_by_tactic_2021_2025 "$Q_C"
+run_query d weekly_by_district_kandahar_2025 "$Q_D"
 
 # --- report -------------------------------------------------------------------
 
