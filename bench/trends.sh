@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trend engine benchmark (issue 3): four trend queries through HTTP against
+# Trend engine benchmark: four trend queries through HTTP against
 # the same answers computed by GROUP BY over the raw tables, on a synthetic
 # history of 1,000,000 incidents (about 3,000,000 casualty groups).
 #

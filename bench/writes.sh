@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Write-path cost of rollup maintenance (issue 3): POST /v1/incidents
+# Write-path cost of rollup maintenance: POST /v1/incidents
 # throughput with wrk and bench/post.lua, civcasd started with
 # CIVCAS_ROLLUP_WRITES=1 (the default: rollups kept in the write's
 # transaction) and with CIVCAS_ROLLUP_WRITES=0 (measuring only), each on a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Performance benchmarks of civcasd (issue 5), all in one run on one machine:
+# Performance benchmarks of civcasd, all in one run on one machine:
 #   1. submit: POST /v1/incidents (bench/post.lua: 3 casualty groups, 3
 #      sources, a unique Idempotency-Key) with wrk at each of --conns,
 #      against pgbench running civcasd's own transaction

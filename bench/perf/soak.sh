@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory soak of civcasd (issue 5, step 4): POST /v1/incidents at half of
+# Memory soak of civcasd: POST /v1/incidents at half of
 # the measured POST capacity for 10 minutes, civcasd's VmRSS sampled every
 # 10 s; the report gives the samples, a least-squares slope and whether RSS
 # trends upward.
