@@ -64,6 +64,13 @@ def _is_daemon_var(name):
 # --------------------------------------------------------------------------
 # Database helpers
 
+def default_taxonomy():
+    """The default taxonomy document (TAXONOMY_FILE), parsed: a fresh copy
+    a test may change."""
+    with open(TAXONOMY_FILE, encoding='utf-8') as f:
+        return json.load(f)
+
+
 def admin_dsn():
     dsn = os.environ.get('CIVCAS_TEST_ADMIN_DSN')
     if not dsn:

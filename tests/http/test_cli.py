@@ -11,8 +11,9 @@ import subprocess
 import unittest
 
 from harness import (CIVCAS_BIN, SOURCE_DIR, TAXONOMY_FILE, ServerTestCase,
-                     create_database, daemon_env, drop_database, dsn_for,
-                     free_port, last_line, run_civcasd, valid_incident)
+                     create_database, daemon_env, default_taxonomy,
+                     drop_database, dsn_for, free_port, last_line,
+                     run_civcasd, valid_incident)
 
 UNREACHABLE = 'postgresql:///civcas?host=/tmp/civcas-no-such-dir&user=civcas'
 MIGRATION_FILES = sorted(glob.glob(os.path.join(
@@ -347,8 +348,7 @@ class TaxonomyLoadTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            cls.good = json.load(f)
+        cls.good = default_taxonomy()
 
 
     def variant(self, edit):

@@ -16,7 +16,6 @@ Chromium missing is a failure, not a skip: the test set-up installs it.
 import datetime
 import html
 import html.parser
-import json
 import os
 import re
 import sys
@@ -25,8 +24,8 @@ import unittest
 import urllib.parse
 
 import chromium
-from harness import (AD, CH, TAXONOMY_FILE, TOKEN, F, I, K, M, ServerTestCase,
-                     U, create_incidents)
+from harness import (AD, CH, TOKEN, F, I, K, M, ServerTestCase, U,
+                     create_incidents, default_taxonomy)
 
 FROM, TO = '2025-01-01', '2025-06-30'
 YEARS = 5
@@ -340,8 +339,7 @@ class ReportHtmlTest(ServerTestCase):
 
     @classmethod
     def _load_taxonomy_with_hostile_name(cls):
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            tax = json.load(f)
+        tax = default_taxonomy()
         for p in tax['parties']:
             if p['code'] == 'taliban':
                 p['name'] = HOSTILE_NAME

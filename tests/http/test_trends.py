@@ -13,16 +13,15 @@ import copy
 import csv
 import datetime
 import io
-import json
 import re
 import threading
 import time
 import unittest
 import urllib.parse
 
-from harness import (AD, CH, TAXONOMY_FILE, TOKEN, F, I, K, KeepAliveClient, M,
+from harness import (AD, CH, TOKEN, F, I, K, KeepAliveClient, M,
                      ServerTestCase, U, change_pct, create_incidents,
-                     incident, parallel, year_earlier)
+                     default_taxonomy, incident, parallel, year_earlier)
 
 Date = datetime.date
 ONE_DAY = datetime.timedelta(days=1)
@@ -1547,8 +1546,7 @@ class TrendTaxonomyTest(TrendCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            cls.default = json.load(f)
+        cls.default = default_taxonomy()
         specs = {
             't': ('2024-03-03', 'AF01', 'AF0101', 'ied_suicide',
                   'heavy_explosive', 'taliban', [(K, M, AD, 5)], 'verified'),
@@ -1793,8 +1791,7 @@ class SeriesLimitTest(TrendCase):
     """At most 2,000 series: 2,000 answer, 2,001 are a 400 naming `by`."""
 
     def test_series_limit(self):
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            taxonomy = json.load(f)
+        taxonomy = default_taxonomy()
         areas = [(a['parent'], a['pcode']) for a in taxonomy['admin_areas']
                  if a['level'] == 2]
         parties = [p['code'] for p in taxonomy['parties']]
