@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trend engine benchmark (issue 3): four trend queries through HTTP against
+# Trend engine benchmark: four trend queries through HTTP against
 # the same answers computed by GROUP BY over the raw tables, on a synthetic
 # history of 1,000,000 incidents (about 3,000,000 casualty groups).
 #
@@ -27,8 +27,8 @@
 # %{time_total}) and the GROUP BY with psql's \timing in one session; print
 # median and p95 of both and their ratio.
 
-# shellcheck source-path=SCRIPTDIR source=../deploy/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../deploy/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
@@ -40,66 +40,21 @@ DB="${BENCH_DB:-civcas_bench}"
 regenerate=0
 rebuild=1
 keep_server=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--n) N="${2:?}"; shift ;;
-	--seed) SEED="${2:?}"; shift ;;
-	--reps) REPS="${2:?}"; shift ;;
-	--sql-reps) SQL_REPS="${2:?}"; shift ;;
-	--regenerate) regenerate=1 ;;
-	--skip-rebuild) rebuild=0 ;;
-	--keep-server) keep_server=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
-for v in "$N" "$SEED" "$REPS" "$SQL_REPS"; do
-	case "$v" in '' | *[!0-9]*) civcas_die "numbers expected, got '$v'" ;; esac
-done
+bench_options --n N --seed SEED --reps REPS --sql-reps SQL_REPS --regenerate regenerate=1 \
+	--skip-rebuild rebuild=0 --keep-server keep_server=1 -- "$@"
+bench_need_numbers "$N" "$SEED" "$REPS" "$SQL_REPS"
 [ "$REPS" -ge 30 ] || civcas_die "--reps must be at least 30"
 [ "$SQL_REPS" -ge 10 ] || civcas_die "--sql-reps must be at least 10"
 
-CIVCASD="$ROOT/build/civcasd"
-PY=/usr/bin/python3
-PSQL="$CIVCAS_PG_BIN/psql"
 BENCH="$ROOT/bench"
-[ -x "$CIVCASD" ] || civcas_die "$CIVCASD missing: cmake -S $ROOT -B $ROOT/build && cmake --build $ROOT/build"
-"$CIVCASD" --help 2>&1 | grep -q 'rollup' ||
-	civcas_die "this civcasd has no 'rollup' command: rebuild it"
+bench_need_built_civcasd
 command -v curl >/dev/null || civcas_die "curl is missing (apt-get install curl)"
 
-# One benchmark at a time: two would time each other (and share databases).
-mkdir -p "$ROOT/var/bench"
-exec 9>"$ROOT/var/bench/.lock"
-if ! flock -n 9; then
-	civcas_log "bench: another benchmark holds var/bench/.lock: waiting"
-	flock 9
-fi
-# Other work on the machine shows up in every figure: say so.
-busy_check() {
-	local load
-	load="$(cut -d ' ' -f 1 /proc/loadavg)"
-	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-		civcas_warn "load average $load on $(nproc) cores before starting: figures will be noisy"
-	fi
-	printf '%s\n' "$load"
-}
-load_start="$(busy_check)"
-
-OUT="$ROOT/var/bench/trends-$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$OUT"
-# A copy: the build tree may be rebuilt while this runs.
-cp "$CIVCASD" "$OUT/civcasd"
-CIVCASD="$OUT/civcasd"
-server_pid=""
-cleanup() {
-	if [ "$keep_server" -eq 0 ]; then
-		[ -z "$server_pid" ] || civcas_stop_pid "$server_pid" || true
-		[ "${CIVCAS_PG_STARTED:-0}" != 1 ] || civcas_pg_stop || true
-	fi
-}
-trap cleanup EXIT
+bench_lock
+load_start="$(bench_load_average)"
+bench_out trends
+bench_copy_civcasd
+trap '[ "$keep_server" -eq 1 ] || bench_cleanup' EXIT
 
 # --- database -----------------------------------------------------------------
 
@@ -183,17 +138,7 @@ psql_q -At -F ' ' -c "SELECT c.relname, c.reltuples::bigint,
 
 key="$("$CIVCASD" keys create --role analyst --name bench-analyst | tail -n 1)"
 [ -n "$key" ] || civcas_die "keys create printed no key"
-port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-BASE="http://127.0.0.1:$port"
-"$CIVCASD" serve --listen "127.0.0.1:$port" 2>"$OUT/civcasd.log" &
-server_pid=$!
-for ((i = 0; i < 100; i++)); do
-	curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
-	kill -0 "$server_pid" 2>/dev/null || civcas_die "civcasd serve exited; log: $OUT/civcasd.log"
-	sleep 0.1
-done
-curl -fsS -o /dev/null "$BASE/healthz" || civcas_die "civcasd did not answer /healthz"
-civcas_log "bench: civcasd serve on $BASE (pid $server_pid)"
+bench_server_start
 
 # --- measuring ----------------------------------------------------------------
 
@@ -209,7 +154,7 @@ http_times() {
 		printf 'header = "X-Request-Id: %s"\n' "$id"
 		for ((i = 0; i < REPS + 3; i++)); do
 			for u in "$@"; do
-				printf 'url = "%s%s"\noutput = "/dev/null"\n' "$BASE" "$u"
+				printf 'url = "%s%s"\noutput = "/dev/null"\n' "$URL" "$u"
 			done
 		done
 	} >"$cfg"
@@ -257,26 +202,28 @@ for y in 2021 2022 2023 2024 2025; do
 	Q_B+=("/v1/trends?from=$y-01-01&to=$y-06-30&period=half&by=category&category=men,women,boys,girls&measures=killed,injured,casualties")
 done
 
+# run_query NAME BASELINE URL...: the answers and timings of query NAME
+# through HTTP (the URLs) and by GROUP BY (bench/baseline/BASELINE.sql).
 run_query() {
-	local name="$1" i=0 u
-	shift
+	local name="$1" sql="$BENCH/baseline/$2.sql" i=0 u
+	shift 2
 	civcas_log "bench: ($name) answers"
 	for u in "$@"; do
 		i=$((i + 1))
-		curl -fsS -H "Authorization: Bearer $key" "$BASE$u" >"$OUT/$name.http.$i.json" ||
+		curl -fsS -H "Authorization: Bearer $key" "$URL$u" >"$OUT/$name.http.$i.json" ||
 			civcas_die "GET $u failed: $(cat "$OUT/$name.http.$i.json")"
 	done
-	"$PSQL" "$DSN" -X -q --csv -f "$BENCH/baseline/$name.sql" >"$OUT/$name.sql.csv"
+	"$PSQL" "$DSN" -X -q --csv -f "$sql" >"$OUT/$name.sql.csv"
 	civcas_log "bench: ($name) HTTP x $REPS"
 	http_times "$OUT/$name.http.times" "bench-$name" "$@"
 	civcas_log "bench: ($name) GROUP BY"
-	sql_times "$OUT/$name.sql.times" "$BENCH/baseline/$name.sql"
+	sql_times "$OUT/$name.sql.times" "$sql"
 }
 
-run_query a "$Q_A"
-run_query b "${Q_B[@]}"
-run_query c "$Q_C"
-run_query d "$Q_D"
+run_query a monthly_by_party_h1_2025 "$Q_A"
+run_query b h1_by_category_2021_2025 "${Q_B[@]}"
+run_query c monthly_by_tactic_2021_2025 "$Q_C"
+run_query d weekly_by_district_kandahar_2025 "$Q_D"
 
 # --- report -------------------------------------------------------------------
 
@@ -305,5 +252,5 @@ pg_version="$(psql_q -At -c 'SHOW server_version')"
 } | tee "$OUT/report.txt"
 civcas_log "bench: raw data in $OUT"
 if [ "$keep_server" -eq 1 ]; then
-	civcas_log "bench: civcasd still serves $BASE (pid $server_pid), analyst key $key"
+	civcas_log "bench: civcasd still serves $URL (pid $SERVER_PID), analyst key $key"
 fi

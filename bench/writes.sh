@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Write-path cost of rollup maintenance (issue 3): POST /v1/incidents
+# Write-path cost of rollup maintenance: POST /v1/incidents
 # throughput with wrk and bench/post.lua, civcasd started with
 # CIVCAS_ROLLUP_WRITES=1 (the default: rollups kept in the write's
 # transaction) and with CIVCAS_ROLLUP_WRITES=0 (measuring only), each on a
@@ -18,8 +18,8 @@
 # and p99 latency per run and the throughput ratio. Raw output goes to
 # var/bench/writes-<time>/.
 
-# shellcheck source-path=SCRIPTDIR source=../deploy/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../deploy/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
@@ -27,97 +27,37 @@ DURATION=20
 CONNECTIONS=16
 THREADS=2
 ROUNDS=2
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--duration) DURATION="${2:?}"; shift ;;
-	--connections) CONNECTIONS="${2:?}"; shift ;;
-	--threads) THREADS="${2:?}"; shift ;;
-	--rounds) ROUNDS="${2:?}"; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
-for v in "$DURATION" "$CONNECTIONS" "$THREADS" "$ROUNDS"; do
-	case "$v" in '' | *[!0-9]* | 0) civcas_die "positive numbers expected, got '$v'" ;; esac
-done
+bench_options --duration DURATION --connections CONNECTIONS --threads THREADS \
+	--rounds ROUNDS -- "$@"
+bench_need_positive "$DURATION" "$CONNECTIONS" "$THREADS" "$ROUNDS"
 
-CIVCASD="$ROOT/build/civcasd"
-PY=/usr/bin/python3
-PSQL="$CIVCAS_PG_BIN/psql"
-DB=civcas_bench_writes
-[ -x "$CIVCASD" ] || civcas_die "$CIVCASD missing: cmake -S $ROOT -B $ROOT/build && cmake --build $ROOT/build"
-"$CIVCASD" --help 2>&1 | grep -q 'rollup' ||
-	civcas_die "this civcasd has no 'rollup' command: rebuild it"
-if ! command -v wrk >/dev/null 2>&1; then
-	civcas_log "bench: installing wrk"
-	civcas_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk ||
-		civcas_die "wrk is missing (apt-get install wrk)"
-fi
+PERF_DB=civcas_bench_writes
+bench_need_built_civcasd
+bench_need_tools wrk
 
-# One benchmark at a time: two would time each other (and share databases).
-mkdir -p "$ROOT/var/bench"
-exec 9>"$ROOT/var/bench/.lock"
-if ! flock -n 9; then
-	civcas_log "bench: another benchmark holds var/bench/.lock: waiting"
-	flock 9
-fi
-# Other work on the machine shows up in every figure: say so.
-busy_check() {
-	local load
-	load="$(cut -d ' ' -f 1 /proc/loadavg)"
-	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-		civcas_warn "load average $load on $(nproc) cores before starting: figures will be noisy"
-	fi
-	printf '%s\n' "$load"
-}
-load_start="$(busy_check)"
-
-OUT="$ROOT/var/bench/writes-$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$OUT"
-# A copy: the build tree may be rebuilt while this runs.
-cp "$CIVCASD" "$OUT/civcasd"
-CIVCASD="$OUT/civcasd"
-server_pid=""
-cleanup() {
-	[ -z "$server_pid" ] || civcas_stop_pid "$server_pid" || true
-	[ "${CIVCAS_PG_STARTED:-0}" != 1 ] || civcas_pg_stop || true
-}
-trap cleanup EXIT
+bench_lock
+load_start="$(bench_load_average)"
+bench_out writes
+bench_copy_civcasd
+trap bench_cleanup EXIT
 
 civcas_pg_start
 ADMIN_DSN="$(civcas_dsn postgres)"
-DSN="$(civcas_dsn "$DB")"
 
 # run_once MODE LABEL: one measured run with CIVCAS_ROLLUP_WRITES=MODE;
 # leaves LABEL.wrk (wrk's output, last line JSON) and LABEL.json in $OUT.
 run_once() {
-	local mode="$1" label="$2" key port url i
+	local mode="$1" label="$2"
 	civcas_log "bench: $label: fresh database, CIVCAS_ROLLUP_WRITES=$mode"
-	"$PSQL" "$ADMIN_DSN" -X -q -v ON_ERROR_STOP=1 \
-		-c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-	CIVCAS_DATABASE_URL="$DSN" "$CIVCASD" migrate >/dev/null
-	CIVCAS_DATABASE_URL="$DSN" "$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json" >/dev/null
-	key="$(CIVCAS_DATABASE_URL="$DSN" "$CIVCASD" keys create --role monitor --name bench-writer | tail -n 1)"
-	[ -n "$key" ] || civcas_die "keys create printed no key"
-	port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-	url="http://127.0.0.1:$port"
-	CIVCAS_DATABASE_URL="$DSN" CIVCAS_ROLLUP_WRITES="$mode" \
-		"$CIVCASD" serve --listen "127.0.0.1:$port" 2>"$OUT/$label.civcasd.log" &
-	server_pid=$!
-	for ((i = 0; i < 100; i++)); do
-		curl -fsS -o /dev/null "$url/healthz" 2>/dev/null && break
-		kill -0 "$server_pid" 2>/dev/null || civcas_die "civcasd serve exited; log: $OUT/$label.civcasd.log"
-		sleep 0.1
-	done
+	bench_fresh_db
+	CIVCAS_ROLLUP_WRITES="$mode" bench_server_start "$label.civcasd.log"
 	"$PSQL" "$DSN" -X -q -c CHECKPOINT
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$ROOT/bench/post.lua" "$url" \
-		-- "$key" "$label-warmup" >"$OUT/$label.warmup.wrk"
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$ROOT/bench/post.lua" "$URL" \
+		-- "$WRITER_KEY" "$label-warmup" >"$OUT/$label.warmup.wrk"
 	"$PSQL" "$DSN" -X -q -c CHECKPOINT
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
-		-s "$ROOT/bench/post.lua" "$url" -- "$key" "$label" >"$OUT/$label.wrk"
-	civcas_stop_pid "$server_pid"
-	server_pid=""
+		-s "$ROOT/bench/post.lua" "$URL" -- "$WRITER_KEY" "$label" >"$OUT/$label.wrk"
+	bench_server_stop
 	tail -n 1 "$OUT/$label.wrk" >"$OUT/$label.json"
 	"$PSQL" "$DSN" -X -At -c "SELECT count(*) FROM incidents" >"$OUT/$label.incidents"
 	if [ "$mode" = 1 ]; then
@@ -131,7 +71,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	run_once 1 "rollup-on-$r"
 	run_once 0 "rollup-off-$r"
 done
-"$PSQL" "$ADMIN_DSN" -X -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+"$PSQL" "$ADMIN_DSN" -X -q -c "DROP DATABASE IF EXISTS $PERF_DB WITH (FORCE)"
 
 {
 	printf 'date: %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"

@@ -82,7 +82,7 @@ if [ "$asan" -eq 1 ]; then
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 
-# --- fuzzing (issue 5): tests/fuzz/run.sh builds build-fuzz/ with clang and
+# --- fuzzing: tests/fuzz/run.sh builds build-fuzz/ with clang and
 # runs each harness for CIVCAS_FUZZ_SECONDS (default 60) after replaying the
 # regression inputs. Skip with --no-fuzz.
 if [ "$fuzz" -eq 1 ]; then

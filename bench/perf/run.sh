@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Performance benchmarks of civcasd (issue 5), all in one run on one machine:
+# Performance benchmarks of civcasd, all in one run on one machine:
 #   1. submit: POST /v1/incidents (bench/post.lua: 3 casualty groups, 3
 #      sources, a unique Idempotency-Key) with wrk at each of --conns,
 #      against pgbench running civcasd's own transaction
@@ -38,9 +38,8 @@
 # civcas_perf. Raw output and report.md go to var/bench/perf-<time>/.
 # Stops everything it starts (and PostgreSQL if it started it).
 
-OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)/var/bench/perf-$(date -u +%Y%m%dT%H%M%SZ)"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 usage() { sed -n '2,38s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
@@ -51,29 +50,16 @@ ROUNDS=2
 MIN_INCIDENTS=5000
 WAIT=3600
 REPORT_COPY=""
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--duration) DURATION="${2:?}"; shift ;;
-	--http-duration) HTTP_DURATION="${2:?}"; shift ;;
-	--conns) CONNS="${2:?}"; shift ;;
-	--rounds) ROUNDS="${2:?}"; shift ;;
-	--min-incidents) MIN_INCIDENTS="${2:?}"; shift ;;
-	--wait) WAIT="${2:?}"; shift ;;
-	--out) REPORT_COPY="${2:?}"; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
-for v in "$DURATION" "$HTTP_DURATION" "$MIN_INCIDENTS" "$WAIT" "$ROUNDS" $CONNS; do
-	case "$v" in '' | *[!0-9]*) civcas_die "numbers expected, got '$v'" ;; esac
-done
+bench_options --duration DURATION --http-duration HTTP_DURATION --conns CONNS \
+	--rounds ROUNDS --min-incidents MIN_INCIDENTS --wait WAIT --out REPORT_COPY -- "$@"
+# shellcheck disable=SC2086 # CONNS is a list
+bench_need_numbers "$DURATION" "$HTTP_DURATION" "$MIN_INCIDENTS" "$WAIT" "$ROUNDS" $CONNS
 [ "$DURATION" -ge 8 ] && [ "$HTTP_DURATION" -ge 6 ] || civcas_die "durations: at least 8 s (POST) and 6 s (HTTP)"
 
 # Everything runs from main, which bash reads whole before it starts: the
 # script can be edited while it runs.
 main() {
-	mkdir -p "$OUT"
+	bench_out perf
 	RESULTS="$OUT/results.jsonl"
 	NGINX_PID=""
 	stop_nginx() {
@@ -82,13 +68,13 @@ main() {
 		wait "$NGINX_PID" 2>/dev/null || true
 		NGINX_PID=""
 	}
-	trap 'stop_nginx; perf_cleanup' EXIT
+	trap 'stop_nginx; bench_cleanup' EXIT
 
-	perf_need_tools
-	perf_wait_quiet "$WAIT"
-	perf_build
+	bench_need_tools
+	bench_wait_quiet "$WAIT"
+	bench_build
 	civcas_pg_start
-	perf_fresh_db
+	bench_fresh_db
 	POSTMASTER="$(head -n 1 "$CIVCAS_PG_DIR/data/postmaster.pid")"
 
 	# The documents of pgbench's transaction, drawn like bench/post.lua's.
@@ -103,11 +89,11 @@ EOF
 	"$PY" "$TOOL" docs "$NDOCS" 1 | "$PSQL" "$DSN" -X -q -v ON_ERROR_STOP=1 -c '\copy perf.pgbench_docs FROM STDIN'
 	"$PSQL" "$DSN" -X -q -c 'VACUUM ANALYZE perf.pgbench_docs'
 
-	perf_server_start
-	perf_phase idle
-	perf_rss_start 0.2 "$OUT/rss.samples"
-	"$PY" "$TOOL" record "$RESULTS" section=machine "text=$(perf_machine_text)"
-	civcas_log "perf: $(perf_machine_text)"
+	bench_server_start
+	bench_phase idle
+	bench_rss_start 0.2 "$OUT/rss.samples"
+	"$PY" "$TOOL" record "$RESULTS" section=machine "text=$(bench_machine_text)"
+	civcas_log "perf: $(bench_machine_text)"
 	pidstat -u -h -C 'civcasd|postgres|wrk|pgbench|nginx' 5 >"$OUT/pidstat.txt" 2>&1 &
 	PERF_PIDS+=($!)
 
@@ -150,7 +136,7 @@ EOF
 	civcasd_round() {
 		local c="$1" r="$2" label="submit-$1-$2"
 		civcas_log "perf: submit at $c connections, round $r: civcasd"
-		perf_phase "$label"
+		bench_phase "$label"
 		checkpoint
 		post_wrk "$c" 3 "warm$c$r" >"$OUT/$label.warmup" 2>&1
 		checkpoint
@@ -162,7 +148,7 @@ EOF
 	pgbench_round() {
 		local c="$1" r="$2" label="pgbench-$1-$2"
 		civcas_log "perf: submit at $c connections, round $r: pgbench"
-		perf_phase "$label"
+		bench_phase "$label"
 		checkpoint
 		pgbench_run "$c" 3 "warm$c$r" >"$OUT/$label.warmup" 2>&1
 		checkpoint
@@ -187,7 +173,7 @@ EOF
 
 	# ---- 4a. memory at 256 connections doing real work ---------------------------
 	civcas_log "perf: POST at 256 connections (memory)"
-	perf_phase post-256
+	bench_phase post-256
 	measure post-256 "$HTTP_DURATION" post_wrk 256 "$HTTP_DURATION" c256
 	"$PY" "$TOOL" record "$RESULTS" section=reads what="POST /v1/incidents (memory run)" c=256 "load=@$OUT/post-256.out" \
 		"cpu=@$OUT/post-256.cpu" "mid=@$OUT/post-256.mid" "metrics=@$OUT/post-256.after"
@@ -195,23 +181,23 @@ EOF
 	# ---- 2. HTTP ceiling -----------------------------------------------------------
 	NGINX_DIR="$OUT/nginx"
 	mkdir -p "$NGINX_DIR"
-	NGINX_PORT="$(perf_free_port)"
+	NGINX_PORT="$(bench_free_port)"
 	sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@USER@|$(id -un)|g" \
 		-e "s|@GROUP@|$(id -gn)|g" "$PERF_DIR/nginx.conf" >"$NGINX_DIR/nginx.conf"
 	nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" 2>"$NGINX_DIR/stderr" &
 	NGINX_PID=$!
-	perf_wait_http "http://127.0.0.1:$NGINX_PORT/healthz" "$NGINX_PID" "$NGINX_DIR/stderr"
+	bench_wait_http "http://127.0.0.1:$NGINX_PORT/healthz" "$NGINX_PID" "$NGINX_DIR/stderr"
 	health_wrk() { # URL CONNS SECONDS
 		wrk -t2 -c"$2" -d"$3s" --timeout 10s -s "$PERF_DIR/summary.lua" "$1/healthz"
 	}
 	for c in 16 64 256; do
 		civcas_log "perf: GET /healthz at $c connections: civcasd, nginx"
-		perf_phase "healthz-$c"
+		bench_phase "healthz-$c"
 		health_wrk "$URL" "$c" 2 >/dev/null
 		measure "healthz-$c" "$HTTP_DURATION" health_wrk "$URL" "$c" "$HTTP_DURATION"
 		"$PY" "$TOOL" record "$RESULTS" section=http target=civcasd c="$c" \
 			"load=@$OUT/healthz-$c.out" "cpu=@$OUT/healthz-$c.cpu" "metrics=@$OUT/healthz-$c.after"
-		perf_phase "nginx-$c"
+		bench_phase "nginx-$c"
 		health_wrk "http://127.0.0.1:$NGINX_PORT" "$c" 2 >/dev/null
 		measure "nginx-$c" "$HTTP_DURATION" health_wrk "http://127.0.0.1:$NGINX_PORT" "$c" "$HTTP_DURATION"
 		"$PY" "$TOOL" record "$RESULTS" section=http target=nginx c="$c" \
@@ -234,7 +220,7 @@ EOF
 	for what in incident list; do
 		args=("$what" "$ADMIN_KEY")
 		[ "$what" = list ] || args+=("$LO" "$HI")
-		perf_phase "reads-$what"
+		bench_phase "reads-$what"
 		READ_SECONDS=3 read_wrk "${args[@]}" >/dev/null
 		READ_SECONDS="$DURATION" measure "reads-$what" "$DURATION" read_wrk "${args[@]}"
 		"$PY" "$TOOL" record "$RESULTS" section=reads what="GET /v1/incidents$([ "$what" = list ] &&
@@ -253,7 +239,7 @@ EOF
 		for scraper in $order; do
 			label="metrics-$round-$scraper"
 			civcas_log "perf: POST at 16 connections, scraper $([ "$scraper" = 1 ] && echo on || echo off), round $round"
-			perf_phase "$label"
+			bench_phase "$label"
 			checkpoint
 			spid=""
 			if [ "$scraper" = 1 ]; then
@@ -280,7 +266,7 @@ EOF
 	# cost, so the rounds above cannot show it.
 	for path in metrics healthz; do
 		civcas_log "perf: GET /$path back to back on one connection (its CPU cost)"
-		perf_phase "cost-$path"
+		bench_phase "cost-$path"
 		curl -fsS -o "$OUT/cost-$path.body" "$URL/$path"
 		measure "cost-$path" "$HTTP_DURATION" wrk -t1 -c1 -d"${HTTP_DURATION}s" --timeout 10s \
 			-s "$PERF_DIR/summary.lua" "$URL/$path"
@@ -290,9 +276,9 @@ EOF
 	done
 
 	# ---- 4b. memory by phase -----------------------------------------------------------
-	perf_phase end
+	bench_phase end
 	sleep 0.5
-	perf_rss_stop
+	bench_rss_stop
 	mem_record() { # KEY LABEL PHASE-PATTERN
 		local p
 		for p in $(awk '{ print $2 }' "$OUT/rss.samples" | sort -u | grep -E "^($3)\$"); do
@@ -315,22 +301,22 @@ EOF
 	mem_record metrics "/metrics runs (POST at 16)" "metrics-.*"
 	mem_record all "whole run" "[a-z].*"
 
-	perf_server_stop
+	bench_server_stop
 
 	# ---- diagnostic: what the request log costs the HTTP ceiling ---------------------
 	# The same /healthz runs against a civcasd started with --log-level warn (no
 	# per-request log line); compared with nginx's figures of step 2.
 	civcas_log "perf: diagnostic: GET /healthz with CIVCAS_LOG_LEVEL=warn"
-	CIVCAS_LOG_LEVEL=warn perf_server_start civcasd-quiet.log
+	CIVCAS_LOG_LEVEL=warn bench_server_start civcasd-quiet.log
 	for c in 16 64 256; do
-		perf_phase "quiet-healthz-$c"
+		bench_phase "quiet-healthz-$c"
 		health_wrk "$URL" "$c" 2 >/dev/null
 		measure "quiet-healthz-$c" "$HTTP_DURATION" health_wrk "$URL" "$c" "$HTTP_DURATION"
 		"$PY" "$TOOL" record "$RESULTS" section=http target=civcasd-quiet c="$c" \
 			"load=@$OUT/quiet-healthz-$c.out" "cpu=@$OUT/quiet-healthz-$c.cpu" \
 			"metrics=@$OUT/quiet-healthz-$c.after"
 	done
-	perf_server_stop
+	bench_server_stop
 	kill -TERM "${PERF_PIDS[@]}" 2>/dev/null || true
 
 	{

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory soak of civcasd (issue 5, step 4): POST /v1/incidents at half of
+# Memory soak of civcasd: POST /v1/incidents at half of
 # the measured POST capacity for 10 minutes, civcasd's VmRSS sampled every
 # 10 s; the report gives the samples, a least-squares slope and whether RSS
 # trends upward.
@@ -23,46 +23,33 @@
 # PERF_NO_BUILD). A fresh database civcas_perf; raw output and report.txt
 # in var/bench/soak-<time>/. Stops everything it starts.
 
-OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)/var/bench/soak-$(date -u +%Y%m%dT%H%M%SZ)"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-usage() { sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,25s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 MINUTES=10
 RATE=""
 CONNECTIONS=32
 WAIT=3600
 REPORT_COPY=""
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--minutes) MINUTES="${2:?}"; shift ;;
-	--rate) RATE="${2:?}"; shift ;;
-	--connections) CONNECTIONS="${2:?}"; shift ;;
-	--wait) WAIT="${2:?}"; shift ;;
-	--out) REPORT_COPY="${2:?}"; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
-for v in "$MINUTES" "$CONNECTIONS" ${RATE:+"$RATE"}; do
-	case "$v" in '' | *[!0-9]* | 0) civcas_die "positive integers expected, got '$v'" ;; esac
-done
-case "$WAIT" in '' | *[!0-9]*) civcas_die "--wait: seconds expected, got '$WAIT'" ;; esac
+bench_options --minutes MINUTES --rate RATE --connections CONNECTIONS --wait WAIT \
+	--out REPORT_COPY -- "$@"
+bench_need_positive "$MINUTES" "$CONNECTIONS" ${RATE:+"$RATE"}
+bench_need_numbers "$WAIT"
 
 # Everything runs from main, which bash reads whole before it starts: the
 # script can be edited while it runs.
 main() {
-	mkdir -p "$OUT"
-	trap perf_cleanup EXIT
+	bench_out soak
+	trap bench_cleanup EXIT
 
-	perf_need_tools
-	perf_wait_quiet "$WAIT"
-	perf_build
+	bench_need_tools
+	bench_wait_quiet "$WAIT"
+	bench_build
 	civcas_pg_start
-	perf_fresh_db
-	perf_server_start
+	bench_fresh_db
+	bench_server_start
 	THREADS=2
 
 	if [ -z "$RATE" ]; then
@@ -80,25 +67,25 @@ main() {
 	fi
 
 	SECONDS_TOTAL=$((MINUTES * 60))
-	perf_phase soak
-	perf_rss_start 10 "$OUT/rss.samples"
+	bench_phase soak
+	bench_rss_start 10 "$OUT/rss.samples"
 	civcas_log "soak: $MINUTES min at $RATE req/s, $CONNECTIONS connections; RSS every 10 s"
 	CIVCAS_POST_LUA="$ROOT/bench/post.lua" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_TOTAL}s" \
 		--timeout 10s -s "$PERF_DIR/pace.lua" "$URL" -- "$WRITER_KEY" soak "$RATE" "$THREADS" \
 		>"$OUT/soak.wrk" 2>&1
 	# One sample after the load stops.
-	perf_phase after
+	bench_phase after
 	sleep 10
-	perf_rss_stop
+	bench_rss_stop
 	"$PY" "$TOOL" metrics "$URL/metrics" >"$OUT/metrics.after"
 	incidents="$("$PSQL" "$DSN" -X -At -c 'SELECT count(*) FROM incidents')"
-	perf_server_stop
+	bench_server_stop
 
 	{
 		printf 'bench/perf/soak.sh, %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
 		printf 'command: bench/perf/soak.sh --minutes %s --connections %s%s\n' "$MINUTES" \
 			"$CONNECTIONS" "$([ "$capacity_text" = "given with --rate" ] && echo " --rate $RATE")"
-		printf 'machine: %s\n' "$(perf_machine_text)"
+		printf 'machine: %s\n' "$(bench_machine_text)"
 		printf 'rate: %s req/s, %s; held by wrk -t%s -c%s with bench/perf/pace.lua\n' \
 			"$RATE" "$capacity_text" "$THREADS" "$CONNECTIONS"
 		printf 'incidents in the database afterwards: %s; /metrics afterwards: %s\n\n' \

@@ -14,37 +14,25 @@
 # build/civcasd. Uses the private PostgreSQL of deploy/common.sh and a
 # fresh database civcas_perf; raw output in var/bench/stalls-<time>/.
 
-OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)/var/bench/stalls-$(date -u +%Y%m%dT%H%M%SZ)"
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 usage() { sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 RUNS=100
 CONNS=256
 SECONDS_EACH=2
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--runs) RUNS="${2:?}"; shift ;;
-	--connections) CONNS="${2:?}"; shift ;;
-	--seconds) SECONDS_EACH="${2:?}"; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
-for v in "$RUNS" "$CONNS" "$SECONDS_EACH"; do
-	case "$v" in '' | *[!0-9]* | 0) civcas_die "positive numbers expected, got '$v'" ;; esac
-done
+bench_options --runs RUNS --connections CONNS --seconds SECONDS_EACH -- "$@"
+bench_need_positive "$RUNS" "$CONNS" "$SECONDS_EACH"
 
 main() {
-	mkdir -p "$OUT"
-	trap 'perf_cleanup' EXIT
-	perf_need_tools
-	perf_build
+	bench_out stalls
+	trap 'bench_cleanup' EXIT
+	bench_need_tools
+	bench_build
 	civcas_pg_start
-	perf_fresh_db
-	perf_server_start
+	bench_fresh_db
+	bench_server_start
 	local i rates=()
 	for ((i = 1; i <= RUNS; i++)); do
 		wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --timeout 10s "$URL/healthz" >"$OUT/run-$i.wrk" 2>&1 ||

@@ -23,10 +23,8 @@ import tempfile
 import threading
 import time
 
-import psycopg2
-
-from harness import (CIVCAS_BIN, LOG_DIR, START_TIMEOUT, Server, days_ago,
-                     daemon_env, http_request)
+from harness import (CIVCAS_BIN, START_TIMEOUT, Server, admin_execute,
+                     days_ago, http_request)
 
 # What a client sees when a server is gone or goes away mid-request:
 # refused, reset, closed early, timed out (socket.timeout is an OSError).
@@ -420,32 +418,17 @@ class RestartableServer(Server):
         if self.proc is not None:
             raise AssertionError('serve still runs')
         deadline = time.monotonic() + timeout
-        last = None
+        error = None
         while time.monotonic() < deadline:
-            self._log = open(self.log_path, 'ab')
-            self._out = open(self.stdout_path, 'ab')
-            self.proc = subprocess.Popen(
-                [CIVCAS_BIN, 'serve', '--listen', '127.0.0.1:%d' % self.port]
-                + list(self.args), env=daemon_env(self.dsn, self.env),
-                stdout=self._out, stderr=self._log, stdin=subprocess.DEVNULL)
-            self.returncode = None
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    last = 'exited with %d' % self.proc.returncode
-                    break
-                try:
-                    r = http_request(self.port, 'GET', '/healthz', timeout=2)
-                    if r.status == 200:
-                        return
-                    last = 'GET /healthz -> %d' % r.status
-                except OSError as e:
-                    last = str(e)
-                time.sleep(0.02)
-            self.proc = None
-            self._close_logs()
+            error = self._spawn(deadline, poll=0.02)
+            if error is None:
+                return
+            if self.proc is not None:
+                self.stop()
+                break
             time.sleep(0.1)     # the port may still be held: try again
         raise RuntimeError('civcasd did not restart on port %d: %s; log:\n%s'
-                           % (self.port, last, self.log_text()[-3000:]))
+                           % (self.port, error, self.log_text()[-3000:]))
 
 
 # --------------------------------------------------------------------------
@@ -534,52 +517,15 @@ class ClusterServer(Server):
 
     def __init__(self, cluster, env=None, args=()):
         self.cluster = cluster
-        self.env = dict(env or {})
-        self.args = tuple(args)
-        self.keys = {}
-        self.key_ids = {}
-        self.proc = None
-        self.port = None
-        self.returncode = None
-        self._db = None
-        self._log = None
-        self._out = None
-        conn = psycopg2.connect(cluster.dsn())
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute('CREATE DATABASE civcas')
-        finally:
-            conn.close()
+        super().__init__(env=env, args=args)
+
+    def _create_database(self):
+        admin_execute('CREATE DATABASE civcas', dsn=self.cluster.dsn())
         self.dbname = 'civcas_fpg_%d' % os.getpid()     # names the logs
-        self.dsn = cluster.dsn('civcas')
-        os.makedirs(LOG_DIR, exist_ok=True)
-        self.log_path = os.path.join(LOG_DIR, self.dbname + '.log')
-        self.stdout_path = os.path.join(LOG_DIR,
-                                        self.dbname + '.stdout.log')
-        for path in (self.log_path, self.stdout_path):
-            if os.path.exists(path):
-                os.unlink(path)
-        try:
-            self._setup()
-            self.start()
-        except BaseException:
-            self.close(keep_log=True)
-            raise
+        self.dsn = self.cluster.dsn('civcas')
 
-    def reset_db(self):
-        """Forget the test's own connection (the cluster was restarted)."""
-        if self._db is not None:
-            try:
-                self._db.close()
-            except psycopg2.Error:
-                pass
-            self._db = None
-
-    def close(self, keep_log=False):
-        rc = self.stop()
-        self.reset_db()
-        self._discard_logs(rc, keep_log)
+    def _drop_database(self):
+        """Left to the cluster, which goes with its directory."""
 
 
 def seeded_rng(label):

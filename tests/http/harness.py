@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import unittest
+from fractions import Fraction
 
 import psycopg2
 
@@ -63,6 +64,13 @@ def _is_daemon_var(name):
 # --------------------------------------------------------------------------
 # Database helpers
 
+def default_taxonomy():
+    """The default taxonomy document (TAXONOMY_FILE), parsed: a fresh copy
+    a test may change."""
+    with open(TAXONOMY_FILE, encoding='utf-8') as f:
+        return json.load(f)
+
+
 def admin_dsn():
     dsn = os.environ.get('CIVCAS_TEST_ADMIN_DSN')
     if not dsn:
@@ -89,31 +97,33 @@ def dsn_for(dbname, base=None):
     return url + ('?' + query if query else '')
 
 
-def admin_connect():
-    conn = psycopg2.connect(admin_dsn())
+def admin_connect(dsn=None):
+    """An autocommit connection: the admin DSN's, or dsn's."""
+    conn = psycopg2.connect(dsn or admin_dsn())
     conn.autocommit = True
     return conn
+
+
+def admin_execute(sql, dsn=None):
+    """Runs one statement outside a transaction (CREATE or DROP DATABASE)
+    on a connection of its own to the admin DSN, or to dsn."""
+    conn = admin_connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
 
 
 def create_database(prefix='civcas_t_'):
     """Create an empty database with a random name; returns the name."""
     name = prefix + secrets.token_hex(4)
-    conn = admin_connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute('CREATE DATABASE "%s"' % name)
-    finally:
-        conn.close()
+    admin_execute('CREATE DATABASE "%s"' % name)
     return name
 
 
 def drop_database(name):
-    conn = admin_connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
-    finally:
-        conn.close()
+    admin_execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
 
 def daemon_env(dsn, extra=None):
@@ -293,12 +303,7 @@ def valid_incident(**overrides):
         'narrative': 'A suicide attack near a market in Kabul city.',
         'external_ref': 'KDR-2026-0012',
     }
-    for k, v in overrides.items():
-        if v is ABSENT:
-            doc.pop(k, None)
-        else:
-            doc[k] = v
-    return doc
+    return _overridden(doc, overrides)
 
 
 def minimal_incident(**overrides):
@@ -306,12 +311,83 @@ def minimal_incident(**overrides):
     doc = {'occurred_on': days_ago(5), 'location': {'admin1': 'AF01'},
            'tactic': 'ground_engagement',
            'casualties': [{'outcome': 'injured', 'count': 1}]}
+    return _overridden(doc, overrides)
+
+
+def _overridden(doc, overrides):
     for k, v in overrides.items():
         if v is ABSENT:
             doc.pop(k, None)
         else:
             doc[k] = v
     return doc
+
+
+# Every restricted text incident() writes carries TOKEN, so that a test can
+# tell none of it left in an answer.
+TOKEN = 'Rx' + secrets.token_hex(6)
+# Three source types: an incident meets the verification standard.
+VERIFYING_SOURCES = ('witness', 'medical', 'local_authority')
+NAMED_AGE = {'adult': 34, 'child': 9}   # the age of a named victim
+# Shorthand of the spec tables: outcomes, sexes and age groups.
+K, I = 'killed', 'injured'
+M, F, U = 'male', 'female', 'unknown'
+AD, CH, UN = 'adult', 'child', 'unknown'
+
+
+def incident(date, admin1, admin2, tactic, weapon, party, groups, *, tag='',
+             sources=VERIFYING_SOURCES):
+    """A valid incident with TOKEN and tag in every restricted text (place,
+    source references, narrative, external_ref, victims' names).
+    groups: (outcome, sex, age_group, count); a group of one gets a name
+    (and an age agreeing with its age group). party None leaves
+    perpetrator out (the server's default: unknown)."""
+    casualties = []
+    for outcome, sex, age_group, count in groups:
+        g = {'outcome': outcome, 'sex': sex, 'age_group': age_group,
+             'count': count}
+        if count == 1:
+            g['name'] = 'Name %s %s' % (TOKEN, tag)
+            if age_group in NAMED_AGE:
+                g['age'] = NAMED_AGE[age_group]
+        casualties.append(g)
+    return valid_incident(
+        occurred_on=date,
+        location={'admin1': admin1, 'admin2': admin2,
+                  'place': 'Place %s %s' % (TOKEN, tag)},
+        tactic=tactic, weapon=weapon,
+        perpetrator=ABSENT if party is None else party,
+        casualties=casualties,
+        sources=[{'type': t, 'reference': 'Ref %s %s' % (TOKEN, tag)}
+                 for t in sources],
+        narrative='Narrative %s %s: what the witnesses said.' % (TOKEN, tag),
+        external_ref='Ext-%s-%s' % (TOKEN, tag))
+
+
+def create_incidents(srv, specs, key='reviewer'):
+    """Creates the incident() of every spec with key, in order, and gives
+    it its status as the reviewer. specs: {tag: (date, admin1, admin2,
+    tactic, weapon, party, groups, status)}, or a list of such tuples
+    (tagged n0, n1, ...); a duplicate is one of the first verified
+    incident of specs. Returns {tag: the incident as last answered}."""
+    items = specs.items() if isinstance(specs, dict) else (
+        ('n%d' % n, spec) for n, spec in enumerate(specs))
+    out = {}
+    first_verified = None
+    for tag, (*fields, status) in items:
+        inc = srv.create(incident(*fields, tag=tag), key=key)
+        if status != 'reported':
+            extra = {}
+            if status == 'duplicate':
+                extra['duplicate_of'] = first_verified
+            r = srv.set_status(inc['id'], status, reason='set up', **extra)
+            if r.status != 200:
+                raise AssertionError('%s: status %s -> %r' % (tag, status, r))
+            inc = r.json
+            if status == 'verified' and first_verified is None:
+                first_verified = inc['id']
+        out[tag] = inc
+    return out
 
 
 def etag(version):
@@ -338,6 +414,35 @@ def parallel(fn, args_list, threads=8):
 
 
 # --------------------------------------------------------------------------
+# Figures as docs/api.md defines them
+
+def round1(x):
+    """A Fraction rounded half away from zero to one decimal, as a float."""
+    n = int(abs(x) * 10 + Fraction(1, 2))
+    return (n if x >= 0 else -n) / 10
+
+
+def share_pct(part, whole):
+    """part / whole x 100 to one decimal; None for a zero whole."""
+    return None if whole == 0 else round1(Fraction(100 * part, whole))
+
+
+def change_pct(current, previous):
+    """(current - previous) / previous x 100 to one decimal; None for a zero
+    base."""
+    return None if previous == 0 else round1(
+        Fraction(100 * (current - previous), previous))
+
+
+def year_earlier(d, years=1):
+    """The same date `years` years earlier; 29 February becomes 28."""
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:
+        return d.replace(year=d.year - years, day=28)
+
+
+# --------------------------------------------------------------------------
 # The daemon
 
 class Server:
@@ -354,21 +459,31 @@ class Server:
         self.port = None
         self.returncode = None
         self._db = None
-        self._log = None
-        self.dbname = create_database()
-        self.dsn = dsn_for(self.dbname)
+        self._log = self._out = None
+        self._create_database()
         os.makedirs(LOG_DIR, exist_ok=True)
         # stderr (the request log) and stdout of serve, kept apart so a
         # test can tell which stream a line went to.
         self.log_path = os.path.join(LOG_DIR, self.dbname + '.log')
         self.stdout_path = os.path.join(LOG_DIR, self.dbname + '.stdout.log')
-        self._out = None
+        for path in (self.log_path, self.stdout_path):
+            if os.path.exists(path):        # an earlier server's of that name
+                os.unlink(path)
         try:
             self._setup()
             self.start()
         except BaseException:
             self.close(keep_log=True)
             raise
+
+    def _create_database(self):
+        """Creates the empty database serve will use; sets dbname (which
+        also names the logs) and dsn."""
+        self.dbname = create_database()
+        self.dsn = dsn_for(self.dbname)
+
+    def _drop_database(self):
+        drop_database(self.dbname)
 
     def _setup(self):
         _check(self.civcasd('migrate'), 'civcasd migrate')
@@ -392,44 +507,63 @@ class Server:
         """Run a civcasd command against this server's database."""
         return run_civcasd(*args, dsn=self.dsn, env=env)
 
+    def load_taxonomy(self, content):
+        """`civcasd taxonomy load` of content (a document, or text sent as
+        it is) from a temporary file; returns the CompletedProcess."""
+        fd, path = tempfile.mkstemp(suffix='.json', prefix='civcas-tax-')
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                f.write(content if isinstance(content, str)
+                        else json.dumps(content))
+            return self.civcasd('taxonomy', 'load', path)
+        finally:
+            os.unlink(path)
+
     # -- process ------------------------------------------------------------
 
     def start(self):
-        """Start (or restart) serve; waits for /healthz."""
-        last_error = None
+        """Start (or restart) serve on a free port; waits for /healthz."""
         for _ in range(3):      # a free port can be taken before we bind it
             self.port = free_port()
-            self._log = open(self.log_path, 'ab')
-            self._out = open(self.stdout_path, 'ab')
-            cmd = [CIVCAS_BIN, 'serve', '--listen',
-                   '127.0.0.1:%d' % self.port] + list(self.args)
-            self.proc = subprocess.Popen(
-                cmd, env=daemon_env(self.dsn, self.env),
-                stdout=self._out, stderr=self._log, stdin=subprocess.DEVNULL)
-            self.returncode = None
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    last_error = 'civcasd serve exited with %d' % (
-                        self.proc.returncode)
-                    break
-                try:
-                    r = http_request(self.port, 'GET', '/healthz', timeout=2)
-                    if r.status == 200:
-                        return
-                    last_error = 'GET /healthz answered %d' % r.status
-                except OSError as e:
-                    last_error = 'GET /healthz: %s' % e
-                time.sleep(0.05)
-            else:
+            error = self._spawn(time.monotonic() + START_TIMEOUT)
+            if error is None:
+                return
+            if self.proc is not None:
                 self.stop()
                 raise RuntimeError('civcasd serve did not answer /healthz '
                                    'within %d s (%s); log:\n%s' % (
-                                       START_TIMEOUT, last_error,
+                                       START_TIMEOUT, error,
                                        self.log_text()[-4000:]))
-            self._close_logs()
         raise RuntimeError('civcasd serve failed to start (%s); log:\n%s' % (
-            last_error, self.log_text()[-4000:]))
+            error, self.log_text()[-4000:]))
+
+    def _spawn(self, deadline, poll=0.05):
+        """Runs serve on self.port and waits until /healthz answers 200
+        (returns None), serve exits (self.proc is then None) or the
+        deadline passes (serve is left running); returns why not."""
+        self._log = open(self.log_path, 'ab')
+        self._out = open(self.stdout_path, 'ab')
+        self.proc = subprocess.Popen(
+            [CIVCAS_BIN, 'serve', '--listen', '127.0.0.1:%d' % self.port]
+            + list(self.args), env=daemon_env(self.dsn, self.env),
+            stdout=self._out, stderr=self._log, stdin=subprocess.DEVNULL)
+        self.returncode = None
+        error = 'no answer yet'
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                self.proc = None
+                self._close_logs()
+                return 'civcasd serve exited with %d' % self.returncode
+            try:
+                r = http_request(self.port, 'GET', '/healthz', timeout=2)
+                if r.status == 200:
+                    return None
+                error = 'GET /healthz answered %d' % r.status
+            except OSError as e:
+                error = 'GET /healthz: %s' % e
+            time.sleep(poll)
+        return error
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -466,17 +600,22 @@ class Server:
         log is kept when asked, when the exit code was not 0, or when
         CIVCAS_TEST_KEEP_LOGS is set."""
         rc = self.stop()
+        self.reset_db()
+        try:
+            self._drop_database()
+        except psycopg2.Error as e:
+            sys.stderr.write('could not drop %s: %s\n' % (self.dbname, e))
+        self._discard_logs(rc, keep_log)
+
+    def reset_db(self):
+        """Forget the test's own connection (closed, or the database server
+        was restarted)."""
         if self._db is not None:
             try:
                 self._db.close()
             except psycopg2.Error:
                 pass
             self._db = None
-        try:
-            drop_database(self.dbname)
-        except psycopg2.Error as e:
-            sys.stderr.write('could not drop %s: %s\n' % (self.dbname, e))
-        self._discard_logs(rc, keep_log)
 
     def _discard_logs(self, rc, keep_log):
         """Deletes the logs unless asked to keep them, the exit code rc

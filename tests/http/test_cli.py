@@ -8,12 +8,12 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import unittest
 
 from harness import (CIVCAS_BIN, SOURCE_DIR, TAXONOMY_FILE, ServerTestCase,
-                     create_database, daemon_env, drop_database, dsn_for,
-                     free_port, last_line, run_civcasd, valid_incident)
+                     create_database, daemon_env, default_taxonomy,
+                     drop_database, dsn_for, free_port, last_line,
+                     run_civcasd, valid_incident)
 
 UNREACHABLE = 'postgresql:///civcas?host=/tmp/civcas-no-such-dir&user=civcas'
 MIGRATION_FILES = sorted(glob.glob(os.path.join(
@@ -348,16 +348,8 @@ class TaxonomyLoadTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            cls.good = json.load(f)
+        cls.good = default_taxonomy()
 
-    def load(self, content):
-        fd, path = tempfile.mkstemp(suffix='.json')
-        self.addCleanup(os.unlink, path)
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(content if isinstance(content, str)
-                    else json.dumps(content))
-        return self.srv.civcasd('taxonomy', 'load', path)
 
     def variant(self, edit):
         doc = copy.deepcopy(self.good)
@@ -421,7 +413,7 @@ class TaxonomyLoadTest(ServerTestCase):
         api = self.srv.request('GET', '/v1/taxonomy').json
         for name, content in cases.items():
             with self.subTest(case=name):
-                p = self.load(content)
+                p = self.srv.load_taxonomy(content)
                 self.assertNotEqual(p.returncode, 0, p.stdout)
                 self.assertTrue(p.stderr.strip())
                 self.assertEqual(fingerprint(self.srv.dsn), before)
@@ -436,7 +428,7 @@ class TaxonomyLoadTest(ServerTestCase):
         doc = self.variant(lambda d: d['tactics'].append(
             {'code': 'zz_added_tactic', 'name': 'Added in a test'}))
         before = fingerprint(self.srv.dsn)
-        p = self.load(doc)
+        p = self.srv.load_taxonomy(doc)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertNotEqual(fingerprint(self.srv.dsn), before)
         self.assertTrue(all_text(self.srv, 'zz_added_tactic'))

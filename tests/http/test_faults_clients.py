@@ -1,4 +1,4 @@
-"""Hostile clients (issue 5): a thousand idle connections, slowloris
+"""Hostile clients: a thousand idle connections, slowloris
 clients that send headers or bodies one byte at a time, clients that never
 read their responses, and more connections than CIVCAS_MAX_CONNECTIONS.
 None of them may stop ordinary clients from being served.

@@ -1,4 +1,4 @@
-"""Faults of the daemon itself (issue 5): civcasd killed with SIGKILL while
+"""Faults of the daemon itself: civcasd killed with SIGKILL while
 clients write with Idempotency-Keys, and stopped with SIGTERM under load.
 
 Afterwards every incident exists exactly once and every acknowledged one

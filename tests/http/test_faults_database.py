@@ -1,4 +1,4 @@
-"""Faults of the database (issue 5): PostgreSQL restarted under a write
+"""Faults of the database: PostgreSQL restarted under a write
 load, and the connection pool exhausted.
 
 The restart runs on a PRIVATE cluster (faults_support.PrivateCluster):

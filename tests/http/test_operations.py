@@ -6,11 +6,11 @@ import json
 import os
 import re
 import signal
-import socket
 import threading
 import time
 import unittest
 
+from faults_support import raw_partial_post, read_until_closed, status_of
 from harness import (OPENAPI_FILE, KeepAliveClient, Server, ServerTestCase,
                      admin_connect, http_request, valid_incident)
 
@@ -408,32 +408,6 @@ class RequestLogTest(ServerTestCase):
         self.assert_line(rid, '/v1/incidents', 200)
 
 
-def raw_partial_post(port, key, doc):
-    """Open a connection and send a POST whose body is only half sent.
-    Returns (socket, rest of the body)."""
-    body = json.dumps(doc).encode()
-    head = ('POST /v1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\n'
-            'Authorization: Bearer %s\r\nContent-Type: application/json\r\n'
-            'Content-Length: %d\r\nConnection: close\r\n\r\n'
-            % (key, len(body))).encode()
-    s = socket.create_connection(('127.0.0.1', port), timeout=20)
-    half = len(body) // 2
-    s.sendall(head + body[:half])
-    return s, body[half:]
-
-
-def read_status(sock):
-    data = b''
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    sock.close()
-    m = re.match(rb'HTTP/1\.[01] (\d{3})', data)
-    return (int(m.group(1)) if m else None), data
-
-
 class ShutdownTest(unittest.TestCase):
 
     def test_sigterm_drains_requests_in_flight(self):
@@ -451,9 +425,9 @@ class ShutdownTest(unittest.TestCase):
                               'exited with requests in flight')
             for s, rest in pending:
                 s.sendall(rest)
-            results = [read_status(s) for s, _ in pending]
-            self.assertEqual([st for st, _ in results], [201] * 4,
-                             [d[:300] for _, d in results])
+            answers = [read_until_closed(s) for s, _ in pending]
+            self.assertEqual([status_of(a) for a in answers], [201] * 4,
+                             [a[:300] for a in answers])
             rc = srv.proc.wait(20)      # one SIGTERM only
             self.assertEqual(rc, 0)
             self.assertEqual(srv.counts()['incidents'], before + 4)

@@ -35,25 +35,22 @@ before.
 import datetime
 import json
 import random
-import secrets
 import sys
 import unittest
 import urllib.parse
-from fractions import Fraction
 
-from harness import ServerTestCase, valid_incident
+from harness import (AD, CH, TOKEN, F, M, ServerTestCase, U, change_pct,
+                     create_incidents, share_pct)
+# Long names: in this file K is the smallest count published.
+from harness import I as INJURED, K as KILLED
 
 K_DEFAULT = 5
-TOKEN = 'Pz' + secrets.token_hex(6)     # in every restricted text we write
 # Members that only an incident carries (a personal name is caught by TOKEN:
 # "name" is also a table's name).
 RESTRICTED_KEYS = ('narrative', 'sources', 'reference', 'age', 'place',
                    'external_ref', 'lat', 'lon', 'time_of_day')
 COARSE_BY = ('admin1', 'region', 'party_group', 'tactic', 'category')
 FINE_BY = ('admin2', 'party', 'weapon', 'sex', 'age_group', 'outcome')
-KILLED, INJURED = 'killed', 'injured'
-M, F, U = 'male', 'female', 'unknown'
-AD, CH = 'adult', 'child'
 
 PARTY_GROUP = {'taliban': 'age', 'isil_kp': 'age', 'undetermined_age': 'age',
                'ansf_army': 'pgf', 'ansf_police': 'pgf',
@@ -74,47 +71,13 @@ def public_path(params):
     return '/v1/public/trends?' + urllib.parse.urlencode(list(items))
 
 
-def incident_doc(date, admin1, tactic, party, groups, tag):
-    """An incident whose every free-text field carries TOKEN; a group of
-    one gets a name and an age."""
-    casualties = []
-    for outcome, sex, age_group, count in groups:
-        g = {'outcome': outcome, 'sex': sex, 'age_group': age_group,
-             'count': count}
-        if count == 1:
-            g['name'] = 'Name %s %s' % (TOKEN, tag)
-            if age_group in (AD, CH):
-                g['age'] = 30 if age_group == AD else 7
-        casualties.append(g)
-    return valid_incident(
-        occurred_on=date,
-        location={'admin1': admin1, 'admin2': PROVINCE[admin1][0],
-                  'place': 'Place %s %s' % (TOKEN, tag)},
-        tactic=tactic, weapon=TACTIC_WEAPON[tactic], perpetrator=party,
-        casualties=casualties,
-        sources=[{'type': t, 'reference': 'Ref %s %s' % (TOKEN, tag)}
-                 for t in ('witness', 'medical', 'local_authority')],
-        narrative='Narrative %s %s: names and places.' % (TOKEN, tag),
-        external_ref='Ext-%s-%s' % (TOKEN, tag))
-
-
-def create_incidents(srv, specs):
-    """specs: (date, admin1, tactic, party, groups, status); created with
-    the reviewer key, then given their status."""
-    first_verified = None
-    for n, (date, admin1, tactic, party, groups, status) in enumerate(specs):
-        inc = srv.create(incident_doc(date, admin1, tactic, party, groups,
-                                      'n%d' % n), key='reviewer')
-        if status == 'reported':
-            continue
-        extra = {}
-        if status == 'duplicate':
-            extra['duplicate_of'] = first_verified
-        r = srv.set_status(inc['id'], status, reason='set up', **extra)
-        if r.status != 200:
-            raise RuntimeError('status %s -> %r' % (status, r))
-        if status == 'verified' and first_verified is None:
-            first_verified = inc['id']
+def create_public_incidents(srv, specs):
+    """specs: (date, admin1, tactic, party, groups, status); here a province
+    has one district and a tactic one weapon."""
+    create_incidents(srv, [
+        (date, admin1, PROVINCE[admin1][0], tactic, TACTIC_WEAPON[tactic],
+         party, groups, status)
+        for date, admin1, tactic, party, groups, status in specs])
 
 
 def walk_keys(obj):
@@ -126,21 +89,6 @@ def walk_keys(obj):
     elif isinstance(obj, list):
         for v in obj:
             yield from walk_keys(v)
-
-
-def _round1(x):
-    """Half away from zero to one decimal (docs/api.md), from a Fraction."""
-    n = int(abs(x) * 10 + Fraction(1, 2))
-    return (n if x >= 0 else -n) / 10
-
-
-def change_pct(current, previous):
-    return None if previous == 0 else _round1(
-        Fraction(current - previous) * 100 / previous)
-
-
-def share_pct(part, whole):
-    return None if whole == 0 else _round1(Fraction(part) * 100 / whole)
 
 
 # --------------------------------------------------------------------------
@@ -899,7 +847,7 @@ class PublicApiTest(PublicCase):
     def setUpClass(cls):
         super().setUpClass()
         try:
-            create_incidents(cls.srv, FIXED)
+            create_public_incidents(cls.srv, FIXED)
         except BaseException:
             cls.tearDownClass()
             raise
@@ -1136,7 +1084,7 @@ class PublicSuppressionTest(PublicCase):
 
     @classmethod
     def _add_block(cls, b, specs, kind):
-        create_incidents(cls.srv, specs)
+        create_public_incidents(cls.srv, specs)
         year = block_year(b)
         snap = cls.srv.request('POST', '/v1/reports/poc/publish', body={
             'from': '%d-01-01' % year, 'to': '%d-06-30' % year, 'years': 2,

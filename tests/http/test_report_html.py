@@ -16,17 +16,16 @@ Chromium missing is a failure, not a skip: the test set-up installs it.
 import datetime
 import html
 import html.parser
-import json
 import os
 import re
-import secrets
 import sys
 import tempfile
 import unittest
 import urllib.parse
 
 import chromium
-from harness import TAXONOMY_FILE, ServerTestCase, valid_incident
+from harness import (AD, CH, TOKEN, F, I, K, M, ServerTestCase, U,
+                     create_incidents, default_taxonomy)
 
 FROM, TO = '2025-01-01', '2025-06-30'
 YEARS = 5
@@ -44,14 +43,10 @@ HTML_COPY_PATH = '/tmp/civcas-report.html'
 MIN_SCREENSHOT_BYTES = 20 * 1024
 A4_POINTS = (595.28, 841.89)
 
-TOKEN = 'Hq' + secrets.token_hex(6)     # in every restricted text we write
 # A party name that must be escaped on the page (loaded into the taxonomy).
 HOSTILE_NAME = 'Taliban <i>&amp; "co"</i> \u00e9'
 
-K, I = 'killed', 'injured'
 REPORTED_KILLED = 907       # a figure no chart axis would print
-M, F, U = 'male', 'female', 'unknown'
-AD, CH = 'adult', 'child'
 
 # (date, admin1, admin2, tactic, weapon, party, groups, status)
 # groups: (outcome, sex, age_group, count)
@@ -174,29 +169,6 @@ def expected_headline():
                 else:
                     injured += count
     return killed, injured
-
-
-def incident_doc(spec, tag):
-    date, admin1, admin2, tactic, weapon, party, groups, _status = spec
-    casualties = []
-    for outcome, sex, age_group, count in groups:
-        g = {'outcome': outcome, 'sex': sex, 'age_group': age_group,
-             'count': count}
-        if count == 1:
-            g['name'] = 'Name %s %s' % (TOKEN, tag)
-            if age_group in (AD, CH):
-                g['age'] = 40 if age_group == AD else 8
-        casualties.append(g)
-    return valid_incident(
-        occurred_on=date,
-        location={'admin1': admin1, 'admin2': admin2,
-                  'place': 'Place %s %s' % (TOKEN, tag)},
-        tactic=tactic, weapon=weapon, perpetrator=party,
-        casualties=casualties,
-        sources=[{'type': t, 'reference': 'Ref %s %s' % (TOKEN, tag)}
-                 for t in ('witness', 'medical', 'local_authority')],
-        narrative='Narrative %s %s: what the witnesses said.' % (TOKEN, tag),
-        external_ref='Ext-%s-%s' % (TOKEN, tag))
 
 
 # --------------------------------------------------------------------------
@@ -346,7 +318,7 @@ class ReportHtmlTest(ServerTestCase):
         super().setUpClass()
         try:
             cls._load_taxonomy_with_hostile_name()
-            cls._create_incidents()
+            create_incidents(cls.srv, INCIDENTS)
             q = urllib.parse.urlencode({'from': FROM, 'to': TO,
                                         'years': YEARS})
             cls.path = '/v1/reports/poc?' + q
@@ -367,31 +339,13 @@ class ReportHtmlTest(ServerTestCase):
 
     @classmethod
     def _load_taxonomy_with_hostile_name(cls):
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            tax = json.load(f)
+        tax = default_taxonomy()
         for p in tax['parties']:
             if p['code'] == 'taliban':
                 p['name'] = HOSTILE_NAME
-        fd, path = tempfile.mkstemp(suffix='.json', prefix='civcas-tax-')
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(tax, f)
-            proc = cls.srv.civcasd('taxonomy', 'load', path)
-            if proc.returncode != 0:
-                raise RuntimeError('taxonomy load: %s' % proc.stderr)
-        finally:
-            os.unlink(path)
-
-    @classmethod
-    def _create_incidents(cls):
-        for n, spec in enumerate(INCIDENTS):
-            inc = cls.srv.create(incident_doc(spec, 'i%d' % n),
-                                 key='reviewer')
-            status = spec[-1]
-            if status != 'reported':
-                r = cls.srv.set_status(inc['id'], status, reason='set up')
-                if r.status != 200:
-                    raise RuntimeError('status %s -> %r' % (status, r))
+        proc = cls.srv.load_taxonomy(tax)
+        if proc.returncode != 0:
+            raise RuntimeError('taxonomy load: %s' % proc.stderr)
 
     # -- helpers ------------------------------------------------------------
 

@@ -27,18 +27,17 @@ import hashlib
 import html
 import io
 import json
-import math
 import os
 import random
 import re
 import sys
 import unittest
 import urllib.parse
-from fractions import Fraction
 
 import psycopg2
 
-from harness import TIMESTAMP_RE, KeepAliveClient, ServerTestCase
+from harness import (TIMESTAMP_RE, TOKEN, KeepAliveClient, ServerTestCase,
+                     change_pct, share_pct, year_earlier)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 'fixtures'))
@@ -86,29 +85,6 @@ SEED = int(os.environ.get('CIVCAS_REPORT_SEED') or
 
 # --------------------------------------------------------------------------
 # Arithmetic of the contract (exact, from counts)
-
-def round1(x):
-    """A Fraction rounded half away from zero to one decimal, as a float."""
-    n = math.floor(abs(x) * 10 + Fraction(1, 2))
-    return (n if x >= 0 else -n) / 10
-
-
-def share_pct(part, whole):
-    return None if whole == 0 else round1(Fraction(100 * part, whole))
-
-
-def change_pct(current, previous):
-    return None if previous == 0 else round1(
-        Fraction(100 * (current - previous), previous))
-
-
-def year_earlier(d, years=1):
-    """The same date `years` years earlier; 29 February becomes 28."""
-    try:
-        return d.replace(year=d.year - years)
-    except ValueError:
-        return d.replace(year=d.year - years, day=28)
-
 
 def period_label(frm, to):
     """'1 Jan - 30 Jun 2025' (the contract's example) for a period inside
@@ -1135,7 +1111,7 @@ class PocFixtureTest(ReportCase):
                                                 table=name),
                                            key='admin').body)
         for body in outputs:
-            self.assertNotIn(FX.TOKEN.encode(), body)
+            self.assertNotIn(TOKEN.encode(), body)
 
 
 class PocRandomTest(ReportCase):

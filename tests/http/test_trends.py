@@ -13,19 +13,15 @@ import copy
 import csv
 import datetime
 import io
-import json
-import os
 import re
-import secrets
-import tempfile
 import threading
 import time
 import unittest
 import urllib.parse
-from fractions import Fraction
 
-from harness import (TAXONOMY_FILE, KeepAliveClient, ServerTestCase,
-                     parallel, valid_incident)
+from harness import (AD, CH, TOKEN, F, I, K, KeepAliveClient, M,
+                     ServerTestCase, U, change_pct, create_incidents,
+                     default_taxonomy, incident, parallel, year_earlier)
 
 Date = datetime.date
 ONE_DAY = datetime.timedelta(days=1)
@@ -134,13 +130,6 @@ def bucket_bounds(period, d):
     return Date(d.year, m0, 1), end
 
 
-def year_earlier(d):
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:                      # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
 def compare_range(q):
     """The comparison range docs/api.md defines for q."""
     frm, to, period = q['from'], q['to'], q['period']
@@ -159,16 +148,6 @@ def compare_range(q):
         return start, frm - ONE_DAY
     length = (to - frm).days + 1
     return frm - datetime.timedelta(days=length), frm - ONE_DAY
-
-
-def change_pct(current, previous):
-    """(current - previous) / previous x 100, rounded half away from zero to
-    one decimal; None for a zero base. Exact arithmetic."""
-    if previous == 0:
-        return None
-    x = Fraction(current - previous) * 100 / previous
-    n = int(abs(x) * 10 + Fraction(1, 2))
-    return (n if x >= 0 else -n) / 10
 
 
 # --------------------------------------------------------------------------
@@ -588,40 +567,6 @@ def rollup_verify(srv):
 # --------------------------------------------------------------------------
 # Test documents
 
-TOKEN = 'Zq' + secrets.token_hex(6)     # in every restricted text we write
-
-
-def incident_doc(date, admin1, admin2, tactic, weapon, party, groups,
-                 sources=('witness', 'medical', 'local_authority'), tag=''):
-    """An incident with restricted text carrying TOKEN in every free-text
-    field. groups: (outcome, sex, age_group, count); a group of one gets a
-    name (and an age agreeing with its age group)."""
-    casualties = []
-    for outcome, sex, age_group, count in groups:
-        g = {'outcome': outcome, 'sex': sex, 'age_group': age_group,
-             'count': count}
-        if count == 1:
-            g['name'] = 'Name %s %s' % (TOKEN, tag)
-            if age_group == 'adult':
-                g['age'] = 34
-            elif age_group == 'child':
-                g['age'] = 9
-        casualties.append(g)
-    loc = {'admin1': admin1, 'admin2': admin2,
-           'place': 'Place %s %s' % (TOKEN, tag)}
-    return valid_incident(
-        occurred_on=as_date(date).isoformat(), location=loc, tactic=tactic,
-        weapon=weapon, perpetrator=party, casualties=casualties,
-        sources=[{'type': t, 'reference': 'Ref %s %s' % (TOKEN, tag)}
-                 for t in sources],
-        narrative='Narrative %s %s: what the witnesses said.' % (TOKEN, tag),
-        external_ref='Ext-%s-%s' % (TOKEN, tag))
-
-
-K, I = 'killed', 'injured'
-M, F, U = 'male', 'female', 'unknown'
-AD, CH = 'adult', 'child'
-
 # name: (date, admin1, admin2, tactic, weapon, party, groups, status)
 BASE = {
     'A': ('2024-01-15', 'AF01', 'AF0101', 'ied_suicide', 'heavy_explosive',
@@ -665,30 +610,6 @@ BASE = {
     'R6': ('2022-05-12', 'AF01', 'AF0101', 'targeted_killing', 'small_arms',
            'undetermined_age', [(K, M, AD, 3)], 'verified'),
 }
-
-
-def create_all(srv, specs, key='reviewer'):
-    """Creates and sets the status of every spec; returns {name: incident}."""
-    out = {}
-    for name, spec in specs.items():
-        date, a1, a2, tactic, weapon, party, groups, _ = spec
-        out[name] = srv.create(incident_doc(date, a1, a2, tactic, weapon,
-                                            party, groups, tag=name),
-                               key=key)
-    first_verified = None
-    for name, spec in specs.items():
-        status = spec[7]
-        if status == 'reported':
-            continue
-        extra = {}
-        if status == 'duplicate':
-            extra['duplicate_of'] = first_verified
-        r = srv.set_status(out[name]['id'], status, reason='set up', **extra)
-        assert r.status == 200, (name, r)
-        out[name] = r.json
-        if status == 'verified' and first_verified is None:
-            first_verified = r.json['id']
-    return out
 
 
 class TrendCase(ServerTestCase):
@@ -1030,7 +951,7 @@ class TrendFiguresTest(TrendCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.inc = create_all(cls.srv, BASE)
+        cls.inc = create_incidents(cls.srv, BASE)
 
     def values(self, params, measure='killed', key='analyst'):
         ans = self.trend_ok(params, key)
@@ -1540,14 +1461,13 @@ class TrendStatusLifecycleTest(TrendCase):
 
     def test_lifecycle(self):
         srv = self.srv
-        other = srv.create(incident_doc('2019-03-01', 'AF01', 'AF0101',
-                                        'erw', 'other', 'unknown',
-                                        [(K, M, CH, 1)], tag='other'))
+        other = srv.create(incident('2019-03-01', 'AF01', 'AF0101', 'erw',
+                                    'other', 'unknown', [(K, M, CH, 1)],
+                                    tag='other'))
         srv.set_status(other['id'], 'verified')
-        inc = srv.create(incident_doc('2019-03-10', 'AF27', 'AF2701',
-                                      'ied_suicide', 'heavy_explosive',
-                                      'taliban', [(K, M, AD, 7)],
-                                      tag='life'))
+        inc = srv.create(incident('2019-03-10', 'AF27', 'AF2701',
+                                  'ied_suicide', 'heavy_explosive',
+                                  'taliban', [(K, M, AD, 7)], tag='life'))
         iid = inc['id']
         periods, by_month, total, n = self.killed()
         self.assertEqual(periods[0], '2018-12')
@@ -1626,8 +1546,7 @@ class TrendTaxonomyTest(TrendCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            cls.default = json.load(f)
+        cls.default = default_taxonomy()
         specs = {
             't': ('2024-03-03', 'AF01', 'AF0101', 'ied_suicide',
                   'heavy_explosive', 'taliban', [(K, M, AD, 5)], 'verified'),
@@ -1636,20 +1555,14 @@ class TrendTaxonomyTest(TrendCase):
             'a': ('2024-05-05', 'AF06', 'AF0601', 'ground_engagement',
                   'small_arms', 'ansf_army', [(K, F, AD, 3)], 'verified'),
         }
-        create_all(cls.srv, specs)
+        create_incidents(cls.srv, specs)
 
     def tearDown(self):
         self.load(self.default)
         super().tearDown()
 
     def load(self, doc):
-        fd, path = tempfile.mkstemp(suffix='.json')
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(doc, f)
-            p = self.srv.civcasd('taxonomy', 'load', path)
-        finally:
-            os.unlink(path)
+        p = self.srv.load_taxonomy(doc)
         self.assertEqual(p.returncode, 0, p.stderr)
 
     def by(self, dim, **filters):
@@ -1726,7 +1639,7 @@ class RollupFolderTest(TrendCase):
     def test_journal_is_folded_and_counted(self):
         rows_before = self.metric('civcas_rollup_journal_rows_folded_total')
         specs = {n: s for n, s in BASE.items() if n in 'ABCD'}
-        created = create_all(self.srv, specs)
+        created = create_incidents(self.srv, specs)
         q = make_query('2024-01-01', '2025-12-31', 'month', by=['party'],
                        status=list(STATUSES))
         answer = self.check_query(q)
@@ -1756,7 +1669,7 @@ class UnfoldedJournalTest(TrendCase):
     server_env = {'CIVCAS_ROLLUP_FOLD_MS': '600000'}
 
     def test_a_retraction_still_in_the_journal_leaves_no_series(self):
-        created = create_all(self.srv, {
+        created = create_incidents(self.srv, {
             'R': ('2024-03-06', 'AF27', 'AF2701', 'ied_suicide',
                   'heavy_explosive', 'taliban', [(K, M, AD, 2)], 'verified'),
             'S': ('2024-03-07', 'AF27', 'AF2702', 'ied_suicide',
@@ -1816,7 +1729,7 @@ class RollupCommandTest(TrendCase):
 
     def test_damage_is_found_and_rebuilt(self):
         specs = {n: s for n, s in BASE.items() if n in 'ABCDEFGHK'}
-        create_all(self.srv, specs)
+        create_incidents(self.srv, specs)
         q = make_query('2024-01-01', '2025-12-31', 'quarter',
                        by=['party_group', 'category'])
         before = self.check_query(q)
@@ -1863,7 +1776,7 @@ class RollupCommandTest(TrendCase):
 
     def test_rebuild_keeps_every_answer(self):
         specs = {n: s for n, s in BASE.items() if n.startswith('R')}
-        create_all(self.srv, specs)
+        create_incidents(self.srv, specs)
         q = make_query('2021-01-01', '2022-12-31', 'month',
                        by=['party', 'outcome'], compare='previous_year')
         before = self.check_query(q)
@@ -1878,8 +1791,7 @@ class SeriesLimitTest(TrendCase):
     """At most 2,000 series: 2,000 answer, 2,001 are a 400 naming `by`."""
 
     def test_series_limit(self):
-        with open(TAXONOMY_FILE, encoding='utf-8') as f:
-            taxonomy = json.load(f)
+        taxonomy = default_taxonomy()
         areas = [(a['parent'], a['pcode']) for a in taxonomy['admin_areas']
                  if a['level'] == 2]
         parties = [p['code'] for p in taxonomy['parties']]
@@ -1891,8 +1803,8 @@ class SeriesLimitTest(TrendCase):
         docs = []
         for n, ((a1, a2), party) in enumerate(pairs):
             g = groups if n < 285 else groups[:5]
-            docs.append(incident_doc('2020-06-15', a1, a2, 'erw', 'other',
-                                     party, g, sources=(), tag=str(n)))
+            docs.append(incident('2020-06-15', a1, a2, 'erw', 'other',
+                                 party, g, sources=(), tag=str(n)))
         clients = {}
 
         def post(n):
@@ -1915,9 +1827,9 @@ class SeriesLimitTest(TrendCase):
                        status=['reported'])
         ans = self.check_query(q)
         self.assertEqual(len(ans['series']), 2000)
-        self.srv.create(incident_doc('2020-06-16', 'AF34', 'AF3401', 'erw',
-                                     'other', 'unknown', [(K, M, AD, 1)],
-                                     tag='extra'))
+        self.srv.create(incident('2020-06-16', 'AF34', 'AF3401', 'erw',
+                                 'other', 'unknown', [(K, M, AD, 1)],
+                                 tag='extra'))
         r = self.trend(query_path(q))
         self.assertError(r, 400, 'invalid_field', 'by')
         # Fewer dimensions or a filter bring it back under the limit.

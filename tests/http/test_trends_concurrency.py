@@ -16,10 +16,10 @@ import threading
 import time
 import unittest
 
-from harness import KeepAliveClient
-from test_trends import (STATUSES, TrendCase, create_all, diff_answer,
-                         expected_answer, make_query, query_path,
-                         rollup_verify, taxonomy_names, trends_path)
+from harness import KeepAliveClient, create_incidents
+from test_trends import (STATUSES, TrendCase, diff_answer, expected_answer,
+                         make_query, query_path, rollup_verify,
+                         taxonomy_names, trends_path)
 
 SECONDS = float(os.environ.get('CIVCAS_CONCURRENCY_SECONDS') or 10)
 SEED = int(os.environ.get('CIVCAS_PROPERTY_SEED') or
@@ -101,7 +101,8 @@ class TrendConcurrencyTest(TrendCase):
                 'heavy_explosive', rng.choice(PARTIES),
                 [(g['outcome'], g['sex'], g['age_group'], g['count'])
                  for g in random_groups(rng)], 'verified')
-        ids = [inc['id'] for inc in create_all(self.srv, specs).values()]
+        created = create_incidents(self.srv, specs)
+        ids = [inc['id'] for inc in created.values()]
 
         stop = threading.Event()
         lock = threading.RLock()

@@ -11,14 +11,13 @@ Environment:
 """
 
 import datetime
-import json
 import os
 import random
 import sys
 import time
 import unittest
 
-from harness import TAXONOMY_FILE, KeepAliveClient
+from harness import KeepAliveClient, default_taxonomy
 from test_trends import (DIMENSIONS, FIXED_CODES, MEASURES, PERIODS,
                          STATUSES, VICTIM_DIMS, TrendCase, diff_answer,
                          diff_csv, expected_answer, make_query, query_path,
@@ -45,8 +44,7 @@ AGE_GROUPS = FIXED_CODES['age_group']
 
 
 def load_taxonomy():
-    with open(TAXONOMY_FILE, encoding='utf-8') as f:
-        doc = json.load(f)
+    doc = default_taxonomy()
     areas = doc['admin_areas']
     admin1 = [a['pcode'] for a in areas if a['level'] == 1]
     children = {a1: [a['pcode'] for a in areas

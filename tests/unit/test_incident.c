@@ -43,8 +43,9 @@ static struct tx_code tx_weapons[] = {
     {"unknown", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_source_types[] = {
-    {"local_authority", NULL, NULL, 0, NULL, 0}, {"media", NULL, NULL, 0, NULL, 0},  {"medical", NULL, NULL, 0, NULL, 0},
-    {"un_ngo", NULL, NULL, 0, NULL, 0},          {"victim", NULL, NULL, 0, NULL, 0}, {"witness", NULL, NULL, 0, NULL, 0},
+    {"local_authority", NULL, NULL, 0, NULL, 0}, {"media", NULL, NULL, 0, NULL, 0},
+    {"medical", NULL, NULL, 0, NULL, 0},         {"un_ngo", NULL, NULL, 0, NULL, 0},
+    {"victim", NULL, NULL, 0, NULL, 0},          {"witness", NULL, NULL, 0, NULL, 0},
 };
 static struct tx_code tx_regions[] = {
     {"central", NULL, NULL, 0, NULL, 0},
@@ -129,6 +130,16 @@ static const char *const MINIMAL_DOCUMENT =
     " \"casualties\":[{\"outcome\":\"killed\",\"sex\":\"unknown\",\"age_group\":\"unknown\","
     "                  \"count\":2,\"age\":null,\"name\":null}],"
     " \"sources\":[],\"narrative\":null,\"external_ref\":null}";
+
+/* json_decref of every argument (NULL ones included, as json_decref allows). */
+#define DECREF_ALL(...)                                                                            \
+    decref_array((json_t *[]){__VA_ARGS__}, sizeof((json_t *[]){__VA_ARGS__}) / sizeof(json_t *))
+
+static void decref_array(json_t *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_decref(values[i]);
+}
 
 static json_t *loads(const char *text)
 {
@@ -347,8 +358,7 @@ START_TEST(valid_null_means_default)
     json_t *want = loads(MINIMAL_DOCUMENT);
     ck_assert_msg(json_equal(got, want), "nulls do not give the defaults");
     ck_assert_str_eq(inc.party_group, "other");
-    json_decref(got);
-    json_decref(want);
+    DECREF_ALL(got, want);
     incident_free(&inc);
 }
 END_TEST
@@ -851,8 +861,7 @@ START_TEST(document_defaults_and_round_trip)
     accept_doc(doc, &again, "document of FULL");
     json_t *doc2 = incident_document(&again);
     ck_assert(json_equal(doc, doc2));
-    json_decref(doc2);
-    json_decref(doc);
+    DECREF_ALL(doc2, doc);
     incident_free(&again);
     incident_free(&inc);
 
@@ -864,8 +873,7 @@ START_TEST(document_defaults_and_round_trip)
     ck_assert_uint_eq(json_object_size(doc), 11);
     ck_assert_ptr_null(json_object_get(doc, "id"));
     ck_assert_ptr_null(json_object_get(doc, "status"));
-    json_decref(want);
-    json_decref(doc);
+    DECREF_ALL(want, doc);
     incident_free(&inc);
 }
 END_TEST
@@ -954,8 +962,7 @@ START_TEST(view_all)
     json_t *value;
     json_object_foreach(doc, key, value)
         ck_assert_msg(json_equal(value, json_object_get(out, key)), "%s differs", key);
-    json_decref(doc);
-    json_decref(out);
+    DECREF_ALL(doc, out);
 
     /* Standard not met; override shown; duplicate_of as a string id. */
     inc.verification_override = true;
@@ -1095,8 +1102,7 @@ START_TEST(redact_document_and_changes)
     incident_redact(doc, VIEW_ALL);
     json_t *full = incident_document(&inc);
     ck_assert(json_equal(doc, full));
-    json_decref(full);
-    json_decref(doc);
+    DECREF_ALL(full, doc);
 
     /* A change list: restricted fields keep their names, lose their values.
      * Redaction works in place and must not reach back into the documents
@@ -1144,8 +1150,7 @@ START_TEST(redact_document_and_changes)
     json_t *copy = json_deep_copy(changes);
     incident_redact_changes(changes, VIEW_ALL);
     ck_assert(json_equal(changes, copy));
-    json_decref(copy);
-    json_decref(changes);
+    DECREF_ALL(copy, changes);
 
     /* Both sides of an amendment are redacted. */
     json_t *after = json_deep_copy(doc);
@@ -1160,14 +1165,11 @@ START_TEST(redact_document_and_changes)
     free(text);
     ck_assert_ptr_nonnull(json_object_get(changes, "narrative"));
     ck_assert_ptr_nonnull(json_object_get(changes, "casualties"));
-    json_decref(changes);
-    json_decref(after);
+    DECREF_ALL(changes, after);
 
     json_t *fresh = incident_document(&inc);
     ck_assert_msg(json_equal(doc, fresh), "redacting a change list altered the document");
-    json_decref(fresh);
-    json_decref(doc);
-    json_decref(empty);
+    DECREF_ALL(fresh, doc, empty);
     incident_free(&inc);
 }
 END_TEST
@@ -1210,6 +1212,20 @@ static json_t *stored_doc(const char *text)
     return doc;
 }
 
+/* Each of the n patches, merged onto the document of stored_text, changes nothing. */
+static void assert_noops(const char *stored_text, const char *const *patches, size_t n)
+{
+    json_t *stored = stored_doc(stored_text);
+    for (size_t i = 0; i < n; i++) {
+        struct api_error e;
+        json_t *diff = patch_diff(stored, patches[i], &e, NULL);
+        ck_assert_msg(diff != NULL, "%s: %s %s", patches[i], e.code, e.field);
+        ck_assert_msg(json_object_size(diff) == 0, "no-op patch %s changed something", patches[i]);
+        json_decref(diff);
+    }
+    json_decref(stored);
+}
+
 START_TEST(patch_changes_one_field)
 {
     json_t *stored = stored_doc(FULL);
@@ -1226,11 +1242,7 @@ START_TEST(patch_changes_one_field)
     ck_assert_ptr_null(json_object_get(merged, "reason"));
     ck_assert_str_eq(json_string_value(json_object_get(merged, "narrative")), "New text");
     ck_assert_str_eq(json_string_value(json_object_get(merged, "tactic")), "ied_suicide");
-    json_decref(merged);
-    json_decref(want);
-    json_decref(diff);
-    json_decref(before);
-    json_decref(stored);
+    DECREF_ALL(merged, want, diff, before, stored);
 }
 END_TEST
 
@@ -1251,15 +1263,7 @@ START_TEST(patch_noop_gives_empty_diff)
         "{\"type\":\"medical\"},{\"type\":\"victim\",\"reference\":null},"
         "{\"type\":\"media\",\"reference\":\"https://example.org/a\"}]}",
     };
-    json_t *stored = stored_doc(FULL);
-    for (size_t i = 0; i < sizeof noops / sizeof noops[0]; i++) {
-        struct api_error e;
-        json_t *diff = patch_diff(stored, noops[i], &e, NULL);
-        ck_assert_msg(diff != NULL, "%s: %s %s", noops[i], e.code, e.field);
-        ck_assert_msg(json_object_size(diff) == 0, "no-op patch %zu changed something", i);
-        json_decref(diff);
-    }
-    json_decref(stored);
+    assert_noops(FULL, noops, sizeof noops / sizeof noops[0]);
 
     /* Values equal to the defaults are no change either. */
     static const char *const default_noops[] = {
@@ -1274,29 +1278,15 @@ START_TEST(patch_noop_gives_empty_diff)
         "\"age\":null}]}",
         "{\"reason\":\"r\",\"location\":{\"admin1\":\"AF01\",\"admin2\":null}}",
     };
-    stored = stored_doc(MINIMAL);
-    for (size_t i = 0; i < sizeof default_noops / sizeof default_noops[0]; i++) {
-        struct api_error e;
-        json_t *diff = patch_diff(stored, default_noops[i], &e, NULL);
-        ck_assert_msg(diff != NULL, "%s: %s %s", default_noops[i], e.code, e.field);
-        ck_assert_msg(json_object_size(diff) == 0, "default no-op %zu changed something", i);
-        json_decref(diff);
-    }
-    json_decref(stored);
+    assert_noops(MINIMAL, default_noops, sizeof default_noops / sizeof default_noops[0]);
 
     /* Integer coordinates equal the stored reals. */
-    stored =
-        stored_doc("{\"occurred_on\":\"2024-05-01\",\"location\":{\"admin1\":\"AF01\",\"lat\":34,"
-                   "\"lon\":69},\"tactic\":\"ground_engagement\","
-                   "\"casualties\":[{\"outcome\":\"killed\",\"count\":2}]}");
-    struct api_error e;
-    json_t *diff = patch_diff(
-        stored, "{\"reason\":\"r\",\"location\":{\"admin1\":\"AF01\",\"lat\":34.0,\"lon\":69}}", &e,
-        NULL);
-    ck_assert_ptr_nonnull(diff);
-    ck_assert_uint_eq(json_object_size(diff), 0);
-    json_decref(diff);
-    json_decref(stored);
+    static const char *const integer_coords[] = {
+        "{\"reason\":\"r\",\"location\":{\"admin1\":\"AF01\",\"lat\":34.0,\"lon\":69}}"};
+    assert_noops("{\"occurred_on\":\"2024-05-01\",\"location\":{\"admin1\":\"AF01\",\"lat\":34,"
+                 "\"lon\":69},\"tactic\":\"ground_engagement\","
+                 "\"casualties\":[{\"outcome\":\"killed\",\"count\":2}]}",
+                 integer_coords, 1);
 }
 END_TEST
 
@@ -1311,15 +1301,13 @@ START_TEST(patch_clear_and_replace)
     json_t *want = loads("{\"narrative\":{\"from\":\"Text\",\"to\":null},"
                          "\"time_of_day\":{\"from\":\"09:05\",\"to\":null}}");
     ck_assert(json_equal(diff, want));
-    json_decref(want);
-    json_decref(diff);
+    DECREF_ALL(want, diff);
 
     /* A default field set to null returns to its default. */
     diff = patch_diff(stored, "{\"reason\":\"r\",\"weapon\":null}", &e, NULL);
     want = loads("{\"weapon\":{\"from\":\"heavy_explosive\",\"to\":\"unknown\"}}");
     ck_assert(json_equal(diff, want));
-    json_decref(want);
-    json_decref(diff);
+    DECREF_ALL(want, diff);
 
     /* location is replaced whole: members not sent are cleared. */
     json_t *merged = NULL;
@@ -1335,9 +1323,7 @@ START_TEST(patch_clear_and_replace)
     ck_assert(json_equal(to, want));
     ck_assert(json_equal(json_object_get(json_object_get(diff, "location"), "from"),
                          json_object_get(stored, "location")));
-    json_decref(want);
-    json_decref(diff);
-    json_decref(merged);
+    DECREF_ALL(want, diff, merged);
 
     /* casualties and sources are replaced whole. */
     diff = patch_diff(stored,
@@ -1363,9 +1349,7 @@ START_TEST(patch_clear_and_replace)
                  "\"perpetrator\":{\"from\":\"taliban\",\"to\":\"ansf_army\"},"
                  "\"date_precision\":{\"from\":\"week\",\"to\":\"month\"}}");
     ck_assert(json_equal(diff, want));
-    json_decref(want);
-    json_decref(diff);
-    json_decref(stored);
+    DECREF_ALL(want, diff, stored);
 }
 END_TEST
 
@@ -1439,65 +1423,40 @@ END_TEST
 
 START_TEST(diff_rules)
 {
-    json_t *a = loads("{}"), *b = loads("{}");
-    json_t *d = incident_diff(a, b);
-    ck_assert(json_is_object(d));
-    ck_assert_uint_eq(json_object_size(d), 0);
-    json_decref(d);
-    json_decref(a);
-    json_decref(b);
-
-    /* Absent and null are the same: not recorded. */
-    a = loads("{\"narrative\":null,\"time_of_day\":null}");
-    b = loads("{}");
-    d = incident_diff(a, b);
-    ck_assert_uint_eq(json_object_size(d), 0);
-    json_decref(d);
-    d = incident_diff(b, a);
-    ck_assert_uint_eq(json_object_size(d), 0);
-    json_decref(d);
-    json_decref(a);
-    json_decref(b);
-
-    /* Server fields are not client fields. */
-    a = loads("{\"id\":\"1\",\"version\":1,\"status\":\"reported\",\"reason\":\"x\"}");
-    b = loads("{\"id\":\"2\",\"version\":2,\"status\":\"verified\",\"reason\":\"y\"}");
-    d = incident_diff(a, b);
-    ck_assert_uint_eq(json_object_size(d), 0);
-    json_decref(d);
-    json_decref(a);
-    json_decref(b);
-
-    /* From nothing to something and back. */
-    a = loads("{}");
-    b = loads("{\"narrative\":\"x\",\"casualties\":[1]}");
-    d = incident_diff(a, b);
-    json_t *want = loads("{\"narrative\":{\"from\":null,\"to\":\"x\"},"
-                         "\"casualties\":{\"from\":null,\"to\":[1]}}");
-    ck_assert(json_equal(d, want));
-    json_decref(want);
-    json_decref(d);
-    d = incident_diff(b, a);
-    want = loads("{\"narrative\":{\"from\":\"x\",\"to\":null},"
-                 "\"casualties\":{\"from\":[1],\"to\":null}}");
-    ck_assert(json_equal(d, want));
-    json_decref(want);
-    json_decref(d);
-    json_decref(a);
-    json_decref(b);
+    static const struct {
+        const char *from, *to, *want;
+    } cases[] = {
+        {"{}", "{}", "{}"},
+        /* Absent and null are the same: not recorded. */
+        {"{\"narrative\":null,\"time_of_day\":null}", "{}", "{}"},
+        {"{}", "{\"narrative\":null,\"time_of_day\":null}", "{}"},
+        /* Server fields are not client fields. */
+        {"{\"id\":\"1\",\"version\":1,\"status\":\"reported\",\"reason\":\"x\"}",
+         "{\"id\":\"2\",\"version\":2,\"status\":\"verified\",\"reason\":\"y\"}", "{}"},
+        /* From nothing to something and back. */
+        {"{}", "{\"narrative\":\"x\",\"casualties\":[1]}",
+         "{\"narrative\":{\"from\":null,\"to\":\"x\"},\"casualties\":{\"from\":null,\"to\":[1]}}"},
+        {"{\"narrative\":\"x\",\"casualties\":[1]}", "{}",
+         "{\"narrative\":{\"from\":\"x\",\"to\":null},\"casualties\":{\"from\":[1],\"to\":null}}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *a = loads(cases[i].from), *b = loads(cases[i].to), *want = loads(cases[i].want);
+        json_t *d = incident_diff(a, b);
+        ck_assert_msg(json_is_object(d) && json_equal(d, want), "diff of %s and %s", cases[i].from,
+                      cases[i].to);
+        DECREF_ALL(d, want, a, b);
+    }
 
     /* Every client field of a new incident is in its creation diff, unless null. */
     struct incident inc = from_text(MINIMAL);
     json_t *doc = incident_document(&inc);
-    a = json_object();
-    d = incident_diff(a, doc);
+    json_t *a = json_object();
+    json_t *d = incident_diff(a, doc);
     static const char *const created[] = {"occurred_on", "date_precision", "location",
                                           "tactic",      "weapon",         "perpetrator",
                                           "casualties",  "sources",        NULL};
     assert_keys(d, created, "creation diff");
-    json_decref(d);
-    json_decref(a);
-    json_decref(doc);
+    DECREF_ALL(d, a, doc);
     incident_free(&inc);
 }
 END_TEST

@@ -22,6 +22,14 @@ static long day_of(int y, int m, int d)
     return days_from_civil(y, m, d);
 }
 
+/* The day of a "YYYY-MM-DD" of the tables below. */
+static long day_iso(const char *date)
+{
+    long day;
+    ck_assert_msg(date_parse(date, &day), "not a date: %s", date);
+    return day;
+}
+
 static const char *label_of(enum period_kind k, long day)
 {
     static char out[16];
@@ -57,31 +65,29 @@ END_TEST
 START_TEST(iso_weeks_across_year_ends)
 {
     static const struct {
-        int y, m, d;
-        const char *label;
-        int sy, sm, sd; /* the Monday the week starts on */
+        const char *date, *label, *monday; /* the Monday the week starts on */
     } cases[] = {
-        {2020, 12, 31, "2020-W53", 2020, 12, 28}, {2021, 1, 1, "2020-W53", 2020, 12, 28},
-        {2021, 1, 3, "2020-W53", 2020, 12, 28},   {2021, 1, 4, "2021-W01", 2021, 1, 4},
-        {2021, 1, 10, "2021-W01", 2021, 1, 4},    {2021, 1, 11, "2021-W02", 2021, 1, 11},
-        {2018, 12, 31, "2019-W01", 2018, 12, 31}, {2019, 1, 6, "2019-W01", 2018, 12, 31},
-        {2018, 12, 30, "2018-W52", 2018, 12, 24}, {2015, 12, 31, "2015-W53", 2015, 12, 28},
-        {2016, 1, 3, "2015-W53", 2015, 12, 28},   {2016, 1, 4, "2016-W01", 2016, 1, 4},
-        {2026, 1, 1, "2026-W01", 2025, 12, 29},   {2025, 12, 29, "2026-W01", 2025, 12, 29},
-        {2025, 12, 28, "2025-W52", 2025, 12, 22}, {2026, 3, 14, "2026-W11", 2026, 3, 9},
-        {2024, 2, 29, "2024-W09", 2024, 2, 26},   {2024, 12, 30, "2025-W01", 2024, 12, 30},
-        {2009, 12, 31, "2009-W53", 2009, 12, 28}, {2010, 1, 3, "2009-W53", 2009, 12, 28},
-        {2008, 12, 29, "2009-W01", 2008, 12, 29}, {1900, 1, 1, "1900-W01", 1900, 1, 1},
-        {1969, 12, 31, "1970-W01", 1969, 12, 29}, {1970, 1, 1, "1970-W01", 1969, 12, 29},
-        {2027, 1, 3, "2026-W53", 2026, 12, 28},   {2026, 12, 31, "2026-W53", 2026, 12, 28},
-        {9999, 12, 31, "9999-W52", 9999, 12, 27},
+        {"2020-12-31", "2020-W53", "2020-12-28"}, {"2021-01-01", "2020-W53", "2020-12-28"},
+        {"2021-01-03", "2020-W53", "2020-12-28"}, {"2021-01-04", "2021-W01", "2021-01-04"},
+        {"2021-01-10", "2021-W01", "2021-01-04"}, {"2021-01-11", "2021-W02", "2021-01-11"},
+        {"2018-12-31", "2019-W01", "2018-12-31"}, {"2019-01-06", "2019-W01", "2018-12-31"},
+        {"2018-12-30", "2018-W52", "2018-12-24"}, {"2015-12-31", "2015-W53", "2015-12-28"},
+        {"2016-01-03", "2015-W53", "2015-12-28"}, {"2016-01-04", "2016-W01", "2016-01-04"},
+        {"2026-01-01", "2026-W01", "2025-12-29"}, {"2025-12-29", "2026-W01", "2025-12-29"},
+        {"2025-12-28", "2025-W52", "2025-12-22"}, {"2026-03-14", "2026-W11", "2026-03-09"},
+        {"2024-02-29", "2024-W09", "2024-02-26"}, {"2024-12-30", "2025-W01", "2024-12-30"},
+        {"2009-12-31", "2009-W53", "2009-12-28"}, {"2010-01-03", "2009-W53", "2009-12-28"},
+        {"2008-12-29", "2009-W01", "2008-12-29"}, {"1900-01-01", "1900-W01", "1900-01-01"},
+        {"1969-12-31", "1970-W01", "1969-12-29"}, {"1970-01-01", "1970-W01", "1969-12-29"},
+        {"2027-01-03", "2026-W53", "2026-12-28"}, {"2026-12-31", "2026-W53", "2026-12-28"},
+        {"9999-12-31", "9999-W52", "9999-12-27"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        long day = day_of(cases[i].y, cases[i].m, cases[i].d);
-        long monday = day_of(cases[i].sy, cases[i].sm, cases[i].sd);
+        long day = day_iso(cases[i].date);
+        long monday = day_iso(cases[i].monday);
         ck_assert_msg(period_start(PERIOD_WEEK, day) == monday,
-                      "%04d-%02d-%02d: week starts on day %ld, expected %ld", cases[i].y,
-                      cases[i].m, cases[i].d, period_start(PERIOD_WEEK, day), monday);
+                      "%s: week starts on day %ld, expected %ld", cases[i].date,
+                      period_start(PERIOD_WEEK, day), monday);
         ck_assert_str_eq(label_of(PERIOD_WEEK, day), cases[i].label);
         /* 1970-01-01 was a Thursday: Mondays are 4 mod 7. */
         ck_assert_int_eq(((monday % 7) + 7) % 7, 4);
@@ -94,78 +100,42 @@ END_TEST
 START_TEST(months_quarters_halves_years)
 {
     static const struct {
-        int y, m, d;
-        const char *labels[NKINDS];
-        int starts[NKINDS][3];
+        const char *date, *labels[NKINDS], *starts[NKINDS];
     } cases[] = {
-        {2026,
-         3,
-         14,
+        {"2026-03-14",
          {"2026-03-14", "2026-W11", "2026-03", "2026-Q1", "2026-H1", "2026"},
-         {{2026, 3, 14}, {2026, 3, 9}, {2026, 3, 1}, {2026, 1, 1}, {2026, 1, 1}, {2026, 1, 1}}},
-        {2024,
-         2,
-         29,
+         {"2026-03-14", "2026-03-09", "2026-03-01", "2026-01-01", "2026-01-01", "2026-01-01"}},
+        {"2024-02-29",
          {"2024-02-29", "2024-W09", "2024-02", "2024-Q1", "2024-H1", "2024"},
-         {{2024, 2, 29}, {2024, 2, 26}, {2024, 2, 1}, {2024, 1, 1}, {2024, 1, 1}, {2024, 1, 1}}},
-        {2026,
-         7,
-         1,
+         {"2024-02-29", "2024-02-26", "2024-02-01", "2024-01-01", "2024-01-01", "2024-01-01"}},
+        {"2026-07-01",
          {"2026-07-01", "2026-W27", "2026-07", "2026-Q3", "2026-H2", "2026"},
-         {{2026, 7, 1}, {2026, 6, 29}, {2026, 7, 1}, {2026, 7, 1}, {2026, 7, 1}, {2026, 1, 1}}},
-        {2026,
-         6,
-         30,
+         {"2026-07-01", "2026-06-29", "2026-07-01", "2026-07-01", "2026-07-01", "2026-01-01"}},
+        {"2026-06-30",
          {"2026-06-30", "2026-W27", "2026-06", "2026-Q2", "2026-H1", "2026"},
-         {{2026, 6, 30}, {2026, 6, 29}, {2026, 6, 1}, {2026, 4, 1}, {2026, 1, 1}, {2026, 1, 1}}},
-        {2025,
-         12,
-         31,
+         {"2026-06-30", "2026-06-29", "2026-06-01", "2026-04-01", "2026-01-01", "2026-01-01"}},
+        {"2025-12-31",
          {"2025-12-31", "2026-W01", "2025-12", "2025-Q4", "2025-H2", "2025"},
-         {{2025, 12, 31},
-          {2025, 12, 29},
-          {2025, 12, 1},
-          {2025, 10, 1},
-          {2025, 7, 1},
-          {2025, 1, 1}}},
-        {2021,
-         1,
-         3,
+         {"2025-12-31", "2025-12-29", "2025-12-01", "2025-10-01", "2025-07-01", "2025-01-01"}},
+        {"2021-01-03",
          {"2021-01-03", "2020-W53", "2021-01", "2021-Q1", "2021-H1", "2021"},
-         {{2021, 1, 3}, {2020, 12, 28}, {2021, 1, 1}, {2021, 1, 1}, {2021, 1, 1}, {2021, 1, 1}}},
-        {1900,
-         2,
-         28,
+         {"2021-01-03", "2020-12-28", "2021-01-01", "2021-01-01", "2021-01-01", "2021-01-01"}},
+        {"1900-02-28",
          {"1900-02-28", "1900-W09", "1900-02", "1900-Q1", "1900-H1", "1900"},
-         {{1900, 2, 28}, {1900, 2, 26}, {1900, 2, 1}, {1900, 1, 1}, {1900, 1, 1}, {1900, 1, 1}}},
-        {1969,
-         11,
-         30,
+         {"1900-02-28", "1900-02-26", "1900-02-01", "1900-01-01", "1900-01-01", "1900-01-01"}},
+        {"1969-11-30",
          {"1969-11-30", "1969-W48", "1969-11", "1969-Q4", "1969-H2", "1969"},
-         {{1969, 11, 30},
-          {1969, 11, 24},
-          {1969, 11, 1},
-          {1969, 10, 1},
-          {1969, 7, 1},
-          {1969, 1, 1}}},
-        {9999,
-         12,
-         31,
+         {"1969-11-30", "1969-11-24", "1969-11-01", "1969-10-01", "1969-07-01", "1969-01-01"}},
+        {"9999-12-31",
          {"9999-12-31", "9999-W52", "9999-12", "9999-Q4", "9999-H2", "9999"},
-         {{9999, 12, 31},
-          {9999, 12, 27},
-          {9999, 12, 1},
-          {9999, 10, 1},
-          {9999, 7, 1},
-          {9999, 1, 1}}},
+         {"9999-12-31", "9999-12-27", "9999-12-01", "9999-10-01", "9999-07-01", "9999-01-01"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        long day = day_of(cases[i].y, cases[i].m, cases[i].d);
+        long day = day_iso(cases[i].date);
         for (int k = 0; k < NKINDS; k++) {
-            long want = day_of(cases[i].starts[k][0], cases[i].starts[k][1], cases[i].starts[k][2]);
-            ck_assert_msg(period_start(KINDS[k], day) == want, "%s of %04d-%02d-%02d: %ld != %ld",
-                          KIND_NAMES[k], cases[i].y, cases[i].m, cases[i].d,
-                          period_start(KINDS[k], day), want);
+            long want = day_iso(cases[i].starts[k]);
+            ck_assert_msg(period_start(KINDS[k], day) == want, "%s of %s: %ld != %ld",
+                          KIND_NAMES[k], cases[i].date, period_start(KINDS[k], day), want);
             ck_assert_str_eq(label_of(KINDS[k], day), cases[i].labels[k]);
         }
     }
@@ -397,6 +367,23 @@ static void walk(char *failure, size_t size)
     }
 }
 
+/* period_count of the walk's days a..b for every kind equals the number of
+ * buckets the walk counted; otherwise false, with the first difference in
+ * failure. */
+static bool count_agrees(long a, long b, char *failure, size_t size)
+{
+    for (int k = 0; k < NKINDS; k++) {
+        long want = ordinals[k][b] - ordinals[k][a] + 1;
+        long got = period_count(KINDS[k], WALK_FIRST + a, WALK_FIRST + b);
+        if (got != want) {
+            snprintf(failure, size, "%s: count(%ld, %ld) = %ld, expected %ld", KIND_NAMES[k],
+                     WALK_FIRST + a, WALK_FIRST + b, got, want);
+            return false;
+        }
+    }
+    return true;
+}
+
 START_TEST(every_day_1900_2100)
 {
     char failure[300] = "";
@@ -416,33 +403,15 @@ START_TEST(every_day_1900_2100)
         state = state * 6364136223846793005u + 1442695040888963407u;
         long span = (long)((state >> 33) % (n % 3 == 0 ? WALK_DAYS : 800));
         long b = a + span < WALK_DAYS ? a + span : WALK_DAYS - 1;
-        for (int k = 0; k < NKINDS; k++) {
-            long want = ordinals[k][b] - ordinals[k][a] + 1;
-            long got = period_count(KINDS[k], WALK_FIRST + a, WALK_FIRST + b);
-            if (got != want) {
-                snprintf(failure, sizeof failure, "%s: count(%ld, %ld) = %ld, expected %ld",
-                         KIND_NAMES[k], WALK_FIRST + a, WALK_FIRST + b, got, want);
-                break;
-            }
-            checked++;
-        }
+        if (count_agrees(a, b, failure, sizeof failure))
+            checked += NKINDS;
     }
     for (int y = 1901; y <= 2100 && !failure[0]; y++) {
         long jan1 = days_from_civil(y, 1, 1) - WALK_FIRST;
-        for (long a = jan1 - 20; a < jan1 + 20 && !failure[0]; a++) {
-            for (long b = a; b < a + 40 && b < WALK_DAYS; b++) {
-                for (int k = 0; k < NKINDS; k++) {
-                    long want = ordinals[k][b] - ordinals[k][a] + 1;
-                    long got = period_count(KINDS[k], WALK_FIRST + a, WALK_FIRST + b);
-                    if (got != want) {
-                        snprintf(failure, sizeof failure, "%s: count(%ld, %ld) = %ld, expected %ld",
-                                 KIND_NAMES[k], WALK_FIRST + a, WALK_FIRST + b, got, want);
-                        break;
-                    }
-                    checked++;
-                }
-            }
-        }
+        for (long a = jan1 - 20; a < jan1 + 20 && !failure[0]; a++)
+            for (long b = a; b < a + 40 && b < WALK_DAYS && !failure[0]; b++)
+                if (count_agrees(a, b, failure, sizeof failure))
+                    checked += NKINDS;
     }
     for (int k = 0; k < NKINDS; k++) {
         free(ordinals[k]);

@@ -1,12 +1,14 @@
 # shellcheck shell=bash
-# Shared steps of bench/perf/run.sh and bench/perf/soak.sh: tools, a quiet
+# Shared steps of the benchmarks (bench/trends.sh, bench/writes.sh,
+# bench/perf/run.sh, soak.sh and stalls.sh): options, tools, a quiet
 # machine, a fresh database, civcasd, the memory sampler, cleanup.
 #
 # Sourced, never run. Sources deploy/common.sh (set -euo pipefail, ROOT, the
-# private PostgreSQL). The caller sets OUT (its output directory) first.
+# private PostgreSQL). bench_out sets OUT, the output directory the other
+# steps write to.
 
-# shellcheck source-path=SCRIPTDIR source=../../deploy/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../deploy/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../deploy/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/common.sh"
 
 PERF_DIR="$ROOT/bench/perf"
 PY=/usr/bin/python3
@@ -15,29 +17,118 @@ PSQL="$CIVCAS_PG_BIN/psql"
 PGBENCH="$CIVCAS_PG_BIN/pgbench"
 PERF_DB="${PERF_DB:-civcas_perf}"
 
-# What perf_cleanup stops: pids of processes this script started.
+# What bench_cleanup stops: pids of processes this script started.
 PERF_PIDS=()
 SERVER_PID=""
 RSS_PID=""
 
-# Installs wrk, nginx, pgbench (postgresql-contrib) and pidstat if missing.
-perf_need_tools() {
-	local missing=()
-	command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-	command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
-	[ -x "$PGBENCH" ] || missing+=(postgresql-contrib)
-	command -v pidstat >/dev/null 2>&1 || missing+=(sysstat)
+# bench_options SPEC... -- ARG...: parses the caller's arguments. A SPEC is
+# an option and a variable: "--rounds ROUNDS" takes a value into ROUNDS,
+# "--keep-server keep_server=1" is a flag that sets keep_server to 1.
+# -h/--help prints the caller's usage() and exits; anything else is a usage
+# error (exit 2).
+bench_options() {
+	local specs=() i var
+	while [ "$1" != -- ]; do
+		specs+=("$1")
+		shift
+	done
+	shift
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -h ] || [ "$1" = --help ]; then
+			usage
+			exit 0
+		fi
+		var=""
+		for ((i = 0; i < ${#specs[@]}; i += 2)); do
+			if [ "${specs[i]}" = "$1" ]; then
+				var="${specs[i + 1]}"
+				break
+			fi
+		done
+		if [ -z "$var" ]; then
+			usage >&2
+			exit 2
+		fi
+		case "$var" in
+		*=*) printf -v "${var%%=*}" '%s' "${var#*=}" ;;
+		*)
+			printf -v "$var" '%s' "${2:?"$1 needs a value"}"
+			shift
+			;;
+		esac
+		shift
+	done
+}
+
+# bench_need_numbers VALUE...: dies unless every VALUE is a whole number;
+# bench_need_positive VALUE...: unless every VALUE is one above 0.
+bench_need_numbers() {
+	local v
+	for v in "$@"; do
+		case "$v" in '' | *[!0-9]*) civcas_die "numbers expected, got '$v'" ;; esac
+	done
+}
+bench_need_positive() {
+	local v
+	for v in "$@"; do
+		case "$v" in '' | *[!0-9]* | 0) civcas_die "positive numbers expected, got '$v'" ;; esac
+	done
+}
+
+# bench_out NAME: creates var/bench/NAME-<UTC time>/ and sets OUT to it.
+bench_out() {
+	OUT="$ROOT/var/bench/$1-$(date -u +%Y%m%dT%H%M%SZ)"
+	mkdir -p "$OUT"
+}
+
+# bench_lock: one benchmark at a time (two would time each other, and share
+# databases): waits for the lock var/bench/.lock, held until exit.
+bench_lock() {
+	mkdir -p "$ROOT/var/bench"
+	exec 9>"$ROOT/var/bench/.lock"
+	if ! flock -n 9; then
+		civcas_log "bench: another benchmark holds var/bench/.lock: waiting"
+		flock 9
+	fi
+}
+
+# bench_load_average: prints the 1-minute load average, with a warning when
+# other work on the machine will show up in every figure.
+bench_load_average() {
+	local load
+	load="$(cut -d ' ' -f 1 /proc/loadavg)"
+	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+		civcas_warn "load average $load on $(nproc) cores before starting: figures will be noisy"
+	fi
+	printf '%s\n' "$load"
+}
+
+# bench_need_tools [TOOL...]: installs whichever of the tools is missing,
+# among wrk, nginx, pgbench (postgresql-contrib) and pidstat (default: all).
+bench_need_tools() {
+	local missing=() tool
+	[ $# -gt 0 ] || set -- wrk nginx pgbench pidstat
+	for tool in "$@"; do
+		case "$tool" in
+		wrk) command -v wrk >/dev/null 2>&1 || missing+=(wrk) ;;
+		nginx) command -v nginx >/dev/null 2>&1 || missing+=(nginx-light) ;;
+		pgbench) [ -x "$PGBENCH" ] || missing+=(postgresql-contrib) ;;
+		pidstat) command -v pidstat >/dev/null 2>&1 || missing+=(sysstat) ;;
+		*) civcas_die "bench_need_tools: unknown tool $tool" ;;
+		esac
+	done
 	[ "${#missing[@]}" -eq 0 ] && return 0
-	civcas_log "perf: installing ${missing[*]}"
+	civcas_log "bench: installing ${missing[*]}"
 	civcas_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y \
 		--no-install-recommends "${missing[@]}" >/dev/null ||
 		civcas_die "cannot install ${missing[*]}"
 }
 
-# perf_wait_quiet MAX_SECONDS: waits while another benchmark, a test run or
+# bench_wait_quiet MAX_SECONDS: waits while another benchmark, a test run or
 # a fuzzer uses the machine (2 cores: they would share it with ours); gives
 # up after MAX_SECONDS. 0: only warns (for trying the scripts out).
-perf_wait_quiet() {
+bench_wait_quiet() {
 	local max="$1" waited=0 busy
 	while :; do
 		# Skips this script and its own subshells (same command line).
@@ -54,25 +145,17 @@ perf_wait_quiet() {
 			civcas_die "the machine is still busy after ${max}s: $busy"
 		fi
 		[ "$waited" -gt 0 ] ||
-			civcas_log "perf: waiting for: $(printf '%s\n' "$busy" | head -n 3 | cut -c1-90 | tr '\n' ';')"
+			civcas_log "bench: waiting for: $(printf '%s\n' "$busy" | head -n 3 | cut -c1-90 | tr '\n' ';')"
 		sleep 10
 		waited=$((waited + 10))
 	done
 }
 
-# perf_build: builds civcasd and keeps a copy in $OUT (the tree may be
-# rebuilt while a benchmark runs). Sets CIVCASD. PERF_CIVCASD=PATH measures
-# that binary instead; PERF_NO_BUILD=1 skips the build.
-perf_build() {
-	if [ -n "${PERF_CIVCASD:-}" ]; then
-		# Another binary (a build to compare): measured as it is.
-		[ -x "$PERF_CIVCASD" ] || civcas_die "PERF_CIVCASD=$PERF_CIVCASD is not executable"
-		cp "$PERF_CIVCASD" "$OUT/civcasd"
-		CIVCASD="$OUT/civcasd"
-		return 0
-	fi
-	if [ "${PERF_NO_BUILD:-0}" != 1 ]; then
-		civcas_log "perf: cmake --build $ROOT/build"
+# bench_build: builds civcasd, then bench_copy_civcasd. PERF_NO_BUILD=1
+# skips the build; so does PERF_CIVCASD=PATH (that binary is measured).
+bench_build() {
+	if [ -z "${PERF_CIVCASD:-}" ] && [ "${PERF_NO_BUILD:-0}" != 1 ]; then
+		civcas_log "bench: cmake --build $ROOT/build"
 		[ -f "$ROOT/build/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$ROOT/build" >/dev/null
 		# The tree may be mid-edit: measure the last good binary then.
 		if ! cmake --build "$ROOT/build" -j"$(nproc)" >"$OUT/build.log" 2>&1; then
@@ -80,16 +163,37 @@ perf_build() {
 			civcas_warn "the build failed ($OUT/build.log): measuring the existing build/civcasd"
 		fi
 	fi
-	[ -x "$ROOT/build/civcasd" ] || civcas_die "$ROOT/build/civcasd missing"
-	cp "$ROOT/build/civcasd" "$OUT/civcasd"
+	bench_copy_civcasd
+}
+
+# bench_need_built_civcasd: build/civcasd exists and has the `rollup`
+# command (for the scripts that measure the tree as built).
+bench_need_built_civcasd() {
+	[ -x "$ROOT/build/civcasd" ] ||
+		civcas_die "$ROOT/build/civcasd missing: cmake -S $ROOT -B $ROOT/build && cmake --build $ROOT/build"
+	"$ROOT/build/civcasd" --help 2>&1 | grep -q 'rollup' ||
+		civcas_die "this civcasd has no 'rollup' command: rebuild it"
+}
+
+# bench_copy_civcasd: copies the binary to measure into $OUT (the tree may
+# be rebuilt while a benchmark runs) and sets CIVCASD to the copy: the
+# binary PERF_CIVCASD names (a build to compare), or build/civcasd.
+bench_copy_civcasd() {
+	if [ -n "${PERF_CIVCASD:-}" ]; then
+		[ -x "$PERF_CIVCASD" ] || civcas_die "PERF_CIVCASD=$PERF_CIVCASD is not executable"
+		cp "$PERF_CIVCASD" "$OUT/civcasd"
+	else
+		[ -x "$ROOT/build/civcasd" ] || civcas_die "$ROOT/build/civcasd missing"
+		cp "$ROOT/build/civcasd" "$OUT/civcasd"
+	fi
 	CIVCASD="$OUT/civcasd"
 }
 
-# perf_fresh_db: drops and creates $PERF_DB, migrates it, loads the
+# bench_fresh_db: drops and creates $PERF_DB, migrates it, loads the
 # taxonomy and makes two keys. Sets DSN, WRITER_KEY (monitor), WRITER_ID,
 # WRITER_HASH (\x<hex>), ADMIN_KEY.
-perf_fresh_db() {
-	civcas_log "perf: fresh database $PERF_DB"
+bench_fresh_db() {
+	civcas_log "bench: fresh database $PERF_DB"
 	"$PSQL" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
 		-c "DROP DATABASE IF EXISTS $PERF_DB WITH (FORCE)" -c "CREATE DATABASE $PERF_DB"
 	DSN="$(civcas_dsn "$PERF_DB")"
@@ -101,15 +205,15 @@ perf_fresh_db() {
 	WRITER_ID="$("$PSQL" "$DSN" -X -At -c "SELECT id FROM api_keys WHERE name = 'perf-writer'")"
 	WRITER_HASH="\\x$(printf '%s' "$WRITER_KEY" | sha256sum | cut -c1-64)"
 	[ "$("$PSQL" "$DSN" -X -At -c "SELECT count(*) FROM api_keys WHERE key_hash = '$WRITER_HASH'::bytea")" = 1 ] ||
-		civcas_die "the key's sha256 is not what civcasd stored: update perf_fresh_db"
+		civcas_die "the key's sha256 is not what civcasd stored: update bench_fresh_db"
 }
 
-perf_free_port() {
+bench_free_port() {
 	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# perf_wait_http URL PID LOG: until URL answers, or dies when PID exits.
-perf_wait_http() {
+# bench_wait_http URL PID LOG: until URL answers, or dies when PID exits.
+bench_wait_http() {
 	local i
 	for ((i = 0; i < 100; i++)); do
 		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
@@ -119,20 +223,20 @@ perf_wait_http() {
 	civcas_die "no answer from $1; log: $3"
 }
 
-# perf_server_start [LOG]: civcasd serve on a free port with the caller's
+# bench_server_start [LOG]: civcasd serve on a free port with the caller's
 # CIVCAS_THREADS / CIVCAS_IO_THREADS / CIVCAS_DB_POOL (unset: civcasd's
 # defaults), its stderr in $OUT/LOG (default civcasd.log). Sets SERVER_PID,
 # URL, SERVER_THREADS, SERVER_IO, SERVER_POOL.
 SERVER_THREADS="?"
 SERVER_POOL="?"
 SERVER_IO="?"
-perf_server_start() {
+bench_server_start() {
 	local port log="$OUT/${1:-civcasd.log}"
-	port="$(perf_free_port)"
+	port="$(bench_free_port)"
 	URL="http://127.0.0.1:$port"
 	CIVCAS_DATABASE_URL="$DSN" "$CIVCASD" serve --listen "127.0.0.1:$port" 2>"$log" &
 	SERVER_PID=$!
-	perf_wait_http "$URL/healthz" "$SERVER_PID" "$log"
+	bench_wait_http "$URL/healthz" "$SERVER_PID" "$log"
 	# The "serving" line is at level info: absent with --log-level warn.
 	local serving
 	serving="$(grep -m1 '"msg":"serving"' "$log" || true)"
@@ -141,43 +245,35 @@ perf_server_start() {
 		SERVER_POOL="$(printf '%s' "$serving" | sed 's/.*"db_pool":\([0-9]*\).*/\1/')"
 		SERVER_IO="$(printf '%s' "$serving" | sed 's/.*"io_threads":\([0-9]*\).*/\1/')"
 	fi
-	civcas_log "perf: civcasd pid $SERVER_PID at $URL (threads $SERVER_THREADS, io threads $SERVER_IO, db pool $SERVER_POOL)"
+	civcas_log "bench: civcasd pid $SERVER_PID at $URL (threads $SERVER_THREADS, io threads $SERVER_IO, db pool $SERVER_POOL)"
 }
 
-perf_server_stop() {
+bench_server_stop() {
 	[ -n "$SERVER_PID" ] || return 0
 	civcas_stop_pid "$SERVER_PID"
 	SERVER_PID=""
 }
 
-# perf_rss_start INTERVAL FILE: samples civcasd's VmRSS/VmHWM, tagged with
+# bench_rss_start INTERVAL FILE: samples civcasd's VmRSS/VmHWM, tagged with
 # the phase written to $OUT/phase.
-perf_rss_start() {
+bench_rss_start() {
 	"$PY" "$TOOL" rss --pid "$SERVER_PID" --interval "$1" --out "$2" \
 		--phase-file "$OUT/phase" &
 	RSS_PID=$!
 }
 
-perf_rss_stop() {
+bench_rss_stop() {
 	[ -n "$RSS_PID" ] || return 0
 	kill -TERM "$RSS_PID" 2>/dev/null || true
 	wait "$RSS_PID" 2>/dev/null || true
 	RSS_PID=""
 }
 
-perf_phase() { printf '%s\n' "$1" >"$OUT/phase"; }
+bench_phase() { printf '%s\n' "$1" >"$OUT/phase"; }
 
-# perf_bg CMD...: runs CMD in the background, remembered for cleanup; sets
-# BG_PID.
-perf_bg() {
-	"$@" &
-	BG_PID=$!
-	PERF_PIDS+=("$BG_PID")
-}
-
-perf_cleanup() {
+bench_cleanup() {
 	local pid
-	perf_rss_stop
+	bench_rss_stop
 	for pid in "${PERF_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -189,8 +285,8 @@ perf_cleanup() {
 	[ "${CIVCAS_PG_STARTED:-0}" != 1 ] || civcas_pg_stop || true
 }
 
-# perf_machine_text: one line about the machine and the settings.
-perf_machine_text() {
+# bench_machine_text: one line about the machine and the settings.
+bench_machine_text() {
 	local how=defaults
 	[ -z "${CIVCAS_THREADS:-}${CIVCAS_IO_THREADS:-}${CIVCAS_DB_POOL:-}" ] || how="set by the caller"
 	printf '%s cores (%s), %s MiB memory, kernel %s, %s; PostgreSQL %s (shared_buffers %s, synchronous_commit %s, max_connections %s); civcasd %s with CIVCAS_THREADS=%s CIVCAS_IO_THREADS=%s CIVCAS_DB_POOL=%s (%s); wrk %s' \
