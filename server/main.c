@@ -279,11 +279,11 @@ static int cmd_rollup(int argc, char **argv)
     if (!c)
         return EXIT_DB_UNREACHABLE;
     struct api_error e;
-    long cells = 0;
+    long long cells = 0;
     int rc = EXIT_OK;
     if (rebuild) {
         if (store_rollup_rebuild(c, &cells, &e)) {
-            printf("rollup rebuilt: %ld cells\n", cells);
+            printf("rollup rebuilt: %lld cells\n", cells);
         } else {
             fprintf(stderr, "civcasd: rollup rebuild failed: %s\n", e.message);
             rc = EXIT_FAILURE_RUNTIME;
@@ -298,7 +298,7 @@ static int cmd_rollup(int argc, char **argv)
                    differing);
             rc = EXIT_FAILURE_RUNTIME;
         } else {
-            printf("rollup verified: %ld cells\n", cells);
+            printf("rollup verified: %lld cells\n", cells);
         }
     }
     db_close(c);

@@ -189,13 +189,21 @@ static bool validate_casualties(json_t *doc, struct incident *inc, struct api_er
         return err_invalid(e, "casualties", "casualties must have 1 to %d groups",
                            INCIDENT_MAX_CASUALTY_GROUPS);
     inc->casualties = xcalloc(n, sizeof *inc->casualties);
+    long long total = 0;
     for (size_t i = 0; i < n; i++) {
         char path[160];
         jv_path_index(path, sizeof path, "casualties", i);
         if (!validate_casualty(json_array_get(list, i), path, &inc->casualties[i], e))
             return false;
         inc->ncasualties = i + 1;
+        total += inc->casualties[i].count;
     }
+    if (total > INCIDENT_MAX_CASUALTIES)
+        return err_invalid(e, "casualties",
+                           "casualties add up to %lld; one incident may record at most %d "
+                           "killed and injured together (record a larger event as several "
+                           "incidents)",
+                           total, INCIDENT_MAX_CASUALTIES);
     return true;
 }
 

@@ -18,7 +18,18 @@
 #include "util/apierr.h"
 
 #define INCIDENT_MAX_CASUALTY_GROUPS 200
-#define INCIDENT_MAX_COUNT 100000
+/* The most casualties (killed and injured together) one incident may
+ * record. The deadliest attacks UNAMA recorded in Afghanistan had a few
+ * hundred (the Kabul truck bomb of 31 May 2017: 92 killed, 491 injured);
+ * 10,000 leaves more than tenfold headroom for any mission, while one key
+ * can no longer claim millions in a single document. A larger event (a
+ * siege, a chemical attack on a city) is recorded as several incidents,
+ * by place and day, which is how its figures are verified anyway. A
+ * constant rather than a setting: trends and published reports from
+ * different deployments stay comparable. docs/api.md, "Limits". */
+#define INCIDENT_MAX_CASUALTIES 10000
+/* One casualty group: no more than its incident. */
+#define INCIDENT_MAX_COUNT INCIDENT_MAX_CASUALTIES
 #define INCIDENT_MAX_AGE 120
 #define INCIDENT_MAX_SOURCES 50
 #define INCIDENT_MAX_NARRATIVE 20000

@@ -30,7 +30,7 @@ bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e
     return true;
 }
 
-bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e)
+bool store_rollup_rebuild(struct db_conn *c, long long *cells, struct api_error *e)
 {
     /* Writers add to the journal and the folder empties it: EXCLUSIVE on
      * the journal makes both wait while trend readers go on. The statements
@@ -56,7 +56,7 @@ bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e)
                          " ORDER BY gset, status, period, admin1, admin2, party, tactic, weapon");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (ok)
-        *cells = strtol(PQcmdTuples(r), NULL, 10);
+        *cells = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
     if (!ok) {
         err_internal(e);
@@ -71,7 +71,7 @@ fail:
     return false;
 }
 
-long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long *cells,
+long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long long *cells,
                          struct api_error *e)
 {
     /* Each side's cells as JSON beside their key: a cell differs when the
@@ -112,7 +112,7 @@ long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long *cel
     }
     PQclear(r);
     r = PQexec(db_pg(c), "SELECT count(*) FROM rollup_sides WHERE side = 'expected'");
-    *cells = PQresultStatus(r) == PGRES_TUPLES_OK ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    *cells = PQresultStatus(r) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
     db_commit(c, e);
     return rows;

@@ -25,13 +25,13 @@ bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e
 
 /* Recomputes every cell from the incidents in one transaction; writers
  * wait for it and then carry on. *cells gets the number of cells. */
-bool store_rollup_rebuild(struct db_conn *c, long *cells, struct api_error *e);
+bool store_rollup_rebuild(struct db_conn *c, long long *cells, struct api_error *e);
 
 /* Compares the cells plus the journal with an aggregate of the current
  * incidents; prints each differing cell with both sides' counts to out (at
  * most max_lines) and returns how many differ, or -1 on error. *cells gets
  * the number of expected cells. */
-long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long *cells,
+long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long long *cells,
                          struct api_error *e);
 
 #endif

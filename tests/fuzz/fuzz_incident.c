@@ -117,8 +117,8 @@ static void render_views(const struct incident *inc)
     long killed, injured;
     int types;
     incident_totals(inc, &killed, &injured, &types);
-    if (killed < 0 || injured < 0 || killed + injured <= 0 || types < 0 ||
-        (size_t)types > inc->nsources)
+    if (killed < 0 || injured < 0 || killed + injured <= 0 ||
+        killed + injured > INCIDENT_MAX_CASUALTIES || types < 0 || (size_t)types > inc->nsources)
         fail("incident_totals out of range", NULL);
 }
 

@@ -437,7 +437,7 @@ static const struct valid_case {
     {{{"weapon", "\"unknown\""}}},
     {{{"perpetrator", "\"ansf_army\""}}},
     {{{"perpetrator", "\"crossfire_age_pgf\""}}},
-    {{{"casualties[0].count", "100000"}}},
+    {{{"casualties[0].count", "10000"}, {"casualties[1]", NULL}}},
     {{{"casualties[0].count", "1"}}},
     {{{"casualties[0].sex", "\"male\""}, {"casualties[0].age_group", "\"adult\""}}},
     {{{"casualties[1].age", "0"}}},
@@ -492,7 +492,7 @@ START_TEST(valid_casualty_and_source_counts)
     json_t *groups = json_array(), *sources = json_array();
     for (int i = 0; i < INCIDENT_MAX_CASUALTY_GROUPS; i++)
         json_array_append_new(groups, json_pack("{s:s, s:i}", "outcome",
-                                                i % 2 ? "killed" : "injured", "count", i + 1));
+                                                i % 2 ? "killed" : "injured", "count", i % 50 + 1));
     for (int i = 0; i < INCIDENT_MAX_SOURCES; i++)
         json_array_append_new(sources, json_pack("{s:s}", "type", i % 2 ? "media" : "witness"));
     json_object_set_new(doc, "casualties", groups);
@@ -504,8 +504,8 @@ START_TEST(valid_casualty_and_source_counts)
     long killed, injured;
     int types;
     incident_totals(&inc, &killed, &injured, &types);
-    ck_assert_int_eq(killed, 100 * 101);  /* 2+4+...+200 */
-    ck_assert_int_eq(injured, 100 * 100); /* 1+3+...+199 */
+    ck_assert_int_eq(killed, 4 * 650);  /* 4 x (2+4+...+50) */
+    ck_assert_int_eq(injured, 4 * 625); /* 4 x (1+3+...+49) */
     ck_assert_int_eq(types, 2);
     incident_free(&inc);
 }
@@ -652,7 +652,7 @@ static const struct rule_case {
     {{{"casualties[0].count", "null"}}, ERR_INVALID_FIELD, "casualties[0].count"},
     {{{"casualties[0].count", "0"}}, ERR_INVALID_FIELD, "casualties[0].count"},
     {{{"casualties[0].count", "-1"}}, ERR_INVALID_FIELD, "casualties[0].count"},
-    {{{"casualties[0].count", "100001"}}, ERR_INVALID_FIELD, "casualties[0].count"},
+    {{{"casualties[0].count", "10001"}}, ERR_INVALID_FIELD, "casualties[0].count"},
     {{{"casualties[0].count", "1.5"}}, ERR_INVALID_FIELD, "casualties[0].count"},
     {{{"casualties[0].count", "2.0"}}, ERR_INVALID_FIELD, "casualties[0].count"},
     {{{"casualties[0].count", "\"2\""}}, ERR_INVALID_FIELD, "casualties[0].count"},
@@ -816,15 +816,16 @@ START_TEST(totals_large)
     json_t *doc = loads(BASE);
     json_t *groups = json_array();
     for (int i = 0; i < INCIDENT_MAX_CASUALTY_GROUPS; i++)
-        json_array_append_new(
-            groups, json_pack("{s:s, s:i}", "outcome", "killed", "count", INCIDENT_MAX_COUNT));
+        json_array_append_new(groups,
+                              json_pack("{s:s, s:i}", "outcome", "killed", "count",
+                                        INCIDENT_MAX_CASUALTIES / INCIDENT_MAX_CASUALTY_GROUPS));
     json_object_set_new(doc, "casualties", groups);
     struct incident inc;
-    accept_doc(doc, &inc, "200 groups of 100000");
+    accept_doc(doc, &inc, "200 groups of 50");
     long killed, injured;
     int types;
     incident_totals(&inc, &killed, &injured, &types);
-    ck_assert_int_eq(killed, 20000000);
+    ck_assert_int_eq(killed, INCIDENT_MAX_CASUALTIES);
     ck_assert_int_eq(injured, 0);
     incident_free(&inc);
 }
@@ -1634,6 +1635,113 @@ START_TEST(id_parse)
 }
 END_TEST
 
+/* ---- the cap on one incident's casualties ---- */
+
+/* BASE with n groups: counts[i] victims each, killed and injured in turn. */
+static json_t *with_counts(const long long *counts, int n)
+{
+    json_t *doc = loads(BASE);
+    json_t *groups = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(groups,
+                              json_pack("{s:s, s:I}", "outcome", i % 2 ? "injured" : "killed",
+                                        "count", (json_int_t)counts[i]));
+    json_object_set_new(doc, "casualties", groups);
+    return doc;
+}
+
+START_TEST(cap_group_within_total)
+{
+    ck_assert_int_le(INCIDENT_MAX_COUNT, INCIDENT_MAX_CASUALTIES);
+    /* The largest incident's totals fit every integer they pass through. */
+    ck_assert_int_le((long long)INCIDENT_MAX_CASUALTIES, 2147483647LL);
+}
+END_TEST
+
+START_TEST(cap_total_at_limit_accepted)
+{
+    static const long long counts[] = {5000, 4999, 1};
+    struct incident inc;
+    accept_doc(with_counts(counts, 3), &inc, "5000 + 4999 + 1");
+    long killed, injured;
+    int types;
+    incident_totals(&inc, &killed, &injured, &types);
+    ck_assert_int_eq(killed + injured, INCIDENT_MAX_CASUALTIES);
+    incident_free(&inc);
+
+    static const long long one[] = {INCIDENT_MAX_CASUALTIES};
+    accept_doc(with_counts(one, 1), &inc, "one group of 10000");
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(cap_total_over_limit_names_casualties)
+{
+    static const long long pairs[][2] = {{5000, 5001}, {INCIDENT_MAX_CASUALTIES, 1}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        reject_doc(with_counts(pairs[i], 2), ERR_INVALID_FIELD, "casualties", "10001 in 2 groups");
+
+    /* 200 groups of 51: each group is fine, their sum is not; the message
+     * gives the sum and the cap. */
+    long long many[INCIDENT_MAX_CASUALTY_GROUPS];
+    for (int i = 0; i < INCIDENT_MAX_CASUALTY_GROUPS; i++)
+        many[i] = 51;
+    struct api_error e;
+    struct incident inc;
+    memset(&e, 0, sizeof e);
+    json_t *doc = with_counts(many, INCIDENT_MAX_CASUALTY_GROUPS);
+    ck_assert(!incident_from_json(doc, &tx, &inc, &e));
+    incident_free(&inc);
+    json_decref(doc);
+    ck_assert_str_eq(e.code, ERR_INVALID_FIELD);
+    ck_assert_str_eq(e.field, "casualties");
+    ck_assert_ptr_nonnull(strstr(e.message, "10200"));
+    ck_assert_ptr_nonnull(strstr(e.message, "10000"));
+}
+END_TEST
+
+START_TEST(cap_groups_over_their_cap)
+{
+    /* 200 groups of 100,000: the first group is already over its cap. */
+    long long counts[INCIDENT_MAX_CASUALTY_GROUPS];
+    for (int i = 0; i < INCIDENT_MAX_CASUALTY_GROUPS; i++)
+        counts[i] = 100000;
+    reject_doc(with_counts(counts, INCIDENT_MAX_CASUALTY_GROUPS), ERR_INVALID_FIELD,
+               "casualties[0].count", "200 groups of 100000");
+    static const long long over[] = {1, INCIDENT_MAX_COUNT + 1};
+    reject_doc(with_counts(over, 2), ERR_INVALID_FIELD, "casualties[1].count", "group of 10001");
+}
+END_TEST
+
+START_TEST(cap_amendment_revalidated)
+{
+    /* An incident at the cap; an amendment adding one victim is refused
+     * when the merged document is validated, one moving a victim is not. */
+    static const long long at_cap[] = {6000, 4000};
+    struct incident inc;
+    accept_doc(with_counts(at_cap, 2), &inc, "6000 + 4000");
+    json_t *stored = incident_document(&inc);
+    incident_free(&inc);
+    struct api_error e;
+    memset(&e, 0, sizeof e);
+    json_t *diff = patch_diff(stored,
+                              "{\"reason\":\"r\",\"casualties\":[{\"outcome\":\"killed\","
+                              "\"count\":6000},{\"outcome\":\"injured\",\"count\":4001}]}",
+                              &e, NULL);
+    ck_assert_ptr_null(diff);
+    ck_assert_str_eq(e.code, ERR_INVALID_FIELD);
+    ck_assert_str_eq(e.field, "casualties");
+    diff = patch_diff(stored,
+                      "{\"reason\":\"r\",\"casualties\":[{\"outcome\":\"killed\","
+                      "\"count\":6001},{\"outcome\":\"injured\",\"count\":3999}]}",
+                      &e, NULL);
+    ck_assert_ptr_nonnull(diff);
+    ck_assert_ptr_nonnull(json_object_get(diff, "casualties"));
+    json_decref(diff);
+    json_decref(stored);
+}
+END_TEST
+
 Suite *suite_incident(void)
 {
     Suite *s = suite_create("incident");
@@ -1685,6 +1793,14 @@ Suite *suite_incident(void)
 
     tc = tcase_create("ids");
     tcase_add_test(tc, id_parse);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("cap");
+    tcase_add_test(tc, cap_group_within_total);
+    tcase_add_test(tc, cap_total_at_limit_accepted);
+    tcase_add_test(tc, cap_total_over_limit_names_casualties);
+    tcase_add_test(tc, cap_groups_over_their_cap);
+    tcase_add_test(tc, cap_amendment_revalidated);
     suite_add_tcase(s, tc);
     return s;
 }
