@@ -1,0 +1,68 @@
+"""Safe to open (issue 15): what a security review found in answers that
+anyone, or any key, can get, each checked where a client sees it.
+
+- /readyz answers `{"status": "ok"}` as described, and a 503 there says in
+  fixed words only that the database is unreachable or its schema is not
+  current: never what the database said, nor where it is.
+"""
+
+import unittest
+
+from faults_support import database_refusing, schema_ahead
+from harness import ServerTestCase
+
+READY_MESSAGES = ('database unreachable; retry shortly',
+                  'database schema is not current')
+
+
+class ReadinessTest(ServerTestCase):
+
+    def assertNotReady(self, expected, *secrets):
+        """/readyz is 503 unavailable with the expected fixed message and
+        none of the secrets in the body."""
+        r = self.srv.request('GET', '/readyz', key=None)
+        self.assertError(r, 503, 'unavailable', None)
+        self.assertTrue(r.headers.get('Retry-After'))
+        self.assertEqual(r.error['message'], expected)
+        text = r.body.decode('utf-8')
+        for secret in secrets:
+            self.assertNotIn(secret, text)
+        return r
+
+    def test_ready_is_ok(self):
+        r = self.srv.request('GET', '/readyz', key=None)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json, {'status': 'ok'})
+
+    def test_database_error_is_not_repeated(self):
+        # schema_migrations becomes a view that fails when read: the
+        # database's own error text must stay in the server's log.
+        cur = self.srv.db().cursor()
+        cur.execute('ALTER TABLE schema_migrations RENAME TO ledger_aside')
+        cur.execute("CREATE VIEW schema_migrations AS SELECT 1 / (version - "
+                    "version) AS version, checksum FROM ledger_aside")
+        try:
+            self.assertNotReady(READY_MESSAGES[0], 'division', 'ERROR',
+                                'schema_migrations', self.srv.dbname)
+        finally:
+            cur.execute('DROP VIEW schema_migrations')
+            cur.execute('ALTER TABLE ledger_aside RENAME TO schema_migrations')
+        self.assertStatus(self.srv.request('GET', '/readyz', key=None), 200)
+        logged = self.srv.wait_log_lines(
+            lambda e: 'division by zero' in e.get('msg', ''))
+        self.assertTrue(logged, 'the database error is not in the log')
+        self.assertNotIn(self.srv.dsn, self.srv.log_text())
+
+    def test_schema_not_current(self):
+        with schema_ahead(self.srv):
+            self.assertNotReady(READY_MESSAGES[1], '9999', 'migrate')
+        self.assertStatus(self.srv.request('GET', '/readyz', key=None), 200)
+
+    def test_database_unreachable(self):
+        with database_refusing(self.srv):
+            self.assertNotReady(READY_MESSAGES[0], self.srv.dbname,
+                                'accepting', 'host=')
+
+
+if __name__ == '__main__':
+    unittest.main()
