@@ -4,12 +4,13 @@ anyone, or any key, can get, each checked where a client sees it.
 - /readyz answers `{"status": "ok"}` as described, and a 503 there says in
   fixed words only that the database is unreachable or its schema is not
   current: never what the database said, nor where it is.
+- A 401 challenges with `WWW-Authenticate: Bearer`, as described.
 """
 
 import unittest
 
 from faults_support import database_refusing, schema_ahead
-from harness import ServerTestCase
+from harness import ROLES, ServerTestCase
 
 READY_MESSAGES = ('database unreachable; retry shortly',
                   'database schema is not current')
@@ -62,6 +63,21 @@ class ReadinessTest(ServerTestCase):
         with database_refusing(self.srv):
             self.assertNotReady(READY_MESSAGES[0], self.srv.dbname,
                                 'accepting', 'host=')
+
+
+class ChallengeTest(ServerTestCase):
+
+    def test_401_challenge_is_bearer(self):
+        for key in (None, '0' * 64):
+            with self.subTest(key=key):
+                r = self.srv.request('GET', '/v1/taxonomy', key=key)
+                self.assertError(r, 401, 'unauthorized', None)
+                self.assertEqual(r.headers.get_all('WWW-Authenticate'),
+                                 ['Bearer'])
+        for role in ROLES:
+            r = self.srv.request('GET', '/v1/taxonomy', key=role)
+            self.assertStatus(r, 200)
+            self.assertIsNone(r.headers.get('WWW-Authenticate'))
 
 
 if __name__ == '__main__':
