@@ -5,12 +5,14 @@ anyone, or any key, can get, each checked where a client sees it.
   fixed words only that the database is unreachable or its schema is not
   current: never what the database said, nor where it is.
 - A 401 challenges with `WWW-Authenticate: Bearer`, as described.
+- Analysts count verified incidents only, in trends as in reports: any
+  other `status` is 403 for them, as /v1/reports/poc has always said.
 """
 
 import unittest
 
 from faults_support import database_refusing, schema_ahead
-from harness import ROLES, ServerTestCase
+from harness import ROLES, ServerTestCase, valid_incident
 
 READY_MESSAGES = ('database unreachable; retry shortly',
                   'database schema is not current')
@@ -78,6 +80,50 @@ class ChallengeTest(ServerTestCase):
             r = self.srv.request('GET', '/v1/taxonomy', key=role)
             self.assertStatus(r, 200)
             self.assertIsNone(r.headers.get('WWW-Authenticate'))
+
+
+class CountedStatusTest(ServerTestCase):
+    """GET /v1/trends and /v1/reports/poc: `status` other than the default
+    verified is for reviewers and admins."""
+
+    OTHER = ('reported', 'verified,reported', 'rejected,duplicate,retracted',
+             'verified,verified')
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv.create(valid_incident())       # one reported incident
+
+    def routes(self, status):
+        yield '/v1/trends?status=%s' % status
+        yield '/v1/reports/poc?status=%s' % status
+
+    def test_analyst_counts_verified_only(self):
+        for status in self.OTHER:
+            for path in self.routes(status):
+                with self.subTest(path=path):
+                    r = self.srv.request('GET', path, key='analyst')
+                    self.assertError(r, 403, 'forbidden', 'status')
+        for path in ('/v1/trends', '/v1/reports/poc') + tuple(
+                self.routes('verified')):
+            with self.subTest(path=path):
+                self.assertStatus(self.srv.request('GET', path,
+                                                   key='analyst'), 200)
+
+    def test_reviewer_and_admin_count_any_status(self):
+        for key in ('reviewer', 'admin'):
+            for status in self.OTHER:
+                for path in self.routes(status):
+                    with self.subTest(key=key, path=path):
+                        self.assertStatus(self.srv.request('GET', path,
+                                                           key=key), 200)
+        r = self.srv.request('GET', '/v1/trends?status=reported',
+                             key='reviewer')
+        self.assertEqual(r.json['total']['incidents'], 1)
+
+    def test_bad_status_is_400_before_403(self):
+        r = self.srv.request('GET', '/v1/trends?status=bogus', key='analyst')
+        self.assertError(r, 400, 'invalid_field', 'status')
 
 
 if __name__ == '__main__':
