@@ -16,12 +16,11 @@ anyone, or any key, can get, each checked where a client sees it.
 import csv
 import io
 import json
-import os
-import tempfile
 import unittest
 
 from faults_support import database_refusing, schema_ahead
-from harness import ROLES, TAXONOMY_FILE, ServerTestCase, valid_incident
+from harness import (ROLES, TAXONOMY_FILE, ServerTestCase, run_civcasd,
+                     valid_incident)
 
 READY_MESSAGES = ('database unreachable; retry shortly',
                   'database schema is not current')
@@ -161,14 +160,9 @@ class CsvFormulaTest(ServerTestCase):
             for item in tax[part]:
                 if item.get('code', item.get('pcode')) == code:
                     item['name'] = name
-        fd, path = tempfile.mkstemp(suffix='.json', prefix='civcas-tax-')
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(tax, f)
-            proc = cls.srv.civcasd('taxonomy', 'load', path)
-            assert proc.returncode == 0, proc.stderr
-        finally:
-            os.unlink(path)
+        proc = run_civcasd('taxonomy', 'load', '/dev/stdin', dsn=cls.srv.dsn,
+                           input=json.dumps(tax))
+        assert proc.returncode == 0, proc.stderr
         # This year's casualties fall short of last year's: the report's
         # change_pct is negative.
         for day, killed in (('2025-03-01', 2), ('2024-03-01', 9)):
