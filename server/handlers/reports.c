@@ -17,6 +17,13 @@ static const char *query_param(void *ctx, const char *name)
     return http_query_get(ctx, name);
 }
 
+/* The HTML report is one self-contained page: a <style> element and inline
+ * SVG, no script, image, font, frame or form. So nothing may load, run or
+ * frame it, even should an injected name slip past the escaping. */
+static const char report_html_policy[] = "default-src 'none'; style-src 'unsafe-inline'; "
+                                         "base-uri 'none'; form-action 'none'; "
+                                         "frame-ancestors 'none'";
+
 /* Builds the report for p with the current taxonomy. */
 static json_t *build(struct http_request *r, const struct poc_params *p, struct api_error *e)
 {
@@ -52,6 +59,7 @@ void handle_report_poc(struct http_request *r)
     buf_init(&out);
     if (format == POC_HTML) {
         poc_render_html(report, &out);
+        http_add_header(r, "Content-Security-Policy", report_html_policy);
         http_reply_bytes(r, 200, "text/html; charset=utf-8", out.data, out.len);
     } else if (poc_render_table(report, table, format == POC_HXL, &out, &e)) {
         http_add_header(r, "Content-Disposition", "inline; filename=\"poc-report.csv\"");

@@ -11,12 +11,19 @@ anyone, or any key, can get, each checked where a client sees it.
   text cell starting with = + - @, a tab or a carriage return (taxonomy
   names are a deployment's own text) is quoted and starts with ', while
   numbers, negative changes included, stay numbers.
+- The HTML report comes with a Content-Security-Policy that lets nothing
+  load, run or frame it, and the page still renders under it (headless
+  Chromium, served with the header civcasd sent).
 """
 
 import csv
+import http.server
 import io
 import json
+import threading
 import unittest
+
+import chromium
 
 from faults_support import database_refusing, schema_ahead
 from harness import (ROLES, TAXONOMY_FILE, ServerTestCase, run_civcasd,
@@ -228,6 +235,90 @@ class CsvFormulaTest(ServerTestCase):
                                 FORMULAS[('tactics', 'ied_suicide')],
                                 FORMULAS[('regions', 'central')],
                                 FORMULAS[('admin_areas', 'AF01')]})
+
+
+class ReportPolicyTest(ServerTestCase):
+    """GET /v1/reports/poc?format=html and its Content-Security-Policy."""
+
+    PATH = '/v1/reports/poc?from=2025-01-01&to=2025-06-30&format=html'
+    # The page's style applied, and its charts drawn.
+    STYLED = 'getComputedStyle(document.querySelector("table")).borderCollapse'
+    BARS = ('Array.from(document.querySelectorAll("svg rect")).filter('
+            'e => e.getBoundingClientRect().height > 0).length')
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        inc = cls.srv.create(valid_incident(occurred_on='2025-03-01'))
+        assert cls.srv.set_status(inc['id'], 'verified').status == 200
+        cls.resp = cls.srv.request('GET', cls.PATH, key='analyst')
+
+    def policy(self):
+        value = self.resp.headers.get('Content-Security-Policy') or ''
+        directives = {}
+        for part in value.split(';'):
+            words = part.split()
+            if words:
+                directives[words[0]] = words[1:]
+        return value, directives
+
+    def test_strict_policy(self):
+        self.assertStatus(self.resp, 200)
+        self.assertIn('text/html', self.resp.headers.get('Content-Type'))
+        value, d = self.policy()
+        self.assertEqual(d.get('default-src'), ["'none'"], value)
+        self.assertEqual(d.get('style-src'), ["'unsafe-inline'"], value)
+        for name in ('base-uri', 'form-action', 'frame-ancestors'):
+            self.assertEqual(d.get(name), ["'none'"], value)
+        # Nothing else is opened up: no scripts, images, fonts, frames.
+        self.assertEqual(set(d), {'default-src', 'style-src', 'base-uri',
+                                  'form-action', 'frame-ancestors'}, value)
+        for path in ('/v1/reports/poc', '/v1/trends'):
+            r = self.srv.request('GET', path, key='analyst')
+            self.assertIsNone(r.headers.get('Content-Security-Policy'), path)
+
+    def render(self, policy):
+        """Loads the page in Chromium from a local server that sends it
+        with policy as its Content-Security-Policy."""
+        page = self.resp.body
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header('Content-Type', 'text/html; charset=utf-8')
+                self.send_header('Content-Security-Policy', policy)
+                self.send_header('Content-Length', str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = 'http://127.0.0.1:%d/report.html' % httpd.server_port
+            return chromium.load(url, evaluate=(self.STYLED, self.BARS))
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+
+    def test_page_renders_under_the_policy(self):
+        chromium.find_chromium()
+        value, _ = self.policy()
+        self.assertTrue(value)
+        load = self.render(value)
+        self.assertEqual(load.errors, [], 'console errors under %s' % value)
+        self.assertEqual(load.evaluations[self.STYLED], 'collapse',
+                         'the page style was not applied')
+        self.assertGreater(load.evaluations[self.BARS], 3,
+                           'no chart bars were drawn')
+        # The check sees a policy that breaks the page: without
+        # 'unsafe-inline' the style is refused, in the console.
+        broken = self.render("default-src 'none'")
+        self.assertTrue(any('Content Security Policy' in e
+                            for e in broken.errors), broken.errors)
 
 
 if __name__ == '__main__':
