@@ -44,6 +44,7 @@ while [ $# -gt 0 ]; do
 done
 
 civcas_need_packages
+civcas_need_node_tools
 civcas_build build
 [ "$asan" -eq 0 ] || civcas_build build-asan -DCIVCAS_SANITIZE=ON
 

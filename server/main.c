@@ -317,7 +317,7 @@ static int cmd_serve(int argc, char **argv)
     if (!c)
         return EXIT_DB_UNREACHABLE;
     char problem[512];
-    bool current = migrate_is_current(c, problem, sizeof problem) &&
+    bool current = migrate_check(c, problem, sizeof problem) == MIGRATE_CURRENT &&
                    trend_check_gsets(c, problem, sizeof problem);
     db_close(c);
     if (!current) {

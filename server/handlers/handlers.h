@@ -24,4 +24,9 @@ void handle_report_list(struct http_request *r);
 void handle_public_trends(struct http_request *r);
 void handle_public_report(struct http_request *r);
 
+/* Counting anything but verified incidents (custom_status: a status list
+ * other than the default) is for reviewers and admins: false with e set to
+ * 403 on `status` for any other role. Trends and reports alike. */
+bool handler_count_allowed(struct http_request *r, bool custom_status, struct api_error *e);
+
 #endif

@@ -4,6 +4,7 @@
 #include "http/metrics.h"
 #include "store/migrate.h"
 #include "util/embedded.h"
+#include "util/log.h"
 
 void handle_healthz(struct http_request *r)
 {
@@ -11,22 +12,24 @@ void handle_healthz(struct http_request *r)
     http_reply_bytes(r, 200, "application/json", body, sizeof body - 1);
 }
 
+/* Anyone may ask, so the answer says only which of two things is wrong, in
+ * fixed words; what the database said goes to the log. */
 void handle_readyz(struct http_request *r)
 {
     struct api_error e;
     struct db_conn *c = http_request_db(r, &e);
-    if (!c) {
-        http_reply_error(r, &e);
-        return;
-    }
     char problem[512];
-    bool current = migrate_is_current(c, problem, sizeof problem);
-    if (!current) {
-        api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "%s", problem);
-        http_reply_error(r, &e);
+    enum migrate_state state = c ? migrate_check(c, problem, sizeof problem) : MIGRATE_UNREADABLE;
+    if (state == MIGRATE_CURRENT) {
+        handle_healthz(r); /* ready says what alive says: {"status":"ok"} */
         return;
     }
-    http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+    if (c)
+        log_warn("not ready: %s", problem);
+    api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "%s",
+                  state == MIGRATE_NOT_CURRENT ? "database schema is not current"
+                                               : "database unreachable; retry shortly");
+    http_reply_error(r, &e);
 }
 
 void handle_openapi(struct http_request *r)

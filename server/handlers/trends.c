@@ -26,7 +26,8 @@ void handle_trends(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    if (!trend_parse(query_param, &q, t, &tq, &e) || !trend_run(r->db, &tq, &result, &e)) {
+    if (!trend_parse(query_param, &q, t, &tq, &e) ||
+        !handler_count_allowed(r, tq.custom_status, &e) || !trend_run(r->db, &tq, &result, &e)) {
         http_reply_error(r, &e);
     } else if (tq.format == FORMAT_JSON) {
         http_reply_json(r, 200, trend_result_json(&tq, &result, t));

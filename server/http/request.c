@@ -64,7 +64,7 @@ void http_reply_error(struct http_request *r, const struct api_error *e)
     if (e->status == 503)
         http_add_header(r, "Retry-After", "1");
     if (e->status == 401)
-        http_add_header(r, "WWW-Authenticate", "Bearer realm=\"civcas\"");
+        http_add_header(r, "WWW-Authenticate", "Bearer");
     http_reply_json(r, e->status, api_error_json(e));
 }
 

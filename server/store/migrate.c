@@ -144,25 +144,25 @@ done:
     return result;
 }
 
-bool migrate_is_current(struct db_conn *c, char *problem, size_t size)
+enum migrate_state migrate_check(struct db_conn *c, char *problem, size_t size)
 {
     PGconn *pg = db_pg(c);
     PGresult *exists = PQexec(pg, "SELECT to_regclass('schema_migrations') IS NOT NULL");
     if (PQresultStatus(exists) != PGRES_TUPLES_OK) {
         snprintf(problem, size, "cannot read the schema version: %s", PQerrorMessage(pg));
         PQclear(exists);
-        return false;
+        return MIGRATE_UNREADABLE;
     }
     bool has_ledger = strcmp(PQgetvalue(exists, 0, 0), "t") == 0;
     PQclear(exists);
     if (!has_ledger) {
         snprintf(problem, size, "the database has no schema yet; run `civcasd migrate`");
-        return false;
+        return MIGRATE_NOT_CURRENT;
     }
     PGresult *ledger = read_ledger(pg);
     if (!ledger) {
         snprintf(problem, size, "cannot read schema_migrations: %s", PQerrorMessage(pg));
-        return false;
+        return MIGRATE_UNREADABLE;
     }
     int pending;
     bool ok = ledger_check(ledger, &pending, problem, size);
@@ -170,7 +170,7 @@ bool migrate_is_current(struct db_conn *c, char *problem, size_t size)
     if (ok && pending > 0) {
         snprintf(problem, size, "the database schema is %d migration(s) behind; run `civcasd migrate`",
                  pending);
-        return false;
+        return MIGRATE_NOT_CURRENT;
     }
-    return ok;
+    return ok ? MIGRATE_CURRENT : MIGRATE_NOT_CURRENT;
 }

@@ -21,9 +21,15 @@ enum migrate_result {
 /* Applies what is pending, printing one line per migration to out. */
 enum migrate_result migrate_apply(struct db_conn *c, FILE *out);
 
+enum migrate_state {
+    MIGRATE_CURRENT,
+    MIGRATE_NOT_CURRENT, /* a migration pending or changed, or the database newer */
+    MIGRATE_UNREADABLE,  /* the database failed to answer */
+};
+
 /* Whether every embedded migration is applied with its checksum and nothing
- * else is. When not, problem says what is wrong and how to fix it. A
- * database error is reported as not current with the problem set. */
-bool migrate_is_current(struct db_conn *c, char *problem, size_t size);
+ * else is. When not, problem says what is wrong and how to fix it; when
+ * unreadable it holds the database's error text, for the operator only. */
+enum migrate_state migrate_check(struct db_conn *c, char *problem, size_t size);
 
 #endif

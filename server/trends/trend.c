@@ -343,6 +343,7 @@ bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend
         return err_invalid(e, "status",
                            "status must be a comma list of reported, verified, rejected, duplicate, retracted");
     snprintf(q->status, sizeof q->status, "%s", status);
+    q->custom_status = strcmp(status, "verified") != 0;
 
     const char *compare = get(ctx, "compare");
     if (compare) {

@@ -52,6 +52,7 @@ struct trend_query {
     int nby;
     bool measures[M_COUNT];
     char status[128];               /* validated comma list */
+    bool custom_status;             /* anything but the default "verified" */
     const char *filters[DIM_COUNT]; /* validated comma lists (borrowed) or NULL */
     enum trend_compare compare;
     enum trend_format format;

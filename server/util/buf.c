@@ -2,6 +2,7 @@
 #include "util/buf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,11 +90,18 @@ void buf_csv_field(struct buf *b, const char *s)
 {
     if (!s)
         return;
-    if (!strpbrk(s, ",\"\r\n")) {
+    /* OWASP's advice against CSV injection: labels come from the
+     * deployment's taxonomy file, and a cell such as =HYPERLINK(...) would
+     * run when an analyst opens the download. A semicolon is quoted too:
+     * spreadsheets in many locales split cells on it. */
+    bool formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]);
+    if (!formula && !strpbrk(s, ",;\"\t\r\n")) {
         buf_puts(b, s);
         return;
     }
     buf_putc(b, '"');
+    if (formula)
+        buf_putc(b, '\'');
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             buf_putc(b, '"');

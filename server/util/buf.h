@@ -17,8 +17,12 @@ void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A CSV field (RFC 4180): quoted when it holds a comma, quote or line break;
- * NULL writes nothing. */
+/* A CSV text cell (RFC 4180), quoted when it holds a comma, semicolon,
+ * quote, tab or line break. One starting with = + - @, a tab or a carriage
+ * return is also quoted and gets a leading ' so that a spreadsheet shows
+ * it as text instead of running it as a formula. Numbers are not text
+ * cells: write them as they are (buf_printf), so -5 stays a number. NULL
+ * writes nothing. */
 void buf_csv_field(struct buf *b, const char *s);
 /* Hand the bytes to the caller (who frees them) and empty the buffer. */
 char *buf_steal(struct buf *b, size_t *len);

@@ -1,13 +1,15 @@
 """Helpers of the fault tests (test_faults_*.py): a civcasd that can be
 killed and restarted on the same port, a private PostgreSQL cluster that a
 test may stop and start, writers that retry with Idempotency-Keys, /metrics
-parsing, and comparison of what was sent with what was stored.
+parsing, comparison of what was sent with what was stored, and a
+database that refuses connections or is not at this binary's schema.
 
 Only the standard library and psycopg2. Not a test module itself (CTest
 runs tests/http/test_*.py only).
 """
 
 import atexit
+import contextlib
 import http.client
 import json
 import os
@@ -23,8 +25,11 @@ import tempfile
 import threading
 import time
 
-from harness import (CIVCAS_BIN, START_TIMEOUT, Server, admin_execute,
-                     days_ago, http_request)
+import psycopg2
+
+from harness import (CIVCAS_BIN, LOG_DIR, START_TIMEOUT, Server,
+                     admin_connect, admin_execute, days_ago, daemon_env,
+                     http_request)
 
 # What a client sees when a server is gone or goes away mid-request:
 # refused, reset, closed early, timed out (socket.timeout is an OSError).
@@ -535,3 +540,37 @@ def seeded_rng(label):
                random.SystemRandom().randrange(1 << 30))
     sys.stderr.write('%s: seed %d\n' % (label, seed))
     return random.Random(seed)
+
+
+@contextlib.contextmanager
+def database_refusing(srv):
+    """Inside, srv's database takes no new connection and the ones it had
+    are ended: a database gone away, without stopping the cluster that
+    other tests share."""
+    srv.db().close()
+    admin = admin_connect()
+    try:
+        with admin.cursor() as c:
+            c.execute('ALTER DATABASE "%s" ALLOW_CONNECTIONS false'
+                      % srv.dbname)
+            c.execute('SELECT count(pg_terminate_backend(pid)) FROM '
+                      'pg_stat_activity WHERE datname = %s', (srv.dbname,))
+        yield
+    finally:
+        with admin.cursor() as c:
+            c.execute('ALTER DATABASE "%s" ALLOW_CONNECTIONS true'
+                      % srv.dbname)
+        admin.close()
+
+
+@contextlib.contextmanager
+def schema_ahead(srv):
+    """Inside, srv's schema_migrations records a migration this binary
+    does not have: the schema is not current."""
+    cur = srv.db().cursor()
+    cur.execute("INSERT INTO schema_migrations (version, name, checksum) "
+                "VALUES (9999, '9999_from_the_future.sql', 'x')")
+    try:
+        yield
+    finally:
+        cur.execute('DELETE FROM schema_migrations WHERE version = 9999')

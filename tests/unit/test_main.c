@@ -13,6 +13,7 @@ int main(void)
     srunner_add_suite(sr, suite_crypto());
     srunner_add_suite(sr, suite_incident());
     srunner_add_suite(sr, suite_period());
+    srunner_add_suite(sr, suite_buf());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -9,5 +9,6 @@ Suite *suite_dates(void);
 Suite *suite_crypto(void);
 Suite *suite_incident(void);
 Suite *suite_period(void);
+Suite *suite_buf(void);
 
 #endif

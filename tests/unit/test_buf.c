@@ -1,0 +1,69 @@
+/* Unit tests of util/buf: CSV text cells, quoted and kept from running as
+ * spreadsheet formulas. */
+#include <check.h>
+#include <string.h>
+
+#include "unit.h"
+#include "util/buf.h"
+
+static void assert_cell(const char *in, const char *want)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_csv_field(&b, in);
+    ck_assert_msg(strcmp(b.data ? b.data : "", want) == 0, "cell %s: got %s, want %s", in,
+                  b.data ? b.data : "", want);
+    buf_free(&b);
+}
+
+START_TEST(plain_cells)
+{
+    assert_cell("Taliban", "Taliban");
+    assert_cell("AF0101", "AF0101");
+    assert_cell("2026-W05", "2026-W05");
+    assert_cell("ied_suicide", "ied_suicide");
+    assert_cell("", "");
+    assert_cell("a=b+c-d@e", "a=b+c-d@e"); /* only the first character counts */
+    assert_cell("'quoted'", "'quoted'");
+
+    struct buf b;
+    buf_init(&b);
+    buf_csv_field(&b, NULL);
+    ck_assert_uint_eq(b.len, 0);
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(quoted_cells)
+{
+    assert_cell("Crossfire, joint", "\"Crossfire, joint\"");
+    assert_cell("say \"no\"", "\"say \"\"no\"\"\"");
+    assert_cell("two\nlines", "\"two\nlines\"");
+    assert_cell("a;b", "\"a;b\"");
+    assert_cell("a\tb", "\"a\tb\"");
+}
+END_TEST
+
+START_TEST(formula_cells)
+{
+    assert_cell("=1+2", "\"'=1+2\"");
+    assert_cell("+1", "\"'+1\"");
+    assert_cell("-1", "\"'-1\"");
+    assert_cell("@SUM(A1:A9)", "\"'@SUM(A1:A9)\"");
+    assert_cell("\t=1", "\"'\t=1\"");
+    assert_cell("\r=1", "\"'\r=1\"");
+    assert_cell("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+    assert_cell("=1+2\";=1+2", "\"'=1+2\"\";=1+2\""); /* OWASP's example */
+}
+END_TEST
+
+Suite *suite_buf(void)
+{
+    Suite *s = suite_create("buf");
+    TCase *tc = tcase_create("csv");
+    tcase_add_test(tc, plain_cells);
+    tcase_add_test(tc, quoted_cells);
+    tcase_add_test(tc, formula_cells);
+    suite_add_tcase(s, tc);
+    return s;
+}
