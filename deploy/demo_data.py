@@ -2,9 +2,13 @@
 """Load a few hundred plausible, clearly fictitious incidents through the API.
 
 Usage:
-    demo_data.py --url http://127.0.0.1:8080 --key ADMINKEY [--count 400]
-                 [--seed 20260101] [--taxonomy schema/taxonomy-unama.json]
+    demo_data.py --url http://127.0.0.1:8080 --key-file var/admin.key
+                 [--count 400] [--seed 20260101]
+                 [--taxonomy schema/taxonomy-unama.json]
                  [--end-date YYYY-MM-DD] [--resume]
+
+The key is read from a file (- for standard input), never taken as an
+argument: every user of the machine can read a process's arguments (ps).
 
 Everything goes through the HTTP API (POST /v1/incidents, then
 POST /v1/incidents/{id}/status and PATCH), so the demo data passes the same
@@ -645,7 +649,7 @@ def run(args):
     if missing:
         raise Failure("taxonomy %s lacks codes this loader uses: %s"
                       % (args.taxonomy, ", ".join(missing)))
-    api = Api(args.url, args.key)
+    api = Api(args.url, read_key(args.key_file))
     try:
         if not args.resume:
             doc = api.expect("GET", "/v1/incidents?limit=1", ok=(200,))
@@ -691,6 +695,19 @@ def run(args):
     return 0
 
 
+def read_key(path):
+    """The first line of the file (standard input for -), stripped."""
+    if path == "-":
+        line = sys.stdin.readline()
+    else:
+        with open(path, encoding="utf-8") as f:
+            line = f.readline()
+    key = line.strip()
+    if not key:
+        raise ValueError("%s holds no key on its first line" % path)
+    return key
+
+
 def find_taxonomy(path):
     """A relative path is tried from the working directory, then from the
     checkout this script lives in, so the default works from anywhere."""
@@ -702,13 +719,17 @@ def find_taxonomy(path):
 
 
 def parse_args(argv):
+    # No abbreviations: the old --key option must be refused, not taken
+    # for --key-file with the key as a file name.
     p = argparse.ArgumentParser(
         description="Load plausible, fictitious demo incidents into civcas "
-                    "through its HTTP API.")
+                    "through its HTTP API.", allow_abbrev=False)
     p.add_argument("--url", required=True,
                    help="base URL of civcasd, e.g. http://127.0.0.1:8080")
-    p.add_argument("--key", required=True,
-                   help="an admin API key (reviewer works too)")
+    p.add_argument("--key-file", required=True,
+                   help="file whose first line is an admin API key "
+                        "(reviewer works too), e.g. var/admin.key; - reads "
+                        "standard input")
     p.add_argument("--count", type=int, default=400,
                    help="incidents to create (default 400)")
     p.add_argument("--seed", type=int, default=20260101,

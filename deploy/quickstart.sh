@@ -32,6 +32,7 @@ done
 VAR="$ROOT/var"
 CIVCASD="$ROOT/build/civcasd"
 KEY_FILE="$VAR/admin.key"
+HEADER_FILE="$VAR/admin.header"
 PID_FILE="$CIVCAS_PID_FILE"
 LOG_FILE="$VAR/civcasd.log"
 
@@ -87,12 +88,25 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Works when the key is accepted by the running server; the key goes to curl
-# on stdin so that it does not show in the process list.
+# write_private FILE: standard input into FILE, mode 0600, replaced at once.
+write_private() {
+	rm -f "$1.tmp"
+	(
+		umask 077
+		cat >"$1.tmp"
+	)
+	mv -f "$1.tmp" "$1"
+}
+
+# Works when the key is accepted by the running server. The key never goes
+# on a command line, where ps shows it to every user of the machine: it is
+# written into var/admin.header (by printf, a shell builtin), which curl
+# reads with -H @FILE, here and in the example printed at the end.
 key_works() {
 	[ -s "$KEY_FILE" ] || return 1
 	printf 'Authorization: Bearer %s\n' "$(cat "$KEY_FILE")" |
-		curl -fsS -o /dev/null --max-time 5 -H @- "$url/v1/taxonomy" 2>/dev/null
+		write_private "$HEADER_FILE"
+	curl -fsS -o /dev/null --max-time 5 -H @"$HEADER_FILE" "$url/v1/taxonomy" 2>/dev/null
 }
 
 civcas_need_packages
@@ -153,12 +167,7 @@ else
 	key="$("$CIVCASD" keys create --role admin \
 		--name "quickstart-admin-$(date +%Y%m%d%H%M%S)" | tail -n 1)"
 	[ -n "$key" ] || civcas_die "civcasd keys create printed no key"
-	(
-		umask 077
-		printf '%s\n' "$key" >"$KEY_FILE.tmp"
-	)
-	mv -f "$KEY_FILE.tmp" "$KEY_FILE"
-	chmod 600 "$KEY_FILE"
+	printf '%s\n' "$key" | write_private "$KEY_FILE"
 	key_works || civcas_die "the new admin key is refused by the server"
 fi
 
@@ -166,7 +175,7 @@ if [ -f "$ROOT/deploy/demo_data.py" ]; then
 	civcas_log "demo data"
 	# From ROOT: its default taxonomy path is relative.
 	(cd "$ROOT" && /usr/bin/python3 deploy/demo_data.py --url "$url" \
-		--key "$(cat "$KEY_FILE")")
+		--key-file "$KEY_FILE")
 else
 	civcas_warn "deploy/demo_data.py is missing: no demo data loaded"
 fi
@@ -183,8 +192,8 @@ fi
 cat <<EOF
 
 civcas is running at $url
-  admin key:  $KEY_FILE (keep it secret)
-  try:        curl -s -H "Authorization: Bearer \$(cat $KEY_FILE)" '$url/v1/incidents?limit=2'
+  admin key:  $KEY_FILE, for curl as a header in $HEADER_FILE (keep both secret)
+  try:        curl -s -H @$HEADER_FILE '$url/v1/incidents?limit=2'
   server log: tail -f $LOG_FILE
   database:   $CIVCAS_DATABASE_URL
 Ctrl-C stops the server; $ROOT/deploy/stop.sh also stops the database.
