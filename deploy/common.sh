@@ -198,12 +198,33 @@ civcas__pg_dir() {
 	printf '%s\n' "$tmp"
 }
 
-# civcas_dsn DBNAME: libpq URL of a database of the private cluster.
+# The role civcasd connects as: not a superuser, it owns only the databases
+# made for it (and what its migrations create in them). The cluster's
+# superuser, civcas, is for these scripts alone.
+CIVCAS_APP_ROLE=civcas_app
+
+# civcas_dsn DBNAME [ROLE]: libpq URL of a database of the private cluster,
+# as ROLE (default: the superuser, for administration).
 civcas_dsn() {
 	local host="${CIVCAS_PG_HOST:-}"
 	[ -n "$host" ] || civcas_die "civcas_dsn: call civcas_pg_start first"
-	printf 'postgresql:///%s?host=%s&user=civcas\n' \
-		"$(civcas__urlencode "$1")" "$(civcas__urlencode "$host")"
+	printf 'postgresql:///%s?host=%s&user=%s\n' \
+		"$(civcas__urlencode "$1")" "$(civcas__urlencode "$host")" "${2:-civcas}"
+}
+
+# civcas_app_dsn DBNAME: the URL civcasd uses, as the application role.
+civcas_app_dsn() {
+	civcas_dsn "$1" "$CIVCAS_APP_ROLE"
+}
+
+# Creates the application role unless it exists.
+civcas__app_role() {
+	"$CIVCAS_PG_BIN/psql" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
+		-v role="$CIVCAS_APP_ROLE" >/dev/null <<'EOF'
+SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')
+\gexec
+EOF
 }
 
 civcas__urlencode() {
@@ -291,11 +312,18 @@ civcas_pg_stop() {
 }
 
 # civcas_createdb NAME: creates the database unless it exists.
+# It belongs to the application role; a database of the same name made
+# before that role existed (owned by the superuser) is made again, empty.
 civcas_createdb() {
-	civcas_log "postgres: database $1"
+	civcas_log "postgres: database $1 (owner $CIVCAS_APP_ROLE)"
+	civcas__app_role
 	"$CIVCAS_PG_BIN/psql" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
-		-v name="$1" >/dev/null <<'EOF'
-SELECT format('CREATE DATABASE %I', :'name')
+		-v name="$1" -v role="$CIVCAS_APP_ROLE" >/dev/null <<'EOF'
+SELECT format('DROP DATABASE %I WITH (FORCE)', :'name')
+FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba
+WHERE d.datname = :'name' AND r.rolname <> :'role'
+\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name')
 \gexec
 EOF

@@ -115,7 +115,7 @@ civcas_build build
 
 civcas_pg_start
 civcas_createdb civcas
-CIVCAS_DATABASE_URL="$(civcas_dsn civcas)"
+CIVCAS_DATABASE_URL="$(civcas_app_dsn civcas)"
 export CIVCAS_DATABASE_URL
 
 civcas_log "civcasd migrate"

@@ -55,7 +55,9 @@ if [ "$CIVCAS_PG_STARTED" -eq 1 ]; then
 	trap 'civcas_pg_stop' EXIT
 fi
 CIVCAS_TEST_ADMIN_DSN="$(civcas_dsn postgres)"
-export CIVCAS_TEST_ADMIN_DSN
+civcas__app_role
+CIVCAS_TEST_APP_ROLE="$CIVCAS_APP_ROLE"
+export CIVCAS_TEST_ADMIN_DSN CIVCAS_TEST_APP_ROLE
 
 summary=()
 failed=0

@@ -82,17 +82,32 @@ def admin_dsn():
     return dsn
 
 
+def app_role():
+    """The role civcasd connects as (CIVCAS_TEST_APP_ROLE, set by
+    deploy/test.sh): not a superuser, owner of the test databases. None:
+    the admin DSN's own role."""
+    return os.environ.get('CIVCAS_TEST_APP_ROLE') or None
+
+
 def dsn_for(dbname, base=None):
-    """The admin DSN with its database name replaced by dbname."""
+    """The admin DSN with its database name replaced by dbname and, unless
+    base is given, its role by the application role."""
+    role = app_role() if base is None else None
     base = base or admin_dsn()
     if '://' not in base:                       # keyword=value form
-        parts = [p for p in base.split() if not p.startswith('dbname=')]
-        return ' '.join(parts + ['dbname=' + dbname])
+        parts = [p for p in base.split() if not p.startswith('dbname=')
+                 and not (role and p.startswith('user='))]
+        return ' '.join(parts + ['dbname=' + dbname] +
+                        (['user=' + role] if role else []))
     scheme, rest = base.split('://', 1)
     query = ''
     if '?' in rest:
         rest, query = rest.split('?', 1)
     netloc = rest.split('/', 1)[0]
+    if role:
+        netloc = netloc.split('@', 1)[-1]
+        query = '&'.join([q for q in query.split('&')
+                          if q and not q.startswith('user=')] + ['user=' + role])
     url = '%s://%s/%s' % (scheme, netloc, dbname)
     return url + ('?' + query if query else '')
 
@@ -118,7 +133,8 @@ def admin_execute(sql, dsn=None):
 def create_database(prefix='civcas_t_'):
     """Create an empty database with a random name; returns the name."""
     name = prefix + secrets.token_hex(4)
-    admin_execute('CREATE DATABASE "%s"' % name)
+    owner = ' OWNER "%s"' % app_role() if app_role() else ''
+    admin_execute('CREATE DATABASE "%s"%s' % (name, owner))
     return name
 
 
