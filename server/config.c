@@ -61,6 +61,17 @@ static const struct setting settings[] = {
      "`rollup rebuild` (serve)"},
     {"rollup-fold-ms", "CIVCAS_ROLLUP_FOLD_MS", SET_INT, "1000", 50, 600000, OFF(rollup_fold_ms),
      "how often the rollup journal is folded into the cells, in ms (serve)"},
+    {"rate-address", "CIVCAS_RATE_ADDRESS", SET_INT, "50", 0, 1000000, OFF(rate_address),
+     "requests a second per client address, bursts of 4 seconds' worth; 0 = no limit; 429 "
+     "past it (serve)"},
+    {"rate-key", "CIVCAS_RATE_KEY", SET_INT, "50", 0, 1000000, OFF(rate_key),
+     "requests a second per API key, bursts of 4 seconds' worth; 0 = no limit (serve)"},
+    {"trusted-proxies", "CIVCAS_TRUSTED_PROXIES", SET_STRING, "", 0, 0, OFF(trusted_proxies),
+     "comma list of proxy addresses (nginx) whose X-Forwarded-For names the client (serve)"},
+    {"trend-max-values", "CIVCAS_TREND_MAX_VALUES", SET_INT, "250000", 1000, 100000000,
+     OFF(trend_max_values), "most values (periods x series x measures) in a trend answer (serve)"},
+    {"answer-max-bytes", "CIVCAS_ANSWER_MAX_BYTES", SET_INT, "33554432", 65536, 1L << 30,
+     OFF(answer_max_bytes), "largest answer body in bytes (serve)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -209,6 +220,8 @@ void config_free(void)
 {
     free(cfg.database_url);
     free(cfg.listen);
+    free(cfg.trusted_proxies);
     cfg.database_url = NULL;
     cfg.listen = NULL;
+    cfg.trusted_proxies = NULL;
 }

@@ -34,6 +34,11 @@ struct config {
     long statement_timeout_ms;
     long rollup_writes;        /* 0 only to measure what rollup maintenance costs */
     long rollup_fold_ms;       /* journal folding interval */
+    long rate_address;         /* requests a second per client address; 0 = no limit */
+    long rate_key;             /* requests a second per API key; 0 = no limit */
+    char *trusted_proxies;     /* comma list of proxy addresses whose X-Forwarded-For counts */
+    long trend_max_values;     /* most values one trend answer may hold */
+    long answer_max_bytes;     /* largest answer body */
     enum log_level log_level;
 };
 

@@ -1,4 +1,7 @@
 /* GET /v1/trends: periodic aggregates from the rollup cells. */
+#include <stdlib.h>
+
+#include "config.h"
 #include "handlers/handlers.h"
 #include "store/taxonomy.h"
 #include "trends/trend.h"
@@ -26,19 +29,39 @@ void handle_trends(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    if (!trend_parse(query_param, &q, t, &tq, &e) ||
-        !handler_count_allowed(r, tq.custom_status, &e) || !trend_run(r->db, &tq, &result, &e)) {
+    bool ok = trend_parse(query_param, &q, t, &tq, &e);
+    tq.max_values = cfg.trend_max_values;
+    if (!ok || !handler_count_allowed(r, tq.custom_status, &e) ||
+        !trend_run(r->db, &tq, &result, &e)) {
         http_reply_error(r, &e);
-    } else if (tq.format == FORMAT_JSON) {
-        http_reply_json(r, 200, trend_result_json(&tq, &result, t));
     } else {
         struct buf out;
         buf_init(&out);
-        trend_result_csv(&tq, &result, t, &out);
-        http_add_header(r, "Content-Disposition",
-                        tq.format == FORMAT_HXL ? "inline; filename=\"trends-hxl.csv\""
-                                                : "inline; filename=\"trends.csv\"");
-        http_reply_bytes(r, 200, "text/csv; charset=utf-8", out.data ? out.data : "", out.len);
+        if (tq.format == FORMAT_JSON) {
+            json_t *answer = trend_result_json(&tq, &result, t);
+            char *text = json_dumps(answer, JSON_COMPACT | JSON_REAL_PRECISION(15));
+            json_decref(answer);
+            if (text)
+                buf_puts(&out, text);
+            free(text);
+        } else {
+            trend_result_csv(&tq, &result, t, &out);
+            http_add_header(r, "Content-Disposition",
+                            tq.format == FORMAT_HXL ? "inline; filename=\"trends-hxl.csv\""
+                                                    : "inline; filename=\"trends.csv\"");
+        }
+        if (out.len > (size_t)cfg.answer_max_bytes) {
+            err_invalid(&e, "period",
+                        "the answer would be %zu bytes, more than the %ld allowed; choose a "
+                        "coarser period, a shorter range, filters or fewer dimensions",
+                        out.len, cfg.answer_max_bytes);
+            http_reply_error(r, &e);
+        } else {
+            http_reply_bytes(r, 200,
+                             tq.format == FORMAT_JSON ? "application/json"
+                                                      : "text/csv; charset=utf-8",
+                             out.data ? out.data : "", out.len);
+        }
         buf_free(&out);
     }
     trend_result_free(&result);

@@ -12,7 +12,8 @@
 
 /* Sets r->who (and the taxonomy revision read with the key) and
  * r->authenticated, or false with e set: 401 without a valid key, 403 when
- * the key's role is not in roles, 503 when the database cannot be had. */
+ * the key's role is not in roles, 429 (with Retry-After) past the key's
+ * rate limit, 503 when the database cannot be had. */
 bool http_authenticate(struct http_request *r, unsigned roles, struct api_error *e);
 
 #endif

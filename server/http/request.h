@@ -38,6 +38,10 @@ struct http_request {
     bool body_too_large;
     size_t body_seen;          /* bytes of body received, kept or not */
     bool handled;              /* dispatched (inline or by a worker) */
+    /* Where the request stands before its handler runs: a request with a
+     * body to a route that needs a key is authenticated before the body
+     * is read (http/server.c). */
+    enum { HTTP_PHASE_HEADERS, HTTP_PHASE_AUTH, HTTP_PHASE_AUTHED, HTTP_PHASE_BODY } phase;
     struct timespec queued;    /* when it was handed to the workers */
     struct http_request *next; /* in the work queue */
     char request_id[72];

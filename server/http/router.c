@@ -127,9 +127,10 @@ static bool json_media_type(const char *value)
     return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
 }
 
-void http_dispatch(struct http_request *r)
+bool http_route_resolve(struct http_request *r, struct api_error *e)
 {
-    struct api_error e;
+    if (r->route)
+        return true;
     char allow[64] = "";
     const struct route *match = NULL;
     for (size_t i = 0; i < NROUTES; i++) {
@@ -143,30 +144,50 @@ void http_dispatch(struct http_request *r)
             r->path_id = id;
         }
     }
-    if (!match && !allow[0]) {
-        api_error_set(&e, 404, ERR_NOT_FOUND, NULL, "no such resource");
-        http_reply_error(r, &e);
-        return;
-    }
+    if (!match && !allow[0])
+        return api_error_set(e, 404, ERR_NOT_FOUND, NULL, "no such resource");
     if (!match) {
         http_add_header(r, "Allow", allow);
-        api_error_set(&e, 405, ERR_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s",
-                      r->method, allow);
-        http_reply_error(r, &e);
-        return;
+        return api_error_set(e, 405, ERR_METHOD_NOT_ALLOWED, NULL,
+                             "%s is not allowed here; use %s", r->method, allow);
     }
     r->route = match;
     r->route_template = match->template;
-    if (match->roles && !http_authenticate(r, match->roles, &e)) {
+    return true;
+}
+
+bool http_route_needs_key(const struct http_request *r)
+{
+    return r->route && r->route->roles != 0;
+}
+
+bool http_route_takes_body(const struct http_request *r)
+{
+    return r->route && r->route->has_body;
+}
+
+bool http_route_authenticate(struct http_request *r, struct api_error *e)
+{
+    return r->authenticated || !http_route_needs_key(r) ||
+           http_authenticate(r, r->route->roles, e);
+}
+
+void http_dispatch(struct http_request *r)
+{
+    struct api_error e;
+    /* A request authenticated before its body gave its database
+     * connection back meanwhile; its handler needs one. */
+    if (!http_route_resolve(r, &e) || !http_route_authenticate(r, &e) ||
+        (http_route_needs_key(r) && !http_request_db(r, &e))) {
         http_reply_error(r, &e);
         return;
     }
-    if (match->has_body && !json_media_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    if (r->route->has_body && !json_media_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
         api_error_set(&e, 415, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
                       "send the body as Content-Type: application/json");
         http_reply_error(r, &e);
         return;
     }
-    match->handler(r);
+    r->route->handler(r);
 }
 

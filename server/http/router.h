@@ -11,8 +11,18 @@
 
 #include "http/request.h"
 
-/* Finds r's route, authenticates and authorises the caller, checks the
- * body's media type and runs the handler; every failure is replied. */
+/* Finds r's route (sets r->route, its template and the path's id), or
+ * false with e set: 404, or 405 with an Allow header added to r. */
+bool http_route_resolve(struct http_request *r, struct api_error *e);
+/* Whether r's (resolved) route needs a key, and whether it takes a body. */
+bool http_route_needs_key(const struct http_request *r);
+bool http_route_takes_body(const struct http_request *r);
+/* Authenticates and authorises the caller for r's route, unless it needs
+ * no key or was authenticated already (before its body was read). */
+bool http_route_authenticate(struct http_request *r, struct api_error *e);
+/* Finds r's route, authenticates and authorises the caller (when not done
+ * yet), checks the body's media type and runs the handler; every failure
+ * is replied. */
 void http_dispatch(struct http_request *r);
 /* Whether the route answers without the database (health, metrics, API
  * description): those are answered on the polling thread. */

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "http/metrics.h"
+#include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -210,6 +211,22 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(out - s);
 }
 
+/* The key of a request with a body, checked before the body is read, so
+ * that nobody without a key can make the server hold bodies. The database
+ * connection is not kept while the body arrives: a slow sender would hold
+ * it. */
+static void authenticate_early(struct http_request *r)
+{
+    struct api_error e;
+    if (!http_route_authenticate(r, &e))
+        http_reply_error(r, &e);
+    if (r->db) {
+        db_release(r->db);
+        r->db = NULL;
+    }
+    r->phase = HTTP_PHASE_AUTHED;
+}
+
 static void work_push(struct http_request *r)
 {
     clock_gettime(CLOCK_MONOTONIC, &r->queued);
@@ -248,6 +265,10 @@ static void *worker_main(void *arg)
             api_error_set(&e, 503, ERR_UNAVAILABLE, NULL, "the server is busy; retry shortly");
             metrics_queue_timeout();
             http_reply_error(r, &e);
+            if (r->phase == HTTP_PHASE_AUTH)
+                r->phase = HTTP_PHASE_AUTHED;
+        } else if (r->phase == HTTP_PHASE_AUTH) {
+            authenticate_early(r);
         } else {
             http_dispatch(r);
         }
@@ -290,7 +311,7 @@ static void workers_stop(void)
  * checks), and a database connection is idle (so it never waits for the
  * pool here: waits for capacity stay in the queue, where they are bounded).
  */
-static bool handle_in_place(struct http_request *r)
+static bool handle_in_place(struct http_request *r, void (*step)(struct http_request *r))
 {
     int slot = io_slot_of_thread();
     if (slot >= IO_MAX)
@@ -306,11 +327,116 @@ static bool handle_in_place(struct http_request *r)
     }
     bool handled = (r->db = db_try_acquire()) != NULL;
     if (handled) {
-        metrics_in_place();
-        http_dispatch(r);
+        if (step == http_dispatch)
+            metrics_in_place();
+        step(r);
     }
     __atomic_sub_fetch(&in_place, 1, __ATOMIC_RELAXED);
     return handled;
+}
+
+/* Whether the comma list holds address exactly. */
+static bool address_listed(const char *list, const char *address)
+{
+    size_t n = strlen(address);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncmp(p, address, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* The client's address (4 or 16 bytes): the peer's, or, when the peer is
+ * a trusted proxy, the last address of its X-Forwarded-For. */
+static size_t client_address(struct http_request *r, unsigned char out[16])
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    char peer[INET6_ADDRSTRLEN] = "";
+    size_t n = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        n = 4;
+    } else if (sa && sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        n = 16;
+    }
+    if (!n || !cfg.trusted_proxies || !cfg.trusted_proxies[0] ||
+        !inet_ntop(sa->sa_family, out, peer, sizeof peer) ||
+        !address_listed(cfg.trusted_proxies, peer))
+        return n;
+    const char *forwarded = http_header(r, "X-Forwarded-For");
+    const char *last = forwarded ? strrchr(forwarded, ',') : NULL;
+    char text[INET6_ADDRSTRLEN + 8];
+    snprintf(text, sizeof text, "%s", last ? last + 1 : forwarded ? forwarded : "");
+    char *t = text;
+    while (*t == ' ')
+        t++;
+    t[strcspn(t, " ")] = '\0';
+    if (inet_pton(AF_INET, t, out) == 1)
+        return 4;
+    if (inet_pton(AF_INET6, t, out) == 1)
+        return 16;
+    return n; /* no usable forwarded address: the proxy's own bucket */
+}
+
+static bool has_body(struct MHD_Connection *conn)
+{
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+           (length && strspn(length, "0") != strlen(length));
+}
+
+/* What is decided before any of the body is read: the route (404, 405),
+ * the client address's rate (429), a body where none belongs (400), and
+ * the key of a request with a body (then r->phase says whether a worker
+ * must check it). false: r holds the reply, to be sent at once. */
+static bool admit(struct http_request *r)
+{
+    struct api_error e;
+    if (!http_route_resolve(r, &e)) {
+        http_reply_error(r, &e);
+        return false;
+    }
+    int retry;
+    bool operations = strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0 ||
+                      strcmp(r->path, "/metrics") == 0;
+    unsigned char address[16];
+    size_t len = operations ? 0 : client_address(r, address);
+    if (len && !ratelimit_take(RATELIMIT_ADDRESS, address, len, (double)cfg.rate_address,
+                               4.0 * (double)cfg.rate_address, &retry)) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", retry);
+        http_add_header(r, "Retry-After", seconds);
+        api_error_set(&e, 429, ERR_RATE_LIMITED, NULL,
+                      "too many requests from this address; retry after %d s", retry);
+        http_reply_error(r, &e);
+        return false;
+    }
+    if (!has_body(r->conn))
+        return true;
+    if (!http_route_takes_body(r)) {
+        api_error_set(&e, 400, ERR_INVALID_FIELD, NULL, "%s %s takes no request body",
+                      r->method, r->route_template);
+        http_add_header(r, "Connection", "close");
+        http_reply_error(r, &e);
+        return false;
+    }
+    if (!http_route_needs_key(r))
+        return true;
+    r->phase = HTTP_PHASE_AUTH;
+    if (handle_in_place(r, authenticate_early) && r->replied) {
+        http_add_header(r, "Connection", "close");
+        return false;
+    }
+    return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -347,23 +473,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->body_too_large = true; /* read nothing more */
             return send_reply(r);
         }
+        if (!admit(r)) {
+            r->body_too_large = true; /* read nothing more */
+            return send_reply(r);
+        }
+        if (r->phase == HTTP_PHASE_AUTH) {
+            MHD_suspend_connection(conn);
+            work_push(r);
+        }
         return MHD_YES;
+    }
+    if (r->phase == HTTP_PHASE_AUTHED) {
+        /* Back from the key check, the body still unread: refused now,
+         * or read from here on. */
+        r->phase = HTTP_PHASE_BODY;
+        if (r->replied) {
+            http_add_header(r, "Connection", "close");
+            r->body_too_large = true;
+            if (*upload_data_size == 0)
+                return send_reply(r);
+        } else if (*upload_data_size == 0) {
+            return MHD_YES; /* libmicrohttpd asks again before the body */
+        }
     }
     if (*upload_data_size > 0) {
         /* A body without Content-Length (chunked) that outgrows the limit
          * is read to its end and dropped, then answered with 413; a client
          * that keeps sending far past the limit is cut off. */
         r->body_seen += *upload_data_size;
-        if (r->body_seen > (size_t)cfg.body_limit) {
-            if (!r->body_too_large) {
-                reply_too_large(r);
-                buf_free(&r->body);
-            }
-            if (r->body_seen > HTTP_DISCARD_LIMIT)
-                return MHD_NO;
-        } else {
-            buf_append(&r->body, upload_data, *upload_data_size);
+        if (!r->body_too_large && r->body_seen > (size_t)cfg.body_limit) {
+            reply_too_large(r);
+            buf_free(&r->body);
         }
+        if (!r->body_too_large)
+            buf_append(&r->body, upload_data, *upload_data_size);
+        else if (r->body_seen > HTTP_DISCARD_LIMIT)
+            return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -374,7 +519,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_dispatch(r); /* no database: answered on the spot */
         return send_reply(r);
     }
-    if (handle_in_place(r))
+    if (handle_in_place(r, http_dispatch))
         return send_reply(r);
     MHD_suspend_connection(conn);
     work_push(r);

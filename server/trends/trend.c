@@ -2,6 +2,7 @@
 #include "trends/trend.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,12 +622,12 @@ static int key_cmp(char *const *a, char *const *b, int nby)
 /* The series of key, created (zeroed) when new. Linear search is fine up to
  * TREND_MAX_SERIES; the rows arrive grouped. */
 static struct trend_series *series_for(struct trend_range *r, char *const *key, int nby,
-                                       bool *too_many)
+                                       size_t max_series, bool *too_many)
 {
     for (size_t i = r->nseries; i-- > 0;)
         if (key_cmp(r->series[i].key, key, nby) == 0)
             return &r->series[i];
-    if (r->nseries >= TREND_MAX_SERIES) {
+    if (r->nseries >= max_series) {
         *too_many = true;
         return NULL;
     }
@@ -658,6 +659,21 @@ static long bucket_index(const struct trend_range *r, long start)
     return -1;
 }
 
+/* The most series an answer of q may hold: TREND_MAX_SERIES, or fewer
+ * when q->max_values would be passed (each series holds nperiods values
+ * of each measure, in each range). */
+static size_t max_series_of(const struct trend_query *q, long nperiods)
+{
+    if (q->max_values <= 0)
+        return TREND_MAX_SERIES;
+    long per = nperiods * (q->compare != COMPARE_NONE ? 2 : 1), measures = 0;
+    for (int m = 0; m < M_COUNT; m++)
+        measures += q->measures[m];
+    per *= measures ? measures : 1;
+    long n = q->max_values / per;
+    return n < TREND_MAX_SERIES ? (size_t)(n > 0 ? n : 0) : TREND_MAX_SERIES;
+}
+
 static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
                       struct trend_range *r, struct api_error *e)
 {
@@ -687,6 +703,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     if (!res)
         return false;
     bool too_many = false;
+    size_t max_series = max_series_of(q, r->nperiods);
     for (int row = 0; row < PQntuples(res) && !too_many; row++) {
         long start;
         if (!date_parse(PQgetvalue(res, row, 0), &start))
@@ -706,7 +723,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
         }
         if (!any)
             continue;
-        struct trend_series *sr = series_for(r, key, q->nby, &too_many);
+        struct trend_series *sr = series_for(r, key, q->nby, max_series, &too_many);
         if (!sr)
             break;
         for (int m = 0; m < M_COUNT; m++) {
@@ -717,6 +734,12 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
         }
     }
     PQclear(res);
+    if (too_many && max_series < TREND_MAX_SERIES)
+        return err_invalid(e, "by",
+                           "the answer would hold more than %ld values (periods x series x "
+                           "measures); choose a coarser period, a shorter range, filters or "
+                           "fewer dimensions",
+                           q->max_values);
     if (too_many)
         return err_invalid(e, "by", "more than %d series; add filters or fewer dimensions",
                            TREND_MAX_SERIES);
@@ -745,7 +768,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     /* Without dimensions there is always exactly one series. */
     if (q->nby == 0 && r->nseries == 0) {
         char *none[TREND_MAX_BY] = {NULL};
-        series_for(r, none, 0, &too_many);
+        series_for(r, none, 0, 1, &too_many);
     }
     return true;
 }
@@ -756,7 +779,7 @@ static void align_series(struct trend_range *r, const struct trend_range *other,
 {
     bool too_many = false;
     for (size_t i = 0; other && i < other->nseries; i++)
-        series_for(r, other->series[i].key, nby, &too_many);
+        series_for(r, other->series[i].key, nby, SIZE_MAX, &too_many);
     /* Insertion sort: series counts are small and mostly ordered. */
     for (size_t i = 1; i < r->nseries; i++) {
         struct trend_series tmp = r->series[i];

@@ -56,6 +56,8 @@ struct trend_query {
     const char *filters[DIM_COUNT]; /* validated comma lists (borrowed) or NULL */
     enum trend_compare compare;
     enum trend_format format;
+    long max_values; /* most values (periods x series x measures, both ranges) an
+                        answer may hold; 0 = no limit but TREND_MAX_SERIES */
 };
 
 /* One series: the figures of one combination of the query's dimensions. */
