@@ -385,6 +385,17 @@ static void strip_members(json_t *array, const char *a, const char *b)
     }
 }
 
+/* The members of a location below admin2. */
+static void coarsen_location(json_t *loc)
+{
+    if (!json_is_object(loc))
+        return;
+    json_object_del(loc, "place");
+    json_object_del(loc, "lat");
+    json_object_del(loc, "lon");
+    json_object_del(loc, "precision");
+}
+
 void incident_redact(json_t *doc, unsigned view)
 {
     if (!(view & VIEW_CONFIDENTIAL)) {
@@ -393,6 +404,11 @@ void incident_redact(json_t *doc, unsigned view)
     }
     if (!(view & VIEW_PERSONAL))
         strip_members(json_object_get(doc, "casualties"), "name", "age");
+    if (!(view & VIEW_DETAIL)) {
+        json_object_del(doc, "time_of_day");
+        json_object_del(doc, "external_ref");
+        coarsen_location(json_object_get(doc, "location"));
+    }
 }
 
 json_t *incident_to_json(const struct incident *inc, unsigned view, int required_source_types)
@@ -424,7 +440,8 @@ json_t *incident_to_json(const struct incident *inc, unsigned view, int required
                                   required_source_types, "meets_standard",
                                   types >= required_source_types, "override",
                                   inc->verification_override));
-    json_object_set_new(out, "created_by", string_or_null(inc->created_by));
+    if (view & VIEW_DETAIL)
+        json_object_set_new(out, "created_by", string_or_null(inc->created_by));
     json_object_set_new(out, "created_at", json_string(inc->created_at));
     json_object_set_new(out, "updated_at", json_string(inc->updated_at));
     return out;
@@ -509,6 +526,16 @@ void incident_redact_changes(json_t *changes, unsigned view)
     json_t *change;
     if (!(view & VIEW_CONFIDENTIAL) && (change = json_object_get(changes, "narrative")))
         json_object_clear(change);
+    if (!(view & VIEW_DETAIL)) {
+        static const char *const detail[] = {"time_of_day", "external_ref"};
+        for (size_t i = 0; i < sizeof detail / sizeof detail[0]; i++)
+            if ((change = json_object_get(changes, detail[i])))
+                json_object_clear(change);
+        if ((change = json_object_get(changes, "location"))) {
+            coarsen_location(json_object_get(change, "from"));
+            coarsen_location(json_object_get(change, "to"));
+        }
+    }
     const char *sides[] = {"from", "to"};
     for (int i = 0; i < 2; i++) {
         json_t *doc = json_object();

@@ -89,7 +89,10 @@ struct incident {
 enum incident_view {
     VIEW_CONFIDENTIAL = 1, /* narrative, source references */
     VIEW_PERSONAL = 2,     /* casualty names and exact ages */
-    VIEW_ALL = 3,
+    VIEW_DETAIL = 4,       /* place, coordinates, time of day, external reference,
+                              the submitting key's name: without it, location is
+                              admin1/admin2 and time the date */
+    VIEW_ALL = 7,
 };
 
 void incident_free(struct incident *inc);

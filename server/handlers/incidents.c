@@ -12,6 +12,7 @@
 #include "store/incidents.h"
 #include "store/taxonomy.h"
 #include "util/crypto.h"
+#include "util/ids.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
 
@@ -25,7 +26,7 @@ static unsigned view_of(const struct http_request *r)
     case ROLE_REVIEWER:
         return VIEW_ALL;
     case ROLE_MONITOR: /* only ever reads its own incidents */
-        return VIEW_CONFIDENTIAL;
+        return VIEW_CONFIDENTIAL | VIEW_DETAIL;
     default:
         return 0;
     }
@@ -99,20 +100,34 @@ static void body_fingerprint(json_t *doc, char hex[2 * SHA256_LEN + 1])
     hex_encode(digest, SHA256_LEN, hex);
 }
 
-/* Replays a stored 201: the same body and headers as the first time. */
-static void reply_replay(struct http_request *r, const char *response)
+/* Replays a creation: 201 with the incident as it stands now, seen as the
+ * caller may see it. The idempotency record keeps only the incident's id
+ * (never what was submitted: narratives and personal details an amendment
+ * removed must not come back through a replay). */
+static void reply_replay(struct http_request *r, const char *record)
 {
-    json_t *doc = json_loads(response, 0, NULL);
-    const char *id = json_string_value(json_object_get(doc, "id"));
-    json_int_t version = json_integer_value(json_object_get(doc, "version"));
-    char location[48], etag[24];
-    snprintf(location, sizeof location, "/v1/incidents/%s", id ? id : "");
-    snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+    struct api_error e;
+    json_t *doc = json_loads(record, 0, NULL);
+    long long id = 0;
+    struct incident inc;
+    bool found = false;
+    if (!id_parse(json_string_value(json_object_get(doc, "id")), &id))
+        err_internal(&e);
     json_decref(doc);
+    if (!id || !store_incident_load(r->db, id, owner_of(r), false, &inc, &found, &e)) {
+        http_reply_error(r, &e);
+        return;
+    }
+    if (!found) {
+        reply_not_found(r);
+        return;
+    }
+    char location[48];
+    snprintf(location, sizeof location, "/v1/incidents/%lld", inc.id);
     http_add_header(r, "Location", location);
-    http_add_header(r, "ETag", etag);
     http_add_header(r, "Idempotent-Replayed", "true");
-    http_reply_bytes(r, 201, "application/json", response, strlen(response));
+    reply_incident(r, 201, &inc);
+    incident_free(&inc);
 }
 
 void handle_incident_create(struct http_request *r)
@@ -162,7 +177,9 @@ void handle_incident_create(struct http_request *r)
     json_t *body = incident_to_json(&inc, view_of(r), (int)cfg.verify_min_source_types);
     response = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
-    if (!store_incident_commit_create(r->db, inc.id, r->who.key_id, idem, response, &e))
+    char record[48];
+    snprintf(record, sizeof record, "{\"id\":\"%lld\"}", inc.id);
+    if (!store_incident_commit_create(r->db, inc.id, r->who.key_id, idem, record, &e))
         goto fail;
     in_tx = false;
     char location[48], etag[24];

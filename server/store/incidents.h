@@ -56,8 +56,8 @@ int store_idempotency_claim(struct db_conn *c, long long key_id, const char *ide
                             const char *hash_hex, char *stored_hash, char **response,
                             struct api_error *e);
 /* Ends a creation's transaction: applies the new incident to the rollups,
- * stores the response under the idempotency key (when there is one) and
- * commits, all in one round trip. */
+ * stores the replay record (the incident's id, nothing submitted) under the
+ * idempotency key (when there is one) and commits, all in one round trip. */
 bool store_incident_commit_create(struct db_conn *c, long long incident_id, long long key_id,
                                   const char *idem_key, const char *response, struct api_error *e);
 

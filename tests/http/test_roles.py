@@ -273,11 +273,24 @@ class VisibilityTest(ServerTestCase):
         self.assertEqual(r.json['sources'], [
             {'type': 'witness'}, {'type': 'medical'}, {'type': 'media'}])
         self.assert_no_personal(r)
+        # No exact place, coordinates, time of day, external reference or
+        # key name: an incident is a province, a district and a date.
+        for f in ('time_of_day', 'external_ref', 'created_by'):
+            self.assertNotIn(f, r.json)
+        self.assertEqual(set(r.json['location']), {'admin1', 'admin2'})
         # Everything else is there.
         for f in ('occurred_on', 'location', 'tactic', 'weapon',
-                  'perpetrator', 'external_ref', 'killed', 'injured',
-                  'verification', 'status', 'version', 'created_by'):
+                  'perpetrator', 'killed', 'injured', 'verification',
+                  'status', 'version'):
             self.assertIn(f, r.json)
+
+    def test_staff_see_the_detail(self):
+        for key in ('reviewer', 'admin', 'monitor'):
+            r = self.srv.get_incident(self.inc['id'], key=key)
+            self.assertStatus(r, 200)
+            for f in ('time_of_day', 'external_ref', 'created_by'):
+                self.assertIn(f, r.json, key)
+            self.assertIn('place', r.json['location'], key)
 
     def test_analyst_listing_is_redacted(self):
         r = self.srv.request('GET', '/v1/incidents', key='analyst')
@@ -289,6 +302,9 @@ class VisibilityTest(ServerTestCase):
         self.assertNotIn(NARRATIVE.encode(), r.body)
         self.assertNotIn(REFERENCE.encode(), r.body)
         self.assertNotIn(NAME.encode(), r.body)
+        for f in ('time_of_day', 'external_ref', 'created_by'):
+            self.assertNotIn(f, item)
+        self.assertEqual(set(item['location']), {'admin1', 'admin2'})
 
     def test_monitor_sees_own_narrative_and_references_not_personal(self):
         r = self.srv.get_incident(self.inc['id'], key='monitor')

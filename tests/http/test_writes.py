@@ -73,18 +73,30 @@ class IdempotencyTest(ServerTestCase):
         self.assertEqual(again.json, first.json)
         self.assertEqual(self.srv.counts(), before)
 
-    def test_repeat_after_amendment_returns_original_response(self):
-        doc = valid_incident(external_ref='idem-3')
+    def test_repeat_after_amendment_shows_the_incident_as_it_stands(self):
+        """A replay creates nothing and shows the incident as it is now:
+        the idempotency record keeps no copy of what was submitted, so a
+        narrative an amendment removed does not come back through it."""
+        doc = valid_incident(external_ref='idem-3', narrative='Secret words')
         first = self.post(doc, 'submission-0003')
         self.assertStatus(first, 201)
         r = self.srv.patch(first.json['id'], {'tactic': 'erw',
+                                              'narrative': None,
                                               'reason': 'corrected'}, 1)
         self.assertStatus(r, 200)
         before = self.srv.counts()
         again = self.post(doc, 'submission-0003')
         self.assertStatus(again, 201)
-        self.assertEqual(again.json, first.json)
+        self.assertEqual(again.headers.get('Idempotent-Replayed'), 'true')
+        now = self.srv.get_incident(first.json['id'], key='monitor')
+        self.assertEqual(again.json, now.json)
+        self.assertEqual(again.json['version'], 2)
+        self.assertNotIn(b'Secret words', again.body)
         self.assertEqual(self.srv.counts(), before)
+        stored = self.srv.scalar(
+            "SELECT response FROM idempotency_keys WHERE idem_key = %s",
+            'submission-0003')
+        self.assertEqual(json.loads(stored), {'id': first.json['id']})
 
     def test_same_key_other_body_is_409(self):
         first = self.post(valid_incident(external_ref='idem-4'),

@@ -907,17 +907,14 @@ static const char *const RESPONSE_KEYS[] = {
     "time_of_day",  "location",   "tactic",       "weapon",       "perpetrator", "casualties",
     "sources",      "narrative",  "external_ref", "party_group",  "killed",      "injured",
     "verification", "created_at", "updated_at",   "created_by",   NULL};
-static const char *const ANALYST_KEYS[] = {"id",          "version",
-                                           "status",      "duplicate_of",
-                                           "occurred_on", "date_precision",
-                                           "time_of_day", "location",
-                                           "tactic",      "weapon",
-                                           "perpetrator", "casualties",
-                                           "sources",     "external_ref",
-                                           "party_group", "killed",
-                                           "injured",     "verification",
-                                           "created_at",  "updated_at",
-                                           "created_by",  NULL};
+/* Without VIEW_DETAIL: no time of day, external reference or key name. */
+static const char *const ANALYST_KEYS[] = {"id",          "version",    "status",
+                                           "duplicate_of", "occurred_on", "date_precision",
+                                           "location",    "tactic",     "weapon",
+                                           "perpetrator", "casualties", "sources",
+                                           "party_group", "killed",     "injured",
+                                           "verification", "created_at", "updated_at",
+                                           NULL};
 
 START_TEST(view_all)
 {
@@ -985,9 +982,20 @@ END_TEST
 static void assert_redacted(json_t *out, unsigned view, const char *what)
 {
     bool confidential = view & VIEW_CONFIDENTIAL, personal = view & VIEW_PERSONAL;
+    bool detail = view & VIEW_DETAIL;
     ck_assert_msg((json_object_get(out, "narrative") != NULL) == confidential, "%s narrative",
                   what);
-    ck_assert_ptr_nonnull(json_object_get(out, "external_ref"));
+    static const char *const details[] = {"external_ref", "time_of_day"};
+    for (size_t d = 0; d < sizeof details / sizeof details[0]; d++)
+        ck_assert_msg((json_object_get(out, details[d]) != NULL) == detail, "%s %s", what,
+                      details[d]);
+    json_t *loc = json_object_get(out, "location");
+    ck_assert_ptr_nonnull(json_object_get(loc, "admin1"));
+    ck_assert_ptr_nonnull(json_object_get(loc, "admin2"));
+    static const char *const exact[] = {"place", "lat", "lon", "precision"};
+    for (size_t d = 0; d < sizeof exact / sizeof exact[0]; d++)
+        ck_assert_msg((json_object_get(loc, exact[d]) != NULL) == detail, "%s location.%s", what,
+                      exact[d]);
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(out, "sources"), i, item)
@@ -1034,10 +1042,10 @@ END_TEST
 START_TEST(view_monitor_and_personal)
 {
     struct incident inc = stored_full();
-    /* The creating monitor: confidential but not personal. */
-    json_t *out = incident_to_json(&inc, VIEW_CONFIDENTIAL, 3);
+    /* The creating monitor: confidential and detail but not personal. */
+    json_t *out = incident_to_json(&inc, VIEW_CONFIDENTIAL | VIEW_DETAIL, 3);
     assert_keys(out, RESPONSE_KEYS, "monitor view");
-    assert_redacted(out, VIEW_CONFIDENTIAL, "monitor");
+    assert_redacted(out, VIEW_CONFIDENTIAL | VIEW_DETAIL, "monitor");
     ck_assert_str_eq(json_string_value(json_object_get(out, "narrative")), "Text");
     json_decref(out);
     out = incident_to_json(&inc, VIEW_PERSONAL, 3);
@@ -1082,7 +1090,9 @@ START_TEST(view_null_versus_absent)
 
     out = incident_to_json(&inc, 0, 3);
     ck_assert_ptr_null(json_object_get(out, "narrative"));
-    ck_assert(json_is_null(json_object_get(out, "external_ref")));
+    ck_assert_ptr_null(json_object_get(out, "external_ref"));
+    ck_assert_ptr_null(json_object_get(out, "created_by"));
+    ck_assert(json_is_null(json_object_get(json_object_get(out, "location"), "admin2")));
     c0 = json_array_get(json_object_get(out, "casualties"), 0);
     ck_assert_ptr_null(json_object_get(c0, "name"));
     ck_assert_ptr_null(json_object_get(c0, "age"));
@@ -1097,7 +1107,7 @@ START_TEST(redact_document_and_changes)
     json_t *doc = incident_document(&inc);
     incident_redact(doc, 0);
     assert_redacted(doc, 0, "redacted document");
-    ck_assert_uint_eq(json_object_size(doc), 10);
+    ck_assert_uint_eq(json_object_size(doc), 8);
     json_decref(doc);
     doc = incident_document(&inc);
     incident_redact(doc, VIEW_ALL);
@@ -1127,6 +1137,15 @@ START_TEST(redact_document_and_changes)
     ck_assert_ptr_nonnull(json_object_get(json_array_get(to_groups, 0), "count"));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(changes, "tactic"), "to")),
                      "ied_suicide");
+    /* Detail fields keep their names, lose their values; a location keeps
+     * admin1 and admin2 only. */
+    json_t *ext = json_object_get(changes, "external_ref");
+    ck_assert_ptr_nonnull(ext);
+    ck_assert_ptr_null(json_object_get(ext, "to"));
+    json_t *loc_to = json_object_get(json_object_get(changes, "location"), "to");
+    ck_assert_ptr_nonnull(json_object_get(loc_to, "admin1"));
+    ck_assert_ptr_null(json_object_get(loc_to, "place"));
+    ck_assert_ptr_null(json_object_get(loc_to, "lat"));
     char *text = json_dumps(changes, 0);
     ck_assert_ptr_null(strstr(text, "A. Person"));
     ck_assert_ptr_null(strstr(text, "interview 12"));
@@ -1136,7 +1155,7 @@ START_TEST(redact_document_and_changes)
 
     /* A monitor: sources and narrative stay, names and ages go. */
     changes = incident_diff(empty, doc);
-    incident_redact_changes(changes, VIEW_CONFIDENTIAL);
+    incident_redact_changes(changes, VIEW_CONFIDENTIAL | VIEW_DETAIL);
     ck_assert_str_eq(
         json_string_value(json_object_get(json_object_get(changes, "narrative"), "to")), "Text");
     to_sources = json_object_get(json_object_get(changes, "sources"), "to");
