@@ -36,7 +36,7 @@ civcas_sudo() {
 civcas_need_packages() {
 	local pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev
 		libjansson-dev check libssl-dev postgresql-15 postgresql-client-15
-		python3 python3-psycopg2 curl nginx openssl systemd clang
+		python3 python3-psycopg2 python3-scipy curl nginx openssl systemd clang
 		libclang-rt-14-dev chromium)
 	local missing=() p status
 	for p in "${pkgs[@]}"; do

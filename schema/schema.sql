@@ -251,6 +251,17 @@ CREATE TABLE public.party_groups (
     CONSTRAINT party_groups_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
+CREATE TABLE public.public_reports (
+    report_id bigint NOT NULL,
+    sha256 text NOT NULL,
+    body text NOT NULL,
+    min_cell integer NOT NULL,
+    made_by bigint NOT NULL,
+    made_at timestamp with time zone NOT NULL,
+    CONSTRAINT public_reports_min_cell_check CHECK ((min_cell >= 1)),
+    CONSTRAINT public_reports_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
 CREATE TABLE public.regions (
     code text NOT NULL,
     name text NOT NULL,
@@ -770,6 +781,9 @@ ALTER TABLE ONLY public.parties
 ALTER TABLE ONLY public.party_groups
     ADD CONSTRAINT party_groups_pkey PRIMARY KEY (code);
 
+ALTER TABLE ONLY public.public_reports
+    ADD CONSTRAINT public_reports_pkey PRIMARY KEY (report_id);
+
 ALTER TABLE ONLY public.regions
     ADD CONSTRAINT regions_pkey PRIMARY KEY (code);
 
@@ -810,6 +824,10 @@ CREATE INDEX incidents_occurred_idx ON public.incidents USING btree (occurred_on
 CREATE INDEX report_snapshots_created_idx ON public.report_snapshots USING btree (created_at DESC, id DESC);
 
 CREATE INDEX rollup_cells_admin1_idx ON public.rollup_cells USING btree (gset, status, admin1, period) WHERE (admin1 <> ''::text);
+
+CREATE TRIGGER public_reports_no_truncate BEFORE TRUNCATE ON public.public_reports FOR EACH STATEMENT EXECUTE FUNCTION public.report_snapshots_immutable();
+
+CREATE TRIGGER public_reports_no_update BEFORE DELETE OR UPDATE ON public.public_reports FOR EACH ROW EXECUTE FUNCTION public.report_snapshots_immutable();
 
 CREATE TRIGGER report_snapshots_no_truncate BEFORE TRUNCATE ON public.report_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.report_snapshots_immutable();
 
@@ -868,6 +886,12 @@ ALTER TABLE ONLY public.incidents
 
 ALTER TABLE ONLY public.parties
     ADD CONSTRAINT parties_group_code_fkey FOREIGN KEY (group_code) REFERENCES public.party_groups(code);
+
+ALTER TABLE ONLY public.public_reports
+    ADD CONSTRAINT public_reports_made_by_fkey FOREIGN KEY (made_by) REFERENCES public.api_keys(id);
+
+ALTER TABLE ONLY public.public_reports
+    ADD CONSTRAINT public_reports_report_id_fkey FOREIGN KEY (report_id) REFERENCES public.report_snapshots(id);
 
 ALTER TABLE ONLY public.report_snapshots
     ADD CONSTRAINT report_snapshots_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.api_keys(id);

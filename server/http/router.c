@@ -38,6 +38,8 @@ static const struct route routes[] = {
     {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, true, handle_report_publish},
     {"GET", "/v1/reports", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_list},
     {"GET", "/v1/reports/{id}", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_get},
+    {"POST", "/v1/reports/{id}/public", ROLE_REVIEWER | ROLE_ADMIN, false,
+     handle_report_make_public},
     {"GET", "/v1/public/trends", 0, false, handle_public_trends},
     {"GET", "/v1/public/reports/{id}", 0, false, handle_public_report},
 };

@@ -530,8 +530,10 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
     json_t *report = NULL, *tables = json_array(), *multi = NULL;
     struct poc_trend tr[T_COUNT];
     memset(tr, 0, sizeof tr);
-    /* Every figure from one snapshot, so the tables agree with each other. */
-    if (!db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
+    /* Every figure from one snapshot, so the tables agree with each other
+     * (the caller's, when it holds one). */
+    bool own_tx = !db_in_transaction(c);
+    if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         goto done;
     if (!trend(c, p, p->from, p->to, poc_trends[T_TOTAL].period, NULL, 0, true, &tr[T_TOTAL], e) ||
         !(multi = same_period_by_year(c, p, e)))
@@ -582,7 +584,8 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
     json_object_set_new(report, "rounding", json_string(rounding));
     json_object_set(report, "tables", tables);
 done:
-    db_rollback(c);
+    if (own_tx)
+        db_rollback(c);
     json_decref(tables);
     json_decref(multi);
     for (int i = 0; i < T_COUNT; i++)

@@ -1,11 +1,14 @@
-/* Public trends and reports: coarse, verified, small cells withheld. */
+/* Public trends and reports, answered from the public releases. */
 #include "reports/public.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reports/poc.h"
-#include "reports/suppress.h"
+#include "reports/release.h"
 #include "trends/trend_render.h"
+#include "util/dates.h"
 #include "util/mem.h"
 
 #define PUBLIC_MAX_BUCKETS 120
@@ -15,310 +18,610 @@ const char *const public_trend_params[] = {"from",        "to",     "period", "b
                                            "category",    "format", NULL};
 
 static const char rule[] =
-    "counts from 1 to min_cell - 1 are withheld (primary); further counts are withheld "
-    "(complementary) wherever a withheld count could otherwise be worked out from the "
-    "published counts and totals of this answer";
+    "public figures come from one release per calendar year, the same in every answer: each "
+    "count from 1 to min_cell - 1 is withheld, and further counts are withheld so that every "
+    "withheld count can move by at least min_cell without changing any published number of any "
+    "answer; zeros are never withheld; a total over several periods is published only when each "
+    "of its parts is";
+
+const char *public_param(void *ctx, const char *name)
+{
+    struct public_params *p = ctx;
+    const char *v = p->get(p->ctx, name);
+    if (v)
+        return v;
+    int y, m, d;
+    civil_from_days(date_today_at_offset(0), &y, &m, &d);
+    if (strcmp(name, "from") == 0) {
+        date_format(days_from_civil(y, 1, 1), p->from);
+        return p->from;
+    }
+    if (strcmp(name, "to") == 0) {
+        date_format(days_from_civil(y, 12, 31), p->to);
+        return p->to;
+    }
+    return NULL;
+}
+
+/* ---- checks -------------------------------------------------------------- */
 
 bool public_trend_check(const struct trend_query *q, struct api_error *e)
 {
+    static const char *const plural[] = {
+        [PERIOD_MONTH] = "months", [PERIOD_QUARTER] = "quarters", [PERIOD_HALF] = "halves",
+        [PERIOD_YEAR] = "years"};
+    const char *kind = period_kind_name(q->period);
     if (q->period < PERIOD_MONTH)
         return err_invalid(e, "period", "public trends are by month, quarter, half or year");
+    if (period_start(q->period, q->from) != q->from)
+        return err_invalid(e, "from",
+                           "public trends cover whole %s: from must be the first day of a %s",
+                           plural[q->period], kind);
+    if (period_next(q->period, period_start(q->period, q->to)) != q->to + 1)
+        return err_invalid(e, "to", "public trends cover whole %s: to must be the last day of a %s",
+                           plural[q->period], kind);
+    int y, m, d;
+    civil_from_days(q->from, &y, &m, &d);
+    if (y < PUBLIC_FIRST_YEAR)
+        return err_invalid(e, "from", "from may not be before %d", PUBLIC_FIRST_YEAR);
     if (period_count(q->period, q->from, q->to) > PUBLIC_MAX_BUCKETS)
         return err_invalid(e, "period", "public trends hold at most %d periods", PUBLIC_MAX_BUCKETS);
     if (q->nby > 1)
         return err_invalid(e, "by", "public trends take at most one dimension");
-    for (int k = 0; k < q->nby; k++) {
-        int d = q->by[k];
-        if (d != DIM_ADMIN1 && d != DIM_REGION && d != DIM_PARTY_GROUP && d != DIM_TACTIC &&
-            d != DIM_CATEGORY)
-            return err_invalid(e, "by",
-                               "public trends are by admin1, region, party_group, tactic or category");
+    if (q->nby == 1 && !release_dim_public(q->by[0]))
+        return err_invalid(e, "by",
+                           "public trends are by admin1, region, party_group, tactic or category");
+    int nfilters = 0;
+    for (int dd = 0; dd < DIM_COUNT; dd++) {
+        if (!q->filters[dd])
+            continue;
+        if (!release_dim_public((enum trend_dim)dd))
+            return err_invalid(e, trend_dim_name((enum trend_dim)dd),
+                               "public trends filter on admin1, region, party_group, tactic or "
+                               "category");
+        const char *name = trend_dim_name((enum trend_dim)dd);
+        if (strchr(q->filters[dd], ','))
+            return err_invalid(e, name, "%s takes one code in public trends", name);
+        bool same = q->nby == 1 && q->by[0] == (enum trend_dim)dd;
+        bool provinces = q->nby == 1 && q->by[0] == DIM_ADMIN1 && dd == DIM_REGION;
+        if (++nfilters > 1 || (q->nby == 1 && !same && !provinces))
+            return err_invalid(e, name,
+                               "public trends take one filter, on the by dimension (or region "
+                               "with by=admin1): they never cross two dimensions");
     }
     if (q->format != FORMAT_JSON)
         return err_invalid(e, "format", "public trends are JSON only");
+    enum trend_dim dim = q->nby ? q->by[0] : nfilters ? DIM_ADMIN1 : DIM_COUNT;
+    enum period_kind finest = release_finest_period(dim);
+    if (q->period < finest)
+        return err_invalid(e, "period", "public trends by a dimension are by %s or coarser",
+                           period_kind_name(finest));
     return true;
 }
 
-static json_t *withheld_trend(const char *measure, int series, int period, const char *reason)
+/* ---- releases of a range ---------------------------------------------------- */
+
+struct releases {
+    int first, n;
+    struct release **year;
+};
+
+static bool releases_build(struct db_conn *c, int first, int last, const struct taxonomy *t,
+                           long long k, struct releases *rs, struct api_error *e)
+{
+    rs->first = first;
+    rs->n = last - first + 1;
+    rs->year = xcalloc((size_t)rs->n, sizeof *rs->year);
+    for (int i = 0; i < rs->n; i++)
+        if (!release_build(c, first + i, k, t, &rs->year[i], e))
+            return false;
+    return true;
+}
+
+static void releases_free(struct releases *rs)
+{
+    for (int i = 0; rs->year && i < rs->n; i++)
+        release_free(rs->year[i]);
+    free(rs->year);
+    rs->year = NULL;
+}
+
+static const struct release *release_of(const struct releases *rs, long day)
+{
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    return rs->year[y - rs->first];
+}
+
+/* The buckets of [from, to], each a release cell of its year. */
+struct buckets {
+    long n;
+    long *start;
+    int *node;
+    const struct release **rel;
+    const struct releases *rs;
+    long from, to;
+};
+
+static void buckets_of(const struct releases *rs, enum period_kind kind, long from, long to,
+                       struct buckets *b)
+{
+    b->n = period_count(kind, from, to);
+    b->start = xcalloc((size_t)b->n, sizeof *b->start);
+    b->node = xcalloc((size_t)b->n, sizeof *b->node);
+    b->rel = xcalloc((size_t)b->n, sizeof *b->rel);
+    long s = from;
+    for (long i = 0; i < b->n; i++, s = period_next(kind, s)) {
+        b->start[i] = s;
+        b->rel[i] = release_of(rs, s);
+        b->node[i] = release_time_node_of(b->rel[i], kind, s);
+    }
+    b->rs = rs;
+    b->from = from;
+    b->to = to;
+}
+
+static void buckets_free(struct buckets *b)
+{
+    free(b->start);
+    free(b->node);
+    free(b->rel);
+}
+
+/* ---- trends ------------------------------------------------------------------- */
+
+/* A row of the public tables: a dimension and code, or the national totals
+ * (dim DIM_COUNT). */
+struct row {
+    enum trend_dim dim;
+    const char *code;
+};
+
+/* Whether the total of row over [from, to] (whole periods) is published:
+ * the range is cut into the largest calendar periods that fit (whole
+ * years, then halves, quarters, months at its ends), the same whatever
+ * the answer's period, and the total is published when each of them is,
+ * so it says nothing new and every answer with that range agrees. */
+static bool range_published(const struct releases *rs, const struct row *row,
+                            enum trend_measure m, long from, long to)
+{
+    for (long s = from; s <= to;) {
+        enum period_kind kind = PERIOD_YEAR;
+        while (kind > PERIOD_MONTH &&
+               (period_start(kind, s) != s || period_next(kind, s) - 1 > to))
+            kind--;
+        const struct release *rel = release_of(rs, s);
+        long long v;
+        if (!release_get(rel, row->dim, row->code, m, release_time_node_of(rel, kind, s), &v))
+            return false;
+        s = period_next(kind, s);
+    }
+    return true;
+}
+
+static json_t *count_json(bool published, long long v)
+{
+    return published ? json_integer(v) : json_null();
+}
+
+static json_t *withheld_trend(const char *measure, long series, long period)
 {
     json_t *o = json_object();
     json_object_set_new(o, "measure", json_string(measure));
     json_object_set_new(o, "series", series < 0 ? json_string("total") : json_integer(series));
     json_object_set_new(o, "period", period < 0 ? json_string("total") : json_integer(period));
-    json_object_set_new(o, "reason", json_string(reason));
     return o;
 }
 
-/* The series x periods table of one measure, margins included. */
-static void trend_table(const struct trend_range *r, enum trend_measure m, struct sup_table *t)
+/* Values per bucket and the total of one row and measure; withheld ones are
+ * null and listed. Returns whether any exact value is non-zero. */
+static bool row_values(const struct buckets *b, const struct row *row, enum trend_measure m,
+                       long index, json_t *values, json_t **total, json_t *withheld)
 {
-    int rows = (int)r->nseries, cols = (int)r->nperiods;
-    sup_table_init(t, rows, cols, true);
-    for (int s = 0; s < rows; s++)
-        for (int p = 0; p < cols; p++)
-            *sup_at(t, s, p) = r->series[s].values[m][p];
-    sup_table_sum(t);
+    bool any = false;
+    long long sum = 0;
+    const char *name = trend_measure_name(m);
+    for (long i = 0; i < b->n; i++) {
+        long long v;
+        bool pub = release_get(b->rel[i], row->dim, row->code, m, b->node[i], &v);
+        json_array_append_new(values, count_json(pub, v));
+        if (!pub)
+            json_array_append_new(withheld, withheld_trend(name, index, i));
+        any = any || v != 0;
+        sum += v;
+    }
+    bool pub = range_published(b->rs, row, m, b->from, b->to);
+    *total = count_json(pub, sum);
+    if (!pub)
+        json_array_append_new(withheld, withheld_trend(name, index, -1));
+    return any;
 }
 
-/* Writes null into every withheld entry of measure and lists it. */
-static void trend_apply(json_t *answer, const char *measure, struct sup_table *t, json_t *list)
+static int code_cmp(const void *a, const void *b)
 {
-    json_t *series = json_object_get(answer, "series");
-    for (int r = 0; r <= t->rows; r++) {
-        for (int c = 0; c <= t->cols; c++) {
-            unsigned char st = sup_state(t, r, c);
-            if (st == CELL_PUBLISHED)
-                continue;
-            bool row_total = c == t->cols, col_total = r == t->rows;
-            json_t *holder;
-            if (row_total && col_total)
-                holder = json_object_get(answer, "total");
-            else if (col_total)
-                holder = json_object_get(json_object_get(answer, "period_totals"), measure);
-            else if (row_total)
-                holder = json_object_get(json_array_get(series, r), "total");
-            else
-                holder = json_object_get(json_object_get(json_array_get(series, r), "values"), measure);
-            if (json_is_array(holder))
-                json_array_set_new(holder, (size_t)c, json_null());
-            else
-                json_object_set_new(holder, measure, json_null());
-            json_array_append_new(list, withheld_trend(measure, col_total ? -1 : r,
-                                                       row_total ? -1 : c,
-                                                       st == CELL_PRIMARY ? "primary" : "complementary"));
-        }
-    }
+    const char *x = ((const struct row *)a)->code, *y = ((const struct row *)b)->code;
+    if (!x || !y)
+        return x ? 1 : y ? -1 : 0;
+    return strcmp(x, y);
 }
 
-json_t *public_trend_json(const struct trend_query *q, const struct trend_result *result,
-                          const struct taxonomy *t, long long k)
+/* The rows an answer lists: one per code of the by dimension with data in
+ * the range's years (those of the filter's region, with by=admin1), or the
+ * filtered row, or the national totals. */
+static int answer_rows(const struct trend_query *q, const struct releases *rs,
+                       const struct taxonomy *t, struct row **out)
 {
-    const struct trend_range *now = &result->now;
-    json_t *answer = trend_result_json(q, result, t);
-    json_t *list = json_array();
-    struct sup_table killed, injured, incidents, casualties;
-    trend_table(now, M_KILLED, &killed);
-    trend_table(now, M_INJURED, &injured);
-    trend_table(now, M_CASUALTIES, &casualties);
-    suppress(&killed, k);
-    suppress(&injured, k);
-    /* Casualties are killed + injured: withheld wherever either is, so no
-     * withheld count can be had back by subtraction. */
-    for (int r = 0; r <= casualties.rows; r++) {
-        for (int c = 0; c <= casualties.cols; c++) {
-            if (sup_state(&killed, r, c) == CELL_PUBLISHED && sup_state(&injured, r, c) == CELL_PUBLISHED)
-                continue;
-            long long v = *sup_at(&casualties, r, c);
-            sup_set(&casualties, r, c, v > 0 && v < k ? CELL_PRIMARY : CELL_COMPLEMENTARY, false);
+    enum trend_dim filter_dim = DIM_COUNT;
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (q->filters[d])
+            filter_dim = (enum trend_dim)d;
+    enum trend_dim by = q->nby ? q->by[0] : DIM_COUNT;
+    if (q->nby == 0 || filter_dim == by) {
+        *out = xcalloc(1, sizeof **out);
+        (*out)[0] = (struct row){filter_dim, filter_dim == DIM_COUNT ? NULL : q->filters[filter_dim]};
+        return 1;
+    }
+    int n = 0, cap = 0;
+    struct row *rows = NULL;
+    for (int y = 0; y < rs->n; y++) {
+        const char *const *codes;
+        int nc = release_codes(rs->year[y], by, &codes);
+        for (int i = 0; i < nc; i++) {
+            if (filter_dim == DIM_REGION) {
+                const struct tx_code *a = codes[i] ? taxonomy_find(&t->areas, codes[i]) : NULL;
+                if (!a || !a->region || strcmp(a->region, q->filters[DIM_REGION]) != 0)
+                    continue;
+            }
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                rows = xrealloc(rows, (size_t)cap * sizeof *rows);
+            }
+            rows[n++] = (struct row){by, codes[i]};
         }
     }
-    if (q->measures[M_KILLED])
-        trend_apply(answer, "killed", &killed, list);
-    if (q->measures[M_INJURED])
-        trend_apply(answer, "injured", &injured, list);
-    if (q->measures[M_CASUALTIES])
-        trend_apply(answer, "casualties", &casualties, list);
-    if (q->measures[M_INCIDENTS]) {
-        trend_table(now, M_INCIDENTS, &incidents);
-        suppress(&incidents, k);
-        trend_apply(answer, "incidents", &incidents, list);
-        sup_table_free(&incidents);
+    if (n > 1)
+        qsort(rows, (size_t)n, sizeof *rows, code_cmp);
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        if (kept == 0 || code_cmp(&rows[kept - 1], &rows[i]) != 0)
+            rows[kept++] = rows[i];
+    *out = rows;
+    return kept;
+}
+
+/* The row whose values are an answer's period totals. */
+static struct row totals_row(const struct trend_query *q)
+{
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (q->filters[d])
+            return (struct row){(enum trend_dim)d, q->filters[d]};
+    return (struct row){DIM_COUNT, NULL};
+}
+
+static json_t *periods_json(const struct buckets *b, enum period_kind kind)
+{
+    json_t *a = json_array();
+    for (long i = 0; i < b->n; i++) {
+        char label[16];
+        period_label(kind, b->start[i], label);
+        json_array_append_new(a, json_string(label));
     }
-    sup_table_free(&killed);
-    sup_table_free(&injured);
-    sup_table_free(&casualties);
+    return a;
+}
+
+json_t *public_trend_answer(struct db_conn *c, const struct trend_query *q,
+                            const struct taxonomy *t, long long k, struct api_error *e)
+{
+    int fy, ty, m, d;
+    civil_from_days(q->from, &fy, &m, &d);
+    civil_from_days(q->to, &ty, &m, &d);
+    struct releases rs = {0};
+    bool own_tx = !db_in_transaction(c);
+    if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
+        return NULL;
+    bool ok = releases_build(c, fy, ty, t, k, &rs, e);
+    if (own_tx)
+        db_rollback(c);
+    if (!ok) {
+        releases_free(&rs);
+        return NULL;
+    }
+    struct buckets b;
+    buckets_of(&rs, q->period, q->from, q->to, &b);
+    json_t *answer = json_object(), *withheld = json_array();
+    json_object_set_new(answer, "query", trend_query_json(q));
+    json_object_set_new(answer, "periods", periods_json(&b, q->period));
+
+    struct row *rows;
+    int nrows = answer_rows(q, &rs, t, &rows);
+    json_t *series = json_array();
+    for (int i = 0; i < nrows; i++) {
+        json_t *s = json_object(), *key = json_object(), *labels = json_object();
+        if (q->nby == 1) {
+            json_object_set_new(key, trend_dim_name(rows[i].dim),
+                                rows[i].code ? json_string(rows[i].code) : json_null());
+            const char *label = trend_dim_label(t, rows[i].dim, rows[i].code);
+            if (label)
+                json_object_set_new(labels, trend_dim_name(rows[i].dim), json_string(label));
+        }
+        json_object_set_new(s, "key", key);
+        json_object_set_new(s, "labels", labels);
+        json_t *values = json_object(), *total = json_object(), *listed = json_array();
+        bool any = false;
+        long index = (long)json_array_size(series);
+        for (enum trend_measure mm = 0; mm < M_COUNT; mm++) {
+            if (!q->measures[mm])
+                continue;
+            json_t *per = json_array(), *tot;
+            any = row_values(&b, &rows[i], mm, index, per, &tot, listed) || any;
+            json_object_set_new(values, trend_measure_name(mm), per);
+            json_object_set_new(total, trend_measure_name(mm), tot);
+        }
+        json_object_set_new(s, "values", values);
+        json_object_set_new(s, "total", total);
+        /* A series that is zero throughout says nothing: as in /v1/trends,
+         * only the national row is listed when it is. */
+        if (any || q->nby == 0) {
+            json_array_append_new(series, s);
+            json_array_extend(withheld, listed);
+        } else {
+            json_decref(s);
+        }
+        json_decref(listed);
+    }
+    free(rows);
+    json_object_set_new(answer, "series", series);
+
+    struct row tr = totals_row(q);
+    json_t *period_totals = json_object(), *total = json_object();
+    for (enum trend_measure mm = 0; mm < M_COUNT; mm++) {
+        if (!q->measures[mm])
+            continue;
+        json_t *per = json_array(), *tot;
+        row_values(&b, &tr, mm, -1, per, &tot, withheld);
+        json_object_set_new(period_totals, trend_measure_name(mm), per);
+        json_object_set_new(total, trend_measure_name(mm), tot);
+    }
+    json_object_set_new(answer, "period_totals", period_totals);
+    json_object_set_new(answer, "total", total);
     json_object_set_new(answer, "suppression",
                         json_pack("{s:I, s:s, s:o}", "min_cell", (json_int_t)k, "rule", rule,
-                                  "withheld", list));
+                                  "withheld", withheld));
+    buckets_free(&b);
+    releases_free(&rs);
     return answer;
 }
 
 /* ---- reports ------------------------------------------------------------------ */
 
+static const char *const report_counts[] = {"killed", "injured", "casualties"};
+static const enum trend_measure report_measures[] = {M_KILLED, M_INJURED, M_CASUALTIES};
 
-/* Rows of a table that partition its total (by_party: the group rows). */
-static json_t *partition_rows(json_t *tbl, bool groups_only)
-{
-    json_t *rows = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(tbl, "rows"), i, row) {
-        if (!groups_only || json_is_true(json_object_get(row, "subtotal")))
-            json_array_append(rows, row);
-    }
-    return rows;
-}
-
-static long long count_of(json_t *values, const char *name)
-{
-    return json_integer_value(json_object_get(values, name));
-}
-
-/* Columns: 0 killed, 1 injured; margin column: casualties. */
-static const char *const report_cols[] = {"killed", "injured", "casualties"};
-
-/* The headline's state of the three period totals, shared by every table
- * whose total is the headline. */
-struct headline_state {
-    unsigned char state[3];
+struct report_ctx {
+    const struct releases *rs;
+    const struct release *now, *before; /* the period's year and the year before */
+    int node;                          /* the period's time node */
+    json_t *withheld;
+    bool head_pub;                     /* the headline's casualties are published */
+    long long head;                    /* and their figure */
 };
 
-static json_t *withheld_report(const char *table, int row, const char *column, const char *reason)
+static json_t *withheld_report(const char *table, long row, const char *column)
 {
-    return json_pack("{s:s, s:o, s:s, s:s}", "table", table, "row",
-                     row < 0 ? json_string("total") : json_integer(row), "column", column,
-                     "reason", reason);
+    return json_pack("{s:s, s:o, s:s}", "table", table, "row",
+                     row < 0 ? json_string("total") : json_integer(row), "column", column);
 }
 
-/* A public table: rows x (killed, injured, casualties) with share and change,
- * small counts withheld. with_total: the table has a total row that equals
- * the headline (whose states h gives). */
-static json_t *protect_table(json_t *tbl, json_t *rows, const struct headline_state *h,
-                             long long k, bool with_total, json_t *withheld)
+/* killed, injured, casualties of a row at a node of a year's release; with
+ * shares, share_pct (of the headline) and change_pct (on the year before),
+ * each only from published counts. */
+static json_t *report_values(const struct report_ctx *x, const struct release *rel, int node,
+                             const struct row *row, bool shares, const char *table, long index)
+{
+    json_t *v = json_object();
+    long long figure[3];
+    bool pub[3];
+    for (int i = 0; i < 3; i++) {
+        pub[i] = release_get(rel, row->dim, row->code, report_measures[i], node, &figure[i]);
+        json_object_set_new(v, report_counts[i], count_json(pub[i], figure[i]));
+        if (!pub[i])
+            json_array_append_new(x->withheld, withheld_report(table, index, report_counts[i]));
+    }
+    if (!shares)
+        return v;
+    long long prev;
+    bool prev_pub = release_get(x->before, row->dim, row->code, M_CASUALTIES, node, &prev);
+    json_object_set_new(v, "share_pct",
+                        pub[2] && x->head_pub ? trend_pct(figure[2], x->head) : json_null());
+    json_object_set_new(v, "change_pct",
+                        pub[2] && prev_pub ? trend_pct(figure[2] - prev, prev) : json_null());
+    return v;
+}
+
+static json_t *columns_json(bool shares)
+{
+    json_t *c = json_pack("[s, s, s]", "killed", "injured", "casualties");
+    if (shares) {
+        json_array_append_new(c, json_string("share_pct"));
+        json_array_append_new(c, json_string("change_pct"));
+    }
+    return c;
+}
+
+/* A public table: the rows of the published table (their keys and labels;
+ * the figures they stand for are the current ones, checked by the caller),
+ * each looked up in the release. dim: the rows' dimension (DIM_COUNT with
+ * by_year / by_month for the national totals at other nodes). */
+enum row_kind { ROWS_HEADLINE, ROWS_YEARS, ROWS_MONTHS, ROWS_DIM };
+
+static json_t *public_table(const struct report_ctx *x, json_t *tbl, enum row_kind kind,
+                            enum trend_dim dim, bool groups_only, bool shares)
 {
     const char *name = json_string_value(json_object_get(tbl, "name"));
-    int n = (int)json_array_size(rows);
-    struct sup_table t;
-    sup_table_init(&t, n, 2, with_total);
-    for (int r = 0; r < n; r++) {
-        json_t *values = json_object_get(json_array_get(rows, r), "values");
-        *sup_at(&t, r, 0) = count_of(values, "killed");
-        *sup_at(&t, r, 1) = count_of(values, "injured");
-    }
-    sup_table_sum(&t);
-    if (with_total && h) {
-        /* What the headline publishes stays published here, and what it
-         * withholds stays withheld. */
-        for (int c = 0; c < 3; c++) {
-            bool published = h->state[c] == CELL_PUBLISHED;
-            sup_set(&t, n, c, published ? CELL_PUBLISHED : (enum cell_state)h->state[c], published);
-        }
-    }
-    suppress(&t, k);
-
-    json_t *out = json_object();
+    json_t *out = json_object(), *rows = json_array();
     json_object_set_new(out, "name", json_string(name));
     json_object_set(out, "title", json_object_get(tbl, "title"));
-    bool shares = json_object_get(json_object_get(json_array_get(rows, 0), "values"), "share_pct") != NULL;
-    json_t *columns = json_pack("[s, s, s]", "killed", "injured", "casualties");
-    if (shares) {
-        json_array_append_new(columns, json_string("share_pct"));
-        json_array_append_new(columns, json_string("change_pct"));
+    json_object_set_new(out, "columns", columns_json(shares));
+    size_t i;
+    json_t *src;
+    json_array_foreach(json_object_get(tbl, "rows"), i, src) {
+        if (groups_only && !json_is_true(json_object_get(src, "subtotal")))
+            continue;
+        json_t *key = json_object_get(src, "key");
+        const struct release *rel = x->now;
+        int node = x->node;
+        struct row row = {DIM_COUNT, NULL};
+        if (kind == ROWS_YEARS) {
+            long year = strtol(json_string_value(json_object_get(key, "year")), NULL, 10);
+            if (year < x->rs->first || year >= x->rs->first + x->rs->n)
+                continue; /* cannot happen: the years come from the report */
+            rel = x->rs->year[year - x->rs->first];
+        } else if (kind == ROWS_MONTHS) {
+            long day;
+            char text[11];
+            snprintf(text, sizeof text, "%s-01", json_string_value(json_object_get(key, "month")));
+            date_parse(text, &day);
+            node = release_time_node_of(rel, PERIOD_MONTH, day);
+        } else if (kind == ROWS_DIM) {
+            row.dim = dim;
+            row.code = json_string_value(json_object_get(key, trend_dim_name(dim)));
+        }
+        json_t *r = json_object();
+        json_object_set(r, "key", key);
+        json_object_set(r, "label", json_object_get(src, "label"));
+        json_object_set_new(r, "values", report_values(x, rel, node, &row, shares, name,
+                                                       (long)json_array_size(rows)));
+        json_array_append_new(rows, r);
     }
-    json_object_set_new(out, "columns", columns);
-    json_t *out_rows = json_array();
-    for (int r = 0; r <= n; r++) {
-        if (r == n && !with_total)
-            break;
-        json_t *src = r < n ? json_object_get(json_array_get(rows, r), "values")
-                            : json_object_get(tbl, "total");
-        json_t *values = json_object();
-        for (int c = 0; c < 3; c++) {
-            unsigned char st = sup_state(&t, r, c);
-            json_object_set_new(values, report_cols[c],
-                                st == CELL_PUBLISHED ? json_integer(*sup_at(&t, r, c)) : json_null());
-            if (st != CELL_PUBLISHED)
-                json_array_append_new(withheld, withheld_report(name, r < n ? r : -1, report_cols[c],
-                                                                st == CELL_PRIMARY ? "primary"
-                                                                                   : "complementary"));
-        }
-        if (shares) {
-            bool hidden = sup_state(&t, r, 2) != CELL_PUBLISHED;
-            long long prev = count_of(src, "previous_casualties");
-            json_t *share = json_object_get(src, "share_pct");
-            json_t *change = json_object_get(src, "change_pct");
-            /* A change against a small count last year would give that
-             * count away. */
-            bool prev_small = prev > 0 && prev < k;
-            json_object_set_new(values, "share_pct", hidden || !share ? json_null() : json_copy(share));
-            json_object_set_new(values, "change_pct",
-                                hidden || prev_small || !change ? json_null() : json_copy(change));
-        }
-        if (r < n) {
-            json_t *row = json_object();
-            json_object_set(row, "key", json_object_get(json_array_get(rows, r), "key"));
-            json_object_set(row, "label", json_object_get(json_array_get(rows, r), "label"));
-            json_object_set_new(row, "values", values);
-            json_array_append_new(out_rows, row);
-        } else {
-            json_object_set_new(out, "total", values);
-        }
-    }
-    json_object_set_new(out, "rows", out_rows);
-    if (!with_total)
+    json_object_set_new(out, "rows", rows);
+    if (kind == ROWS_MONTHS || kind == ROWS_DIM) {
+        struct row national = {DIM_COUNT, NULL};
+        json_object_set_new(out, "total",
+                            report_values(x, x->now, x->node, &national, shares, name, -1));
+    } else {
         json_object_set_new(out, "total", json_null());
-    sup_table_free(&t);
+    }
     return out;
 }
 
-json_t *public_report(json_t *report, long long k)
+/* The release node of a report's period, or -1 when it is not one
+ * calendar month, quarter, half or year. */
+static int period_node(json_t *report, int *year)
 {
-    json_t *out = json_object();
+    json_t *period = json_object_get(report, "period");
+    long from, to;
+    if (!date_parse(json_string_value(json_object_get(period, "from")), &from) ||
+        !date_parse(json_string_value(json_object_get(period, "to")), &to))
+        return -1;
+    int m, d;
+    civil_from_days(from, year, &m, &d);
+    for (enum period_kind k = PERIOD_MONTH; k <= PERIOD_YEAR; k++) {
+        if (period_start(k, from) != from || period_next(k, from) != to + 1)
+            continue;
+        switch (k) {
+        case PERIOD_MONTH:
+            return release_time_node(k, m - 1);
+        case PERIOD_QUARTER:
+            return release_time_node(k, (m - 1) / 3);
+        case PERIOD_HALF:
+            return release_time_node(k, (m - 1) / 6);
+        default:
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Whether report's figures are today's: the same report built now has the
+ * same tables. */
+static bool still_current(struct db_conn *c, json_t *report, const struct taxonomy *t,
+                          bool *current, struct api_error *e)
+{
+    struct poc_params p;
+    memset(&p, 0, sizeof p);
+    json_t *period = json_object_get(report, "period");
+    date_parse(json_string_value(json_object_get(period, "from")), &p.from);
+    date_parse(json_string_value(json_object_get(period, "to")), &p.to);
+    p.years = (int)json_integer_value(json_object_get(report, "years"));
+    snprintf(p.status, sizeof p.status, "verified");
+    json_t *now = poc_build(c, &p, t, e);
+    if (!now)
+        return false;
+    *current = json_equal(json_object_get(now, "tables"), json_object_get(report, "tables"));
+    json_decref(now);
+    return true;
+}
+
+json_t *public_report_build(struct db_conn *c, json_t *report, const struct taxonomy *t,
+                            long long k, struct api_error *e)
+{
+    json_t *status = json_object_get(report, "status");
+    if (json_array_size(status) != 1 ||
+        strcmp(json_string_value(json_array_get(status, 0)), "verified") != 0)
+    {
+        api_error_set(e, 422, ERR_INVALID_FIELD, "status",
+                      "only a report of verified incidents can be made public");
+        return NULL;
+    }
+    int year;
+    int node = period_node(report, &year);
+    if (node < 0 || node >= release_time_node(PERIOD_MONTH, 0)) {
+        api_error_set(e, 422, ERR_INVALID_FIELD, "period",
+                      "only a report of one calendar quarter, half or year can be made public");
+        return NULL;
+    }
+    int years = (int)json_integer_value(json_object_get(report, "years"));
+    if (years < 1)
+        years = 1;
+    struct releases rs = {0};
+    bool current = false;
+    bool ok = db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) &&
+              still_current(c, report, t, &current, e) &&
+              (!current || releases_build(c, year - (years > 1 ? years - 1 : 1), year, t, k, &rs, e));
+    db_rollback(c);
+    if (!ok) {
+        releases_free(&rs);
+        return NULL;
+    }
+    if (!current) {
+        api_error_set(e, 409, ERR_CONFLICT, NULL,
+                      "the figures changed since this report was published; publish it again "
+                      "and make the new one public");
+        return NULL;
+    }
+    struct report_ctx x = {&rs, rs.year[year - rs.first], rs.year[year - 1 - rs.first], node,
+                           json_array(), false, 0};
+    x.head_pub = release_get(x.now, DIM_COUNT, NULL, M_CASUALTIES, node, &x.head);
+
+    static const struct {
+        const char *name;
+        enum row_kind kind;
+        enum trend_dim dim;
+        bool groups_only, shares;
+    } tables[] = {
+        {"headline", ROWS_HEADLINE, DIM_COUNT, false, false},
+        {"same_period_by_year", ROWS_YEARS, DIM_COUNT, false, false},
+        {"by_month", ROWS_MONTHS, DIM_COUNT, false, false},
+        {"by_party", ROWS_DIM, DIM_PARTY_GROUP, true, true},
+        {"by_tactic", ROWS_DIM, DIM_TACTIC, false, true},
+        {"by_category", ROWS_DIM, DIM_CATEGORY, false, true},
+        {"by_region", ROWS_DIM, DIM_REGION, false, true},
+    };
+    json_t *out = json_object(), *list = json_array();
     json_object_set(out, "period", json_object_get(report, "period"));
     json_object_set(out, "comparison_period", json_object_get(report, "comparison_period"));
     json_object_set_new(out, "status", json_pack("[s]", "verified"));
     json_object_set(out, "rounding", json_object_get(report, "rounding"));
-    json_t *tables = json_array(), *withheld = json_array();
-
-    /* The headline first: its three totals fix those of every other table. */
-    json_t *head = poc_find_table(report, "headline");
-    json_t *head_rows = partition_rows(head, false);
-    json_t *head_pub = protect_table(head, head_rows, NULL, k, false, withheld);
-    json_decref(head_rows);
-    struct headline_state h;
-    json_t *hv = json_object_get(json_array_get(json_object_get(head_pub, "rows"), 0), "values");
-    for (int c = 0; c < 3; c++)
-        h.state[c] = json_is_null(json_object_get(hv, report_cols[c])) ? CELL_COMPLEMENTARY
-                                                                         : CELL_PUBLISHED;
-    json_array_append_new(tables, head_pub);
-
-    /* Earlier years stand alone (no total); the current year is the headline. */
-    json_t *years = poc_find_table(report, "same_period_by_year");
-    json_t *year_rows = partition_rows(years, false);
-    size_t last = json_array_size(year_rows);
-    if (last > 0)
-        json_array_remove(year_rows, last - 1);
-    json_t *years_pub = protect_table(years, year_rows, NULL, k, false, withheld);
-    json_t *current = json_pack("{s:O, s:s, s:O}", "key",
-                                json_object_get(json_array_get(json_object_get(years, "rows"), last - 1), "key"),
-                                "label",
-                                json_string_value(json_object_get(
-                                    json_array_get(json_object_get(years, "rows"), last - 1), "label")),
-                                "values", hv);
-    json_array_append_new(json_object_get(years_pub, "rows"), current);
-    /* The current year is the headline: withheld where the headline is. */
-    json_t *head_listed = json_copy(withheld);
-    size_t wi;
-    json_t *w;
-    json_array_foreach(head_listed, wi, w) {
-        if (strcmp(json_string_value(json_object_get(w, "table")), "headline") != 0)
-            continue;
-        json_t *copy = json_copy(w);
-        json_object_set_new(copy, "table", json_string("same_period_by_year"));
-        json_object_set_new(copy, "row", json_integer((json_int_t)last - 1));
-        json_array_append_new(withheld, copy);
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        json_t *tbl = poc_find_table(report, tables[i].name);
+        if (tbl)
+            json_array_append_new(list, public_table(&x, tbl, tables[i].kind, tables[i].dim,
+                                                     tables[i].groups_only, tables[i].shares));
     }
-    json_decref(head_listed);
-    json_decref(year_rows);
-    json_array_append_new(tables, years_pub);
-
-    static const struct {
-        const char *name;
-        bool groups_only;
-    } partitions[] = {{"by_month", false},   {"by_party", true},  {"by_tactic", false},
-                      {"by_category", false}, {"by_region", false}};
-    for (size_t i = 0; i < sizeof partitions / sizeof partitions[0]; i++) {
-        json_t *tbl = poc_find_table(report, partitions[i].name);
-        if (!tbl)
-            continue;
-        json_t *rows = partition_rows(tbl, partitions[i].groups_only);
-        if (json_array_size(rows) > 0)
-            json_array_append_new(tables, protect_table(tbl, rows, &h, k, true, withheld));
-        json_decref(rows);
-    }
-    json_object_set_new(out, "tables", tables);
+    json_object_set_new(out, "tables", list);
     json_object_set_new(out, "suppression",
                         json_pack("{s:I, s:s, s:o}", "min_cell", (json_int_t)k, "rule", rule,
-                                  "withheld", withheld));
+                                  "withheld", x.withheld));
+    releases_free(&rs);
     return out;
 }

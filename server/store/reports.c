@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/mem.h"
 
@@ -38,21 +39,72 @@ bool store_report_insert(struct db_conn *c, long long id, const char *kind, cons
     return db_exec(c, &stmt_insert, 8, params, e);
 }
 
-DB_STMT(stmt_get, "SELECT body FROM report_snapshots WHERE id = $1::bigint");
-
-bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
-                      struct api_error *e)
+/* The body of one row of stmt (by id), or *found false. */
+static bool body_by_id(struct db_conn *c, struct db_stmt *stmt, long long id, char **body,
+                       bool *found, struct api_error *e)
 {
     char idtext[24];
     snprintf(idtext, sizeof idtext, "%lld", id);
     const char *params[] = {idtext};
-    PGresult *r = db_query(c, &stmt_get, 1, params, e);
+    PGresult *r = db_query(c, stmt, 1, params, e);
     if (!r)
         return false;
     *found = PQntuples(r) == 1;
     *body = *found ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
     return true;
+}
+
+DB_STMT(stmt_get, "SELECT body FROM report_snapshots WHERE id = $1::bigint");
+
+bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
+                      struct api_error *e)
+{
+    return body_by_id(c, &stmt_get, id, body, found, e);
+}
+
+DB_STMT(stmt_now, "SELECT " TS("now()"));
+
+bool store_now(struct db_conn *c, char *at, struct api_error *e)
+{
+    PGresult *r = db_query(c, &stmt_now, 0, NULL, e);
+    if (!r)
+        return false;
+    snprintf(at, 40, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return true;
+}
+
+DB_STMT(stmt_public_insert,
+        "INSERT INTO public_reports (report_id, sha256, body, min_cell, made_by, made_at)"
+        " VALUES ($1::bigint, $2, $3, $4::integer, $5::bigint, $6::timestamptz)"
+        " ON CONFLICT (report_id) DO NOTHING");
+
+bool store_public_report_insert(struct db_conn *c, long long id, const char *sha256,
+                                const char *body, long long k, long long key_id,
+                                const char *made_at, struct api_error *e)
+{
+    char idtext[24], ktext[24], key[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    snprintf(ktext, sizeof ktext, "%lld", k);
+    snprintf(key, sizeof key, "%lld", key_id);
+    const char *params[] = {idtext, sha256, body, ktext, key, made_at};
+    PGresult *r = db_query(c, &stmt_public_insert, 6, params, e);
+    if (!r)
+        return false;
+    bool inserted = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (!inserted)
+        return api_error_set(e, 409, ERR_CONFLICT, NULL, "the report is public already");
+    return true;
+}
+
+DB_STMT(stmt_public_get, "SELECT body FROM public_reports WHERE report_id = $1::bigint");
+
+bool store_public_report_get(struct db_conn *c, long long id, char **body, bool *found,
+                             struct api_error *e)
+{
+    return body_by_id(c, &stmt_public_get, id, body, found, e);
 }
 
 DB_STMT(stmt_list,

@@ -17,6 +17,17 @@ bool store_report_insert(struct db_conn *c, long long id, const char *kind, cons
 /* The stored body (caller frees) or NULL with *found false. */
 bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
                       struct api_error *e);
+/* The database's time now, as the API writes times (40 bytes). */
+bool store_now(struct db_conn *c, char *at, struct api_error *e);
+/* Stores the public form of report id (body, with the SHA-256 of its
+ * report member), made public now by key_id with k; *made_at gets the
+ * time (40 bytes). false with 409 when it was made public already. */
+bool store_public_report_insert(struct db_conn *c, long long id, const char *sha256,
+                                const char *body, long long k, long long key_id,
+                                const char *made_at, struct api_error *e);
+/* The stored public form (caller frees) or NULL with *found false. */
+bool store_public_report_get(struct db_conn *c, long long id, char **body, bool *found,
+                             struct api_error *e);
 /* {"items": [...]} newest first. New reference. */
 json_t *store_report_list(struct db_conn *c, struct api_error *e);
 

@@ -103,7 +103,7 @@ static json_t *date_json(long day)
     return json_string(d);
 }
 
-static json_t *query_json(const struct trend_query *q)
+json_t *trend_query_json(const struct trend_query *q)
 {
     json_t *o = json_object();
     json_object_set_new(o, "from", date_json(q->from));
@@ -135,7 +135,7 @@ json_t *trend_result_json(const struct trend_query *q, const struct trend_result
                           const struct taxonomy *t)
 {
     json_t *answer = json_object();
-    json_object_set_new(answer, "query", query_json(q));
+    json_object_set_new(answer, "query", trend_query_json(q));
     range_json(answer, q, t, &r->now);
     if (!r->compared)
         return answer;

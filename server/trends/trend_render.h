@@ -25,4 +25,8 @@ json_t *trend_series_key_json(const struct trend_query *q, const struct trend_se
  * null when whole is 0. Shares and changes of reports use it too. */
 json_t *trend_pct(long long part, long long whole);
 
+/* The "query" member of an answer: q as the server understood it. New
+ * reference. */
+json_t *trend_query_json(const struct trend_query *q);
+
 #endif

@@ -238,8 +238,9 @@ static void trends(const struct pairs *all)
         check_error(&e, "trend_parse");
 
     struct route pr = {"trend_parse (public)", public_trend_params, all, false};
+    struct public_params pp = {route_get, &pr, "", ""};
     memset(&e, 0, sizeof e);
-    if (!trend_parse(route_get, &pr, &fz_taxonomy, &q, &e)) {
+    if (!trend_parse(public_param, &pp, &fz_taxonomy, &q, &e)) {
         check_error(&e, "trend_parse (public)");
         return;
     }
@@ -248,7 +249,13 @@ static void trends(const struct pairs *all)
         return;
     }
     check_trend(&q, true);
-    if (q.period < PERIOD_MONTH || q.nby > 1 || q.format != FORMAT_JSON)
+    bool aligned = period_start(q.period, q.from) == q.from &&
+                   period_next(q.period, period_start(q.period, q.to)) == q.to + 1;
+    int filters = 0;
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (q.filters[d] && (++filters > 1 || strchr(q.filters[d], ',')))
+            fail("public_trend_check let through filter %d = \"%s\"", d, q.filters[d]);
+    if (q.period < PERIOD_MONTH || q.nby > 1 || q.format != FORMAT_JSON || !aligned)
         fail("public_trend_check let through a non-public query");
 }
 

@@ -436,15 +436,30 @@ class ConformanceTour(ServerTestCase):
         return report_id
 
     def public(self, report_id):
-        base = '/v1/public/trends?from=%s&to=%s' % (FROM, TO)
+        # Public trends cover whole calendar periods: whole years here.
+        base = '/v1/public/trends?from=%d-01-01&to=%d-12-31' % (YEAR - 1, YEAR)
         self.call(200, 'GET', base, key=None)
         self.call(200, 'GET', '/v1/public/trends', key=None)
-        for query in ('&by=region&period=quarter', '&by=party_group',
-                      '&by=category&period=year', '&by=tactic&period=half'):
+        for query in ('&by=region&period=quarter', '&by=party_group&period=half',
+                      '&by=category&period=year', '&by=tactic&period=half',
+                      '&by=admin1&region=central&period=year&measures=casualties',
+                      '&tactic=ied_suicide&period=quarter'):
             self.call(200, 'GET', base + query, key=None)
         self.call(400, 'GET', base + '&by=no_such_dimension', key=None)
+        self.call(400, 'GET', '/v1/public/trends?from=%s&to=%s' % (FROM, TO),
+                  key=None)
+        self.call(400, 'GET', base + '&by=admin1', key=None)
+        self.call(400, 'GET', base + '&admin1=AF01,AF02&period=year', key=None)
+        # A published report is public only once a reviewer or admin makes
+        # it so (its period: the first half of the year).
+        self.call(404, 'GET', '/v1/public/reports/%s' % report_id, key=None)
+        for key, expect in (('analyst', 403), ('monitor', 403),
+                            ('reviewer', 201), ('admin', 409)):
+            self.call(expect, 'POST', '/v1/reports/%s/public' % report_id,
+                      key=key)
         self.call(200, 'GET', '/v1/public/reports/%s' % report_id, key=None)
         self.call(404, 'GET', '/v1/public/reports/987654321', key=None)
+        self.call(404, 'POST', '/v1/reports/987654321/public', key='admin')
 
     def keyed_routes(self, inc):
         """(method, path, body, headers) of every route that takes a key."""
@@ -465,6 +480,7 @@ class ConformanceTour(ServerTestCase):
              {'from': '%d-01-01' % YEAR, 'to': '%d-01-31' % YEAR}, {}),
             ('GET', '/v1/reports', None, {}),
             ('GET', '/v1/reports/1', None, {}),
+            ('POST', '/v1/reports/1/public', None, {}),
         ]
 
     def unauthorized(self, inc):

@@ -147,6 +147,9 @@ class OpenApiTest(ServerTestCase):
                             body={'from': '2026-01-01', 'to': '2026-06-30'})
         assert r.status == 201, r
         cls.report_id = r.json['id']
+        # ... and made public, so /v1/public/reports/{id} has one too.
+        r = cls.srv.request('POST', '/v1/reports/%s/public' % cls.report_id)
+        assert r.status == 201, r
         with open(OPENAPI_FILE, encoding='utf-8') as f:
             cls.doc = json.load(f)
         cls.documented = {}
