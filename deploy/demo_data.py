@@ -496,6 +496,7 @@ class Api:
     """One persistent connection, reopened after a network failure."""
 
     ATTEMPTS = 6
+    PACED_WAITS = 120   # 429 answers one request may wait out
 
     def __init__(self, url, key, timeout=30):
         u = urllib.parse.urlsplit(url)
@@ -523,7 +524,10 @@ class Api:
         """(status, headers, parsed body or None, resent). resent is true
         when an earlier attempt failed on the network and so may have reached
         the server: the caller decides whether a conflict then means done.
-        503 is retried after Retry-After; network errors after a backoff."""
+        503 (nothing done) and 429 (rate limited, nothing done) are retried
+        after Retry-After; network errors after a backoff. Waits for the
+        rate limit do not use up attempts: a server's limit paces a load
+        larger than its burst, it does not end it."""
         hdrs = {"Authorization": "Bearer " + self.key,
                 "Accept": "application/json"}
         data = None
@@ -533,7 +537,10 @@ class Api:
         hdrs.update(headers or {})
         resent = False
         last = None
-        for attempt in range(self.ATTEMPTS):
+        attempt = 0
+        paced = 0
+        while attempt < self.ATTEMPTS:
+            attempt += 1
             if self.conn is None:
                 self._connect()
             try:
@@ -547,11 +554,16 @@ class Api:
                 last = "%s: %s" % (type(e).__name__, e)
                 self._drop()
                 resent = True
-                time.sleep(min(0.25 * 2 ** attempt, 4.0))
+                time.sleep(min(0.25 * 2 ** (attempt - 1), 4.0))
                 continue
-            if resp.status == 503 and attempt + 1 < self.ATTEMPTS:
-                # Nothing was done (pool exhausted, database away): wait.
-                last = "503 " + raw.decode("utf-8", "replace")
+            limited = resp.status == 429 and paced < self.PACED_WAITS
+            if limited or (resp.status == 503 and attempt < self.ATTEMPTS):
+                # Nothing was done (rate limit, pool exhausted, database
+                # away): wait as told.
+                last = "%d %s" % (resp.status, raw.decode("utf-8", "replace"))
+                if limited:
+                    paced += 1
+                    attempt -= 1
                 try:
                     wait = float(resp.getheader("Retry-After", "1"))
                 except ValueError:

@@ -152,5 +152,35 @@ class KeyHandlingTest(ServerTestCase):
         self.check_example(command)
 
 
+
+class DemoLoaderPacingTest(ServerTestCase):
+    """The quick start loads 400 incidents against a server with its
+    default rate limits (CIVCAS_RATE_ADDRESS and CIVCAS_RATE_KEY, 50 a
+    second): more than a burst allows. The loader must wait out each 429
+    as its Retry-After says and finish, not stop at the first one. Here
+    the limit is 5 a second (bursts of 20), so a load of 30 incidents, with
+    its status changes and amendments, is paced several times."""
+
+    server_env = {'CIVCAS_RATE_ADDRESS': '5', 'CIVCAS_RATE_KEY': '5'}
+
+    def test_demo_loader_waits_out_the_rate_limit(self):
+        tmp = tempfile.mkdtemp(prefix='civcas-pacing-')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        key_file = os.path.join(tmp, 'admin.key')
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            f.write(self.srv.keys['admin'] + '\n')
+        proc = subprocess.run(
+            ['/usr/bin/python3', DEMO_DATA, '--url',
+             'http://127.0.0.1:%d' % self.srv.port,
+             '--key-file', key_file, '--count', '30'],
+            cwd=SOURCE_DIR, capture_output=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn(b'loaded 30 incidents', proc.stdout)
+        limited = self.srv.wait_log_lines(lambda e: e.get('status') == 429)
+        self.assertGreater(len(limited), 0,
+                           'the load never met the rate limit')
+        self.assertEqual(self.srv.scalar('SELECT count(*) FROM incidents'), 30)
+
 if __name__ == '__main__':
     unittest.main()
