@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Builds civcas twice (normal, and with AddressSanitizer + UBSan) and runs the
-# whole CTest suite of each build against a private PostgreSQL cluster.
+# Builds civcas twice (normal, and with AddressSanitizer + UBSan), runs the
+# quick start's set-up (deploy/quickstart.sh --no-serve), then the whole
+# CTest suite of each build against a private PostgreSQL cluster.
 #
 # Usage: deploy/test.sh [--no-asan] [--no-fuzz] [-R REGEX]
 #   --no-asan  skip the sanitizer build and its test pass
 #   --no-fuzz  skip the libFuzzer pass (tests/fuzz/run.sh, after ctest;
 #              CIVCAS_FUZZ_SECONDS per harness, default 60)
 #   -R REGEX   run only the tests whose name matches (passed to ctest;
-#              implies --no-fuzz)
+#              implies --no-fuzz and skips the quick start's set-up)
 # Exits non-zero when a build or any test fails.
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 asan=1
 fuzz=1
+quickstart=1
 ctest_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
 		}
 		ctest_args+=(-R "$2")
 		fuzz=0
+		quickstart=0
 		shift
 		;;
 	-h | --help)
@@ -77,6 +80,25 @@ run_suite() {
 		failed=1
 	fi
 }
+
+# The quick start's own set-up, as its first command runs it (--no-serve),
+# on a free port: what a new user meets first is checked with the rest. A
+# quickstart server already running is left alone (the step would stop it).
+start=$SECONDS
+if [ "$quickstart" -eq 0 ]; then
+	:
+elif pid="$(civcas_quickstart_pid)"; then
+	summary+=("SKIP  quickstart (its server is running, pid $pid)")
+else
+	civcas_log "quickstart --no-serve"
+	qs_port="$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+	if CIVCAS_LISTEN="127.0.0.1:$qs_port" "$ROOT/deploy/quickstart.sh" --no-serve; then
+		summary+=("PASS  quickstart ($((SECONDS - start)) s)")
+	else
+		summary+=("FAIL  quickstart ($((SECONDS - start)) s)")
+		failed=1
+	fi
+fi
 
 run_suite normal build
 if [ "$asan" -eq 1 ]; then
