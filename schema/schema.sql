@@ -14,15 +14,48 @@ CREATE FUNCTION public.rollup_apply(p_incident bigint, p_sign integer) RETURNS v
     LANGUAGE plpgsql
     AS $$
 BEGIN
-INSERT INTO rollup_journal
-SELECT status, period, admin1, admin2, party, tactic, weapon,
-       p_sign * incidents, p_sign * killed, p_sign * injured,
-       p_sign * k_male_adult, p_sign * k_male_child, p_sign * k_male_unknown,
-       p_sign * k_female_adult, p_sign * k_female_child, p_sign * k_female_unknown,
-       p_sign * k_unknown_adult, p_sign * k_unknown_child, p_sign * k_unknown_unknown,
-       p_sign * i_male_adult, p_sign * i_male_child, p_sign * i_male_unknown,
-       p_sign * i_female_adult, p_sign * i_female_child, p_sign * i_female_unknown,
-       p_sign * i_unknown_adult, p_sign * i_unknown_child, p_sign * i_unknown_unknown
+INSERT INTO rollup_journal (status, occurred_on, admin1, admin2, party, tactic, weapon, attribution, impacts,
+    incidents, killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult,
+    k_female_child, k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,
+    i_male_adult, i_male_child, i_male_unknown, i_female_adult, i_female_child,
+    i_female_unknown, i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted,
+    killed_below, killed_above, injured_below, injured_above, k_male_adult_below,
+    k_male_child_below, k_male_unknown_below, k_female_adult_below, k_female_child_below,
+    k_female_unknown_below, k_unknown_adult_below, k_unknown_child_below,
+    k_unknown_unknown_below, i_male_adult_below, i_male_child_below, i_male_unknown_below,
+    i_female_adult_below, i_female_child_below, i_female_unknown_below, i_unknown_adult_below,
+    i_unknown_child_below, i_unknown_unknown_below, k_male_adult_above, k_male_child_above,
+    k_male_unknown_above, k_female_adult_above, k_female_child_above, k_female_unknown_above,
+    k_unknown_adult_above, k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above,
+    i_male_child_above, i_male_unknown_above, i_female_adult_above, i_female_child_above,
+    i_female_unknown_above, i_unknown_adult_above, i_unknown_child_above,
+    i_unknown_unknown_above)
+SELECT status, period, admin1, admin2, party, tactic, weapon, attribution, impacts,
+       p_sign * incidents, p_sign * killed, p_sign * injured, p_sign * k_male_adult,
+       p_sign * k_male_child, p_sign * k_male_unknown, p_sign * k_female_adult,
+       p_sign * k_female_child, p_sign * k_female_unknown, p_sign * k_unknown_adult,
+       p_sign * k_unknown_child, p_sign * k_unknown_unknown, p_sign * i_male_adult,
+       p_sign * i_male_child, p_sign * i_male_unknown, p_sign * i_female_adult,
+       p_sign * i_female_child, p_sign * i_female_unknown, p_sign * i_unknown_adult,
+       p_sign * i_unknown_child, p_sign * i_unknown_unknown, p_sign * unharmed,
+       p_sign * abducted, p_sign * killed_below, p_sign * killed_above, p_sign * injured_below,
+       p_sign * injured_above, p_sign * k_male_adult_below, p_sign * k_male_child_below,
+       p_sign * k_male_unknown_below, p_sign * k_female_adult_below,
+       p_sign * k_female_child_below, p_sign * k_female_unknown_below,
+       p_sign * k_unknown_adult_below, p_sign * k_unknown_child_below,
+       p_sign * k_unknown_unknown_below, p_sign * i_male_adult_below,
+       p_sign * i_male_child_below, p_sign * i_male_unknown_below,
+       p_sign * i_female_adult_below, p_sign * i_female_child_below,
+       p_sign * i_female_unknown_below, p_sign * i_unknown_adult_below,
+       p_sign * i_unknown_child_below, p_sign * i_unknown_unknown_below,
+       p_sign * k_male_adult_above, p_sign * k_male_child_above, p_sign * k_male_unknown_above,
+       p_sign * k_female_adult_above, p_sign * k_female_child_above,
+       p_sign * k_female_unknown_above, p_sign * k_unknown_adult_above,
+       p_sign * k_unknown_child_above, p_sign * k_unknown_unknown_above,
+       p_sign * i_male_adult_above, p_sign * i_male_child_above, p_sign * i_male_unknown_above,
+       p_sign * i_female_adult_above, p_sign * i_female_child_above,
+       p_sign * i_female_unknown_above, p_sign * i_unknown_adult_above,
+       p_sign * i_unknown_child_above, p_sign * i_unknown_unknown_above
 FROM rollup_facts
 WHERE incident_id = p_incident;
 END
@@ -41,7 +74,22 @@ LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE;
 WITH gone AS (DELETE FROM rollup_journal RETURNING *),
 counted AS (SELECT count(*) AS n FROM gone),
 ins AS (
-INSERT INTO rollup_cells AS r
+INSERT INTO rollup_cells AS r (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts,
+    incidents, killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult,
+    k_female_child, k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,
+    i_male_adult, i_male_child, i_male_unknown, i_female_adult, i_female_child,
+    i_female_unknown, i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted,
+    killed_below, killed_above, injured_below, injured_above, k_male_adult_below,
+    k_male_child_below, k_male_unknown_below, k_female_adult_below, k_female_child_below,
+    k_female_unknown_below, k_unknown_adult_below, k_unknown_child_below,
+    k_unknown_unknown_below, i_male_adult_below, i_male_child_below, i_male_unknown_below,
+    i_female_adult_below, i_female_child_below, i_female_unknown_below, i_unknown_adult_below,
+    i_unknown_child_below, i_unknown_unknown_below, k_male_adult_above, k_male_child_above,
+    k_male_unknown_above, k_female_adult_above, k_female_child_above, k_female_unknown_above,
+    k_unknown_adult_above, k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above,
+    i_male_child_above, i_male_unknown_above, i_female_adult_above, i_female_child_above,
+    i_female_unknown_above, i_unknown_adult_above, i_unknown_child_above,
+    i_unknown_unknown_above)
 SELECT g.gset, j.status,
        rollup_period(g.grain, j.occurred_on),
        CASE WHEN g.by_admin1 THEN j.admin1 ELSE '' END,
@@ -49,18 +97,35 @@ SELECT g.gset, j.status,
        CASE WHEN g.by_party THEN j.party ELSE '' END,
        CASE WHEN g.by_tactic THEN j.tactic ELSE '' END,
        CASE WHEN g.by_weapon THEN j.weapon ELSE '' END,
-       sum(j.incidents), sum(j.killed), sum(j.injured),
-       sum(j.k_male_adult), sum(j.k_male_child), sum(j.k_male_unknown),
-       sum(j.k_female_adult), sum(j.k_female_child), sum(j.k_female_unknown),
-       sum(j.k_unknown_adult), sum(j.k_unknown_child), sum(j.k_unknown_unknown),
-       sum(j.i_male_adult), sum(j.i_male_child), sum(j.i_male_unknown),
-       sum(j.i_female_adult), sum(j.i_female_child), sum(j.i_female_unknown),
-       sum(j.i_unknown_adult), sum(j.i_unknown_child), sum(j.i_unknown_unknown)
+       CASE WHEN g.by_attribution THEN j.attribution ELSE '' END,
+       CASE WHEN g.by_impacts THEN j.impacts ELSE '' END,
+       sum(j.incidents), sum(j.killed), sum(j.injured), sum(j.k_male_adult),
+       sum(j.k_male_child), sum(j.k_male_unknown), sum(j.k_female_adult),
+       sum(j.k_female_child), sum(j.k_female_unknown), sum(j.k_unknown_adult),
+       sum(j.k_unknown_child), sum(j.k_unknown_unknown), sum(j.i_male_adult),
+       sum(j.i_male_child), sum(j.i_male_unknown), sum(j.i_female_adult),
+       sum(j.i_female_child), sum(j.i_female_unknown), sum(j.i_unknown_adult),
+       sum(j.i_unknown_child), sum(j.i_unknown_unknown), sum(j.unharmed), sum(j.abducted),
+       sum(j.killed_below), sum(j.killed_above), sum(j.injured_below), sum(j.injured_above),
+       sum(j.k_male_adult_below), sum(j.k_male_child_below), sum(j.k_male_unknown_below),
+       sum(j.k_female_adult_below), sum(j.k_female_child_below), sum(j.k_female_unknown_below),
+       sum(j.k_unknown_adult_below), sum(j.k_unknown_child_below),
+       sum(j.k_unknown_unknown_below), sum(j.i_male_adult_below), sum(j.i_male_child_below),
+       sum(j.i_male_unknown_below), sum(j.i_female_adult_below), sum(j.i_female_child_below),
+       sum(j.i_female_unknown_below), sum(j.i_unknown_adult_below),
+       sum(j.i_unknown_child_below), sum(j.i_unknown_unknown_below), sum(j.k_male_adult_above),
+       sum(j.k_male_child_above), sum(j.k_male_unknown_above), sum(j.k_female_adult_above),
+       sum(j.k_female_child_above), sum(j.k_female_unknown_above),
+       sum(j.k_unknown_adult_above), sum(j.k_unknown_child_above),
+       sum(j.k_unknown_unknown_above), sum(j.i_male_adult_above), sum(j.i_male_child_above),
+       sum(j.i_male_unknown_above), sum(j.i_female_adult_above), sum(j.i_female_child_above),
+       sum(j.i_female_unknown_above), sum(j.i_unknown_adult_above),
+       sum(j.i_unknown_child_above), sum(j.i_unknown_unknown_above)
 FROM gone j
 CROSS JOIN rollup_gsets g
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
-ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon) DO UPDATE SET
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts) DO UPDATE SET
     incidents = r.incidents + EXCLUDED.incidents,
     killed = r.killed + EXCLUDED.killed,
     injured = r.injured + EXCLUDED.injured,
@@ -81,7 +146,49 @@ ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon) DO UPD
     i_female_unknown = r.i_female_unknown + EXCLUDED.i_female_unknown,
     i_unknown_adult = r.i_unknown_adult + EXCLUDED.i_unknown_adult,
     i_unknown_child = r.i_unknown_child + EXCLUDED.i_unknown_child,
-    i_unknown_unknown = r.i_unknown_unknown + EXCLUDED.i_unknown_unknown
+    i_unknown_unknown = r.i_unknown_unknown + EXCLUDED.i_unknown_unknown,
+    unharmed = r.unharmed + EXCLUDED.unharmed,
+    abducted = r.abducted + EXCLUDED.abducted,
+    killed_below = r.killed_below + EXCLUDED.killed_below,
+    killed_above = r.killed_above + EXCLUDED.killed_above,
+    injured_below = r.injured_below + EXCLUDED.injured_below,
+    injured_above = r.injured_above + EXCLUDED.injured_above,
+    k_male_adult_below = r.k_male_adult_below + EXCLUDED.k_male_adult_below,
+    k_male_child_below = r.k_male_child_below + EXCLUDED.k_male_child_below,
+    k_male_unknown_below = r.k_male_unknown_below + EXCLUDED.k_male_unknown_below,
+    k_female_adult_below = r.k_female_adult_below + EXCLUDED.k_female_adult_below,
+    k_female_child_below = r.k_female_child_below + EXCLUDED.k_female_child_below,
+    k_female_unknown_below = r.k_female_unknown_below + EXCLUDED.k_female_unknown_below,
+    k_unknown_adult_below = r.k_unknown_adult_below + EXCLUDED.k_unknown_adult_below,
+    k_unknown_child_below = r.k_unknown_child_below + EXCLUDED.k_unknown_child_below,
+    k_unknown_unknown_below = r.k_unknown_unknown_below + EXCLUDED.k_unknown_unknown_below,
+    i_male_adult_below = r.i_male_adult_below + EXCLUDED.i_male_adult_below,
+    i_male_child_below = r.i_male_child_below + EXCLUDED.i_male_child_below,
+    i_male_unknown_below = r.i_male_unknown_below + EXCLUDED.i_male_unknown_below,
+    i_female_adult_below = r.i_female_adult_below + EXCLUDED.i_female_adult_below,
+    i_female_child_below = r.i_female_child_below + EXCLUDED.i_female_child_below,
+    i_female_unknown_below = r.i_female_unknown_below + EXCLUDED.i_female_unknown_below,
+    i_unknown_adult_below = r.i_unknown_adult_below + EXCLUDED.i_unknown_adult_below,
+    i_unknown_child_below = r.i_unknown_child_below + EXCLUDED.i_unknown_child_below,
+    i_unknown_unknown_below = r.i_unknown_unknown_below + EXCLUDED.i_unknown_unknown_below,
+    k_male_adult_above = r.k_male_adult_above + EXCLUDED.k_male_adult_above,
+    k_male_child_above = r.k_male_child_above + EXCLUDED.k_male_child_above,
+    k_male_unknown_above = r.k_male_unknown_above + EXCLUDED.k_male_unknown_above,
+    k_female_adult_above = r.k_female_adult_above + EXCLUDED.k_female_adult_above,
+    k_female_child_above = r.k_female_child_above + EXCLUDED.k_female_child_above,
+    k_female_unknown_above = r.k_female_unknown_above + EXCLUDED.k_female_unknown_above,
+    k_unknown_adult_above = r.k_unknown_adult_above + EXCLUDED.k_unknown_adult_above,
+    k_unknown_child_above = r.k_unknown_child_above + EXCLUDED.k_unknown_child_above,
+    k_unknown_unknown_above = r.k_unknown_unknown_above + EXCLUDED.k_unknown_unknown_above,
+    i_male_adult_above = r.i_male_adult_above + EXCLUDED.i_male_adult_above,
+    i_male_child_above = r.i_male_child_above + EXCLUDED.i_male_child_above,
+    i_male_unknown_above = r.i_male_unknown_above + EXCLUDED.i_male_unknown_above,
+    i_female_adult_above = r.i_female_adult_above + EXCLUDED.i_female_adult_above,
+    i_female_child_above = r.i_female_child_above + EXCLUDED.i_female_child_above,
+    i_female_unknown_above = r.i_female_unknown_above + EXCLUDED.i_female_unknown_above,
+    i_unknown_adult_above = r.i_unknown_adult_above + EXCLUDED.i_unknown_adult_above,
+    i_unknown_child_above = r.i_unknown_child_above + EXCLUDED.i_unknown_child_above,
+    i_unknown_unknown_above = r.i_unknown_unknown_above + EXCLUDED.i_unknown_unknown_above
 RETURNING 1)
 SELECT n INTO folded FROM counted;
 RETURN folded;
@@ -132,6 +239,14 @@ ALTER TABLE public.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.attributions (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT attributions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
 CREATE TABLE public.casualty_groups (
     incident_id bigint NOT NULL,
     ordinal smallint NOT NULL,
@@ -139,7 +254,12 @@ CREATE TABLE public.casualty_groups (
     sex text NOT NULL,
     age_group text NOT NULL,
     count integer NOT NULL,
+    count_min integer,
+    count_max integer,
+    role text,
     CONSTRAINT casualty_groups_age_group_check CHECK ((age_group = ANY (ARRAY['adult'::text, 'child'::text, 'unknown'::text]))),
+    CONSTRAINT casualty_groups_check CHECK (((count_min >= 1) AND (count_min <= count))),
+    CONSTRAINT casualty_groups_check1 CHECK (((count_max >= count) AND (count_max <= 100000))),
     CONSTRAINT casualty_groups_count_check CHECK (((count >= 1) AND (count <= 100000))),
     CONSTRAINT casualty_groups_ordinal_check CHECK ((ordinal >= 0)),
     CONSTRAINT casualty_groups_outcome_check CHECK ((outcome = ANY (ARRAY['killed'::text, 'injured'::text]))),
@@ -162,6 +282,29 @@ CREATE TABLE public.idempotency_keys (
     incident_id bigint,
     response text,
     created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.impacts (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT impacts_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
+CREATE TABLE public.incident_abductions (
+    incident_id bigint NOT NULL,
+    sex text NOT NULL,
+    age_group text NOT NULL,
+    count integer NOT NULL,
+    CONSTRAINT incident_abductions_age_group_check CHECK ((age_group = ANY (ARRAY['adult'::text, 'child'::text, 'unknown'::text]))),
+    CONSTRAINT incident_abductions_count_check CHECK (((count >= 1) AND (count <= 100000))),
+    CONSTRAINT incident_abductions_sex_check CHECK ((sex = ANY (ARRAY['male'::text, 'female'::text, 'unknown'::text])))
+);
+
+CREATE TABLE public.incident_impacts (
+    incident_id bigint NOT NULL,
+    impact text NOT NULL
 );
 
 CREATE TABLE public.incident_revisions (
@@ -211,6 +354,7 @@ CREATE TABLE public.incidents (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     change_xid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    attribution text DEFAULT 'unknown'::text NOT NULL,
     CONSTRAINT incidents_check CHECK (((lat IS NULL) = (lon IS NULL))),
     CONSTRAINT incidents_check1 CHECK (((status = 'duplicate'::text) = (duplicate_of IS NOT NULL))),
     CONSTRAINT incidents_check2 CHECK ((duplicate_of IS DISTINCT FROM id)),
@@ -321,7 +465,51 @@ CREATE TABLE public.rollup_cells (
     i_female_unknown bigint NOT NULL,
     i_unknown_adult bigint NOT NULL,
     i_unknown_child bigint NOT NULL,
-    i_unknown_unknown bigint NOT NULL
+    i_unknown_unknown bigint NOT NULL,
+    attribution text DEFAULT ''::text NOT NULL COLLATE pg_catalog."C",
+    impacts text DEFAULT ''::text NOT NULL COLLATE pg_catalog."C",
+    unharmed bigint DEFAULT 0 NOT NULL,
+    abducted bigint DEFAULT 0 NOT NULL,
+    killed_below bigint DEFAULT 0 NOT NULL,
+    killed_above bigint DEFAULT 0 NOT NULL,
+    injured_below bigint DEFAULT 0 NOT NULL,
+    injured_above bigint DEFAULT 0 NOT NULL,
+    k_male_adult_below bigint DEFAULT 0 NOT NULL,
+    k_male_child_below bigint DEFAULT 0 NOT NULL,
+    k_male_unknown_below bigint DEFAULT 0 NOT NULL,
+    k_female_adult_below bigint DEFAULT 0 NOT NULL,
+    k_female_child_below bigint DEFAULT 0 NOT NULL,
+    k_female_unknown_below bigint DEFAULT 0 NOT NULL,
+    k_unknown_adult_below bigint DEFAULT 0 NOT NULL,
+    k_unknown_child_below bigint DEFAULT 0 NOT NULL,
+    k_unknown_unknown_below bigint DEFAULT 0 NOT NULL,
+    i_male_adult_below bigint DEFAULT 0 NOT NULL,
+    i_male_child_below bigint DEFAULT 0 NOT NULL,
+    i_male_unknown_below bigint DEFAULT 0 NOT NULL,
+    i_female_adult_below bigint DEFAULT 0 NOT NULL,
+    i_female_child_below bigint DEFAULT 0 NOT NULL,
+    i_female_unknown_below bigint DEFAULT 0 NOT NULL,
+    i_unknown_adult_below bigint DEFAULT 0 NOT NULL,
+    i_unknown_child_below bigint DEFAULT 0 NOT NULL,
+    i_unknown_unknown_below bigint DEFAULT 0 NOT NULL,
+    k_male_adult_above bigint DEFAULT 0 NOT NULL,
+    k_male_child_above bigint DEFAULT 0 NOT NULL,
+    k_male_unknown_above bigint DEFAULT 0 NOT NULL,
+    k_female_adult_above bigint DEFAULT 0 NOT NULL,
+    k_female_child_above bigint DEFAULT 0 NOT NULL,
+    k_female_unknown_above bigint DEFAULT 0 NOT NULL,
+    k_unknown_adult_above bigint DEFAULT 0 NOT NULL,
+    k_unknown_child_above bigint DEFAULT 0 NOT NULL,
+    k_unknown_unknown_above bigint DEFAULT 0 NOT NULL,
+    i_male_adult_above bigint DEFAULT 0 NOT NULL,
+    i_male_child_above bigint DEFAULT 0 NOT NULL,
+    i_male_unknown_above bigint DEFAULT 0 NOT NULL,
+    i_female_adult_above bigint DEFAULT 0 NOT NULL,
+    i_female_child_above bigint DEFAULT 0 NOT NULL,
+    i_female_unknown_above bigint DEFAULT 0 NOT NULL,
+    i_unknown_adult_above bigint DEFAULT 0 NOT NULL,
+    i_unknown_child_above bigint DEFAULT 0 NOT NULL,
+    i_unknown_unknown_above bigint DEFAULT 0 NOT NULL
 )
 WITH (fillfactor='80');
 
@@ -335,6 +523,10 @@ CREATE VIEW public.rollup_facts AS
     i.perpetrator AS party,
     i.tactic,
     i.weapon,
+    i.attribution,
+    COALESCE(( SELECT string_agg(m.impact, ','::text ORDER BY (m.impact COLLATE "C")) AS string_agg
+           FROM public.incident_impacts m
+          WHERE (m.incident_id = i.id)), ''::text) AS impacts,
     (1)::bigint AS incidents,
     v.killed,
     v.injured,
@@ -355,7 +547,51 @@ CREATE VIEW public.rollup_facts AS
     v.i_female_unknown,
     v.i_unknown_adult,
     v.i_unknown_child,
-    v.i_unknown_unknown
+    v.i_unknown_unknown,
+    v.unharmed,
+    COALESCE(( SELECT sum(a.count) AS sum
+           FROM public.incident_abductions a
+          WHERE (a.incident_id = i.id)), (0)::bigint) AS abducted,
+    v.killed_below,
+    v.killed_above,
+    v.injured_below,
+    v.injured_above,
+    v.k_male_adult_below,
+    v.k_male_child_below,
+    v.k_male_unknown_below,
+    v.k_female_adult_below,
+    v.k_female_child_below,
+    v.k_female_unknown_below,
+    v.k_unknown_adult_below,
+    v.k_unknown_child_below,
+    v.k_unknown_unknown_below,
+    v.i_male_adult_below,
+    v.i_male_child_below,
+    v.i_male_unknown_below,
+    v.i_female_adult_below,
+    v.i_female_child_below,
+    v.i_female_unknown_below,
+    v.i_unknown_adult_below,
+    v.i_unknown_child_below,
+    v.i_unknown_unknown_below,
+    v.k_male_adult_above,
+    v.k_male_child_above,
+    v.k_male_unknown_above,
+    v.k_female_adult_above,
+    v.k_female_child_above,
+    v.k_female_unknown_above,
+    v.k_unknown_adult_above,
+    v.k_unknown_child_above,
+    v.k_unknown_unknown_above,
+    v.i_male_adult_above,
+    v.i_male_child_above,
+    v.i_male_unknown_above,
+    v.i_female_adult_above,
+    v.i_female_child_above,
+    v.i_female_unknown_above,
+    v.i_unknown_adult_above,
+    v.i_unknown_child_above,
+    v.i_unknown_unknown_above
    FROM (public.incidents i
      CROSS JOIN LATERAL ( SELECT COALESCE(sum(c.count) FILTER (WHERE (c.outcome = 'killed'::text)), (0)::bigint) AS killed,
             COALESCE(sum(c.count) FILTER (WHERE (c.outcome = 'injured'::text)), (0)::bigint) AS injured,
@@ -376,7 +612,48 @@ CREATE VIEW public.rollup_facts AS
             COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_female_unknown,
             COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_unknown_adult,
             COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_unknown_child,
-            COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_unknown_unknown
+            COALESCE(sum(c.count) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_unknown_unknown,
+            (((count(*) = 0))::integer)::bigint AS unharmed,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE (c.outcome = 'killed'::text)), (0)::bigint) AS killed_below,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE (c.outcome = 'killed'::text)), (0)::bigint) AS killed_above,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE (c.outcome = 'injured'::text)), (0)::bigint) AS injured_below,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE (c.outcome = 'injured'::text)), (0)::bigint) AS injured_above,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS k_male_adult_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS k_male_child_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS k_male_unknown_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS k_female_adult_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS k_female_child_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS k_female_unknown_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS k_unknown_adult_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS k_unknown_child_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS k_unknown_unknown_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_male_adult_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_male_child_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_male_unknown_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_female_adult_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_female_child_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_female_unknown_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_unknown_adult_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_unknown_child_below,
+            COALESCE(sum((c.count - COALESCE(c.count_min, c.count))) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_unknown_unknown_below,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS k_male_adult_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS k_male_child_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS k_male_unknown_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS k_female_adult_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS k_female_child_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS k_female_unknown_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS k_unknown_adult_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS k_unknown_child_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'killed'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS k_unknown_unknown_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_male_adult_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_male_child_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'male'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_male_unknown_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_female_adult_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_female_child_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'female'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_female_unknown_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'adult'::text))), (0)::bigint) AS i_unknown_adult_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'child'::text))), (0)::bigint) AS i_unknown_child_above,
+            COALESCE(sum((COALESCE(c.count_max, c.count) - c.count)) FILTER (WHERE ((c.outcome = 'injured'::text) AND (c.sex = 'unknown'::text) AND (c.age_group = 'unknown'::text))), (0)::bigint) AS i_unknown_unknown_above
            FROM public.casualty_groups c
           WHERE (c.incident_id = i.id)) v);
 
@@ -388,6 +665,8 @@ CREATE TABLE public.rollup_gsets (
     by_party boolean NOT NULL,
     by_tactic boolean NOT NULL,
     by_weapon boolean NOT NULL,
+    by_attribution boolean DEFAULT false NOT NULL,
+    by_impacts boolean DEFAULT false NOT NULL,
     CONSTRAINT rollup_gsets_check CHECK ((by_admin1 OR (NOT by_admin2))),
     CONSTRAINT rollup_gsets_grain_check CHECK ((grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
 );
@@ -417,6 +696,14 @@ CREATE VIEW public.rollup_contributions AS
             WHEN g.by_weapon THEN f.weapon
             ELSE ''::text
         END AS weapon,
+        CASE
+            WHEN g.by_attribution THEN f.attribution
+            ELSE ''::text
+        END AS attribution,
+        CASE
+            WHEN g.by_impacts THEN f.impacts
+            ELSE ''::text
+        END AS impacts,
     f.incidents,
     f.killed,
     f.injured,
@@ -437,7 +724,49 @@ CREATE VIEW public.rollup_contributions AS
     f.i_female_unknown,
     f.i_unknown_adult,
     f.i_unknown_child,
-    f.i_unknown_unknown
+    f.i_unknown_unknown,
+    f.unharmed,
+    f.abducted,
+    f.killed_below,
+    f.killed_above,
+    f.injured_below,
+    f.injured_above,
+    f.k_male_adult_below,
+    f.k_male_child_below,
+    f.k_male_unknown_below,
+    f.k_female_adult_below,
+    f.k_female_child_below,
+    f.k_female_unknown_below,
+    f.k_unknown_adult_below,
+    f.k_unknown_child_below,
+    f.k_unknown_unknown_below,
+    f.i_male_adult_below,
+    f.i_male_child_below,
+    f.i_male_unknown_below,
+    f.i_female_adult_below,
+    f.i_female_child_below,
+    f.i_female_unknown_below,
+    f.i_unknown_adult_below,
+    f.i_unknown_child_below,
+    f.i_unknown_unknown_below,
+    f.k_male_adult_above,
+    f.k_male_child_above,
+    f.k_male_unknown_above,
+    f.k_female_adult_above,
+    f.k_female_child_above,
+    f.k_female_unknown_above,
+    f.k_unknown_adult_above,
+    f.k_unknown_child_above,
+    f.k_unknown_unknown_above,
+    f.i_male_adult_above,
+    f.i_male_child_above,
+    f.i_male_unknown_above,
+    f.i_female_adult_above,
+    f.i_female_child_above,
+    f.i_female_unknown_above,
+    f.i_unknown_adult_above,
+    f.i_unknown_child_above,
+    f.i_unknown_unknown_above
    FROM (public.rollup_facts f
      CROSS JOIN public.rollup_gsets g);
 
@@ -469,7 +798,51 @@ CREATE TABLE public.rollup_journal (
     i_female_unknown bigint NOT NULL,
     i_unknown_adult bigint NOT NULL,
     i_unknown_child bigint NOT NULL,
-    i_unknown_unknown bigint NOT NULL
+    i_unknown_unknown bigint NOT NULL,
+    attribution text NOT NULL COLLATE pg_catalog."C",
+    impacts text NOT NULL COLLATE pg_catalog."C",
+    unharmed bigint NOT NULL,
+    abducted bigint NOT NULL,
+    killed_below bigint NOT NULL,
+    killed_above bigint NOT NULL,
+    injured_below bigint NOT NULL,
+    injured_above bigint NOT NULL,
+    k_male_adult_below bigint NOT NULL,
+    k_male_child_below bigint NOT NULL,
+    k_male_unknown_below bigint NOT NULL,
+    k_female_adult_below bigint NOT NULL,
+    k_female_child_below bigint NOT NULL,
+    k_female_unknown_below bigint NOT NULL,
+    k_unknown_adult_below bigint NOT NULL,
+    k_unknown_child_below bigint NOT NULL,
+    k_unknown_unknown_below bigint NOT NULL,
+    i_male_adult_below bigint NOT NULL,
+    i_male_child_below bigint NOT NULL,
+    i_male_unknown_below bigint NOT NULL,
+    i_female_adult_below bigint NOT NULL,
+    i_female_child_below bigint NOT NULL,
+    i_female_unknown_below bigint NOT NULL,
+    i_unknown_adult_below bigint NOT NULL,
+    i_unknown_child_below bigint NOT NULL,
+    i_unknown_unknown_below bigint NOT NULL,
+    k_male_adult_above bigint NOT NULL,
+    k_male_child_above bigint NOT NULL,
+    k_male_unknown_above bigint NOT NULL,
+    k_female_adult_above bigint NOT NULL,
+    k_female_child_above bigint NOT NULL,
+    k_female_unknown_above bigint NOT NULL,
+    k_unknown_adult_above bigint NOT NULL,
+    k_unknown_child_above bigint NOT NULL,
+    k_unknown_unknown_above bigint NOT NULL,
+    i_male_adult_above bigint NOT NULL,
+    i_male_child_above bigint NOT NULL,
+    i_male_unknown_above bigint NOT NULL,
+    i_female_adult_above bigint NOT NULL,
+    i_female_child_above bigint NOT NULL,
+    i_female_unknown_above bigint NOT NULL,
+    i_unknown_adult_above bigint NOT NULL,
+    i_unknown_child_above bigint NOT NULL,
+    i_unknown_unknown_above bigint NOT NULL
 );
 
 CREATE VIEW public.rollup_journal_cells AS
@@ -496,6 +869,14 @@ CREATE VIEW public.rollup_journal_cells AS
             WHEN g.by_weapon THEN j.weapon
             ELSE ''::text
         END AS weapon,
+        CASE
+            WHEN g.by_attribution THEN j.attribution
+            ELSE ''::text
+        END AS attribution,
+        CASE
+            WHEN g.by_impacts THEN j.impacts
+            ELSE ''::text
+        END AS impacts,
     j.incidents,
     j.killed,
     j.injured,
@@ -516,7 +897,49 @@ CREATE VIEW public.rollup_journal_cells AS
     j.i_female_unknown,
     j.i_unknown_adult,
     j.i_unknown_child,
-    j.i_unknown_unknown
+    j.i_unknown_unknown,
+    j.unharmed,
+    j.abducted,
+    j.killed_below,
+    j.killed_above,
+    j.injured_below,
+    j.injured_above,
+    j.k_male_adult_below,
+    j.k_male_child_below,
+    j.k_male_unknown_below,
+    j.k_female_adult_below,
+    j.k_female_child_below,
+    j.k_female_unknown_below,
+    j.k_unknown_adult_below,
+    j.k_unknown_child_below,
+    j.k_unknown_unknown_below,
+    j.i_male_adult_below,
+    j.i_male_child_below,
+    j.i_male_unknown_below,
+    j.i_female_adult_below,
+    j.i_female_child_below,
+    j.i_female_unknown_below,
+    j.i_unknown_adult_below,
+    j.i_unknown_child_below,
+    j.i_unknown_unknown_below,
+    j.k_male_adult_above,
+    j.k_male_child_above,
+    j.k_male_unknown_above,
+    j.k_female_adult_above,
+    j.k_female_child_above,
+    j.k_female_unknown_above,
+    j.k_unknown_adult_above,
+    j.k_unknown_child_above,
+    j.k_unknown_unknown_above,
+    j.i_male_adult_above,
+    j.i_male_child_above,
+    j.i_male_unknown_above,
+    j.i_female_adult_above,
+    j.i_female_child_above,
+    j.i_female_unknown_above,
+    j.i_unknown_adult_above,
+    j.i_unknown_child_above,
+    j.i_unknown_unknown_above
    FROM (public.rollup_journal j
      CROSS JOIN public.rollup_gsets g);
 
@@ -529,6 +952,8 @@ CREATE VIEW public.rollup_live AS
     rollup_cells.party,
     rollup_cells.tactic,
     rollup_cells.weapon,
+    rollup_cells.attribution,
+    rollup_cells.impacts,
     rollup_cells.incidents,
     rollup_cells.killed,
     rollup_cells.injured,
@@ -549,7 +974,49 @@ CREATE VIEW public.rollup_live AS
     rollup_cells.i_female_unknown,
     rollup_cells.i_unknown_adult,
     rollup_cells.i_unknown_child,
-    rollup_cells.i_unknown_unknown
+    rollup_cells.i_unknown_unknown,
+    rollup_cells.unharmed,
+    rollup_cells.abducted,
+    rollup_cells.killed_below,
+    rollup_cells.killed_above,
+    rollup_cells.injured_below,
+    rollup_cells.injured_above,
+    rollup_cells.k_male_adult_below,
+    rollup_cells.k_male_child_below,
+    rollup_cells.k_male_unknown_below,
+    rollup_cells.k_female_adult_below,
+    rollup_cells.k_female_child_below,
+    rollup_cells.k_female_unknown_below,
+    rollup_cells.k_unknown_adult_below,
+    rollup_cells.k_unknown_child_below,
+    rollup_cells.k_unknown_unknown_below,
+    rollup_cells.i_male_adult_below,
+    rollup_cells.i_male_child_below,
+    rollup_cells.i_male_unknown_below,
+    rollup_cells.i_female_adult_below,
+    rollup_cells.i_female_child_below,
+    rollup_cells.i_female_unknown_below,
+    rollup_cells.i_unknown_adult_below,
+    rollup_cells.i_unknown_child_below,
+    rollup_cells.i_unknown_unknown_below,
+    rollup_cells.k_male_adult_above,
+    rollup_cells.k_male_child_above,
+    rollup_cells.k_male_unknown_above,
+    rollup_cells.k_female_adult_above,
+    rollup_cells.k_female_child_above,
+    rollup_cells.k_female_unknown_above,
+    rollup_cells.k_unknown_adult_above,
+    rollup_cells.k_unknown_child_above,
+    rollup_cells.k_unknown_unknown_above,
+    rollup_cells.i_male_adult_above,
+    rollup_cells.i_male_child_above,
+    rollup_cells.i_male_unknown_above,
+    rollup_cells.i_female_adult_above,
+    rollup_cells.i_female_child_above,
+    rollup_cells.i_female_unknown_above,
+    rollup_cells.i_unknown_adult_above,
+    rollup_cells.i_unknown_child_above,
+    rollup_cells.i_unknown_unknown_above
    FROM public.rollup_cells
 UNION ALL
  SELECT rollup_journal_cells.gset,
@@ -560,6 +1027,8 @@ UNION ALL
     rollup_journal_cells.party,
     rollup_journal_cells.tactic,
     rollup_journal_cells.weapon,
+    rollup_journal_cells.attribution,
+    rollup_journal_cells.impacts,
     rollup_journal_cells.incidents,
     rollup_journal_cells.killed,
     rollup_journal_cells.injured,
@@ -580,7 +1049,49 @@ UNION ALL
     rollup_journal_cells.i_female_unknown,
     rollup_journal_cells.i_unknown_adult,
     rollup_journal_cells.i_unknown_child,
-    rollup_journal_cells.i_unknown_unknown
+    rollup_journal_cells.i_unknown_unknown,
+    rollup_journal_cells.unharmed,
+    rollup_journal_cells.abducted,
+    rollup_journal_cells.killed_below,
+    rollup_journal_cells.killed_above,
+    rollup_journal_cells.injured_below,
+    rollup_journal_cells.injured_above,
+    rollup_journal_cells.k_male_adult_below,
+    rollup_journal_cells.k_male_child_below,
+    rollup_journal_cells.k_male_unknown_below,
+    rollup_journal_cells.k_female_adult_below,
+    rollup_journal_cells.k_female_child_below,
+    rollup_journal_cells.k_female_unknown_below,
+    rollup_journal_cells.k_unknown_adult_below,
+    rollup_journal_cells.k_unknown_child_below,
+    rollup_journal_cells.k_unknown_unknown_below,
+    rollup_journal_cells.i_male_adult_below,
+    rollup_journal_cells.i_male_child_below,
+    rollup_journal_cells.i_male_unknown_below,
+    rollup_journal_cells.i_female_adult_below,
+    rollup_journal_cells.i_female_child_below,
+    rollup_journal_cells.i_female_unknown_below,
+    rollup_journal_cells.i_unknown_adult_below,
+    rollup_journal_cells.i_unknown_child_below,
+    rollup_journal_cells.i_unknown_unknown_below,
+    rollup_journal_cells.k_male_adult_above,
+    rollup_journal_cells.k_male_child_above,
+    rollup_journal_cells.k_male_unknown_above,
+    rollup_journal_cells.k_female_adult_above,
+    rollup_journal_cells.k_female_child_above,
+    rollup_journal_cells.k_female_unknown_above,
+    rollup_journal_cells.k_unknown_adult_above,
+    rollup_journal_cells.k_unknown_child_above,
+    rollup_journal_cells.k_unknown_unknown_above,
+    rollup_journal_cells.i_male_adult_above,
+    rollup_journal_cells.i_male_child_above,
+    rollup_journal_cells.i_male_unknown_above,
+    rollup_journal_cells.i_female_adult_above,
+    rollup_journal_cells.i_female_child_above,
+    rollup_journal_cells.i_female_unknown_above,
+    rollup_journal_cells.i_unknown_adult_above,
+    rollup_journal_cells.i_unknown_child_above,
+    rollup_journal_cells.i_unknown_unknown_above
    FROM public.rollup_journal_cells;
 
 CREATE VIEW public.rollup_sides AS
@@ -593,6 +1104,8 @@ CREATE VIEW public.rollup_sides AS
     x.party,
     x.tactic,
     x.weapon,
+    x.attribution,
+    x.impacts,
     (sum(x.incidents))::bigint AS incidents,
     (sum(x.killed))::bigint AS killed,
     (sum(x.injured))::bigint AS injured,
@@ -613,67 +1126,124 @@ CREATE VIEW public.rollup_sides AS
     (sum(x.i_female_unknown))::bigint AS i_female_unknown,
     (sum(x.i_unknown_adult))::bigint AS i_unknown_adult,
     (sum(x.i_unknown_child))::bigint AS i_unknown_child,
-    (sum(x.i_unknown_unknown))::bigint AS i_unknown_unknown
+    (sum(x.i_unknown_unknown))::bigint AS i_unknown_unknown,
+    (sum(x.unharmed))::bigint AS unharmed,
+    (sum(x.abducted))::bigint AS abducted,
+    (sum(x.killed_below))::bigint AS killed_below,
+    (sum(x.killed_above))::bigint AS killed_above,
+    (sum(x.injured_below))::bigint AS injured_below,
+    (sum(x.injured_above))::bigint AS injured_above,
+    (sum(x.k_male_adult_below))::bigint AS k_male_adult_below,
+    (sum(x.k_male_child_below))::bigint AS k_male_child_below,
+    (sum(x.k_male_unknown_below))::bigint AS k_male_unknown_below,
+    (sum(x.k_female_adult_below))::bigint AS k_female_adult_below,
+    (sum(x.k_female_child_below))::bigint AS k_female_child_below,
+    (sum(x.k_female_unknown_below))::bigint AS k_female_unknown_below,
+    (sum(x.k_unknown_adult_below))::bigint AS k_unknown_adult_below,
+    (sum(x.k_unknown_child_below))::bigint AS k_unknown_child_below,
+    (sum(x.k_unknown_unknown_below))::bigint AS k_unknown_unknown_below,
+    (sum(x.i_male_adult_below))::bigint AS i_male_adult_below,
+    (sum(x.i_male_child_below))::bigint AS i_male_child_below,
+    (sum(x.i_male_unknown_below))::bigint AS i_male_unknown_below,
+    (sum(x.i_female_adult_below))::bigint AS i_female_adult_below,
+    (sum(x.i_female_child_below))::bigint AS i_female_child_below,
+    (sum(x.i_female_unknown_below))::bigint AS i_female_unknown_below,
+    (sum(x.i_unknown_adult_below))::bigint AS i_unknown_adult_below,
+    (sum(x.i_unknown_child_below))::bigint AS i_unknown_child_below,
+    (sum(x.i_unknown_unknown_below))::bigint AS i_unknown_unknown_below,
+    (sum(x.k_male_adult_above))::bigint AS k_male_adult_above,
+    (sum(x.k_male_child_above))::bigint AS k_male_child_above,
+    (sum(x.k_male_unknown_above))::bigint AS k_male_unknown_above,
+    (sum(x.k_female_adult_above))::bigint AS k_female_adult_above,
+    (sum(x.k_female_child_above))::bigint AS k_female_child_above,
+    (sum(x.k_female_unknown_above))::bigint AS k_female_unknown_above,
+    (sum(x.k_unknown_adult_above))::bigint AS k_unknown_adult_above,
+    (sum(x.k_unknown_child_above))::bigint AS k_unknown_child_above,
+    (sum(x.k_unknown_unknown_above))::bigint AS k_unknown_unknown_above,
+    (sum(x.i_male_adult_above))::bigint AS i_male_adult_above,
+    (sum(x.i_male_child_above))::bigint AS i_male_child_above,
+    (sum(x.i_male_unknown_above))::bigint AS i_male_unknown_above,
+    (sum(x.i_female_adult_above))::bigint AS i_female_adult_above,
+    (sum(x.i_female_child_above))::bigint AS i_female_child_above,
+    (sum(x.i_female_unknown_above))::bigint AS i_female_unknown_above,
+    (sum(x.i_unknown_adult_above))::bigint AS i_unknown_adult_above,
+    (sum(x.i_unknown_child_above))::bigint AS i_unknown_child_above,
+    (sum(x.i_unknown_unknown_above))::bigint AS i_unknown_unknown_above
    FROM ( SELECT 'expected'::text AS side,
-            e.gset,
-            e.status,
-            e.period,
-            e.admin1,
-            e.admin2,
-            e.party,
-            e.tactic,
-            e.weapon,
-            e.incidents,
-            e.killed,
-            e.injured,
-            e.k_male_adult,
-            e.k_male_child,
-            e.k_male_unknown,
-            e.k_female_adult,
-            e.k_female_child,
-            e.k_female_unknown,
-            e.k_unknown_adult,
-            e.k_unknown_child,
-            e.k_unknown_unknown,
-            e.i_male_adult,
-            e.i_male_child,
-            e.i_male_unknown,
-            e.i_female_adult,
-            e.i_female_child,
-            e.i_female_unknown,
-            e.i_unknown_adult,
-            e.i_unknown_child,
-            e.i_unknown_unknown
-           FROM ( SELECT rollup_contributions.gset,
-                    rollup_contributions.status,
-                    rollup_contributions.period,
-                    rollup_contributions.admin1,
-                    rollup_contributions.admin2,
-                    rollup_contributions.party,
-                    rollup_contributions.tactic,
-                    rollup_contributions.weapon,
-                    rollup_contributions.incidents,
-                    rollup_contributions.killed,
-                    rollup_contributions.injured,
-                    rollup_contributions.k_male_adult,
-                    rollup_contributions.k_male_child,
-                    rollup_contributions.k_male_unknown,
-                    rollup_contributions.k_female_adult,
-                    rollup_contributions.k_female_child,
-                    rollup_contributions.k_female_unknown,
-                    rollup_contributions.k_unknown_adult,
-                    rollup_contributions.k_unknown_child,
-                    rollup_contributions.k_unknown_unknown,
-                    rollup_contributions.i_male_adult,
-                    rollup_contributions.i_male_child,
-                    rollup_contributions.i_male_unknown,
-                    rollup_contributions.i_female_adult,
-                    rollup_contributions.i_female_child,
-                    rollup_contributions.i_female_unknown,
-                    rollup_contributions.i_unknown_adult,
-                    rollup_contributions.i_unknown_child,
-                    rollup_contributions.i_unknown_unknown
-                   FROM public.rollup_contributions) e
+            rollup_contributions.gset,
+            rollup_contributions.status,
+            rollup_contributions.period,
+            rollup_contributions.admin1,
+            rollup_contributions.admin2,
+            rollup_contributions.party,
+            rollup_contributions.tactic,
+            rollup_contributions.weapon,
+            rollup_contributions.attribution,
+            rollup_contributions.impacts,
+            rollup_contributions.incidents,
+            rollup_contributions.killed,
+            rollup_contributions.injured,
+            rollup_contributions.k_male_adult,
+            rollup_contributions.k_male_child,
+            rollup_contributions.k_male_unknown,
+            rollup_contributions.k_female_adult,
+            rollup_contributions.k_female_child,
+            rollup_contributions.k_female_unknown,
+            rollup_contributions.k_unknown_adult,
+            rollup_contributions.k_unknown_child,
+            rollup_contributions.k_unknown_unknown,
+            rollup_contributions.i_male_adult,
+            rollup_contributions.i_male_child,
+            rollup_contributions.i_male_unknown,
+            rollup_contributions.i_female_adult,
+            rollup_contributions.i_female_child,
+            rollup_contributions.i_female_unknown,
+            rollup_contributions.i_unknown_adult,
+            rollup_contributions.i_unknown_child,
+            rollup_contributions.i_unknown_unknown,
+            rollup_contributions.unharmed,
+            rollup_contributions.abducted,
+            rollup_contributions.killed_below,
+            rollup_contributions.killed_above,
+            rollup_contributions.injured_below,
+            rollup_contributions.injured_above,
+            rollup_contributions.k_male_adult_below,
+            rollup_contributions.k_male_child_below,
+            rollup_contributions.k_male_unknown_below,
+            rollup_contributions.k_female_adult_below,
+            rollup_contributions.k_female_child_below,
+            rollup_contributions.k_female_unknown_below,
+            rollup_contributions.k_unknown_adult_below,
+            rollup_contributions.k_unknown_child_below,
+            rollup_contributions.k_unknown_unknown_below,
+            rollup_contributions.i_male_adult_below,
+            rollup_contributions.i_male_child_below,
+            rollup_contributions.i_male_unknown_below,
+            rollup_contributions.i_female_adult_below,
+            rollup_contributions.i_female_child_below,
+            rollup_contributions.i_female_unknown_below,
+            rollup_contributions.i_unknown_adult_below,
+            rollup_contributions.i_unknown_child_below,
+            rollup_contributions.i_unknown_unknown_below,
+            rollup_contributions.k_male_adult_above,
+            rollup_contributions.k_male_child_above,
+            rollup_contributions.k_male_unknown_above,
+            rollup_contributions.k_female_adult_above,
+            rollup_contributions.k_female_child_above,
+            rollup_contributions.k_female_unknown_above,
+            rollup_contributions.k_unknown_adult_above,
+            rollup_contributions.k_unknown_child_above,
+            rollup_contributions.k_unknown_unknown_above,
+            rollup_contributions.i_male_adult_above,
+            rollup_contributions.i_male_child_above,
+            rollup_contributions.i_male_unknown_above,
+            rollup_contributions.i_female_adult_above,
+            rollup_contributions.i_female_child_above,
+            rollup_contributions.i_female_unknown_above,
+            rollup_contributions.i_unknown_adult_above,
+            rollup_contributions.i_unknown_child_above,
+            rollup_contributions.i_unknown_unknown_above
+           FROM public.rollup_contributions
         UNION ALL
          SELECT 'stored'::text,
             rollup_live.gset,
@@ -684,6 +1254,8 @@ CREATE VIEW public.rollup_sides AS
             rollup_live.party,
             rollup_live.tactic,
             rollup_live.weapon,
+            rollup_live.attribution,
+            rollup_live.impacts,
             rollup_live.incidents,
             rollup_live.killed,
             rollup_live.injured,
@@ -704,10 +1276,93 @@ CREATE VIEW public.rollup_sides AS
             rollup_live.i_female_unknown,
             rollup_live.i_unknown_adult,
             rollup_live.i_unknown_child,
-            rollup_live.i_unknown_unknown
+            rollup_live.i_unknown_unknown,
+            rollup_live.unharmed,
+            rollup_live.abducted,
+            rollup_live.killed_below,
+            rollup_live.killed_above,
+            rollup_live.injured_below,
+            rollup_live.injured_above,
+            rollup_live.k_male_adult_below,
+            rollup_live.k_male_child_below,
+            rollup_live.k_male_unknown_below,
+            rollup_live.k_female_adult_below,
+            rollup_live.k_female_child_below,
+            rollup_live.k_female_unknown_below,
+            rollup_live.k_unknown_adult_below,
+            rollup_live.k_unknown_child_below,
+            rollup_live.k_unknown_unknown_below,
+            rollup_live.i_male_adult_below,
+            rollup_live.i_male_child_below,
+            rollup_live.i_male_unknown_below,
+            rollup_live.i_female_adult_below,
+            rollup_live.i_female_child_below,
+            rollup_live.i_female_unknown_below,
+            rollup_live.i_unknown_adult_below,
+            rollup_live.i_unknown_child_below,
+            rollup_live.i_unknown_unknown_below,
+            rollup_live.k_male_adult_above,
+            rollup_live.k_male_child_above,
+            rollup_live.k_male_unknown_above,
+            rollup_live.k_female_adult_above,
+            rollup_live.k_female_child_above,
+            rollup_live.k_female_unknown_above,
+            rollup_live.k_unknown_adult_above,
+            rollup_live.k_unknown_child_above,
+            rollup_live.k_unknown_unknown_above,
+            rollup_live.i_male_adult_above,
+            rollup_live.i_male_child_above,
+            rollup_live.i_male_unknown_above,
+            rollup_live.i_female_adult_above,
+            rollup_live.i_female_child_above,
+            rollup_live.i_female_unknown_above,
+            rollup_live.i_unknown_adult_above,
+            rollup_live.i_unknown_child_above,
+            rollup_live.i_unknown_unknown_above
            FROM public.rollup_live) x
-  GROUP BY x.side, x.gset, x.status, x.period, x.admin1, x.admin2, x.party, x.tactic, x.weapon
- HAVING ((sum(x.incidents) <> (0)::numeric) OR (sum(x.killed) <> (0)::numeric) OR (sum(x.injured) <> (0)::numeric));
+  GROUP BY x.side, x.gset, x.status, x.period, x.admin1, x.admin2, x.party, x.tactic, x.weapon, x.attribution, x.impacts
+ HAVING ((sum(x.incidents) <> (0)::numeric) OR (sum(x.killed) <> (0)::numeric) OR (sum(x.injured) <> (0)::numeric) OR (sum(x.unharmed) <> (0)::numeric) OR (sum(x.abducted) <> (0)::numeric) OR (sum(x.killed_below) <> (0)::numeric) OR (sum(x.killed_above) <> (0)::numeric) OR (sum(x.injured_below) <> (0)::numeric) OR (sum(x.injured_above) <> (0)::numeric));
+
+CREATE VIEW public.rollup_victim_facts AS
+ SELECT i.id AS incident_id,
+    i.status,
+    i.occurred_on AS period,
+    i.admin1,
+    COALESCE(i.admin2, ''::text) AS admin2,
+    i.perpetrator AS party,
+    i.tactic,
+    i.weapon,
+    i.attribution,
+    COALESCE(( SELECT string_agg(m.impact, ','::text ORDER BY (m.impact COLLATE "C")) AS string_agg
+           FROM public.incident_impacts m
+          WHERE (m.incident_id = i.id)), ''::text) AS impacts,
+    v.outcome,
+    v.sex,
+    v.age_group,
+    v.role,
+    v.n,
+    v.n_below,
+    v.n_above
+   FROM (public.incidents i
+     CROSS JOIN LATERAL ( SELECT g.outcome,
+            g.sex,
+            g.age_group,
+            COALESCE(g.role, 'none'::text) AS role,
+            (g.count)::bigint AS n,
+            ((g.count - COALESCE(g.count_min, g.count)))::bigint AS n_below,
+            ((COALESCE(g.count_max, g.count) - g.count))::bigint AS n_above
+           FROM public.casualty_groups g
+          WHERE (g.incident_id = i.id)
+        UNION ALL
+         SELECT 'abducted'::text,
+            a.sex,
+            a.age_group,
+            'none'::text,
+            (a.count)::bigint AS count,
+            0,
+            0
+           FROM public.incident_abductions a
+          WHERE (a.incident_id = i.id)) v);
 
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,
@@ -729,6 +1384,7 @@ CREATE TABLE public.tactics (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    abduction boolean DEFAULT false NOT NULL,
     CONSTRAINT tactics_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -738,6 +1394,14 @@ CREATE TABLE public.taxonomy_meta (
     revision bigint NOT NULL,
     loaded_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT taxonomy_meta_id_check CHECK (id)
+);
+
+CREATE TABLE public.victim_roles (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    CONSTRAINT victim_roles_code_check CHECK (((code ~ '^[a-z0-9_]{1,64}$'::text) AND (code <> 'none'::text)))
 );
 
 CREATE TABLE public.weapons (
@@ -757,6 +1421,9 @@ ALTER TABLE ONLY public.api_keys
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.attributions
+    ADD CONSTRAINT attributions_pkey PRIMARY KEY (code);
+
 ALTER TABLE ONLY public.casualty_groups
     ADD CONSTRAINT casualty_groups_pkey PRIMARY KEY (incident_id, ordinal);
 
@@ -765,6 +1432,15 @@ ALTER TABLE ONLY public.casualty_personal
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (key_id, idem_key);
+
+ALTER TABLE ONLY public.impacts
+    ADD CONSTRAINT impacts_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY public.incident_abductions
+    ADD CONSTRAINT incident_abductions_pkey PRIMARY KEY (incident_id, sex, age_group);
+
+ALTER TABLE ONLY public.incident_impacts
+    ADD CONSTRAINT incident_impacts_pkey PRIMARY KEY (incident_id, impact);
 
 ALTER TABLE ONLY public.incident_revisions
     ADD CONSTRAINT incident_revisions_pkey PRIMARY KEY (incident_id, version);
@@ -791,7 +1467,7 @@ ALTER TABLE ONLY public.report_snapshots
     ADD CONSTRAINT report_snapshots_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.rollup_cells
-    ADD CONSTRAINT rollup_cells_pkey PRIMARY KEY (gset, status, period, admin1, admin2, party, tactic, weapon);
+    ADD CONSTRAINT rollup_cells_pkey PRIMARY KEY (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts);
 
 ALTER TABLE ONLY public.rollup_gsets
     ADD CONSTRAINT rollup_gsets_pkey PRIMARY KEY (gset);
@@ -808,10 +1484,15 @@ ALTER TABLE ONLY public.tactics
 ALTER TABLE ONLY public.taxonomy_meta
     ADD CONSTRAINT taxonomy_meta_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.victim_roles
+    ADD CONSTRAINT victim_roles_pkey PRIMARY KEY (code);
+
 ALTER TABLE ONLY public.weapons
     ADD CONSTRAINT weapons_pkey PRIMARY KEY (code);
 
 CREATE INDEX admin_areas_parent_idx ON public.admin_areas USING btree (parent);
+
+CREATE INDEX casualty_groups_role_idx ON public.casualty_groups USING btree (incident_id) WHERE (role IS NOT NULL);
 
 CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree (created_at);
 
@@ -842,6 +1523,9 @@ ALTER TABLE ONLY public.admin_areas
 ALTER TABLE ONLY public.casualty_groups
     ADD CONSTRAINT casualty_groups_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.casualty_groups
+    ADD CONSTRAINT casualty_groups_role_fkey FOREIGN KEY (role) REFERENCES public.victim_roles(code);
+
 ALTER TABLE ONLY public.casualty_personal
     ADD CONSTRAINT casualty_personal_incident_id_ordinal_fkey FOREIGN KEY (incident_id, ordinal) REFERENCES public.casualty_groups(incident_id, ordinal) ON DELETE CASCADE;
 
@@ -850,6 +1534,15 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.api_keys(id);
+
+ALTER TABLE ONLY public.incident_abductions
+    ADD CONSTRAINT incident_abductions_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.incident_impacts
+    ADD CONSTRAINT incident_impacts_impact_fkey FOREIGN KEY (impact) REFERENCES public.impacts(code);
+
+ALTER TABLE ONLY public.incident_impacts
+    ADD CONSTRAINT incident_impacts_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.incident_revisions
     ADD CONSTRAINT incident_revisions_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id);
@@ -868,6 +1561,9 @@ ALTER TABLE ONLY public.incidents
 
 ALTER TABLE ONLY public.incidents
     ADD CONSTRAINT incidents_admin2_fkey FOREIGN KEY (admin2) REFERENCES public.admin_areas(pcode);
+
+ALTER TABLE ONLY public.incidents
+    ADD CONSTRAINT incidents_attribution_fkey FOREIGN KEY (attribution) REFERENCES public.attributions(code);
 
 ALTER TABLE ONLY public.incidents
     ADD CONSTRAINT incidents_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.api_keys(id);

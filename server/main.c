@@ -252,6 +252,7 @@ static int cmd_taxonomy(int argc, char **argv)
         json_decref(doc);
         return EXIT_FAILURE_RUNTIME;
     }
+    taxonomy_file_defaults(doc);
     struct db_conn *c = connect_or_report();
     if (!c) {
         json_decref(doc);

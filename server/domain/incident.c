@@ -20,8 +20,9 @@ const char *const incident_date_precisions[] = {"day", "week", "month", NULL};
 const char *const incident_location_precisions[] = {"exact", "near", "admin2", "admin1", NULL};
 
 static const char *const client_fields[] = {
-    "occurred_on", "date_precision", "time_of_day", "location", "tactic", "weapon",
-    "perpetrator", "casualties", "sources", "narrative", "external_ref", NULL};
+    "occurred_on", "date_precision", "time_of_day", "location",   "tactic",
+    "weapon",      "perpetrator",    "attribution", "impacts",    "casualties",
+    "abducted",    "sources",        "narrative",   "external_ref", NULL};
 
 void incident_free(struct incident *inc)
 {
@@ -33,9 +34,16 @@ void incident_free(struct incident *inc)
     free(inc->tactic);
     free(inc->weapon);
     free(inc->perpetrator);
-    for (size_t i = 0; i < inc->ncasualties; i++)
+    free(inc->attribution);
+    for (size_t i = 0; i < inc->nimpacts; i++)
+        free(inc->impacts[i]);
+    free(inc->impacts);
+    for (size_t i = 0; i < inc->ncasualties; i++) {
         free(inc->casualties[i].name);
+        free(inc->casualties[i].role);
+    }
     free(inc->casualties);
+    free(inc->abducted);
     for (size_t i = 0; i < inc->nsources; i++) {
         free(inc->sources[i].type);
         free(inc->sources[i].reference);
@@ -134,29 +142,55 @@ static bool validate_location(json_t *doc, const struct taxonomy *t, struct inci
     return true;
 }
 
-static bool validate_casualty(json_t *item, const char *path, struct casualty *c,
-                              struct api_error *e)
+static bool validate_casualty(json_t *item, const char *path, const struct taxonomy *t,
+                              struct casualty *c, struct api_error *e)
 {
-    static const char *const allowed[] = {"outcome", "sex", "age_group", "count", "age", "name",
-                                          NULL};
+    static const char *const allowed[] = {"outcome", "sex",  "age_group", "count", "count_min",
+                                          "count_max", "role", "age",     "name",  NULL};
     if (!json_is_object(item))
         return err_invalid(e, path, "%s must be an object", path);
-    long long count, age = -1;
-    enum jv_presence page;
+    long long count, count_min, count_max, age = -1;
+    enum jv_presence page, pmin, pmax, prole;
     const char *name;
     c->sex = "unknown";
     c->age_group = "unknown";
+    c->count_min = c->count_max = -1;
     if (!jv_only_keys(item, allowed, path, e) ||
         !jv_enum(item, "outcome", path, true, incident_outcomes, &c->outcome, NULL, e) ||
         !jv_enum(item, "sex", path, false, incident_sexes, &c->sex, NULL, e) ||
         !jv_enum(item, "age_group", path, false, incident_age_groups, &c->age_group, NULL, e) ||
         !jv_integer(item, "count", path, true, 1, INCIDENT_MAX_COUNT, &count, NULL, e) ||
+        !jv_integer(item, "count_min", path, false, 1, INCIDENT_MAX_COUNT, &count_min, &pmin,
+                    e) ||
+        !jv_integer(item, "count_max", path, false, 1, INCIDENT_MAX_COUNT, &count_max, &pmax,
+                    e) ||
         !jv_integer(item, "age", path, false, 0, INCIDENT_MAX_AGE, &age, &page, e) ||
         !jv_string(item, "name", path, false, 1, INCIDENT_MAX_NAME, &name, NULL, e))
         return false;
     c->count = (long)count;
     c->age = page == JV_VALUE ? (int)age : -1;
     char field[176];
+    if (pmin == JV_VALUE) {
+        jv_path(field, sizeof field, path, "count_min");
+        if (count_min > count)
+            return err_invalid(e, field, "%s %lld is more than count %lld: the low estimate "
+                               "is at most the count", field, count_min, count);
+        c->count_min = (long)count_min;
+    }
+    if (pmax == JV_VALUE) {
+        jv_path(field, sizeof field, path, "count_max");
+        if (count_max < count)
+            return err_invalid(e, field, "%s %lld is less than count %lld: the high estimate "
+                               "is at least the count", field, count_max, count);
+        c->count_max = (long)count_max;
+    }
+    json_t *role;
+    prole = jv_get(item, "role", &role);
+    if (prole == JV_VALUE) {
+        const struct tx_code *found;
+        if (!code_field(item, "role", path, false, NULL, &t->roles, &c->role, &found, e))
+            return false;
+    }
     if ((c->age >= 0 || name) && count != 1) {
         jv_path(field, sizeof field, path, c->age >= 0 ? "age" : "name");
         return err_invalid(e, field, "%s is allowed only on a group of count 1", field);
@@ -176,33 +210,138 @@ static bool validate_casualty(json_t *item, const char *path, struct casualty *c
     return true;
 }
 
-static bool validate_casualties(json_t *doc, struct incident *inc, struct api_error *e)
+/* Casualties: at least one group, unless the incident records harm of
+ * another kind (impacts, or persons abducted), which the caller has
+ * validated already. */
+static bool validate_casualties(json_t *doc, const struct taxonomy *t, struct incident *inc,
+                                struct api_error *e)
 {
+    bool other_harm = inc->nimpacts > 0 || inc->nabducted > 0;
     json_t *list;
     enum jv_presence p = jv_get(doc, "casualties", &list);
-    if (p == JV_ABSENT)
+    if (p == JV_ABSENT && !other_harm)
         return err_missing(e, "casualties");
+    if (p == JV_ABSENT)
+        return true;
     if (!json_is_array(list))
         return err_invalid(e, "casualties", "casualties must be an array of casualty groups");
     size_t n = json_array_size(list);
-    if (n == 0 || n > INCIDENT_MAX_CASUALTY_GROUPS)
-        return err_invalid(e, "casualties", "casualties must have 1 to %d groups",
+    if (n > INCIDENT_MAX_CASUALTY_GROUPS)
+        return err_invalid(e, "casualties", "casualties must have at most %d groups",
                            INCIDENT_MAX_CASUALTY_GROUPS);
-    inc->casualties = xcalloc(n, sizeof *inc->casualties);
+    if (n == 0 && !other_harm)
+        return err_invalid(e, "casualties",
+                           "casualties must have at least one group, unless the incident "
+                           "records impacts or persons abducted");
+    inc->casualties = xcalloc(n ? n : 1, sizeof *inc->casualties);
     long long total = 0;
     for (size_t i = 0; i < n; i++) {
         char path[160];
         jv_path_index(path, sizeof path, "casualties", i);
-        if (!validate_casualty(json_array_get(list, i), path, &inc->casualties[i], e))
+        if (!validate_casualty(json_array_get(list, i), path, t, &inc->casualties[i], e))
             return false;
         inc->ncasualties = i + 1;
-        total += inc->casualties[i].count;
+        const struct casualty *c = &inc->casualties[i];
+        total += c->count_max >= 0 ? c->count_max : c->count;
     }
     if (total > INCIDENT_MAX_CASUALTIES)
         return err_invalid(e, "casualties",
-                           "casualties add up to %lld; one incident may record at most %d "
-                           "killed and injured together (record a larger event as several "
-                           "incidents)",
+                           "casualties add up to %lld (high estimates where given); one "
+                           "incident may record at most %d killed and injured together "
+                           "(record a larger event as several incidents)",
+                           total, INCIDENT_MAX_CASUALTIES);
+    return true;
+}
+
+static int code_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* impacts: distinct codes of the impacts list, kept sorted. */
+static bool validate_impacts(json_t *doc, const struct taxonomy *t, struct incident *inc,
+                             struct api_error *e)
+{
+    json_t *list;
+    if (jv_get(doc, "impacts", &list) != JV_VALUE)
+        return true;
+    if (!json_is_array(list))
+        return err_invalid(e, "impacts", "impacts must be an array of impact codes");
+    size_t n = json_array_size(list);
+    if (n > INCIDENT_MAX_IMPACTS)
+        return err_invalid(e, "impacts", "impacts may list at most %d codes",
+                           INCIDENT_MAX_IMPACTS);
+    inc->impacts = xcalloc(n ? n : 1, sizeof *inc->impacts);
+    for (size_t i = 0; i < n; i++) {
+        char path[160];
+        jv_path_index(path, sizeof path, "impacts", i);
+        json_t *item = json_array_get(list, i);
+        const char *code = json_string_value(item);
+        if (!code || json_string_length(item) == 0 || json_string_length(item) > 64)
+            return err_invalid(e, path, "%s must be an impact code", path);
+        if (!taxonomy_find(&t->impacts, code))
+            return api_error_set(e, 400, ERR_UNKNOWN_CODE, path, "%s %s is not in the taxonomy",
+                                 path, code);
+        for (size_t k = 0; k < inc->nimpacts; k++)
+            if (strcmp(inc->impacts[k], code) == 0)
+                return err_invalid(e, path, "%s: impact %s is listed twice", path, code);
+        inc->impacts[inc->nimpacts++] = xstrdup(code);
+    }
+    qsort(inc->impacts, inc->nimpacts, sizeof *inc->impacts, code_ptr_cmp);
+    return true;
+}
+
+/* abducted: persons abducted by sex and age group, only where the tactic
+ * is one of abduction. */
+static bool validate_abducted(json_t *doc, const struct tx_code *tactic, struct incident *inc,
+                              struct api_error *e)
+{
+    json_t *list;
+    if (jv_get(doc, "abducted", &list) != JV_VALUE)
+        return true;
+    if (!json_is_array(list))
+        return err_invalid(e, "abducted", "abducted must be an array of groups");
+    size_t n = json_array_size(list);
+    if (n > 9)
+        return err_invalid(e, "abducted",
+                           "abducted may list at most 9 groups (one per sex and age group)");
+    if (n > 0 && !tactic->abduction)
+        return err_invalid(e, "abducted",
+                           "abducted is recorded only for a tactic of abduction; tactic %s is "
+                           "not one",
+                           tactic->code);
+    static const char *const allowed[] = {"sex", "age_group", "count", NULL};
+    inc->abducted = xcalloc(n ? n : 1, sizeof *inc->abducted);
+    long long total = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[160];
+        jv_path_index(path, sizeof path, "abducted", i);
+        json_t *item = json_array_get(list, i);
+        if (!json_is_object(item))
+            return err_invalid(e, path, "%s must be an object", path);
+        struct abduction *a = &inc->abducted[i];
+        a->sex = "unknown";
+        a->age_group = "unknown";
+        long long count;
+        if (!jv_only_keys(item, allowed, path, e) ||
+            !jv_enum(item, "sex", path, false, incident_sexes, &a->sex, NULL, e) ||
+            !jv_enum(item, "age_group", path, false, incident_age_groups, &a->age_group, NULL,
+                     e) ||
+            !jv_integer(item, "count", path, true, 1, INCIDENT_MAX_COUNT, &count, NULL, e))
+            return false;
+        a->count = (long)count;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(inc->abducted[k].sex, a->sex) == 0 &&
+                strcmp(inc->abducted[k].age_group, a->age_group) == 0)
+                return err_invalid(e, path, "%s repeats sex %s and age_group %s", path, a->sex,
+                                   a->age_group);
+        inc->nabducted = i + 1;
+        total += count;
+    }
+    if (total > INCIDENT_MAX_CASUALTIES)
+        return err_invalid(e, "abducted",
+                           "abducted adds up to %lld; one incident may record at most %d "
+                           "persons abducted",
                            total, INCIDENT_MAX_CASUALTIES);
     return true;
 }
@@ -277,15 +416,18 @@ bool incident_from_json(json_t *doc, const struct taxonomy *t, struct incident *
     if (tod && !time_of_day_parse(tod, &inc->time_of_day))
         return err_invalid(e, "time_of_day", "time_of_day must be HH:MM (00:00 to 23:59)");
 
-    const struct tx_code *party;
+    const struct tx_code *party, *tactic;
     if (!validate_location(doc, t, inc, e) ||
-        !code_field(doc, "tactic", "", true, NULL, &t->tactics, &inc->tactic, NULL, e) ||
+        !code_field(doc, "tactic", "", true, NULL, &t->tactics, &inc->tactic, &tactic, e) ||
         !code_field(doc, "weapon", "", false, "unknown", &t->weapons, &inc->weapon, NULL, e) ||
         !code_field(doc, "perpetrator", "", false, "unknown", &t->parties, &inc->perpetrator,
-                    &party, e))
+                    &party, e) ||
+        !code_field(doc, "attribution", "", false, "unknown", &t->attributions,
+                    &inc->attribution, NULL, e))
         return false;
     inc->party_group = dup_or_null(party->group);
-    if (!validate_casualties(doc, inc, e) || !validate_sources(doc, t, inc, e))
+    if (!validate_impacts(doc, t, inc, e) || !validate_abducted(doc, tactic, inc, e) ||
+        !validate_casualties(doc, t, inc, e) || !validate_sources(doc, t, inc, e))
         return false;
     if (!jv_string(doc, "narrative", "", false, 0, INCIDENT_MAX_NARRATIVE, &narrative, NULL, e) ||
         !jv_string(doc, "external_ref", "", false, 0, INCIDENT_MAX_EXTERNAL_REF, &external_ref,
@@ -315,6 +457,50 @@ void incident_totals(const struct incident *inc, long *killed, long *injured, in
     *killed = k;
     *injured = i;
     *source_types = distinct;
+}
+
+void incident_rollup_counts(const struct incident *inc, long long out[INCIDENT_ROLLUP_COUNTS])
+{
+    memset(out, 0, INCIDENT_ROLLUP_COUNTS * sizeof *out);
+    /* Offsets in the journal's order (incident.h). */
+    enum { KILLED, INJURED, VICTIMS, UNHARMED = 20, ABDUCTED, TOTAL_BELOW, BELOW = 26,
+           ABOVE = 44 };
+    for (size_t n = 0; n < inc->ncasualties; n++) {
+        const struct casualty *c = &inc->casualties[n];
+        int o = strcmp(c->outcome, "killed") == 0 ? 0 : 1;
+        int sx = 0, ag = 0;
+        while (incident_sexes[sx] && strcmp(incident_sexes[sx], c->sex) != 0)
+            sx++;
+        while (incident_age_groups[ag] && strcmp(incident_age_groups[ag], c->age_group) != 0)
+            ag++;
+        int v = o * 9 + sx * 3 + ag;
+        long below = c->count_min >= 0 ? c->count - c->count_min : 0;
+        long above = c->count_max >= 0 ? c->count_max - c->count : 0;
+        out[KILLED + o] += c->count;
+        out[VICTIMS + v] += c->count;
+        out[TOTAL_BELOW + 2 * o] += below;
+        out[TOTAL_BELOW + 2 * o + 1] += above;
+        out[BELOW + v] += below;
+        out[ABOVE + v] += above;
+    }
+    out[UNHARMED] = inc->ncasualties == 0;
+    for (size_t n = 0; n < inc->nabducted; n++)
+        out[ABDUCTED] += inc->abducted[n].count;
+}
+
+char *incident_impacts_key(const struct incident *inc)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < inc->nimpacts; i++)
+        len += strlen(inc->impacts[i]) + 1;
+    char *key = xmalloc(len);
+    key[0] = '\0';
+    for (size_t i = 0; i < inc->nimpacts; i++) {
+        if (i)
+            strcat(key, ",");
+        strcat(key, inc->impacts[i]);
+    }
+    return key;
 }
 
 static json_t *string_or_null(const char *s)
@@ -347,6 +533,11 @@ json_t *incident_document(const struct incident *inc)
     json_object_set_new(doc, "tactic", json_string(inc->tactic));
     json_object_set_new(doc, "weapon", json_string(inc->weapon));
     json_object_set_new(doc, "perpetrator", json_string(inc->perpetrator));
+    json_object_set_new(doc, "attribution", json_string(inc->attribution));
+    json_t *impacts = json_array();
+    for (size_t i = 0; i < inc->nimpacts; i++)
+        json_array_append_new(impacts, json_string(inc->impacts[i]));
+    json_object_set_new(doc, "impacts", impacts);
     json_t *groups = json_array();
     for (size_t i = 0; i < inc->ncasualties; i++) {
         const struct casualty *c = &inc->casualties[i];
@@ -355,11 +546,23 @@ json_t *incident_document(const struct incident *inc)
         json_object_set_new(g, "sex", json_string(c->sex));
         json_object_set_new(g, "age_group", json_string(c->age_group));
         json_object_set_new(g, "count", json_integer(c->count));
+        json_object_set_new(g, "count_min",
+                            c->count_min >= 0 ? json_integer(c->count_min) : json_null());
+        json_object_set_new(g, "count_max",
+                            c->count_max >= 0 ? json_integer(c->count_max) : json_null());
+        json_object_set_new(g, "role", string_or_null(c->role));
         json_object_set_new(g, "age", c->age >= 0 ? json_integer(c->age) : json_null());
         json_object_set_new(g, "name", string_or_null(c->name));
         json_array_append_new(groups, g);
     }
     json_object_set_new(doc, "casualties", groups);
+    json_t *abducted = json_array();
+    for (size_t i = 0; i < inc->nabducted; i++) {
+        const struct abduction *a = &inc->abducted[i];
+        json_array_append_new(abducted, json_pack("{s:s, s:s, s:I}", "sex", a->sex, "age_group",
+                                                  a->age_group, "count", (json_int_t)a->count));
+    }
+    json_object_set_new(doc, "abducted", abducted);
     json_t *sources = json_array();
     for (size_t i = 0; i < inc->nsources; i++) {
         json_t *s = json_object();
@@ -451,8 +654,10 @@ json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
                              struct api_error *e)
 {
     static const char *const allowed[] = {
-        "occurred_on", "date_precision", "time_of_day", "location", "tactic", "weapon",
-        "perpetrator", "casualties", "sources", "narrative", "external_ref", "reason", NULL};
+        "occurred_on", "date_precision", "time_of_day", "location",     "tactic",
+        "weapon",      "perpetrator",    "attribution", "impacts",      "casualties",
+        "abducted",    "sources",        "narrative",   "external_ref", "reason",
+        NULL};
     if (!jv_only_keys(patch, allowed, "", e) ||
         !jv_string(patch, "reason", "", true, 1, INCIDENT_MAX_REASON, reason, NULL, e))
         return NULL;

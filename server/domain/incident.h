@@ -18,6 +18,8 @@
 #include "util/apierr.h"
 
 #define INCIDENT_MAX_CASUALTY_GROUPS 200
+/* Impacts: at most one of each code; more than any default list holds. */
+#define INCIDENT_MAX_IMPACTS 32
 /* The most casualties (killed and injured together) one incident may
  * record. The deadliest attacks UNAMA recorded in Afghanistan had a few
  * hundred (the Kabul truck bomb of 31 May 2017: 92 killed, 491 injured);
@@ -28,7 +30,9 @@
  * constant rather than a setting: trends and published reports from
  * different deployments stay comparable. docs/api.md, "Limits". */
 #define INCIDENT_MAX_CASUALTIES 10000
-/* One casualty group: no more than its incident. */
+/* One casualty group: no more than its incident. The cap holds for the
+ * high estimates too (count_max, or the count where there is none), and
+ * for the persons abducted in one incident. */
 #define INCIDENT_MAX_COUNT INCIDENT_MAX_CASUALTIES
 #define INCIDENT_MAX_AGE 120
 #define INCIDENT_MAX_SOURCES 50
@@ -49,9 +53,18 @@ extern const char *const incident_location_precisions[];
 
 struct casualty {
     const char *outcome, *sex, *age_group;
+    long count;            /* the best estimate */
+    long count_min;        /* the low estimate; -1 when none (count is certain) */
+    long count_max;        /* the high estimate; -1 when none */
+    char *role;            /* victim_roles code; NULL when none */
+    int age;               /* -1 when not recorded */
+    char *name;            /* NULL when not recorded */
+};
+
+/* Persons abducted of one sex and age group. */
+struct abduction {
+    const char *sex, *age_group;
     long count;
-    int age;    /* -1 when not recorded */
-    char *name; /* NULL when not recorded */
 };
 
 struct source {
@@ -78,8 +91,13 @@ struct incident {
     double lat, lon;
     const char *location_precision; /* NULL = none */
     char *tactic, *weapon, *perpetrator;
+    char *attribution;
+    char **impacts; /* impact codes, sorted (strcmp), distinct */
+    size_t nimpacts;
     struct casualty *casualties;
     size_t ncasualties;
+    struct abduction *abducted; /* distinct sex x age group */
+    size_t nabducted;
     struct source *sources;
     size_t nsources;
     char *narrative, *external_ref;
@@ -122,6 +140,18 @@ void incident_redact_changes(json_t *changes, unsigned view);
 
 /* Totals derived from the casualty groups and sources. */
 void incident_totals(const struct incident *inc, long *killed, long *injured, int *source_types);
+
+/* What an incident adds to the rollups beyond its codes: the counts of
+ * the journal's columns after incidents (migrations/0009), in their
+ * order: killed, injured, the 18 outcome x sex x age group counts,
+ * unharmed, abducted, killed_below, killed_above, injured_below,
+ * injured_above, then the 18 distances below and the 18 above. */
+#define INCIDENT_ROLLUP_COUNTS 62
+void incident_rollup_counts(const struct incident *inc, long long out[INCIDENT_ROLLUP_COUNTS]);
+
+/* The incident's impact codes as the rollups key them: sorted, comma-joined
+ * ("" for none). Freed by the caller. */
+char *incident_impacts_key(const struct incident *inc);
 
 /* Merges a PATCH body onto the stored document: validates the patch's own
  * shape (known fields, reason), returns the merged document (new reference)

@@ -36,6 +36,7 @@ static void list_fill(struct tx_list *list, json_t *rows)
         t->region = opt_string(json_array_get(row, 2));
         t->level = (int)json_integer_value(json_array_get(row, 3));
         t->name = opt_string(json_array_get(row, 4));
+        t->abduction = json_is_true(json_array_get(row, 5));
         t->order = (int)i; /* rows arrive in display order */
         if (!t->code)
             t->code = xstrdup("");
@@ -63,6 +64,9 @@ void taxonomy_free(struct taxonomy *t)
     list_free(&t->source_types);
     list_free(&t->regions);
     list_free(&t->areas);
+    list_free(&t->impacts);
+    list_free(&t->attributions);
+    list_free(&t->roles);
     free(t);
 }
 
@@ -77,6 +81,9 @@ struct taxonomy *taxonomy_from_codes(json_t *doc)
     list_fill(&t->source_types, json_object_get(doc, "source_types"));
     list_fill(&t->regions, json_object_get(doc, "regions"));
     list_fill(&t->areas, json_object_get(doc, "areas"));
+    list_fill(&t->impacts, json_object_get(doc, "impacts"));
+    list_fill(&t->attributions, json_object_get(doc, "attributions"));
+    list_fill(&t->roles, json_object_get(doc, "victim_roles"));
     return t;
 }
 
@@ -120,12 +127,14 @@ static bool listed(json_t *list, const char *key, const char *code)
 }
 
 /* Checks a list of {code, name[, extra]} entries: shape, code syntax,
- * uniqueness. extra names one more required string member. */
+ * uniqueness. extra names one more required string member, except for
+ * tactics, whose extra member is the optional boolean "abduction". */
 static bool check_list(json_t *doc, const char *key, const char *extra, struct api_error *e)
 {
     json_t *list = json_object_get(doc, key);
     if (!json_is_array(list) || json_array_size(list) == 0)
         return err_invalid(e, key, "%s must be a non-empty array", key);
+    bool flag = extra && strcmp(extra, "abduction") == 0;
     const char *allowed[] = {"code", "name", extra, NULL};
     size_t i;
     json_t *item;
@@ -136,10 +145,12 @@ static bool check_list(json_t *doc, const char *key, const char *extra, struct a
         if (!json_is_object(item))
             return err_invalid(e, path, "%s must be an object", path);
         const char *code, *name, *x;
+        bool b;
         if (!jv_only_keys(item, allowed, path, e) ||
             !jv_string(item, "code", path, true, 1, 64, &code, NULL, e) ||
             !jv_string(item, "name", path, true, 1, 200, &name, NULL, e) ||
-            (extra && !jv_string(item, extra, path, true, 1, 64, &x, NULL, e)))
+            (extra && !flag && !jv_string(item, extra, path, true, 1, 64, &x, NULL, e)) ||
+            (flag && !jv_boolean(item, extra, path, false, &b, NULL, e)))
             return false;
         if (!code_valid(code))
             return err_invalid(e, path, "%s.code must be 1-64 of a-z, 0-9, _", path);
@@ -208,11 +219,69 @@ static bool check_areas(json_t *doc, struct api_error *e)
     return true;
 }
 
+/* The default lists of the fields a file may leave out (the shipped
+ * taxonomy, schema/taxonomy-unama.json, lists the same). */
+struct default_code {
+    const char *code, *name;
+};
+static const struct default_code default_impacts[] = {
+    {"education", "Education"},
+    {"health_care", "Health care"},
+    {"place_of_worship", "Places of worship"},
+    {"humanitarian", "Humanitarian personnel or assets"},
+    {"media", "Media"},
+    {"election", "Election-related"},
+    {"cultural_property", "Cultural property"},
+    {"civilian_government", "Civilian government"},
+    {"detention", "Detention"},
+    {NULL, NULL},
+};
+static const struct default_code default_attributions[] = {
+    {"claimed", "Claimed by the party"},
+    {"acknowledged", "Acknowledged by the party"},
+    {"determined", "Determined by the mission"},
+    {"alleged", "Alleged"},
+    {"unknown", "Unknown"},
+    {NULL, NULL},
+};
+static const struct default_code default_roles[] = {
+    {"teacher", "Teacher"},
+    {"student", "Student"},
+    {"health_worker", "Health worker"},
+    {"humanitarian_worker", "Humanitarian worker"},
+    {"journalist", "Journalist or media worker"},
+    {"religious_figure", "Religious figure"},
+    {"tribal_elder", "Tribal elder"},
+    {"government_employee", "Government employee"},
+    {"human_rights_defender", "Human rights defender"},
+    {"election_worker", "Election worker"},
+    {"child_in_school", "Child in school"},
+    {NULL, NULL},
+};
+
+static void add_default(json_t *doc, const char *key, const struct default_code *list)
+{
+    if (json_object_get(doc, key))
+        return;
+    json_t *array = json_array();
+    for (const struct default_code *d = list; d->code; d++)
+        json_array_append_new(array, json_pack("{s:s, s:s}", "code", d->code, "name", d->name));
+    json_object_set_new(doc, key, array);
+}
+
+void taxonomy_file_defaults(json_t *doc)
+{
+    add_default(doc, "impacts", default_impacts);
+    add_default(doc, "attributions", default_attributions);
+    add_default(doc, "victim_roles", default_roles);
+}
+
 bool taxonomy_file_validate(json_t *doc, struct api_error *e)
 {
-    static const char *const allowed[] = {"format",      "name",    "party_groups", "parties",
-                                          "tactics",     "weapons", "source_types", "regions",
-                                          "admin_areas", NULL};
+    static const char *const allowed[] = {
+        "format",  "name",    "party_groups", "parties",      "tactics",      "weapons",
+        "source_types", "regions", "admin_areas",  "impacts", "attributions", "victim_roles",
+        NULL};
     const char *format, *name;
     if (!jv_only_keys(doc, allowed, "", e) ||
         !jv_string(doc, "format", "", true, 1, 64, &format, NULL, e) ||
@@ -221,10 +290,21 @@ bool taxonomy_file_validate(json_t *doc, struct api_error *e)
     if (strcmp(format, "civcas-taxonomy/1") != 0)
         return err_invalid(e, "format", "format must be civcas-taxonomy/1");
     if (!check_list(doc, "party_groups", NULL, e) || !check_list(doc, "parties", "group", e) ||
-        !check_list(doc, "tactics", NULL, e) || !check_list(doc, "weapons", NULL, e) ||
+        !check_list(doc, "tactics", "abduction", e) || !check_list(doc, "weapons", NULL, e) ||
         !check_list(doc, "source_types", NULL, e) || !check_list(doc, "regions", NULL, e) ||
         !check_areas(doc, e))
         return false;
+    static const char *const optional[] = {"impacts", "attributions", "victim_roles"};
+    for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++)
+        if (json_object_get(doc, optional[k]) && !check_list(doc, optional[k], NULL, e))
+            return false;
+    json_t *attributions = json_object_get(doc, "attributions");
+    if (attributions && !listed(attributions, "code", "unknown"))
+        return err_invalid(e, "attributions", "attributions must include the code unknown");
+    if (listed(json_object_get(doc, "victim_roles"), "code", TAXONOMY_NO_ROLE))
+        return err_invalid(e, "victim_roles",
+                           "victim_roles may not use the code none: trends call a casualty group "
+                           "without a role so");
     json_t *groups = json_object_get(doc, "party_groups");
     size_t i;
     json_t *party;

@@ -1,6 +1,7 @@
 /*
  * The deployment's code lists (parties with their groups, tactics, weapons,
- * source types, regions, admin areas) as an immutable in-memory snapshot
+ * source types, regions, admin areas, impacts, attribution bases, victims'
+ * roles) as an immutable in-memory snapshot
  * used to validate incidents without a database round trip.
  *
  * A snapshot is built from the code lists as the store reads them
@@ -23,6 +24,7 @@ struct tx_code {
     int level;    /* areas only */
     char *name;   /* display name */
     int order;    /* position in the deployment's display order */
+    bool abduction; /* tactics only: an incident of it may record persons abducted */
 };
 
 struct tx_list {
@@ -34,17 +36,29 @@ struct taxonomy {
     long long revision;
     int refs; /* held by the store's cache and its borrowers */
     struct tx_list party_groups, parties, tactics, weapons, source_types, regions, areas;
+    struct tx_list impacts, attributions, roles;
 };
+
+/* What trends call a casualty group without a role: never a code of the
+ * roles list. */
+#define TAXONOMY_NO_ROLE "none"
 
 const struct tx_code *taxonomy_find(const struct tx_list *list, const char *code);
 
 /* A snapshot (refs 0) of the code lists document the store reads:
- * {"revision", "party_groups": [[code, group, region, level, name]], ...},
- * rows in display order. Freed with taxonomy_free. */
+ * {"revision", "party_groups": [[code, group, region, level, name, abduction]],
+ * ...}, rows in display order. Freed with taxonomy_free. */
 struct taxonomy *taxonomy_from_codes(json_t *doc);
 void taxonomy_free(struct taxonomy *t);
 
-/* Validates a taxonomy file document (format civcas-taxonomy/1). */
+/* Validates a taxonomy file document (format civcas-taxonomy/1). The lists
+ * impacts, attributions and victim_roles are optional: a file without one
+ * gets the default list (taxonomy_file_defaults), so files written before
+ * they existed still load. */
 bool taxonomy_file_validate(json_t *doc, struct api_error *e);
+
+/* Adds the default impacts, attributions and victim_roles to a validated
+ * document that lacks them. */
+void taxonomy_file_defaults(json_t *doc);
 
 #endif

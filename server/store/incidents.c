@@ -16,10 +16,16 @@
 /* The client document arrives as one jsonb parameter (d.doc) and is spread
  * into rows here; inc.id names the incident. Shared by insert and amend. */
 #define CHILDREN_CTES                                                                           \
-    "cg AS (INSERT INTO casualty_groups (incident_id, ordinal, outcome, sex, age_group, count)" \
+    "cg AS (INSERT INTO casualty_groups (incident_id, ordinal, outcome, sex, age_group, count,"  \
+    "  count_min, count_max, role)"                                                             \
     "  SELECT inc.id, c.ord - 1, c.v->>'outcome', c.v->>'sex', c.v->>'age_group',"              \
-    "   (c.v->>'count')::int"                                                                   \
+    "   (c.v->>'count')::int, (c.v->>'count_min')::int, (c.v->>'count_max')::int, c.v->>'role'" \
     "  FROM inc, d, jsonb_array_elements(d.doc->'casualties') WITH ORDINALITY AS c(v, ord)),"    \
+    "im AS (INSERT INTO incident_impacts (incident_id, impact)"                                  \
+    "  SELECT inc.id, m.v FROM inc, d, jsonb_array_elements_text(d.doc->'impacts') AS m(v)),"   \
+    "ab AS (INSERT INTO incident_abductions (incident_id, sex, age_group, count)"               \
+    "  SELECT inc.id, a.v->>'sex', a.v->>'age_group', (a.v->>'count')::int"                     \
+    "  FROM inc, d, jsonb_array_elements(d.doc->'abducted') AS a(v)),"                          \
     "cp AS (INSERT INTO casualty_personal (incident_id, ordinal, name, age)"                    \
     "  SELECT inc.id, c.ord - 1, c.v->>'name', (c.v->>'age')::smallint"                         \
     "  FROM inc, d, jsonb_array_elements(d.doc->'casualties') WITH ORDINALITY AS c(v, ord)"     \
@@ -36,13 +42,14 @@
 #define INSERT_CTES                                                                              \
     "WITH d AS (SELECT $1::jsonb AS doc),"                                                       \
     "inc AS (INSERT INTO incidents (occurred_on, date_precision, time_of_day, admin1, admin2,"   \
-    "  place, lat, lon, location_precision, tactic, weapon, perpetrator, narrative,"             \
-    "  external_ref, killed, injured, source_types, created_by)"                                 \
+    "  place, lat, lon, location_precision, tactic, weapon, perpetrator, attribution,"           \
+    "  narrative, external_ref, killed, injured, source_types, created_by)"                      \
     " SELECT (doc->>'occurred_on')::date, doc->>'date_precision', (doc->>'time_of_day')::time,"  \
     "  doc#>>'{location,admin1}', doc#>>'{location,admin2}', doc#>>'{location,place}',"          \
     "  (doc#>>'{location,lat}')::float8, (doc#>>'{location,lon}')::float8,"                      \
     "  doc#>>'{location,precision}', doc->>'tactic', doc->>'weapon', doc->>'perpetrator',"       \
-    "  doc->>'narrative', doc->>'external_ref', $2::int, $3::int, $4::int, $5::bigint FROM d"    \
+    "  doc->>'attribution', doc->>'narrative', doc->>'external_ref', $2::int, $3::int, $4::int," \
+    "  $5::bigint FROM d"                                                                        \
     " RETURNING id, version, status, created_at, updated_at),"                                   \
     CHILDREN_CTES ","                                                                            \
     "rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,"      \
@@ -54,12 +61,18 @@
 DB_STMT(stmt_insert, INSERT_CTES INSERT_RESULT);
 DB_STMT(stmt_insert_counted,
         INSERT_CTES ","
-        "jr AS (INSERT INTO rollup_journal SELECT inc.status, (doc->>'occurred_on')::date,"
+        "jr AS (INSERT INTO rollup_journal (status, occurred_on, admin1, admin2, party, tactic,"
+        "  weapon, attribution, impacts, " ROLLUP_COUNTS ")"
+        " SELECT inc.status, (doc->>'occurred_on')::date,"
         "  doc#>>'{location,admin1}', COALESCE(doc#>>'{location,admin2}', ''),"
-        "  doc->>'perpetrator', doc->>'tactic', doc->>'weapon', 1, $2::int, $3::int,"
-        "  a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],"
-        "  a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18]"
-        "  FROM inc, d, (SELECT $7::int[] AS a) x)" INSERT_RESULT);
+        "  doc->>'perpetrator', doc->>'tactic', doc->>'weapon', doc->>'attribution', $8, 1,"
+        "  a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],"
+        "  a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25],"
+        "  a[26], a[27], a[28], a[29], a[30], a[31], a[32], a[33], a[34], a[35], a[36], a[37],"
+        "  a[38], a[39], a[40], a[41], a[42], a[43], a[44], a[45], a[46], a[47], a[48], a[49],"
+        "  a[50], a[51], a[52], a[53], a[54], a[55], a[56], a[57], a[58], a[59], a[60], a[61],"
+        "  a[62]"
+        "  FROM inc, d, (SELECT $7::bigint[] AS a) x)" INSERT_RESULT);
 
 static int index_of(const char *const *choices, const char *value)
 {
@@ -69,24 +82,18 @@ static int index_of(const char *const *choices, const char *value)
     return -1;
 }
 
-/* The incident's casualties by outcome x sex x age group as an int[]
- * literal, in the journal's column order (k_male_adult ... i_unknown_unknown). */
-static void categories_param(const struct incident *inc, char out[400])
+/* The incident's journal counts (incident_rollup_counts) as a bigint[]
+ * literal. */
+#define COUNTS_PARAM_SIZE (INCIDENT_ROLLUP_COUNTS * 21 + 3)
+static void counts_param(const struct incident *inc, char out[COUNTS_PARAM_SIZE])
 {
-    long sums[2][3][3] = {0};
-    for (size_t n = 0; n < inc->ncasualties; n++) {
-        const struct casualty *cs = &inc->casualties[n];
-        int o = index_of(incident_outcomes, cs->outcome);
-        int s = index_of(incident_sexes, cs->sex);
-        int a = index_of(incident_age_groups, cs->age_group);
-        if (o >= 0 && s >= 0 && a >= 0)
-            sums[o][s][a] += cs->count;
-    }
+    long long counts[INCIDENT_ROLLUP_COUNTS];
+    incident_rollup_counts(inc, counts);
     size_t len = 0;
-    for (int i = 0; i < 18; i++)
-        len += (size_t)snprintf(out + len, 400 - len, "%c%ld", i ? ',' : '{',
-                                sums[i / 9][i / 3 % 3][i % 3]);
-    snprintf(out + len, 400 - len, "}");
+    for (int i = 0; i < INCIDENT_ROLLUP_COUNTS; i++)
+        len += (size_t)snprintf(out + len, COUNTS_PARAM_SIZE - len, "%c%lld", i ? ',' : '{',
+                                counts[i]);
+    snprintf(out + len, COUNTS_PARAM_SIZE - len, "}");
 }
 
 static void totals_params(const struct incident *inc, char killed[24], char injured[24],
@@ -116,13 +123,15 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     snprintf(key, sizeof key, "%lld", key_id);
     char *doc = json_param(document);
     char *chg = json_param(changes);
-    char categories[400];
-    categories_param(inc, categories);
-    const char *params[] = {doc, killed, injured, types, key, chg, categories};
-    PGresult *r = rollup_writes_enabled ? db_query(c, &stmt_insert_counted, 7, params, e)
+    char counts[COUNTS_PARAM_SIZE];
+    counts_param(inc, counts);
+    char *impacts = incident_impacts_key(inc);
+    const char *params[] = {doc, killed, injured, types, key, chg, counts, impacts};
+    PGresult *r = rollup_writes_enabled ? db_query(c, &stmt_insert_counted, 8, params, e)
                                         : db_query(c, &stmt_insert, 6, params, e);
     free(doc);
     free(chg);
+    free(impacts);
     if (!r)
         return false;
     inc->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -144,12 +153,18 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     " i.lat, i.lon, i.location_precision, i.tactic, i.weapon, i.perpetrator, p.group_code,"    \
     " i.narrative, i.external_ref, k.name, " TS("i.created_at") ", " TS("i.updated_at") ","    \
     " (SELECT json_agg(json_build_object('outcome', g.outcome, 'sex', g.sex,"                  \
-    "   'age_group', g.age_group, 'count', g.count, 'age', cp.age, 'name', cp.name)"           \
+    "   'age_group', g.age_group, 'count', g.count, 'count_min', g.count_min,"                 \
+    "   'count_max', g.count_max, 'role', g.role, 'age', cp.age, 'name', cp.name)"             \
     "   ORDER BY g.ordinal) FROM casualty_groups g LEFT JOIN casualty_personal cp"             \
     "   USING (incident_id, ordinal) WHERE g.incident_id = i.id),"                             \
     " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference)"            \
     "   ORDER BY s.ordinal) FROM incident_sources s WHERE s.incident_id = i.id),"              \
-    " i.change_xid::text"
+    " i.change_xid::text, i.attribution,"                                                      \
+    " (SELECT json_agg(m.impact ORDER BY m.impact COLLATE \"C\") FROM incident_impacts m"       \
+    "   WHERE m.incident_id = i.id),"                                                          \
+    " (SELECT json_agg(json_build_object('sex', a.sex, 'age_group', a.age_group,"              \
+    "   'count', a.count) ORDER BY a.sex, a.age_group) FROM incident_abductions a"             \
+    "   WHERE a.incident_id = i.id)"
 #define INCIDENT_FROM                                     \
     " FROM incidents i JOIN parties p ON p.code = i.perpetrator" \
     " JOIN api_keys k ON k.id = i.created_by"
@@ -211,12 +226,39 @@ static void row_parse(PGresult *r, int row, struct incident *inc)
         cs->age_group =
             static_of(incident_age_groups, json_string_value(json_object_get(g, "age_group")));
         cs->count = (long)json_integer_value(json_object_get(g, "count"));
+        json_t *v = json_object_get(g, "count_min");
+        cs->count_min = json_is_integer(v) ? (long)json_integer_value(v) : -1;
+        v = json_object_get(g, "count_max");
+        cs->count_max = json_is_integer(v) ? (long)json_integer_value(v) : -1;
+        const char *role = json_string_value(json_object_get(g, "role"));
+        cs->role = role ? xstrdup(role) : NULL;
         json_t *age = json_object_get(g, "age");
         cs->age = json_is_integer(age) ? (int)json_integer_value(age) : -1;
         const char *name = json_string_value(json_object_get(g, "name"));
         cs->name = name ? xstrdup(name) : NULL;
     }
     json_decref(groups);
+
+    inc->attribution = col(r, row, 26);
+    json_t *impacts = PQgetisnull(r, row, 27) ? NULL : json_loads(PQgetvalue(r, row, 27), 0, NULL);
+    inc->nimpacts = json_array_size(impacts);
+    inc->impacts = xcalloc(inc->nimpacts ? inc->nimpacts : 1, sizeof *inc->impacts);
+    for (size_t i = 0; i < inc->nimpacts; i++)
+        inc->impacts[i] = xstrdup(json_string_value(json_array_get(impacts, i)));
+    json_decref(impacts);
+    json_t *abducted =
+        PQgetisnull(r, row, 28) ? NULL : json_loads(PQgetvalue(r, row, 28), 0, NULL);
+    inc->nabducted = json_array_size(abducted);
+    inc->abducted = xcalloc(inc->nabducted ? inc->nabducted : 1, sizeof *inc->abducted);
+    for (size_t i = 0; i < inc->nabducted; i++) {
+        json_t *a = json_array_get(abducted, i);
+        inc->abducted[i].sex =
+            static_of(incident_sexes, json_string_value(json_object_get(a, "sex")));
+        inc->abducted[i].age_group =
+            static_of(incident_age_groups, json_string_value(json_object_get(a, "age_group")));
+        inc->abducted[i].count = (long)json_integer_value(json_object_get(a, "count"));
+    }
+    json_decref(abducted);
 
     json_t *sources = PQgetisnull(r, row, 24) ? NULL : json_loads(PQgetvalue(r, row, 24), 0, NULL);
     inc->nsources = json_array_size(sources);
@@ -277,13 +319,16 @@ DB_STMT(stmt_update,
         " place = doc#>>'{location,place}', lat = (doc#>>'{location,lat}')::float8,"
         " lon = (doc#>>'{location,lon}')::float8, location_precision = doc#>>'{location,precision}',"
         " tactic = doc->>'tactic', weapon = doc->>'weapon', perpetrator = doc->>'perpetrator',"
+        " attribution = doc->>'attribution',"
         " narrative = doc->>'narrative', external_ref = doc->>'external_ref',"
         " killed = $3::int, injured = $4::int, source_types = $5::int,"
         " version = version + 1, updated_at = now(), change_xid = pg_current_xact_id()"
         " FROM (SELECT $2::jsonb AS doc) d WHERE id = $1::bigint"
         " RETURNING version, " TS("updated_at"));
 DB_STMT(stmt_delete_children,
-        "WITH g AS (DELETE FROM casualty_groups WHERE incident_id = $1::bigint)"
+        "WITH g AS (DELETE FROM casualty_groups WHERE incident_id = $1::bigint),"
+        " m AS (DELETE FROM incident_impacts WHERE incident_id = $1::bigint),"
+        " a AS (DELETE FROM incident_abductions WHERE incident_id = $1::bigint)"
         " DELETE FROM incident_sources WHERE incident_id = $1::bigint");
 DB_STMT(stmt_insert_children,
         "WITH d AS (SELECT $2::jsonb AS doc), inc AS (SELECT $1::bigint AS id)," CHILDREN_CTES

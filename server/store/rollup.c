@@ -42,18 +42,13 @@ bool store_rollup_rebuild(struct db_conn *c, long long *cells, struct api_error 
         !db_simple(c, "DELETE FROM rollup_journal", e) ||
         !db_simple(c, "DELETE FROM rollup_cells", e))
         goto fail;
-    PGresult *r = PQexec(db_pg(c),
-                         "INSERT INTO rollup_cells SELECT gset, status, period, admin1, admin2,"
-                         " party, tactic, weapon, incidents, killed, injured, k_male_adult,"
-                         " k_male_child, k_male_unknown, k_female_adult, k_female_child,"
-                         " k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,"
-                         " i_male_adult, i_male_child, i_male_unknown, i_female_adult,"
-                         " i_female_child, i_female_unknown, i_unknown_adult, i_unknown_child,"
-                         " i_unknown_unknown FROM rollup_sides WHERE side = 'expected'"
-                         /* Key order: a grouping set's cells end up on
-                          * neighbouring pages, so reading one set touches
-                          * few pages. */
-                         " ORDER BY gset, status, period, admin1, admin2, party, tactic, weapon");
+    PGresult *r = PQexec(db_pg(c), "INSERT INTO rollup_cells (" ROLLUP_KEYS ", " ROLLUP_COUNTS ")"
+                                   " SELECT " ROLLUP_KEYS ", " ROLLUP_COUNTS
+                                   " FROM rollup_sides WHERE side = 'expected'"
+                                   /* Key order: a grouping set's cells end up
+                                    * on neighbouring pages, so reading one set
+                                    * touches few pages. */
+                                   " ORDER BY " ROLLUP_KEYS);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (ok)
         *cells = strtoll(PQcmdTuples(r), NULL, 10);
@@ -77,17 +72,15 @@ long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long long
     /* Each side's cells as JSON beside their key: a cell differs when the
      * two documents do (or one side lacks it). */
     static const char sql[] =
-        "WITH d AS (SELECT side, gset, status, period, admin1, admin2, party, tactic, weapon,"
-        "  to_jsonb(r) - 'side' AS v FROM rollup_sides r)"
-        " SELECT gset, status, period, admin1, admin2, party, tactic, weapon,"
+        "WITH d AS (SELECT side, " ROLLUP_KEYS ", to_jsonb(r) - 'side' AS v FROM rollup_sides r)"
+        " SELECT " ROLLUP_KEYS ","
         "  COALESCE(s.v->>'incidents', '-'), COALESCE(s.v->>'killed', '-'),"
         "  COALESCE(s.v->>'injured', '-'), COALESCE(x.v->>'incidents', '-'),"
         "  COALESCE(x.v->>'killed', '-'), COALESCE(x.v->>'injured', '-')"
         " FROM (SELECT * FROM d WHERE side = 'stored') s"
-        " FULL JOIN (SELECT * FROM d WHERE side = 'expected') x"
-        "  USING (gset, status, period, admin1, admin2, party, tactic, weapon)"
+        " FULL JOIN (SELECT * FROM d WHERE side = 'expected') x USING (" ROLLUP_KEYS ")"
         " WHERE s.v IS DISTINCT FROM x.v"
-        " ORDER BY gset, status, period, admin1, admin2, party, tactic, weapon";
+        " ORDER BY " ROLLUP_KEYS;
     if (!db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         return -1;
     PGresult *r = PQexec(db_pg(c), sql);
@@ -102,13 +95,15 @@ long store_rollup_verify(struct db_conn *c, FILE *out, long max_lines, long long
     for (int i = 0; i < rows && i < max_lines; i++) {
         fprintf(out, "differs: gset=%s status=%s period=%s", PQgetvalue(r, i, 0),
                 PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-        static const char *const keys[] = {"admin1", "admin2", "party", "tactic", "weapon"};
-        for (int k = 0; k < 5; k++)
+        static const char *const keys[] = {"admin1", "admin2",      "party",  "tactic",
+                                           "weapon", "attribution", "impacts"};
+        for (int k = 0; k < 7; k++)
             if (PQgetvalue(r, i, 3 + k)[0])
                 fprintf(out, " %s=%s", keys[k], PQgetvalue(r, i, 3 + k));
+        /* Three counts of many: where these two sides agree, another differs. */
         fprintf(out, " stored incidents/killed/injured=%s/%s/%s expected=%s/%s/%s\n",
-                PQgetvalue(r, i, 8), PQgetvalue(r, i, 9), PQgetvalue(r, i, 10),
-                PQgetvalue(r, i, 11), PQgetvalue(r, i, 12), PQgetvalue(r, i, 13));
+                PQgetvalue(r, i, 10), PQgetvalue(r, i, 11), PQgetvalue(r, i, 12),
+                PQgetvalue(r, i, 13), PQgetvalue(r, i, 14), PQgetvalue(r, i, 15));
     }
     PQclear(r);
     r = PQexec(db_pg(c), "SELECT count(*) FROM rollup_sides WHERE side = 'expected'");

@@ -13,6 +13,26 @@
 
 #include "store/db.h"
 
+/* A cell's key columns, and its counts after incidents in the order of
+ * incident_rollup_counts (migrations/0009_widen_record.sql). */
+#define ROLLUP_KEYS "gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts"
+#define ROLLUP_COUNTS_AFTER_INCIDENTS                                                               \
+    "killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult, k_female_child,"  \
+    " k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown, i_male_adult,"         \
+    " i_male_child, i_male_unknown, i_female_adult, i_female_child, i_female_unknown,"              \
+    " i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted, killed_below,"       \
+    " killed_above, injured_below, injured_above, k_male_adult_below, k_male_child_below,"          \
+    " k_male_unknown_below, k_female_adult_below, k_female_child_below, k_female_unknown_below,"    \
+    " k_unknown_adult_below, k_unknown_child_below, k_unknown_unknown_below, i_male_adult_below,"   \
+    " i_male_child_below, i_male_unknown_below, i_female_adult_below, i_female_child_below,"        \
+    " i_female_unknown_below, i_unknown_adult_below, i_unknown_child_below,"                        \
+    " i_unknown_unknown_below, k_male_adult_above, k_male_child_above, k_male_unknown_above,"       \
+    " k_female_adult_above, k_female_child_above, k_female_unknown_above, k_unknown_adult_above,"   \
+    " k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above, i_male_child_above,"      \
+    " i_male_unknown_above, i_female_adult_above, i_female_child_above, i_female_unknown_above,"    \
+    " i_unknown_adult_above, i_unknown_child_above, i_unknown_unknown_above"
+#define ROLLUP_COUNTS "incidents, " ROLLUP_COUNTS_AFTER_INCIDENTS
+
 /* Off only to measure what maintenance costs (CIVCAS_ROLLUP_WRITES=0):
  * trends are then wrong until `civcasd rollup rebuild`. */
 extern bool rollup_writes_enabled;

@@ -30,50 +30,29 @@ static json_t *json_column(PGresult *r, struct api_error *e)
     return doc;
 }
 
-/* Every list as [code, group-or-parent, region, level, name]. */
+/* Every list as [code, group-or-parent, region, level, name, abduction]. */
 #define CODES_OF(table)                                                                            \
     "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name) ORDER BY sort)"         \
     " FROM " table " WHERE active), '[]')"
 
-DB_STMT(
-    stmt_codes,
-    "SELECT json_build_object("
-    " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
-    " 'party_groups', " CODES_OF(
-        "party_groups") ","
-                        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, "
-                        "NULL, 0, name)"
-                        "   ORDER BY sort)"
-                        "   FROM parties WHERE active), '[]'),"
-                        " 'tactics', " CODES_OF(
-                            "tactics") ","
-                                       " 'weapons', " CODES_OF(
-                                           "weapons") ","
-                                                      " 'source_types', " CODES_OF(
-                                                          "source_types") ","
-                                                                          " 'regions', " CODES_OF(
-                                                                              "regions") ","
-                                                                                         " 'areas',"
-                                                                                         " COALESCE"
-                                                                                         "((SELECT "
-                                                                                         "json_agg("
-                                                                                         "json_"
-                                                                                         "build_"
-                                                                                         "array("
-                                                                                         "pcode, "
-                                                                                         "parent, "
-                                                                                         "region, "
-                                                                                         "level, "
-                                                                                         "name)"
-                                                                                         "   ORDER "
-                                                                                         "BY sort)"
-                                                                                         "   FROM "
-                                                                                         "admin_"
-                                                                                         "areas "
-                                                                                         "WHERE "
-                                                                                         "active), "
-                                                                                         "'[]'))::"
-                                                                                         "text");
+/* clang-format off */
+DB_STMT(stmt_codes,
+        "SELECT json_build_object("
+        " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
+        " 'party_groups', " CODES_OF("party_groups") ","
+        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, NULL, 0, name)"
+        "   ORDER BY sort) FROM parties WHERE active), '[]'),"
+        " 'tactics', COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name,"
+        "   abduction) ORDER BY sort) FROM tactics WHERE active), '[]'),"
+        " 'weapons', " CODES_OF("weapons") ","
+        " 'source_types', " CODES_OF("source_types") ","
+        " 'regions', " CODES_OF("regions") ","
+        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level, name)"
+        "   ORDER BY sort) FROM admin_areas WHERE active), '[]'),"
+        " 'impacts', " CODES_OF("impacts") ","
+        " 'attributions', " CODES_OF("attributions") ","
+        " 'victim_roles', " CODES_OF("victim_roles") ")::text");
+/* clang-format on */
 
 /* Every active code of every list as one JSON document (the shape
  * taxonomy_from_codes reads). New reference. */
@@ -91,57 +70,26 @@ static json_t *taxonomy_codes(struct db_conn *c, struct api_error *e)
     "COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name) ORDER BY sort)"       \
     " FROM " table " WHERE active), '[]')"
 
-DB_STMT(
-    stmt_public,
-    "SELECT json_build_object("
-    " 'name', (SELECT name FROM taxonomy_meta),"
-    " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
-    " 'party_groups', " LIST_OF(
-        "party_groups") ","
-                        " 'parties', COALESCE((SELECT json_agg(json_build_object('code', code, "
-                        "'name', name,"
-                        "   'group', group_code) ORDER BY sort) FROM parties WHERE active), '[]'),"
-                        " 'tactics', " LIST_OF(
-                            "tactics") ","
-                                       " 'weapons', " LIST_OF(
-                                           "weapons") ","
-                                                      " 'source_types', " LIST_OF(
-                                                          "source_types") ","
-                                                                          " 'regions', " LIST_OF(
-                                                                              "regions") ","
-                                                                                         " 'admin_"
-                                                                                         "areas', "
-                                                                                         "COALESCE("
-                                                                                         "(SELECT "
-                                                                                         "json_agg("
-                                                                                         "json_"
-                                                                                         "build_"
-                                                                                         "object('"
-                                                                                         "pcode', "
-                                                                                         "pcode,"
-                                                                                         "   "
-                                                                                         "'name', "
-                                                                                         "name, "
-                                                                                         "'level', "
-                                                                                         "level, "
-                                                                                         "'parent',"
-                                                                                         " parent, "
-                                                                                         "'region',"
-                                                                                         " region,"
-                                                                                         "   "
-                                                                                         "'illustra"
-                                                                                         "tive', "
-                                                                                         "illustrat"
-                                                                                         "ive) "
-                                                                                         "ORDER BY "
-                                                                                         "sort) "
-                                                                                         "FROM "
-                                                                                         "admin_"
-                                                                                         "areas "
-                                                                                         "WHERE "
-                                                                                         "active), "
-                                                                                         "'[]')"
-                                                                                         ")::text");
+/* clang-format off */
+DB_STMT(stmt_public,
+        "SELECT json_build_object("
+        " 'name', (SELECT name FROM taxonomy_meta),"
+        " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
+        " 'party_groups', " LIST_OF("party_groups") ","
+        " 'parties', COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name,"
+        "   'group', group_code) ORDER BY sort) FROM parties WHERE active), '[]'),"
+        " 'tactics', COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name,"
+        "   'abduction', abduction) ORDER BY sort) FROM tactics WHERE active), '[]'),"
+        " 'weapons', " LIST_OF("weapons") ","
+        " 'source_types', " LIST_OF("source_types") ","
+        " 'regions', " LIST_OF("regions") ","
+        " 'admin_areas', COALESCE((SELECT json_agg(json_build_object('pcode', pcode,"
+        "   'name', name, 'level', level, 'parent', parent, 'region', region,"
+        "   'illustrative', illustrative) ORDER BY sort) FROM admin_areas WHERE active), '[]'),"
+        " 'impacts', " LIST_OF("impacts") ","
+        " 'attributions', " LIST_OF("attributions") ","
+        " 'victim_roles', " LIST_OF("victim_roles") ")::text");
+/* clang-format on */
 
 json_t *store_taxonomy_public(struct db_conn *c, struct api_error *e)
 {
@@ -166,7 +114,15 @@ json_t *store_taxonomy_public(struct db_conn *c, struct api_error *e)
     " (SELECT value->>'" key "' FROM jsonb_array_elements($1::jsonb))"
 
 DB_STMT(up_groups, SIMPLE_UPSERT("party_groups"));
-DB_STMT(up_tactics, SIMPLE_UPSERT("tactics"));
+DB_STMT(up_tactics, "INSERT INTO tactics (code, name, sort, abduction, active)"
+                    " SELECT code, name, sort, COALESCE(abduction, false), true"
+                    " FROM jsonb_to_recordset($1::jsonb)"
+                    "  AS t(code text, name text, sort integer, abduction boolean)"
+                    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, sort = EXCLUDED.sort,"
+                    "  abduction = EXCLUDED.abduction, active = true");
+DB_STMT(up_impacts, SIMPLE_UPSERT("impacts"));
+DB_STMT(up_attributions, SIMPLE_UPSERT("attributions"));
+DB_STMT(up_roles, SIMPLE_UPSERT("victim_roles"));
 DB_STMT(up_weapons, SIMPLE_UPSERT("weapons"));
 DB_STMT(up_sources, SIMPLE_UPSERT("source_types"));
 DB_STMT(up_regions, SIMPLE_UPSERT("regions"));
@@ -192,6 +148,9 @@ DB_STMT(off_weapons, DEACTIVATE("weapons", "code"));
 DB_STMT(off_sources, DEACTIVATE("source_types", "code"));
 DB_STMT(off_regions, DEACTIVATE("regions", "code"));
 DB_STMT(off_areas, DEACTIVATE("admin_areas", "pcode"));
+DB_STMT(off_impacts, DEACTIVATE("impacts", "code"));
+DB_STMT(off_attributions, DEACTIVATE("attributions", "code"));
+DB_STMT(off_roles, DEACTIVATE("victim_roles", "code"));
 DB_STMT(up_meta, "INSERT INTO taxonomy_meta (name, revision) VALUES ($1, 1)"
                  " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
                  "  revision = taxonomy_meta.revision + 1, loaded_at = now()");
@@ -232,6 +191,9 @@ static bool load_all(struct db_conn *c, json_t *doc, struct api_error *e)
            load_list(c, doc, "source_types", &up_sources, &off_sources, e) &&
            load_list(c, doc, "regions", &up_regions, &off_regions, e) &&
            load_list(c, doc, "admin_areas", &up_areas, &off_areas, e) &&
+           load_list(c, doc, "impacts", &up_impacts, &off_impacts, e) &&
+           load_list(c, doc, "attributions", &up_attributions, &off_attributions, e) &&
+           load_list(c, doc, "victim_roles", &up_roles, &off_roles, e) &&
            db_exec(c, &up_meta, 1, params, e);
 }
 

@@ -24,6 +24,8 @@ enum {
     NEED_VICTIM = 32,  /* the outcome x sex x age group columns, unpivoted */
     JOIN_PARTIES = 64, /* parties p: the party's group */
     JOIN_AREAS = 128,  /* admin_areas a: the province's region */
+    NEED_ATTRIBUTION = 256,
+    NEED_IMPACTS = 512, /* the incident's set of impacts */
 };
 
 static const char *const categories[] = {"men",  "women", "boys", "girls", "adult_unknown_sex",
@@ -96,12 +98,15 @@ static const struct gset_def gsets[] = {
     {11, GRAIN_DAY, NEED_PARTY},
     {12, GRAIN_DAY, NEED_TACTIC},
     {13, GRAIN_WEEK, NEED_ADMIN1 | NEED_ADMIN2},
+    {14, GRAIN_MONTH, NEED_PARTY | NEED_ATTRIBUTION},
+    {15, GRAIN_MONTH, NEED_IMPACTS},
+    {16, GRAIN_DAY, NEED_IMPACTS},
 };
-static const struct gset_def facts = {0, GRAIN_DAY,
-                                      NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC |
-                                          NEED_WEAPON};
+#define CELL_DIMS                                                                                  \
+    (NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON | NEED_ATTRIBUTION |      \
+     NEED_IMPACTS)
+static const struct gset_def facts = {0, GRAIN_DAY, CELL_DIMS};
 #define NGSETS (sizeof gsets / sizeof gsets[0])
-#define CELL_DIMS (NEED_ADMIN1 | NEED_ADMIN2 | NEED_PARTY | NEED_TACTIC | NEED_WEAPON)
 
 const char *const trend_param_names[] = {
     "from", "to", "period", "by", "measures", "status", "compare", "format", "party_group",
@@ -853,12 +858,13 @@ bool trend_check_gsets(struct db_conn *c, char *problem, size_t size)
 {
     PGresult *r = PQexec(db_pg(c),
                          "SELECT gset, grain, by_admin1, by_admin2, by_party, by_tactic,"
-                         " by_weapon FROM rollup_gsets ORDER BY gset");
+                         " by_weapon, by_attribution, by_impacts FROM rollup_gsets ORDER BY gset");
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && (size_t)PQntuples(r) == NGSETS;
     for (int i = 0; ok && i < PQntuples(r); i++) {
         unsigned dimsdb = 0;
-        const unsigned bits[] = {NEED_ADMIN1, NEED_ADMIN2, NEED_PARTY, NEED_TACTIC, NEED_WEAPON};
-        for (int b = 0; b < 5; b++)
+        const unsigned bits[] = {NEED_ADMIN1, NEED_ADMIN2,      NEED_PARTY,  NEED_TACTIC,
+                                 NEED_WEAPON, NEED_ATTRIBUTION, NEED_IMPACTS};
+        for (int b = 0; b < 7; b++)
             if (PQgetvalue(r, i, 2 + b)[0] == 't')
                 dimsdb |= bits[b];
         ok = strtol(PQgetvalue(r, i, 0), NULL, 10) == gsets[i].id &&

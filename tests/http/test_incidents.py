@@ -8,17 +8,26 @@ from harness import (ABSENT, ID_RE, TIMESTAMP_RE, ServerTestCase,
                      days_ago, minimal_incident, valid_incident)
 
 CLIENT_FIELDS = ('occurred_on', 'date_precision', 'time_of_day', 'location',
-                 'tactic', 'weapon', 'perpetrator', 'casualties', 'sources',
-                 'narrative', 'external_ref')
+                 'tactic', 'weapon', 'perpetrator', 'attribution', 'impacts',
+                 'casualties', 'abducted', 'sources', 'narrative',
+                 'external_ref')
 SERVER_FIELDS = ('id', 'version', 'status', 'duplicate_of', 'party_group',
                  'killed', 'injured', 'verification', 'created_at',
                  'updated_at', 'created_by')
+
+
+NO_RANGE_NO_ROLE = {'count_min': None, 'count_max': None, 'role': None}
 
 
 def without_personal(groups):
     """Casualty groups as a monitor sees them: no name, no age."""
     return [{k: v for k, v in g.items() if k not in ('name', 'age')}
             for g in groups]
+
+
+def as_stored(groups):
+    """Casualty groups as sent, with the optional members never sent null."""
+    return [dict(NO_RANGE_NO_ROLE, **g) for g in groups]
 
 
 class CreateTest(ServerTestCase):
@@ -59,7 +68,10 @@ class CreateTest(ServerTestCase):
                   'external_ref'):
             self.assertEqual(inc[f], doc[f], f)
         self.assertEqual(without_personal(inc['casualties']),
-                         doc['casualties'])
+                         as_stored(doc['casualties']))
+        self.assertEqual(inc['attribution'], 'unknown')
+        self.assertEqual(inc['impacts'], [])
+        self.assertEqual(inc['abducted'], [])
         self.assertEqual(inc['sources'], [
             {'type': 'witness', 'reference': 'interview 12'},
             {'type': 'medical', 'reference': None},
@@ -97,9 +109,9 @@ class CreateTest(ServerTestCase):
         self.assertEqual(inc['perpetrator'], 'unknown')
         self.assertEqual(inc['party_group'], 'other')
         self.assertEqual(inc['date_precision'], 'day')
-        self.assertEqual(inc['casualties'], [
+        self.assertEqual(inc['casualties'], as_stored([
             {'outcome': 'injured', 'sex': 'unknown', 'age_group': 'unknown',
-             'count': 1}])
+             'count': 1}]))
         self.assertEqual(inc['sources'], [])
         # Optional fields never recorded are null, not absent.
         for f in ('time_of_day', 'narrative', 'external_ref',
@@ -121,10 +133,10 @@ class CreateTest(ServerTestCase):
         for key in ('reviewer', 'admin'):
             inc = self.srv.get_incident(iid, key=key).json
             self.assertIsNone(inc['narrative'])
-            self.assertEqual(inc['casualties'], [
+            self.assertEqual(inc['casualties'], as_stored([
                 {'outcome': 'injured', 'sex': 'unknown',
                  'age_group': 'unknown', 'count': 1, 'age': None,
-                 'name': None}])
+                 'name': None}]))
 
     def test_source_types_are_counted_distinct(self):
         doc = valid_incident(sources=[
@@ -189,7 +201,7 @@ class CreateTest(ServerTestCase):
             self.assertNotIn('name', g)
             self.assertNotIn('age', g)
         iid = r.json['id']
-        expected = copy.deepcopy(doc['casualties'])
+        expected = as_stored(copy.deepcopy(doc['casualties']))
         expected[2].update(age=None, name=None)
         for key in ('reviewer', 'admin'):
             inc = self.srv.get_incident(iid, key=key).json

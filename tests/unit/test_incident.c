@@ -22,42 +22,56 @@
     }
 
 static struct tx_code tx_party_groups[] = {
-    {"age", NULL, NULL, 0, NULL, 0},
-    {"crossfire", NULL, NULL, 0, NULL, 0},
-    {"other", NULL, NULL, 0, NULL, 0},
-    {"pgf", NULL, NULL, 0, NULL, 0},
+    {.code = "age"},
+    {.code = "crossfire"},
+    {.code = "other"},
+    {.code = "pgf"},
 };
 static struct tx_code tx_parties[] = {
-    {"ansf_army", "pgf", NULL, 0, NULL, 0}, {"crossfire_age_pgf", "crossfire", NULL, 0, NULL, 0},
-    {"taliban", "age", NULL, 0, NULL, 0},   {"undetermined_age", "age", NULL, 0, NULL, 0},
-    {"unknown", "other", NULL, 0, NULL, 0},
+    {.code = "ansf_army", .group = "pgf"}, {.code = "crossfire_age_pgf", .group = "crossfire"},
+    {.code = "taliban", .group = "age"},   {.code = "undetermined_age", .group = "age"},
+    {.code = "unknown", .group = "other"},
 };
 static struct tx_code tx_tactics[] = {
-    {"aerial_operation", NULL, NULL, 0, NULL, 0},
-    {"ground_engagement", NULL, NULL, 0, NULL, 0},
-    {"ied_suicide", NULL, NULL, 0, NULL, 0},
+    {.code = "abduction", .abduction = true},
+    {.code = "aerial_operation"},
+    {.code = "ground_engagement"},
+    {.code = "ied_suicide"},
 };
 static struct tx_code tx_weapons[] = {
-    {"heavy_explosive", NULL, NULL, 0, NULL, 0},
-    {"small_arms", NULL, NULL, 0, NULL, 0},
-    {"unknown", NULL, NULL, 0, NULL, 0},
+    {.code = "heavy_explosive"},
+    {.code = "small_arms"},
+    {.code = "unknown"},
 };
 static struct tx_code tx_source_types[] = {
-    {"local_authority", NULL, NULL, 0, NULL, 0}, {"media", NULL, NULL, 0, NULL, 0},
-    {"medical", NULL, NULL, 0, NULL, 0},         {"un_ngo", NULL, NULL, 0, NULL, 0},
-    {"victim", NULL, NULL, 0, NULL, 0},          {"witness", NULL, NULL, 0, NULL, 0},
+    {.code = "local_authority"}, {.code = "media"},
+    {.code = "medical"},         {.code = "un_ngo"},
+    {.code = "victim"},          {.code = "witness"},
 };
 static struct tx_code tx_regions[] = {
-    {"central", NULL, NULL, 0, NULL, 0},
-    {"southern", NULL, NULL, 0, NULL, 0},
+    {.code = "central"},
+    {.code = "southern"},
 };
 static struct tx_code tx_areas[] = {
-    {"AF", NULL, NULL, 0, NULL, 0},
-    {"AF01", "AF", "central", 1, NULL, 0},
-    {"AF0101", "AF01", "central", 2, NULL, 0},
-    {"AF0102", "AF01", "central", 2, NULL, 0},
-    {"AF27", "AF", "southern", 1, NULL, 0},
-    {"AF2701", "AF27", "southern", 2, NULL, 0},
+    {.code = "AF"},
+    {.code = "AF01", .group = "AF", .region = "central", .level = 1},
+    {.code = "AF0101", .group = "AF01", .region = "central", .level = 2},
+    {.code = "AF0102", .group = "AF01", .region = "central", .level = 2},
+    {.code = "AF27", .group = "AF", .region = "southern", .level = 1},
+    {.code = "AF2701", .group = "AF27", .region = "southern", .level = 2},
+};
+
+static struct tx_code tx_impacts[] = {
+    {.code = "education"},
+    {.code = "health_care"},
+};
+static struct tx_code tx_attributions[] = {
+    {.code = "claimed"},
+    {.code = "unknown"},
+};
+static struct tx_code tx_roles[] = {
+    {.code = "journalist"},
+    {.code = "teacher"},
 };
 
 static const struct taxonomy tx = {
@@ -70,6 +84,9 @@ static const struct taxonomy tx = {
     .source_types = LIST(tx_source_types),
     .regions = LIST(tx_regions),
     .areas = LIST(tx_areas),
+    .impacts = LIST(tx_impacts),
+    .attributions = LIST(tx_attributions),
+    .roles = LIST(tx_roles),
 };
 
 /* ---- documents ---- */
@@ -109,13 +126,17 @@ static const char *const FULL_DOCUMENT =
     " \"location\":{\"admin1\":\"AF27\",\"admin2\":\"AF2701\",\"place\":\"Bazaar\","
     "               \"lat\":31.61,\"lon\":65.71,\"precision\":\"near\"},"
     " \"tactic\":\"ied_suicide\",\"weapon\":\"heavy_explosive\",\"perpetrator\":\"taliban\","
+    " \"attribution\":\"unknown\",\"impacts\":[],\"abducted\":[],"
     " \"casualties\":[{\"outcome\":\"killed\",\"sex\":\"male\",\"age_group\":\"adult\",\"count\":1,"
+    "                  \"count_min\":null,\"count_max\":null,\"role\":null,"
     "                  \"age\":34,\"name\":\"A. Person\"},"
     "                 "
     "{\"outcome\":\"killed\",\"sex\":\"female\",\"age_group\":\"child\",\"count\":3,"
+    "                  \"count_min\":null,\"count_max\":null,\"role\":null,"
     "                  \"age\":null,\"name\":null},"
     "                 {\"outcome\":\"injured\",\"sex\":\"unknown\",\"age_group\":\"unknown\","
-    "                  \"count\":7,\"age\":null,\"name\":null}],"
+    "                  \"count\":7,\"count_min\":null,\"count_max\":null,\"role\":null,"
+    "                  \"age\":null,\"name\":null}],"
     " \"sources\":[{\"type\":\"victim\",\"reference\":\"interview 12\"},"
     "              "
     "{\"type\":\"medical\",\"reference\":null},{\"type\":\"victim\",\"reference\":null},"
@@ -127,8 +148,10 @@ static const char *const MINIMAL_DOCUMENT =
     " \"location\":{\"admin1\":\"AF01\",\"admin2\":null,\"place\":null,\"lat\":null,\"lon\":null,"
     "               \"precision\":null},"
     " \"tactic\":\"ground_engagement\",\"weapon\":\"unknown\",\"perpetrator\":\"unknown\","
+    " \"attribution\":\"unknown\",\"impacts\":[],\"abducted\":[],"
     " \"casualties\":[{\"outcome\":\"killed\",\"sex\":\"unknown\",\"age_group\":\"unknown\","
-    "                  \"count\":2,\"age\":null,\"name\":null}],"
+    "                  \"count\":2,\"count_min\":null,\"count_max\":null,\"role\":null,"
+    "                  \"age\":null,\"name\":null}],"
     " \"sources\":[],\"narrative\":null,\"external_ref\":null}";
 
 /* json_decref of every argument (NULL ones included, as json_decref allows). */
@@ -871,7 +894,7 @@ START_TEST(document_defaults_and_round_trip)
     want = loads(MINIMAL_DOCUMENT);
     ck_assert(json_equal(doc, want));
     /* Exactly the client fields, and only them. */
-    ck_assert_uint_eq(json_object_size(doc), 11);
+    ck_assert_uint_eq(json_object_size(doc), 14);
     ck_assert_ptr_null(json_object_get(doc, "id"));
     ck_assert_ptr_null(json_object_get(doc, "status"));
     DECREF_ALL(want, doc);
@@ -904,14 +927,16 @@ static void assert_keys(json_t *obj, const char *const *keys, const char *what)
 
 static const char *const RESPONSE_KEYS[] = {
     "id",           "version",    "status",       "duplicate_of", "occurred_on", "date_precision",
-    "time_of_day",  "location",   "tactic",       "weapon",       "perpetrator", "casualties",
-    "sources",      "narrative",  "external_ref", "party_group",  "killed",      "injured",
-    "verification", "created_at", "updated_at",   "created_by",   NULL};
+    "time_of_day",  "location",   "tactic",       "weapon",       "perpetrator", "attribution",
+    "impacts",      "casualties", "abducted",     "sources",      "narrative",   "external_ref",
+    "party_group",  "killed",     "injured",      "verification", "created_at",  "updated_at",
+    "created_by",   NULL};
 /* Without VIEW_DETAIL: no time of day, external reference or key name. */
 static const char *const ANALYST_KEYS[] = {"id",          "version",    "status",
                                            "duplicate_of", "occurred_on", "date_precision",
                                            "location",    "tactic",     "weapon",
-                                           "perpetrator", "casualties", "sources",
+                                           "perpetrator", "attribution", "impacts",
+                                           "casualties",  "abducted",   "sources",
                                            "party_group", "killed",     "injured",
                                            "verification", "created_at", "updated_at",
                                            NULL};
@@ -1107,7 +1132,7 @@ START_TEST(redact_document_and_changes)
     json_t *doc = incident_document(&inc);
     incident_redact(doc, 0);
     assert_redacted(doc, 0, "redacted document");
-    ck_assert_uint_eq(json_object_size(doc), 8);
+    ck_assert_uint_eq(json_object_size(doc), 11);
     json_decref(doc);
     doc = incident_document(&inc);
     incident_redact(doc, VIEW_ALL);
@@ -1472,9 +1497,9 @@ START_TEST(diff_rules)
     json_t *doc = incident_document(&inc);
     json_t *a = json_object();
     json_t *d = incident_diff(a, doc);
-    static const char *const created[] = {"occurred_on", "date_precision", "location",
-                                          "tactic",      "weapon",         "perpetrator",
-                                          "casualties",  "sources",        NULL};
+    static const char *const created[] = {
+        "occurred_on", "date_precision", "location", "tactic",  "weapon", "perpetrator",
+        "attribution", "impacts",        "casualties", "abducted", "sources", NULL};
     assert_keys(d, created, "creation diff");
     DECREF_ALL(d, a, doc);
     incident_free(&inc);
