@@ -276,7 +276,7 @@ static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p
         struct poc_trend tr;
         bool ok = trend(c, p, from, to, PERIOD_YEAR, NULL, 0, false, &tr, e);
         struct figures f;
-        figures_of(tr.r.now.total, &f);
+        figures_of(tr.r.now.total[EST_BEST], &f);
         trend_result_free(&tr.r);
         if (!ok) {
             json_decref(tbl);
@@ -303,7 +303,7 @@ static json_t *by_period(const struct poc_trend *tr, const char *name, const cha
     for (long i = 0; i < now->nperiods; i++) {
         long long total[M_COUNT];
         for (int m = 0; m < M_COUNT; m++)
-            total[m] = now->period_totals[m][i];
+            total[m] = now->period_totals[EST_BEST][m][i];
         struct figures f;
         figures_of(total, &f);
         char label[16], pretty[32];
@@ -369,11 +369,11 @@ static json_t *share_table(const struct poc_trend *tr, const struct taxonomy *t,
             long long previous = 0;
             for (size_t k = r; k < n && same_code(now->series[order[k].index].key[0], first); k++) {
                 struct figures a;
-                figures_of(now->series[order[k].index].total, &a);
+                figures_of(now->series[order[k].index].total[EST_BEST], &a);
                 g.killed += a.killed;
                 g.injured += a.injured;
                 g.casualties += a.casualties;
-                previous += before->series[order[k].index].total[M_CASUALTIES];
+                previous += before->series[order[k].index].total[EST_BEST][M_CASUALTIES];
             }
             json_t *gkey = json_object();
             json_object_set_new(gkey, trend_dim_name(q->by[0]),
@@ -385,10 +385,10 @@ static json_t *share_table(const struct poc_trend *tr, const struct taxonomy *t,
                                 json_true());
         }
         struct figures f;
-        figures_of(s->total, &f);
+        figures_of(s->total[EST_BEST], &f);
         add_row(
             tbl, trend_series_key_json(q, s), trend_dim_label(t, q->by[last], s->key[last]),
-            share_values(&f, before->series[order[r].index].total[M_CASUALTIES], all->casualties));
+            share_values(&f, before->series[order[r].index].total[EST_BEST][M_CASUALTIES], all->casualties));
     }
     free(order);
     json_object_set_new(tbl, "total", share_values(all, all_prev->casualties, all->casualties));
@@ -410,8 +410,8 @@ static json_t *by_category(const struct poc_trend *tr, const struct figures *all
         struct figures f = {0, 0, 0}, prev = {0, 0, 0};
         for (size_t i = 0; i < now->nseries; i++) {
             if (same_code(now->series[i].key[0], codes[k])) {
-                figures_of(now->series[i].total, &f);
-                figures_of(before->series[i].total, &prev);
+                figures_of(now->series[i].total[EST_BEST], &f);
+                figures_of(before->series[i].total[EST_BEST], &prev);
             }
         }
         add_row(tbl, json_pack("{s:s}", "category", codes[k]), labels[k],
@@ -468,9 +468,9 @@ static json_t *women_children(const struct poc_trend *tr, const struct taxonomy 
                 base = 3;
             if (base < 0)
                 continue;
-            v[base] += s->total[M_KILLED];
-            v[base + 1] += s->total[M_INJURED];
-            v[base + 2] += s->total[M_CASUALTIES];
+            v[base] += s->total[EST_BEST][M_KILLED];
+            v[base + 1] += s->total[EST_BEST][M_INJURED];
+            v[base + 2] += s->total[EST_BEST][M_CASUALTIES];
         }
         if (v[2] == 0 && v[5] == 0)
             continue;
@@ -544,8 +544,8 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
             goto done;
 
     struct figures all, all_prev;
-    figures_of(tr[T_TOTAL].r.now.total, &all);
-    figures_of(tr[T_TOTAL].r.before.total, &all_prev);
+    figures_of(tr[T_TOTAL].r.now.total[EST_BEST], &all);
+    figures_of(tr[T_TOTAL].r.before.total[EST_BEST], &all_prev);
 
     json_array_append_new(tables, headline(&all, &all_prev));
     json_array_append(tables, multi);

@@ -51,6 +51,14 @@ bool public_trend_check(const struct trend_query *q, struct api_error *e)
         [PERIOD_MONTH] = "months", [PERIOD_QUARTER] = "quarters", [PERIOD_HALF] = "halves",
         [PERIOD_YEAR] = "years"};
     const char *kind = period_kind_name(q->period);
+    if (q->measures[M_ABDUCTED])
+        return err_invalid(e, "measures",
+                           "public trends count killed, injured, casualties and incidents");
+    bool category = (q->nby == 1 && q->by[0] == DIM_CATEGORY) || q->filters[DIM_CATEGORY];
+    if (category && q->measures[M_INCIDENTS])
+        return err_invalid(e, "measures",
+                           "public trends do not count incidents by category: one incident has "
+                           "victims of several kinds");
     if (q->period < PERIOD_MONTH)
         return err_invalid(e, "period", "public trends are by month, quarter, half or year");
     if (period_start(q->period, q->from) != q->from)

@@ -640,11 +640,11 @@ static void fill_leaves(struct release *r, int view, const struct trend_range *d
                                       [((size_t)vn * 3 + MN_KILLED) * NT + (size_t)tn];
             struct cell *in = &r->cells[FAM_CASUALTIES][target_view]
                                        [((size_t)vn * 3 + MN_INJURED) * NT + (size_t)tn];
-            k->v = s->values[M_KILLED][month];
-            in->v = s->values[M_INJURED][month];
+            k->v = s->values[EST_BEST][M_KILLED][month];
+            in->v = s->values[EST_BEST][M_INJURED][month];
             if (family_has_view[FAM_INCIDENTS][view])
                 r->cells[FAM_INCIDENTS][target_view][(size_t)vn * NT + (size_t)tn].v =
-                    s->values[M_INCIDENTS][month];
+                    s->values[EST_BEST][M_INCIDENTS][month];
         }
     }
 }

@@ -25,7 +25,8 @@ enum {
     JOIN_PARTIES = 64, /* parties p: the party's group */
     JOIN_AREAS = 128,  /* admin_areas a: the province's region */
     NEED_ATTRIBUTION = 256,
-    NEED_IMPACTS = 512, /* the incident's set of impacts */
+    NEED_IMPACTS = 512,   /* the incident's set of impacts */
+    NEED_VICTIM_ROWS = 1024, /* the casualty groups themselves (rollup_victim_facts) */
 };
 
 static const char *const categories[] = {"men",  "women", "boys", "girls", "adult_unknown_sex",
@@ -40,7 +41,17 @@ struct dim_def {
     const char *hxl_code, *hxl_name;   /* HXL hashtags */
 };
 
-enum { L_PARTY_GROUPS, L_PARTIES, L_TACTICS, L_WEAPONS, L_AREAS, L_REGIONS };
+enum {
+    L_PARTY_GROUPS,
+    L_PARTIES,
+    L_TACTICS,
+    L_WEAPONS,
+    L_AREAS,
+    L_REGIONS,
+    L_IMPACTS,
+    L_ATTRIBUTIONS,
+    L_ROLES
+};
 
 #define CATEGORY_SQL                                                                    \
     "CASE WHEN v.age_group = 'adult' THEN CASE v.sex WHEN 'male' THEN 'men'"            \
@@ -70,11 +81,23 @@ static const struct dim_def dims[DIM_COUNT] = {
                      NULL},
     [DIM_CATEGORY] = {"category", CATEGORY_SQL, NEED_VICTIM, -1, categories, "#meta+category",
                       NULL},
+    /* An incident's impacts are a set: by impact unnests it (im, below), a
+     * filter tests it for overlap (dim_filter_sql). */
+    [DIM_IMPACT] = {"impact", "im.impact", NEED_IMPACTS, L_IMPACTS, NULL, "#impact+type+code",
+                    "#impact+type+name"},
+    [DIM_ATTRIBUTION] = {"attribution", "c.attribution", NEED_ATTRIBUTION, L_ATTRIBUTIONS, NULL,
+                         "#meta+attribution+code", "#meta+attribution+name"},
+    [DIM_ROLE] = {"role", "v.role", NEED_VICTIM | NEED_VICTIM_ROWS, L_ROLES, NULL,
+                  "#meta+role+code", "#meta+role+name"},
 };
 
-static const char *const measure_names[M_COUNT] = {"killed", "injured", "casualties", "incidents"};
+static const char *const measure_names[M_COUNT] = {"killed", "injured", "casualties", "incidents",
+                                                   "abducted"};
 static const char *const measure_hxl[M_COUNT] = {"#affected+killed", "#affected+injured",
-                                                 "#affected+total", "#event+num"};
+                                                 "#affected+total", "#event+num",
+                                                 "#affected+abducted"};
+/* The label of casualty groups without a role. */
+static const char no_role_label[] = "No role recorded";
 
 /* The grouping sets of migrations/0002_rollups.sql, 0004 and 0005 (set 0
  * is no set: rollup_facts, the incidents at their finest grain, read when
@@ -109,9 +132,10 @@ static const struct gset_def facts = {0, GRAIN_DAY, CELL_DIMS};
 #define NGSETS (sizeof gsets / sizeof gsets[0])
 
 const char *const trend_param_names[] = {
-    "from", "to", "period", "by", "measures", "status", "compare", "format", "party_group",
-    "party", "tactic", "weapon", "admin1", "admin2", "region", "sex", "age_group", "outcome",
-    "category", NULL};
+    "from",   "to",     "period", "by",     "measures",  "status",  "compare",
+    "format", "range",  "party_group", "party", "tactic", "weapon", "admin1",
+    "admin2", "region", "sex",    "age_group", "outcome", "category", "impact",
+    "attribution", "role", NULL};
 
 static const struct tx_list *tx_list_of(const struct taxonomy *t, int list)
 {
@@ -126,6 +150,12 @@ static const struct tx_list *tx_list_of(const struct taxonomy *t, int list)
         return &t->weapons;
     case L_AREAS:
         return &t->areas;
+    case L_IMPACTS:
+        return &t->impacts;
+    case L_ATTRIBUTIONS:
+        return &t->attributions;
+    case L_ROLES:
+        return &t->roles;
     default:
         return &t->regions;
     }
@@ -140,6 +170,8 @@ const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const ch
 {
     if (!code || dims[d].list < 0)
         return NULL;
+    if (d == DIM_ROLE && strcmp(code, TAXONOMY_NO_ROLE) == 0)
+        return no_role_label;
     const struct tx_code *found = taxonomy_find(tx_list_of(t, dims[d].list), code);
     return found ? found->name : NULL;
 }
@@ -204,6 +236,8 @@ static bool check_code(const char *item, size_t len, void *ctx)
                 return true;
         return false;
     }
+    if (cc->dim == DIM_ROLE && strcmp(code, TAXONOMY_NO_ROLE) == 0)
+        return true;
     const struct tx_code *found = taxonomy_find(cc->list, code);
     /* admin1 filters take provinces, admin2 filters districts. */
     if (found && cc->dim == DIM_ADMIN1 && found->level != 1)
@@ -258,13 +292,32 @@ static bool add_measure(const char *item, size_t len, void *ctx)
     return false;
 }
 
-static bool uses_victims(const struct trend_query *q)
+/* Whether q splits or filters by a victim dimension (in by, in filters). */
+static bool victims_in_by(const struct trend_query *q)
 {
     for (int k = 0; k < q->nby; k++)
         if (dims[q->by[k]].needs & NEED_VICTIM)
             return true;
+    return false;
+}
+
+static bool victims_in_filters(const struct trend_query *q)
+{
     for (int d = 0; d < DIM_COUNT; d++)
         if (q->filters[d] && (dims[d].needs & NEED_VICTIM))
+            return true;
+    return false;
+}
+
+static bool uses_victims(const struct trend_query *q)
+{
+    return victims_in_by(q) || victims_in_filters(q);
+}
+
+static bool in_by(const struct trend_query *q, enum trend_dim d)
+{
+    for (int k = 0; k < q->nby; k++)
+        if (q->by[k] == d)
             return true;
     return false;
 }
@@ -307,7 +360,7 @@ bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend
             return err_invalid(e, "by",
                                "by must list at most %d distinct dimensions of party_group, party, "
                                "tactic, weapon, admin1, admin2, region, sex, age_group, outcome, "
-                               "category",
+                               "category, impact, attribution, role",
                                TREND_MAX_BY);
     }
 
@@ -332,14 +385,24 @@ bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend
     if (measures) {
         if (!measures[0] || !comma_list_each(measures, add_measure, q))
             return err_invalid(e, "measures",
-                               "measures must be a comma list of distinct measures: killed, injured, casualties, incidents");
-        if (victims && q->measures[M_INCIDENTS])
+                               "measures must be a comma list of distinct measures: killed, "
+                               "injured, casualties, incidents, abducted");
+        bool no_outcome = in_by(q, DIM_OUTCOME) || in_by(q, DIM_ROLE) ||
+                          q->filters[DIM_OUTCOME] || q->filters[DIM_ROLE];
+        if (q->measures[M_ABDUCTED] && no_outcome)
             return err_invalid(e, "measures",
-                               "incidents cannot be split or filtered by sex, age_group, outcome "
-                               "or category: one incident has victims of several kinds");
+                               "abducted cannot be split or filtered by outcome or role: persons "
+                               "abducted have neither");
     } else {
+        /* Split by victims, incidents would overlap: asked for only. */
         q->measures[M_KILLED] = q->measures[M_INJURED] = q->measures[M_CASUALTIES] = true;
         q->measures[M_INCIDENTS] = !victims;
+    }
+    const char *range = get(ctx, "range");
+    if (range) {
+        if (strcmp(range, "true") != 0 && strcmp(range, "false") != 0)
+            return err_invalid(e, "range", "range must be true or false");
+        q->range = strcmp(range, "true") == 0;
     }
 
     const char *status = get(ctx, "status");
@@ -386,6 +449,12 @@ static unsigned query_needs(const struct trend_query *q)
     for (int d = 0; d < DIM_COUNT; d++)
         if (q->filters[d])
             needs |= dims[d].needs;
+    if (q->any_impact)
+        needs |= NEED_IMPACTS;
+    /* Cells hold casualties by victim columns; incidents or persons
+     * abducted by who the victims were need the groups themselves. */
+    if ((needs & NEED_VICTIM) && (q->measures[M_INCIDENTS] || q->measures[M_ABDUCTED]))
+        needs |= NEED_VICTIM_ROWS;
     return needs;
 }
 
@@ -399,12 +468,20 @@ static bool month_aligned(long from, long to)
     return d == 1;
 }
 
+/* Where a range's rows come from. */
+enum rows_source {
+    SRC_CELLS,   /* a grouping set's cells and the journal (rollup_live) */
+    SRC_FACTS,   /* the incidents at their finest grain (rollup_facts) */
+    SRC_VICTIMS, /* the casualty and abducted groups (rollup_victim_facts) */
+};
+
 /* What a range reads: the cells of set g over the whole range or, for
  * weekly queries that a week set can serve, the whole weeks
  * [mid_from, mid_end) from set week and the days before and after them
  * from set g. */
 struct plan {
-    const struct gset_def *g;
+    enum rows_source source;
+    const struct gset_def *g; /* SRC_CELLS and SRC_FACTS */
     const struct gset_def *week; /* NULL: g alone */
     long mid_from, mid_end;
     bool summed; /* the cells are the answer's rows: no GROUP BY (below) */
@@ -424,10 +501,12 @@ static const struct gset_def *smallest_set(enum grain grain, unsigned needed)
     return best;
 }
 
-/* Month cells when the period is a month or longer and the range is made
- * of whole months; else day cells, with week cells for the whole weeks of
- * a weekly query when a week set has the dimensions; else (no set has
- * them) the incidents themselves (set 0).
+/* The casualty groups when the cells cannot answer (victims' roles;
+ * incidents or persons abducted by who the victims were). Else month
+ * cells when the period is a month or longer and the range is made of
+ * whole months; else day cells, with week cells for the whole weeks of a
+ * weekly query when a week set has the dimensions; else (no set has them)
+ * the incidents themselves (set 0).
  *
  * summed: the cells read have exactly the query's dimensions and the
  * period's grain (or a day of a week at the range's ends), so each answer
@@ -438,13 +517,20 @@ static const struct gset_def *smallest_set(enum grain grain, unsigned needed)
  * (a party group is several parties). */
 static struct plan plan(const struct trend_query *q, long from, long to)
 {
-    unsigned needed = query_needs(q) & CELL_DIMS;
-    bool plain = !(query_needs(q) & (NEED_VICTIM | JOIN_PARTIES | JOIN_AREAS));
-    struct plan p = {&facts, NULL, 0, 0, false};
+    unsigned needs = query_needs(q);
+    struct plan p = {SRC_FACTS, &facts, NULL, 0, 0, false};
+    if (needs & NEED_VICTIM_ROWS) {
+        p.source = SRC_VICTIMS;
+        p.g = NULL;
+        return p;
+    }
+    unsigned needed = needs & CELL_DIMS;
+    bool plain = !(needs & (NEED_VICTIM | JOIN_PARTIES | JOIN_AREAS));
     const struct gset_def *month = NULL;
     if (q->period >= PERIOD_MONTH && month_aligned(from, to))
         month = smallest_set(GRAIN_MONTH, needed);
     if (month) {
+        p.source = SRC_CELLS;
         p.g = month;
         p.summed = plain && q->period == PERIOD_MONTH && month->dims == needed;
         return p;
@@ -452,6 +538,7 @@ static struct plan plan(const struct trend_query *q, long from, long to)
     const struct gset_def *day = smallest_set(GRAIN_DAY, needed);
     if (!day)
         return p;
+    p.source = SRC_CELLS;
     p.g = day;
     if (q->period == PERIOD_WEEK) {
         long mid_from = period_start(PERIOD_WEEK, from);
@@ -485,41 +572,135 @@ static const char *const bucket_sql[] = {
     [PERIOD_YEAR] = "date_trunc('year', c.period::timestamp)::date",
 };
 
+/* One victim column of a cell: its outcome, sex and age group, its count
+ * and how far the low and high estimates lie below and above it. */
+#define VICTIM(o, s, a, col)                                                                  \
+    "('" o "', '" s "', '" a "', c." col ", c." col "_below, c." col "_above)"
 #define VICTIM_UNPIVOT                                                                        \
-    " CROSS JOIN LATERAL (VALUES"                                                             \
-    " ('killed', 'male', 'adult', c.k_male_adult), ('killed', 'male', 'child', c.k_male_child)," \
-    " ('killed', 'male', 'unknown', c.k_male_unknown),"                                       \
-    " ('killed', 'female', 'adult', c.k_female_adult),"                                       \
-    " ('killed', 'female', 'child', c.k_female_child),"                                       \
-    " ('killed', 'female', 'unknown', c.k_female_unknown),"                                   \
-    " ('killed', 'unknown', 'adult', c.k_unknown_adult),"                                     \
-    " ('killed', 'unknown', 'child', c.k_unknown_child),"                                     \
-    " ('killed', 'unknown', 'unknown', c.k_unknown_unknown),"                                 \
-    " ('injured', 'male', 'adult', c.i_male_adult), ('injured', 'male', 'child', c.i_male_child)," \
-    " ('injured', 'male', 'unknown', c.i_male_unknown),"                                      \
-    " ('injured', 'female', 'adult', c.i_female_adult),"                                      \
-    " ('injured', 'female', 'child', c.i_female_child),"                                      \
-    " ('injured', 'female', 'unknown', c.i_female_unknown),"                                  \
-    " ('injured', 'unknown', 'adult', c.i_unknown_adult),"                                    \
-    " ('injured', 'unknown', 'child', c.i_unknown_child),"                                    \
-    " ('injured', 'unknown', 'unknown', c.i_unknown_unknown)) AS v(outcome, sex, age_group, n)"
+    " CROSS JOIN LATERAL (VALUES " VICTIM("killed", "male", "adult", "k_male_adult") ","      \
+    VICTIM("killed", "male", "child", "k_male_child") ","                                     \
+    VICTIM("killed", "male", "unknown", "k_male_unknown") ","                                 \
+    VICTIM("killed", "female", "adult", "k_female_adult") ","                                 \
+    VICTIM("killed", "female", "child", "k_female_child") ","                                 \
+    VICTIM("killed", "female", "unknown", "k_female_unknown") ","                             \
+    VICTIM("killed", "unknown", "adult", "k_unknown_adult") ","                               \
+    VICTIM("killed", "unknown", "child", "k_unknown_child") ","                               \
+    VICTIM("killed", "unknown", "unknown", "k_unknown_unknown") ","                           \
+    VICTIM("injured", "male", "adult", "i_male_adult") ","                                    \
+    VICTIM("injured", "male", "child", "i_male_child") ","                                    \
+    VICTIM("injured", "male", "unknown", "i_male_unknown") ","                                \
+    VICTIM("injured", "female", "adult", "i_female_adult") ","                                \
+    VICTIM("injured", "female", "child", "i_female_child") ","                                \
+    VICTIM("injured", "female", "unknown", "i_female_unknown") ","                            \
+    VICTIM("injured", "unknown", "adult", "i_unknown_adult") ","                              \
+    VICTIM("injured", "unknown", "child", "i_unknown_child") ","                              \
+    VICTIM("injured", "unknown", "unknown", "i_unknown_unknown")                              \
+    ") AS v(outcome, sex, age_group, n, below, above)"
+/* The casualty and abducted groups, in the same shape. */
+#define VICTIM_ROWS                                                                           \
+    " FROM rollup_victim_facts c CROSS JOIN LATERAL (VALUES (c.outcome, c.sex, c.age_group,"  \
+    " c.role, c.n, c.n_below, c.n_above)) AS v(outcome, sex, age_group, role, n, below, above)"
+
+/* How the measures are read: grouped cells, cells as they are (summed),
+ * cells unpivoted into victim rows, or casualty and abducted groups. */
+enum form { FORM_CELLS, FORM_SUMMED, FORM_UNPIVOT, FORM_VICTIMS };
+
+/* The SQL of measure m's estimate in form: fixed text, never from the
+ * request. */
+static const char *measure_sql(enum form form, enum trend_measure m, enum trend_estimate est,
+                               bool harmed_only)
+{
+    /* [measure][estimate] over cell columns, without sum() (summed) and
+     * with it. */
+    static const char *const cells[2][M_COUNT][EST_COUNT] = {
+        {{"c.killed", "c.killed - c.killed_below", "c.killed + c.killed_above"},
+         {"c.injured", "c.injured - c.injured_below", "c.injured + c.injured_above"},
+         {"c.killed + c.injured", "c.killed + c.injured - c.killed_below - c.injured_below",
+          "c.killed + c.injured + c.killed_above + c.injured_above"},
+         {"c.incidents", "c.incidents", "c.incidents"},
+         {"c.abducted", "c.abducted", "c.abducted"}},
+        {{"sum(c.killed)", "sum(c.killed - c.killed_below)", "sum(c.killed + c.killed_above)"},
+         {"sum(c.injured)", "sum(c.injured - c.injured_below)", "sum(c.injured + c.injured_above)"},
+         {"sum(c.killed + c.injured)",
+          "sum(c.killed + c.injured - c.killed_below - c.injured_below)",
+          "sum(c.killed + c.injured + c.killed_above + c.injured_above)"},
+         {"sum(c.incidents)", "sum(c.incidents)", "sum(c.incidents)"},
+         {"sum(c.abducted)", "sum(c.abducted)", "sum(c.abducted)"}},
+    };
+    static const char *const harmed[2] = {"c.incidents - c.unharmed",
+                                          "sum(c.incidents - c.unharmed)"};
+    /* Victim rows: v.outcome is killed or injured (or, from the groups,
+     * abducted). An incident counts once however many of its groups
+     * match. */
+    static const char *const victims[M_COUNT][EST_COUNT] = {
+        {"sum(v.n) FILTER (WHERE v.outcome = 'killed')",
+         "sum(v.n - v.below) FILTER (WHERE v.outcome = 'killed')",
+         "sum(v.n + v.above) FILTER (WHERE v.outcome = 'killed')"},
+        {"sum(v.n) FILTER (WHERE v.outcome = 'injured')",
+         "sum(v.n - v.below) FILTER (WHERE v.outcome = 'injured')",
+         "sum(v.n + v.above) FILTER (WHERE v.outcome = 'injured')"},
+        {"sum(v.n) FILTER (WHERE v.outcome <> 'abducted')",
+         "sum(v.n - v.below) FILTER (WHERE v.outcome <> 'abducted')",
+         "sum(v.n + v.above) FILTER (WHERE v.outcome <> 'abducted')"},
+        {"count(DISTINCT c.incident_id) FILTER (WHERE v.outcome <> 'abducted')",
+         "count(DISTINCT c.incident_id) FILTER (WHERE v.outcome <> 'abducted')",
+         "count(DISTINCT c.incident_id) FILTER (WHERE v.outcome <> 'abducted')"},
+        {"sum(v.n) FILTER (WHERE v.outcome = 'abducted')",
+         "sum(v.n) FILTER (WHERE v.outcome = 'abducted')",
+         "sum(v.n) FILTER (WHERE v.outcome = 'abducted')"},
+    };
+    switch (form) {
+    case FORM_CELLS:
+    case FORM_SUMMED: {
+        int grouped = form == FORM_CELLS;
+        if (m == M_INCIDENTS && harmed_only)
+            return harmed[grouped];
+        return cells[grouped][m][est];
+    }
+    case FORM_UNPIVOT:
+        /* Never asked for here (plan reads victim rows for them). */
+        if (m == M_INCIDENTS || m == M_ABDUCTED)
+            return "0";
+        return victims[m][est];
+    default:
+        return victims[m][est];
+    }
+}
+
+/* A filter on d: its codes in parameter $param. */
+static void filter_sql(struct buf *sql, const struct trend_query *q, enum trend_dim d, int param)
+{
+    if (d == DIM_IMPACT && !in_by(q, DIM_IMPACT)) {
+        /* Incidents with any of the impacts, each once. */
+        buf_printf(sql, " AND string_to_array(c.impacts, ',') && string_to_array($%d, ',')",
+                   param);
+        return;
+    }
+    buf_printf(sql, " AND %s = ANY (string_to_array($%d, ','))", dims[d].sql, param);
+}
 
 /* Builds the aggregate over [from, to]: columns bucket, the by dimensions,
- * then killed, injured, casualties, incidents (0 where not asked for). */
+ * then for each measure its figure (0 where not asked for) and, with
+ * range, its low and high estimates. */
 static void build_sql(const struct trend_query *q, const struct plan *p, long from, long to,
                       struct buf *sql, const char **params, int *nparams, char (*scratch)[16])
 {
-    const struct gset_def *g = p->g;
     unsigned needs = query_needs(q);
     bool victims = needs & NEED_VICTIM;
     int n = 0;
-    snprintf(scratch[0], 16, "%d", g->id);
     date_format(from, scratch[1]);
     date_format(to, scratch[2]);
-    params[n++] = scratch[0];
-    params[n++] = q->status;
-    params[n++] = scratch[1];
-    params[n++] = scratch[2];
+    if (p->source == SRC_VICTIMS) {
+        params[n++] = q->status;
+        params[n++] = scratch[1];
+        params[n++] = scratch[2];
+    } else {
+        snprintf(scratch[0], 16, "%d", p->g->id);
+        params[n++] = scratch[0];
+        params[n++] = q->status;
+        params[n++] = scratch[1];
+        params[n++] = scratch[2];
+    }
     if (p->week) {
         snprintf(scratch[3], 16, "%d", p->week->id);
         date_format(p->mid_from, scratch[4]);
@@ -534,18 +715,20 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
     for (int k = 0; k < q->nby; k++)
         buf_printf(sql, ", %s", dims[q->by[k]].sql);
     /* The measures asked for; 0 for the others (less to sum and send). */
-    static const char *const measure_sql[3][M_COUNT] = {
-        {"sum(c.killed)", "sum(c.injured)", "sum(c.killed + c.injured)", "sum(c.incidents)"},
-        {"sum(v.n) FILTER (WHERE v.outcome = 'killed')",
-         "sum(v.n) FILTER (WHERE v.outcome = 'injured')", "sum(v.n)", "0"},
-        {"c.killed", "c.injured", "c.killed + c.injured", "c.incidents"}, /* summed */
-    };
-    int form = p->summed ? 2 : victims;
+    enum form form = p->source == SRC_VICTIMS ? FORM_VICTIMS
+                     : p->summed              ? FORM_SUMMED
+                     : victims                ? FORM_UNPIVOT
+                                              : FORM_CELLS;
     for (int m = 0; m < M_COUNT; m++)
-        buf_printf(sql, ", %s", q->measures[m] ? measure_sql[form][m] : "0");
+        for (int est = 0; est < (q->range ? EST_COUNT : 1); est++)
+            buf_printf(sql, ", %s",
+                       q->measures[m] ? measure_sql(form, m, est, q->harmed_only) : "0");
     /* A set's cells and the journal not yet folded (one statement, one
-     * snapshot: every contribution counted once), or the incidents. */
-    if (p->week)
+     * snapshot: every contribution counted once), or the incidents, or
+     * their groups. */
+    if (p->source == SRC_VICTIMS)
+        buf_puts(sql, VICTIM_ROWS);
+    else if (p->week)
         /* Three range scans: the days before the first whole week, the
          * days after the last, the weeks between. */
         buf_puts(sql, " FROM (SELECT * FROM rollup_live WHERE gset = $1::smallint"
@@ -555,14 +738,20 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
                       " UNION ALL SELECT * FROM rollup_live WHERE gset = $5::smallint"
                       "  AND period >= $6::date AND period < $7::date) c");
     else
-        buf_puts(sql, g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
+        buf_puts(sql, p->g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
     if (needs & JOIN_PARTIES)
         buf_puts(sql, " JOIN parties p ON p.code = c.party");
     if (needs & JOIN_AREAS)
         buf_puts(sql, " JOIN admin_areas a ON a.pcode = c.admin1");
-    if (victims)
+    if (victims && p->source != SRC_VICTIMS)
         buf_puts(sql, VICTIM_UNPIVOT);
-    if (p->week)
+    /* By impact: one row for each of the incident's impacts. */
+    if (in_by(q, DIM_IMPACT))
+        buf_puts(sql, " CROSS JOIN LATERAL unnest(string_to_array(c.impacts, ',')) AS im(impact)");
+    if (p->source == SRC_VICTIMS)
+        buf_puts(sql, " WHERE c.status = ANY (string_to_array($1, ','))"
+                      " AND c.period BETWEEN $2::date AND $3::date");
+    else if (p->week)
         buf_puts(sql, " WHERE c.status = ANY (string_to_array($2, ','))");
     else
         buf_puts(sql, " WHERE c.gset = $1::smallint AND c.status = ANY (string_to_array($2, ','))"
@@ -571,11 +760,13 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
         if (!q->filters[d])
             continue;
         params[n++] = q->filters[d];
-        buf_printf(sql, " AND %s = ANY (string_to_array($%d, ','))", dims[d].sql, n);
+        filter_sql(sql, q, d, n);
     }
+    if (q->any_impact)
+        buf_puts(sql, " AND c.impacts <> ''");
     /* Says what the province index holds (admin1 <> ''), so that a plan
      * made once for any province can use it. Codes are never empty. */
-    if (q->filters[DIM_ADMIN1])
+    if (q->filters[DIM_ADMIN1] && p->source == SRC_CELLS)
         buf_puts(sql, " AND c.admin1 <> ''");
     if (!p->summed) {
         buf_puts(sql, " GROUP BY 1");
@@ -587,17 +778,28 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
 
 /* ---- running ---------------------------------------------------------------- */
 
+static int estimates_of(const struct trend_query *q)
+{
+    return q->range ? EST_COUNT : 1;
+}
+
+static void series_free(struct trend_series *s)
+{
+    for (int k = 0; k < TREND_MAX_BY; k++)
+        free(s->key[k]);
+    for (int est = 0; est < EST_COUNT; est++)
+        for (int m = 0; m < M_COUNT; m++)
+            free(s->values[est][m]);
+}
+
 static void range_free(struct trend_range *r)
 {
-    for (size_t i = 0; i < r->nseries; i++) {
-        for (int k = 0; k < TREND_MAX_BY; k++)
-            free(r->series[i].key[k]);
-        for (int m = 0; m < M_COUNT; m++)
-            free(r->series[i].values[m]);
-    }
+    for (size_t i = 0; i < r->nseries; i++)
+        series_free(&r->series[i]);
     free(r->series);
-    for (int m = 0; m < M_COUNT; m++)
-        free(r->period_totals[m]);
+    for (int est = 0; est < EST_COUNT; est++)
+        for (int m = 0; m < M_COUNT; m++)
+            free(r->period_totals[est][m]);
     free(r->starts);
     memset(r, 0, sizeof *r);
 }
@@ -606,7 +808,7 @@ void trend_result_free(struct trend_result *r)
 {
     range_free(&r->now);
     range_free(&r->before);
-    r->compared = false;
+    memset(r, 0, sizeof *r);
 }
 
 static int key_cmp(char *const *a, char *const *b, int nby)
@@ -626,11 +828,11 @@ static int key_cmp(char *const *a, char *const *b, int nby)
 
 /* The series of key, created (zeroed) when new. Linear search is fine up to
  * TREND_MAX_SERIES; the rows arrive grouped. */
-static struct trend_series *series_for(struct trend_range *r, char *const *key, int nby,
-                                       size_t max_series, bool *too_many)
+static struct trend_series *series_for(struct trend_range *r, const struct trend_query *q,
+                                       char *const *key, size_t max_series, bool *too_many)
 {
     for (size_t i = r->nseries; i-- > 0;)
-        if (key_cmp(r->series[i].key, key, nby) == 0)
+        if (key_cmp(r->series[i].key, key, q->nby) == 0)
             return &r->series[i];
     if (r->nseries >= max_series) {
         *too_many = true;
@@ -642,10 +844,11 @@ static struct trend_series *series_for(struct trend_range *r, char *const *key, 
     }
     struct trend_series *s = &r->series[r->nseries++];
     memset(s, 0, sizeof *s);
-    for (int k = 0; k < nby; k++)
+    for (int k = 0; k < q->nby; k++)
         s->key[k] = key[k] ? xstrdup(key[k]) : NULL;
-    for (int m = 0; m < M_COUNT; m++)
-        s->values[m] = xcalloc((size_t)r->nperiods, sizeof(long long));
+    for (int est = 0; est < estimates_of(q); est++)
+        for (int m = 0; m < M_COUNT; m++)
+            s->values[est][m] = xcalloc((size_t)r->nperiods, sizeof(long long));
     return s;
 }
 
@@ -666,7 +869,7 @@ static long bucket_index(const struct trend_range *r, long start)
 
 /* The most series an answer of q may hold: TREND_MAX_SERIES, or fewer
  * when q->max_values would be passed (each series holds nperiods values
- * of each measure, in each range). */
+ * of each measure and estimate, in each range). */
 static size_t max_series_of(const struct trend_query *q, long nperiods)
 {
     if (q->max_values <= 0)
@@ -674,13 +877,22 @@ static size_t max_series_of(const struct trend_query *q, long nperiods)
     long per = nperiods * (q->compare != COMPARE_NONE ? 2 : 1), measures = 0;
     for (int m = 0; m < M_COUNT; m++)
         measures += q->measures[m];
-    per *= measures ? measures : 1;
+    per *= (measures ? measures : 1) * estimates_of(q);
     long n = q->max_values / per;
     return n < TREND_MAX_SERIES ? (size_t)(n > 0 ? n : 0) : TREND_MAX_SERIES;
 }
 
-static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
-                      struct trend_range *r, struct api_error *e)
+/* Which measures' series may overlap in q's answer: every measure by
+ * impact (an incident is in each of its impacts), incidents by a victim
+ * dimension (an incident has victims of several kinds). */
+static void overlapping_measures(const struct trend_query *q, bool out[M_COUNT])
+{
+    bool impact = in_by(q, DIM_IMPACT), victims = victims_in_by(q);
+    for (int m = 0; m < M_COUNT; m++)
+        out[m] = q->measures[m] && (impact || (victims && m == M_INCIDENTS));
+}
+
+static void range_init(struct trend_range *r, const struct trend_query *q, long from, long to)
 {
     memset(r, 0, sizeof *r);
     r->from = from;
@@ -690,9 +902,49 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     long s = period_start(q->period, from);
     for (long i = 0; i < r->nperiods; i++, s = period_next(q->period, s))
         r->starts[i] = s;
-    for (int m = 0; m < M_COUNT; m++)
-        r->period_totals[m] = xcalloc((size_t)r->nperiods, sizeof(long long));
+    for (int est = 0; est < estimates_of(q); est++)
+        for (int m = 0; m < M_COUNT; m++)
+            r->period_totals[est][m] = xcalloc((size_t)r->nperiods, sizeof(long long));
+}
 
+static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
+                      struct trend_range *r, struct api_error *e);
+
+/* The totals of an answer whose series overlap: the same question without
+ * its dimensions, over the incidents the series cover (those with an
+ * impact, by impact; those with casualties, by victims), so each incident
+ * and its casualties count once. */
+static bool overlapping_totals(struct db_conn *c, const struct trend_query *q,
+                               struct trend_range *r, struct api_error *e)
+{
+    struct trend_query t = *q;
+    t.nby = 0;
+    t.compare = COMPARE_NONE;
+    t.max_values = 0;
+    if (in_by(q, DIM_IMPACT) && !q->filters[DIM_IMPACT])
+        t.any_impact = true;
+    if (victims_in_by(q) && !victims_in_filters(q))
+        t.harmed_only = true;
+    struct trend_range totals;
+    if (!run_range(c, &t, r->from, r->to, &totals, e)) {
+        range_free(&totals);
+        return false;
+    }
+    for (int est = 0; est < estimates_of(q); est++)
+        for (int m = 0; m < M_COUNT; m++) {
+            memcpy(r->period_totals[est][m], totals.period_totals[est][m],
+                   (size_t)r->nperiods * sizeof(long long));
+            r->total[est][m] = totals.total[est][m];
+        }
+    range_free(&totals);
+    return true;
+}
+
+static bool run_range(struct db_conn *c, const struct trend_query *q, long from, long to,
+                      struct trend_range *r, struct api_error *e)
+{
+    range_init(r, q, from, to);
+    int nest = estimates_of(q);
     struct plan p = plan(q, from, to);
     struct buf sql;
     buf_init(&sql);
@@ -701,9 +953,9 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     int n;
     build_sql(q, &p, from, to, &sql, params, &n, scratch);
     /* Cells: the same index range scan whatever the values, so one plan
-     * serves every execution. The incidents (set 0) are planned for the
-     * values each time. */
-    PGresult *res = db_query_cached(c, sql.data, n, params, p.g->id != 0, e);
+     * serves every execution. The incidents and their groups are planned
+     * for the values each time. */
+    PGresult *res = db_query_cached(c, sql.data, n, params, p.source == SRC_CELLS, e);
     buf_free(&sql);
     if (!res)
         return false;
@@ -719,24 +971,27 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
         char *key[TREND_MAX_BY] = {NULL};
         for (int k = 0; k < q->nby; k++)
             key[k] = PQgetisnull(res, row, 1 + k) ? NULL : PQgetvalue(res, row, 1 + k);
-        long long v[M_COUNT];
+        long long v[EST_COUNT][M_COUNT];
         bool any = false;
-        for (int m = 0; m < M_COUNT; m++) {
-            int col = 1 + q->nby + m;
-            v[m] = PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-            any = any || (v[m] != 0 && q->measures[m]);
-        }
+        for (int m = 0; m < M_COUNT; m++)
+            for (int est = 0; est < nest; est++) {
+                int col = 1 + q->nby + m * nest + est;
+                v[est][m] =
+                    PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+                any = any || (v[est][m] != 0 && q->measures[m]);
+            }
         if (!any)
             continue;
-        struct trend_series *sr = series_for(r, key, q->nby, max_series, &too_many);
+        struct trend_series *sr = series_for(r, q, key, max_series, &too_many);
         if (!sr)
             break;
-        for (int m = 0; m < M_COUNT; m++) {
-            sr->values[m][idx] += v[m];
-            sr->total[m] += v[m];
-            r->period_totals[m][idx] += v[m];
-            r->total[m] += v[m];
-        }
+        for (int est = 0; est < nest; est++)
+            for (int m = 0; m < M_COUNT; m++) {
+                sr->values[est][m][idx] += v[est][m];
+                sr->total[est][m] += v[est][m];
+                r->period_totals[est][m][idx] += v[est][m];
+                r->total[est][m] += v[est][m];
+            }
     }
     PQclear(res);
     if (too_many && max_series < TREND_MAX_SERIES)
@@ -756,40 +1011,43 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     for (size_t i = 0; i < r->nseries; i++) {
         struct trend_series *sr = &r->series[i];
         bool any = false;
-        for (int m = 0; m < M_COUNT; m++)
-            any = any || (q->measures[m] && sr->total[m] != 0);
+        for (int est = 0; est < nest; est++)
+            for (int m = 0; m < M_COUNT; m++)
+                any = any || (q->measures[m] && sr->total[est][m] != 0);
         if (any) {
             if (kept != i)
                 r->series[kept] = *sr;
             kept++;
             continue;
         }
-        for (int k = 0; k < TREND_MAX_BY; k++)
-            free(sr->key[k]);
-        for (int m = 0; m < M_COUNT; m++)
-            free(sr->values[m]);
+        series_free(sr);
     }
     r->nseries = kept;
     /* Without dimensions there is always exactly one series. */
     if (q->nby == 0 && r->nseries == 0) {
         char *none[TREND_MAX_BY] = {NULL};
-        series_for(r, none, 0, 1, &too_many);
+        series_for(r, q, none, 1, &too_many);
     }
-    return true;
+    bool overlap[M_COUNT], any_overlap = false;
+    overlapping_measures(q, overlap);
+    for (int m = 0; m < M_COUNT; m++)
+        any_overlap = any_overlap || overlap[m];
+    return !any_overlap || overlapping_totals(c, q, r, e);
 }
 
 /* Makes sure every key of other has a (zero) series in r, so the current
  * and the comparison answer list the same series; then sorts by key. */
-static void align_series(struct trend_range *r, const struct trend_range *other, int nby)
+static void align_series(struct trend_range *r, const struct trend_range *other,
+                         const struct trend_query *q)
 {
     bool too_many = false;
     for (size_t i = 0; other && i < other->nseries; i++)
-        series_for(r, other->series[i].key, nby, SIZE_MAX, &too_many);
+        series_for(r, q, other->series[i].key, SIZE_MAX, &too_many);
     /* Insertion sort: series counts are small and mostly ordered. */
     for (size_t i = 1; i < r->nseries; i++) {
         struct trend_series tmp = r->series[i];
         size_t j = i;
-        while (j > 0 && key_cmp(r->series[j - 1].key, tmp.key, nby) > 0) {
+        while (j > 0 && key_cmp(r->series[j - 1].key, tmp.key, q->nby) > 0) {
             r->series[j] = r->series[j - 1];
             j--;
         }
@@ -828,9 +1086,14 @@ bool trend_run(struct db_conn *c, const struct trend_query *q, struct trend_resu
 {
     memset(out, 0, sizeof *out);
     out->compared = q->compare != COMPARE_NONE;
-    /* Both ranges from one snapshot, so they agree with each other (the
-     * caller's, when it already holds one). */
-    bool own_tx = out->compared && !db_in_transaction(c);
+    overlapping_measures(q, out->overlapping);
+    /* Both ranges, and the totals of overlapping series, from one
+     * snapshot, so they agree with each other (the caller's, when it
+     * already holds one). */
+    bool overlap = false;
+    for (int m = 0; m < M_COUNT; m++)
+        overlap = overlap || out->overlapping[m];
+    bool own_tx = (out->compared || overlap) && !db_in_transaction(c);
     if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         return false;
     bool ok = run_range(c, q, q->from, q->to, &out->now, e);
@@ -844,10 +1107,10 @@ bool trend_run(struct db_conn *c, const struct trend_query *q, struct trend_resu
     if (!ok)
         return false;
     if (out->compared) {
-        align_series(&out->now, &out->before, q->nby);
-        align_series(&out->before, &out->now, q->nby);
+        align_series(&out->now, &out->before, q);
+        align_series(&out->before, &out->now, q);
     } else {
-        align_series(&out->now, NULL, q->nby);
+        align_series(&out->now, NULL, q);
     }
     return true;
 }

@@ -33,10 +33,13 @@ enum trend_dim {
     DIM_AGE_GROUP,
     DIM_OUTCOME,
     DIM_CATEGORY,
+    DIM_IMPACT,
+    DIM_ATTRIBUTION,
+    DIM_ROLE,
     DIM_COUNT
 };
 
-enum trend_measure { M_KILLED, M_INJURED, M_CASUALTIES, M_INCIDENTS, M_COUNT };
+enum trend_measure { M_KILLED, M_INJURED, M_CASUALTIES, M_INCIDENTS, M_ABDUCTED, M_COUNT };
 enum trend_compare { COMPARE_NONE, COMPARE_PREVIOUS_PERIOD, COMPARE_PREVIOUS_YEAR };
 enum trend_format { FORMAT_JSON, FORMAT_CSV, FORMAT_HXL };
 
@@ -56,15 +59,26 @@ struct trend_query {
     const char *filters[DIM_COUNT]; /* validated comma lists (borrowed) or NULL */
     enum trend_compare compare;
     enum trend_format format;
-    long max_values; /* most values (periods x series x measures, both ranges) an
-                        answer may hold; 0 = no limit but TREND_MAX_SERIES */
+    long max_values; /* most values (periods x series x measures x estimates, both
+                        ranges) an answer may hold; 0 = no limit but TREND_MAX_SERIES */
+    bool range;      /* range=true: the low and high estimates beside each figure */
+    /* Never from a request: set by civcasd itself (the totals of an answer
+     * whose series overlap; the public release). */
+    bool harmed_only; /* incidents: only those that killed or injured someone */
+    bool any_impact;  /* only incidents with at least one impact */
 };
+
+/* The estimates of a figure: the count (best), and the low and high
+ * estimates of the counts where sources disagree (range=true). */
+enum trend_estimate { EST_BEST, EST_LOW, EST_HIGH, EST_COUNT };
 
 /* One series: the figures of one combination of the query's dimensions. */
 struct trend_series {
-    char *key[TREND_MAX_BY];    /* codes, in the order of query.by; NULL = none */
-    long long *values[M_COUNT]; /* per period; measures not asked for stay 0 */
-    long long total[M_COUNT];
+    char *key[TREND_MAX_BY]; /* codes, in the order of query.by; NULL = none */
+    /* per estimate, measure and period; measures not asked for stay 0, the
+     * low and high estimates are NULL unless the query asked for them */
+    long long *values[EST_COUNT][M_COUNT];
+    long long total[EST_COUNT][M_COUNT];
 };
 
 /* The figures of one date range. */
@@ -74,16 +88,20 @@ struct trend_range {
     long *starts; /* first day of each period's bucket (the first may precede from) */
     struct trend_series *series; /* sorted by key */
     size_t nseries, cap;
-    long long *period_totals[M_COUNT];
-    long long total[M_COUNT];
+    long long *period_totals[EST_COUNT][M_COUNT];
+    long long total[EST_COUNT][M_COUNT];
 };
 
 /* A trend answer. With a comparison, now and before list the same series
- * keys in the same order (zeros where a range has none). */
+ * keys in the same order (zeros where a range has none). Where a measure's
+ * series overlap (an incident in several series: by impact, or incidents
+ * by a victim dimension), the totals count each incident once, so they can
+ * be less than the sum of the series. */
 struct trend_result {
     struct trend_range now;
     bool compared;
     struct trend_range before; /* the comparison range when compared */
+    bool overlapping[M_COUNT];
 };
 
 /* The names of every accepted parameter, for the HTTP layer's check of

@@ -27,16 +27,29 @@ json_t *trend_series_key_json(const struct trend_query *q, const struct trend_se
     return key;
 }
 
-static json_t *measures_json(const struct trend_query *q, const long long *values)
+/* One figure: its count, or with range {"low", "best", "high"}. */
+static json_t *figure_json(const struct trend_query *q, long long best, long long low,
+                           long long high)
+{
+    if (!q->range)
+        return json_integer(best);
+    return json_pack("{s:I, s:I, s:I}", "low", (json_int_t)low, "best", (json_int_t)best, "high",
+                     (json_int_t)high);
+}
+
+static json_t *measures_json(const struct trend_query *q, const long long (*totals)[M_COUNT])
 {
     json_t *o = json_object();
     for (enum trend_measure m = 0; m < M_COUNT; m++)
         if (q->measures[m])
-            json_object_set_new(o, trend_measure_name(m), json_integer(values[m]));
+            json_object_set_new(o, trend_measure_name(m),
+                                figure_json(q, totals[EST_BEST][m], totals[EST_LOW][m],
+                                            totals[EST_HIGH][m]));
     return o;
 }
 
-static json_t *arrays_json(const struct trend_query *q, long long *const *values, long n)
+static json_t *arrays_json(const struct trend_query *q, long long *const (*values)[M_COUNT],
+                           long n)
 {
     json_t *o = json_object();
     for (enum trend_measure m = 0; m < M_COUNT; m++) {
@@ -44,7 +57,10 @@ static json_t *arrays_json(const struct trend_query *q, long long *const *values
             continue;
         json_t *a = json_array();
         for (long i = 0; i < n; i++)
-            json_array_append_new(a, json_integer(values[m][i]));
+            json_array_append_new(
+                a, q->range ? figure_json(q, values[EST_BEST][m][i], values[EST_LOW][m][i],
+                                          values[EST_HIGH][m][i])
+                            : json_integer(values[EST_BEST][m][i]));
         json_object_set_new(o, trend_measure_name(m), a);
     }
     return o;
@@ -86,6 +102,7 @@ static void range_json(json_t *o, const struct trend_query *q, const struct taxo
     json_object_set_new(o, "total", measures_json(q, r->total));
 }
 
+/* The change of the counts (never of the low or high estimates). */
 static json_t *change_json(const struct trend_query *q, const long long *now,
                            const long long *before)
 {
@@ -128,6 +145,9 @@ json_t *trend_query_json(const struct trend_query *q)
                         q->compare == COMPARE_NONE            ? json_null()
                         : q->compare == COMPARE_PREVIOUS_YEAR ? json_string("previous_year")
                                                               : json_string("previous_period"));
+    /* Only when asked, so that answers without it stay as they were. */
+    if (q->range)
+        json_object_set_new(o, "range", json_true());
     return o;
 }
 
@@ -136,6 +156,16 @@ json_t *trend_result_json(const struct trend_query *q, const struct trend_result
 {
     json_t *answer = json_object();
     json_object_set_new(answer, "query", trend_query_json(q));
+    /* The measures whose series may overlap: their totals count each
+     * incident once, less than the series add up to. Only when some do. */
+    json_t *overlapping = json_array();
+    for (enum trend_measure m = 0; m < M_COUNT; m++)
+        if (r->overlapping[m])
+            json_array_append_new(overlapping, json_string(trend_measure_name(m)));
+    if (json_array_size(overlapping))
+        json_object_set_new(answer, "overlapping", overlapping);
+    else
+        json_decref(overlapping);
     range_json(answer, q, t, &r->now);
     if (!r->compared)
         return answer;
@@ -143,11 +173,12 @@ json_t *trend_result_json(const struct trend_query *q, const struct trend_result
     range_json(cmp, q, t, &r->before);
     json_object_set_new(cmp, "from", date_json(r->before.from));
     json_object_set_new(cmp, "to", date_json(r->before.to));
-    json_object_set_new(cmp, "change_pct", change_json(q, r->now.total, r->before.total));
+    json_object_set_new(cmp, "change_pct", change_json(q, r->now.total[EST_BEST], r->before.total[EST_BEST]));
     json_t *series = json_object_get(cmp, "series");
     for (size_t i = 0; i < r->before.nseries; i++)
         json_object_set_new(json_array_get(series, i), "change_pct",
-                            change_json(q, r->now.series[i].total, r->before.series[i].total));
+                            change_json(q, r->now.series[i].total[EST_BEST],
+                                        r->before.series[i].total[EST_BEST]));
     json_object_set_new(answer, "compare", cmp);
     return answer;
 }
@@ -167,9 +198,15 @@ void trend_result_csv(const struct trend_query *q, const struct trend_result *r,
             if (trend_dim_labelled(q->by[k]))
                 buf_printf(out, hxl ? ",%s" : ",%s_name", hxl ? name_tag : name);
         }
-        for (enum trend_measure m = 0; m < M_COUNT; m++)
-            if (q->measures[m])
-                buf_printf(out, ",%s", hxl ? trend_measure_hxl(m) : trend_measure_name(m));
+        for (enum trend_measure m = 0; m < M_COUNT; m++) {
+            if (!q->measures[m])
+                continue;
+            const char *name = hxl ? trend_measure_hxl(m) : trend_measure_name(m);
+            buf_printf(out, ",%s", name);
+            /* HXL's +min and +max: the low and high estimates. */
+            if (q->range)
+                buf_printf(out, hxl ? ",%s+min,%s+max" : ",%s_low,%s_high", name, name);
+        }
         buf_puts(out, "\r\n");
     }
     const struct trend_range *now = &r->now;
@@ -191,9 +228,14 @@ void trend_result_csv(const struct trend_query *q, const struct trend_result *r,
                     buf_csv_field(out, trend_dim_label(t, q->by[k], s->key[k]));
                 }
             }
-            for (enum trend_measure m = 0; m < M_COUNT; m++)
-                if (q->measures[m])
-                    buf_printf(out, ",%lld", s->values[m][p]);
+            for (enum trend_measure m = 0; m < M_COUNT; m++) {
+                if (!q->measures[m])
+                    continue;
+                buf_printf(out, ",%lld", s->values[EST_BEST][m][p]);
+                if (q->range)
+                    buf_printf(out, ",%lld,%lld", s->values[EST_LOW][m][p],
+                               s->values[EST_HIGH][m][p]);
+            }
             buf_puts(out, "\r\n");
         }
     }

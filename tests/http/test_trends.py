@@ -854,27 +854,18 @@ class TrendParameterTest(TrendCase):
                 self.assertBadParam(dict(_y(2024), measures=value),
                                     'measures')
 
-    def test_incidents_cannot_be_split_by_victims(self):
+    def test_incidents_by_victims_are_flagged_overlapping(self):
+        """Incidents split or filtered by a victim dimension are counted
+        (incidents with at least one such casualty); split, their series
+        may overlap, and the answer says so. The figures themselves are
+        checked in TrendFiguresTest and the property test."""
         for dim in sorted(VICTIM_DIMS):
             code = FIXED_CODES[dim][0]
             with self.subTest(dim=dim):
-                self.assertBadParam(dict(_y(2024), by=dim,
-                                         measures='incidents'), 'measures')
-                self.assertBadParam(dict(_y(2024), by='party,' + dim,
-                                         measures='killed,incidents'),
-                                    'measures')
-                self.assertBadParam({**_y(2024), dim: code,
-                                     'measures': 'incidents'}, 'measures')
-                self.assertBadParam({**_y(2024), dim: code,
-                                     'by': 'party',
-                                     'measures': 'killed,incidents'},
-                                    'measures')
-                self.trend_ok(dict(_y(2024), by=dim, measures='killed'))
-                self.trend_ok({**_y(2024), dim: code, 'by': 'tactic',
-                               'measures': 'injured,casualties'})
-        # Without a victim dimension incidents are fine.
-        self.trend_ok(dict(_y(2024), by='party,region',
-                           measures='incidents'))
+                answer = self.trend_ok(dict(_y(2024), by=dim, measures='incidents'))
+                self.assertEqual(answer['overlapping'], ['incidents'])
+                answer = self.trend_ok({**_y(2024), dim: code, 'measures': 'incidents'})
+                self.assertNotIn('overlapping', answer)
 
     def test_unknown_codes_in_filters(self):
         cases = {
