@@ -17,7 +17,10 @@
  *     document merged with the change, so a document that no longer passes
  *     would make the incident impossible to amend), also after a trip
  *     through JSON text as it is stored;
- *   - a document differs from itself in nothing.
+ *   - a document differs from itself in nothing;
+ *   - an accepted incident has casualties unless it records an impact or
+ *     persons abducted, each range holds its count (min <= count <= max),
+ *     and persons abducted come only with an abduction tactic.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -117,9 +120,22 @@ static void render_views(const struct incident *inc)
     long killed, injured;
     int types;
     incident_totals(inc, &killed, &injured, &types);
-    if (killed < 0 || injured < 0 || killed + injured <= 0 ||
-        killed + injured > INCIDENT_MAX_CASUALTIES || types < 0 || (size_t)types > inc->nsources)
+    if (killed < 0 || injured < 0 || killed + injured > INCIDENT_MAX_CASUALTIES || types < 0 ||
+        (size_t)types > inc->nsources)
         fail("incident_totals out of range", NULL);
+    /* No casualties only where harm of another kind is recorded. */
+    if (killed + injured == 0 && inc->nimpacts == 0 && inc->nabducted == 0)
+        fail("an incident without casualties, impacts or abductions was accepted", NULL);
+    if ((inc->ncasualties == 0) != (killed + injured == 0))
+        fail("incident_totals disagrees with the casualty groups", NULL);
+    for (size_t i = 0; i < inc->ncasualties; i++) {
+        const struct casualty *c = &inc->casualties[i];
+        if ((c->count_min >= 0 && (c->count_min > c->count || c->count_min < 1)) ||
+            (c->count_max >= 0 && c->count_max < c->count))
+            fail("a casualty group's range does not hold its count", NULL);
+    }
+    if (inc->nabducted > 0 && !taxonomy_find(&fz_taxonomy.tactics, inc->tactic)->abduction)
+        fail("persons abducted accepted for a tactic that is not an abduction", NULL);
 }
 
 /* The document of an accepted incident must be accepted again, unchanged,
