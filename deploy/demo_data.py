@@ -18,6 +18,13 @@ The data is generated from random.Random(seed) alone: the same seed and end
 date give the same incidents. No names or other personal details are made up;
 narratives and references say "demo" plainly.
 
+It uses the whole record (docs/recording.md): an attribution basis on most
+incidents, impacts on about one in five (schools, clinics, mosques, aid
+workers, journalists, elections around a demo election day), a few that
+harmed no one (a school burnt at night), low and high estimates where
+sources disagree on a count, victims' roles that fit the impacts, and
+abductions with the persons abducted.
+
 Safe to run twice: when any incident exists already it prints
 "demo data already present, skipping" and exits 0. An interrupted load is
 finished with --resume (same --seed, --end-date and key as the first run):
@@ -187,14 +194,14 @@ NARRATIVES = {
     "ied_suicide": ["suicide attack near a government compound",
                     "complex attack on a public gathering",
                     "vehicle-borne suicide attack on a main road"],
-    "targeted_killing": ["targeted shooting of a civilian official",
+    "targeted_killing": ["targeted shooting of a shopkeeper",
                          "magnetic IED attached to a civilian vehicle",
-                         "deliberate shooting of a community elder"],
+                         "deliberate shooting of a farmer at his home"],
     "aerial_operation": ["air strike hit a residential compound",
                          "aerial operation in a farming area",
                          "drone strike near a village"],
     "erw": ["children handled unexploded ordnance while collecting scrap",
-            "unexploded mortar round detonated near a school",
+            "unexploded mortar round detonated near a house",
             "old ordnance exploded in a field during ploughing"],
     "search_operation": ["night search operation in a village"],
     "escalation_of_force": ["shots fired at a vehicle near a checkpoint"],
@@ -203,6 +210,337 @@ NARRATIVES = {
     "summary_execution": ["civilians executed after abduction"],
     "other": ["incident of uncertain type reported by local sources"],
 }
+
+# --- the widened record: attribution, impacts, roles, ranges, abductions -----
+
+# Attribution basis by perpetrator: how the mission knows who did it. AGE
+# groups claim some attacks (ISIL-KP most of its suicide attacks); forces
+# acknowledge some operations (air strikes above all); most attributions
+# are the mission's own determination; some rest on allegations. Nobody
+# answers for unexploded ordnance, and an unknown perpetrator has no basis.
+ATTRIBUTION_WEIGHTS = {
+    "taliban": {"claimed": 30, "acknowledged": 5, "determined": 42,
+                "alleged": 18, "unknown": 5},
+    "isil_kp": {"claimed": 55, "determined": 30, "alleged": 10, "unknown": 5},
+    "undetermined_age": {"determined": 60, "alleged": 25, "unknown": 15},
+    "crossfire_age_pgf": {"determined": 80, "alleged": 10, "unknown": 10},
+    "ansf_air_force": {"acknowledged": 25, "determined": 55, "alleged": 20},
+    "international_forces": {"acknowledged": 40, "determined": 45,
+                             "alleged": 15},
+    "pro_government_armed_groups": {"determined": 50, "alleged": 45,
+                                    "unknown": 5},
+    "cross_border": {"determined": 40, "alleged": 50, "unknown": 10},
+    "erw_unattributed": {"unknown": 100},
+    "unknown": {"unknown": 100},
+}
+# Other parties (the security forces, undetermined and multiple PGF).
+ATTRIBUTION_DEFAULT = {"acknowledged": 15, "determined": 55, "alleged": 25,
+                       "unknown": 5}
+
+
+def role_rule(code, share, ages=("adult",), sexes=None, max_count=None,
+         target=False):
+    """A rule giving casualty groups a victim role: groups of one of ages
+    (and sexes), of at most max_count people, get it with probability
+    share; with target, the first such group always does (the person the
+    attack was aimed at)."""
+    return {"code": code, "share": share, "ages": ages, "sexes": sexes,
+            "max_count": max_count, "target": target}
+
+
+# What an attack was aimed at or harmed besides people: the themes of the
+# thematic sections of UNAMA's reports (education, health care, places of
+# worship, humanitarian workers, media, elections, ...). Each theme names
+# the impacts it records, the roles of its victims, and per tactic a weight
+# (against NO_THEME's) and a narrative.
+THEMES = {
+    "school": {
+        "impacts": ["education"],
+        "roles": [role_rule("child_in_school", 0.8, ages=("child",)),
+                  role_rule("teacher", 0.4, max_count=4)],
+        "tactics": {
+            "ground_engagement": (5, "mortar round landed in a school "
+                                     "compound during fighting"),
+            "ied_non_suicide": (4, "IED detonated at a school gate as "
+                                   "pupils arrived"),
+            "aerial_operation": (3, "air strike damaged a school during "
+                                    "lessons"),
+            "erw": (12, "pupils handled unexploded ordnance on the way "
+                        "to school"),
+            "search_operation": (4, "search operation inside a school "
+                                    "during lessons"),
+        },
+    },
+    "teacher": {
+        "impacts": ["education"],
+        "roles": [role_rule("teacher", 0.9, target=True)],
+        "tactics": {
+            "targeted_killing": (6, "teacher shot on the way to school"),
+            "abduction": (10, "teachers taken from a school; some later "
+                              "harmed"),
+        },
+    },
+    "university": {
+        "impacts": ["education"],
+        "roles": [role_rule("student", 0.9),
+                  role_rule("teacher", 0.2, max_count=2)],
+        "tactics": {
+            "ied_suicide": (5, "complex attack on a university campus"),
+        },
+    },
+    "clinic": {
+        "impacts": ["health_care"],
+        "roles": [role_rule("health_worker", 0.5, max_count=5)],
+        "tactics": {
+            "ground_engagement": (3, "rocket hit the ward of a district "
+                                     "clinic during fighting"),
+            "ied_non_suicide": (3, "IED detonated outside a health centre"),
+            "ied_suicide": (3, "complex attack on a hospital"),
+            "aerial_operation": (4, "air strike hit a health facility"),
+            "search_operation": (8, "search operation inside a clinic; "
+                                    "staff and patients harmed"),
+        },
+    },
+    "vaccinators": {
+        "impacts": ["health_care"],
+        "roles": [role_rule("health_worker", 1.0, target=True)],
+        "tactics": {
+            "targeted_killing": (5, "vaccination workers shot during a "
+                                    "polio campaign"),
+        },
+    },
+    "mosque": {
+        "impacts": ["place_of_worship"],
+        "roles": [role_rule("religious_figure", 0.5, sexes=("male",),
+                            max_count=1)],
+        "tactics": {
+            "ground_engagement": (2, "mortar round struck a mosque during "
+                                     "fighting"),
+            "ied_non_suicide": (3, "IED detonated inside a mosque during "
+                                   "prayers"),
+            "ied_suicide": (12, "suicide attack on worshippers at Friday "
+                                "prayers"),
+            "aerial_operation": (4, "air strike hit a mosque compound"),
+        },
+    },
+    "cleric": {
+        "impacts": ["place_of_worship"],
+        "roles": [role_rule("religious_figure", 1.0, sexes=("male",),
+                            target=True)],
+        "tactics": {
+            "targeted_killing": (8, "religious scholar shot as he left a "
+                                    "mosque"),
+        },
+    },
+    "shrine": {
+        "impacts": ["cultural_property", "place_of_worship"],
+        "roles": [],
+        "tactics": {
+            "ied_non_suicide": (1, "explosion at a shrine during a "
+                                   "religious festival"),
+            "ied_suicide": (4, "suicide attack on pilgrims at a historic "
+                               "shrine"),
+        },
+    },
+    "aid": {
+        "impacts": ["humanitarian"],
+        "roles": [role_rule("humanitarian_worker", 0.9, target=True)],
+        "tactics": {
+            "ground_engagement": (1, "deminers caught in fighting while "
+                                     "clearing a field"),
+            "ied_non_suicide": (2, "IED struck a vehicle of an aid "
+                                   "organisation"),
+            "targeted_killing": (3, "aid workers shot at a checkpoint set "
+                                    "up by armed men"),
+            "abduction": (20, "staff of an aid organisation abducted; some "
+                              "later harmed"),
+        },
+    },
+    "journalist": {
+        "impacts": ["media"],
+        "roles": [role_rule("journalist", 1.0, target=True)],
+        "tactics": {
+            "targeted_killing": (6, "journalist shot outside his home"),
+            "ied_suicide": (5, "second blast hit reporters who came to "
+                               "cover a first"),
+        },
+    },
+    # Election themes occur only around the demo's election day.
+    "election": {
+        "impacts": ["election"],
+        "roles": [role_rule("election_worker", 0.4, max_count=3)],
+        "tactics": {
+            "ground_engagement": (1, "rockets fired at a district centre "
+                                     "on election day"),
+            "ied_non_suicide": (3, "IED detonated near a polling centre"),
+            "ied_suicide": (8, "suicide attack at a voter registration "
+                               "centre"),
+            "targeted_killing": (3, "election worker shot on the way home"),
+            "abduction": (10, "election workers taken on the road to "
+                              "polling centres; some later harmed"),
+        },
+    },
+    "polling_school": {
+        "impacts": ["education", "election"],
+        "roles": [role_rule("election_worker", 0.5, max_count=3)],
+        "tactics": {
+            "ied_non_suicide": (2, "IED at a polling centre housed in a "
+                                   "school"),
+        },
+    },
+    "official": {
+        "impacts": ["civilian_government"],
+        "roles": [role_rule("government_employee", 0.7, target=True)],
+        "tactics": {
+            "ied_non_suicide": (4, "IED struck a bus carrying government "
+                                   "employees"),
+            "ied_suicide": (10, "suicide attack on a provincial council "
+                                "office"),
+            "targeted_killing": (18, "targeted shooting of a civilian "
+                                     "official"),
+            "abduction": (15, "civil servants taken from a bus; some "
+                              "later harmed"),
+            "summary_execution": (10, "government employee executed after "
+                                      "being taken from a bus"),
+        },
+    },
+    "detention": {
+        "impacts": ["detention"],
+        "roles": [],
+        "tactics": {
+            "ground_engagement": (1, "detainees harmed when fighting "
+                                     "reached a prison"),
+            "search_operation": (6, "civilians harmed in detention after a "
+                                    "search operation"),
+            "summary_execution": (20, "detained civilians executed"),
+        },
+    },
+    "elder": {
+        "impacts": [],
+        "roles": [role_rule("tribal_elder", 1.0, sexes=("male",),
+                            target=True)],
+        "tactics": {
+            "targeted_killing": (18, "deliberate shooting of a community "
+                                     "elder"),
+        },
+    },
+    "rights_defender": {
+        "impacts": [],
+        "roles": [role_rule("human_rights_defender", 1.0, target=True)],
+        "tactics": {
+            "targeted_killing": (4, "human rights defender shot in the "
+                                    "street"),
+        },
+    },
+}
+# Weight of "no theme" per tactic, against the weights in THEMES: about
+# one incident in five ends up with an impact, one in four with a theme.
+NO_THEME = {"ground_engagement": 90, "ied_non_suicide": 80,
+            "ied_suicide": 50, "targeted_killing": 30,
+            "aerial_operation": 90, "erw": 88, "search_operation": 82,
+            "abduction": 45, "summary_execution": 70}
+
+# A demo election day, so that election-related incidents cluster before it
+# (registration, campaign) and on it, as they do: the last 20 October (an
+# autumn vote, in the fighting season) up to the end of the range.
+ELECTION_DAY = (10, 20)
+ELECTION_WINDOW = (75, 2)       # days before and after the election day
+ELECTION_BOOST = 15             # election themes' weights inside the window
+ELECTION_THEMES = ("election", "polling_school")
+
+# Incidents that killed or injured no one, recorded for what they harmed (a
+# school burnt at night) or for the persons abducted. Share of all
+# incidents; each scenario: weight, tactic, weapons, perpetrators, impacts,
+# narrative, and whether persons were abducted.
+UNHARMED_SHARE = 0.05
+UNHARMED = {
+    "school_burnt": {
+        "weight": 25, "tactic": "other", "weapons": {"incendiary": 100},
+        "perpetrators": {"taliban": 20, "undetermined_age": 45,
+                         "unknown": 35},
+        "impacts": ["education"],
+        "narrative": "a girls' school was set on fire at night; no one was "
+                     "inside"},
+    "clinic_searched": {
+        "weight": 10, "tactic": "search_operation", "weapons": {"other": 100},
+        "perpetrators": {"ansf_nds": 40, "ansf_army": 30,
+                         "international_forces": 30},
+        "impacts": ["health_care"],
+        "narrative": "forces searched a clinic at night and closed it for "
+                     "a week; no one was harmed"},
+    "clinic_looted": {
+        "weight": 8, "tactic": "other", "weapons": {"other": 100},
+        "perpetrators": {"taliban": 30, "undetermined_age": 40,
+                         "unknown": 30},
+        "impacts": ["health_care"],
+        "narrative": "armed men took a clinic's medicines and equipment; no "
+                     "one was harmed"},
+    "polling_centre_burnt": {
+        "weight": 10, "tactic": "other", "weapons": {"incendiary": 100},
+        "perpetrators": {"taliban": 40, "undetermined_age": 40,
+                         "unknown": 20},
+        "impacts": ["education", "election"],
+        "narrative": "a school due to serve as a polling centre was burnt "
+                     "the night before the vote"},
+    "convoy_burnt": {
+        "weight": 8, "tactic": "other", "weapons": {"incendiary": 100},
+        "perpetrators": {"taliban": 30, "undetermined_age": 40,
+                         "unknown": 30},
+        "impacts": ["humanitarian"],
+        "narrative": "trucks of a food aid convoy were burnt on a highway; "
+                     "the drivers were let go"},
+    "shrine_damaged": {
+        "weight": 6, "tactic": "ied_non_suicide",
+        "weapons": {"planted_explosive_uxo": 100},
+        "perpetrators": {"isil_kp": 40, "undetermined_age": 40,
+                         "unknown": 20},
+        "impacts": ["cultural_property", "place_of_worship"],
+        "narrative": "an explosive device damaged a historic shrine at "
+                     "night; no one was hurt"},
+    "radio_burnt": {
+        "weight": 5, "tactic": "other", "weapons": {"incendiary": 100},
+        "perpetrators": {"taliban": 30, "undetermined_age": 40,
+                         "unknown": 30},
+        "impacts": ["media"],
+        "narrative": "a local radio station was set on fire after threats "
+                     "to its staff; no one was hurt"},
+    "passengers_abducted": {
+        "weight": 20, "tactic": "abduction", "abducted": True,
+        "impacts": [],
+        "narrative": "passengers taken from a bus at an illegal checkpoint; "
+                     "released after some days"},
+    "aid_workers_abducted": {
+        "weight": 8, "tactic": "abduction", "abducted": True,
+        "impacts": ["humanitarian"],
+        "narrative": "aid workers abducted and released after mediation by "
+                     "elders"},
+    "teachers_abducted": {
+        "weight": 5, "tactic": "abduction", "abducted": True,
+        "impacts": ["education"],
+        "narrative": "teachers taken from a school and released the next "
+                     "day with a warning"},
+}
+
+# Persons abducted: 1 to 3 groups, mostly men; a bus may lose dozens.
+ABDUCTED_GROUPS = [60, 30, 10]
+ABDUCTED_DEMOGRAPHY = {("male", "adult"): 70, ("female", "adult"): 8,
+                       ("male", "child"): 12, ("female", "child"): 3,
+                       ("unknown", "unknown"): 7}
+ABDUCTED_COUNT = {1: 30, 2: 18, 3: 14, 4: 9, 5: 8, 7: 6, 10: 6, 15: 4,
+                  20: 3, 30: 2}
+
+# Where sources disagree on a group's count (the count is the mission's
+# best figure), it gets a low and a high estimate: more often in mass
+# casualty attacks and air strikes, whose tolls sources dispute. A group
+# with a known person (an age) is certain.
+RANGE_SHARE = {"ied_suicide": 0.3, "aerial_operation": 0.25,
+               "cross_border_shelling": 0.15, "ground_engagement": 0.1}
+RANGE_SHARE_DEFAULT = 0.05
+# Which ends a range has: both, the high only ("up to"), the low only.
+RANGE_ENDS = {"both": 60, "max": 30, "min": 10}
+
+# Kinds of amendment (see Generator.amendment).
+AMEND_KINDS = {"died_of_wounds": 45, "hospital_records": 40, "claimed": 15}
 
 # Share of incidents given each final status; the rest stay "reported".
 VERIFIED_SHARE = 0.75
@@ -223,6 +561,11 @@ def weighted(rng, table):
 
 # --- the taxonomy ------------------------------------------------------------
 
+# Code lists a taxonomy file may leave out: the server then loads its
+# defaults, which GET /v1/taxonomy lists.
+OPTIONAL_LISTS = ("impacts", "attributions", "victim_roles")
+
+
 class Taxonomy:
     """Codes and the gazetteer, read from the file the server loaded."""
 
@@ -231,7 +574,10 @@ class Taxonomy:
             doc = json.load(f)
         self.codes = {k: {e["code"] for e in doc[k]}
                       for k in ("parties", "tactics", "weapons",
-                                "source_types")}
+                                "source_types") + OPTIONAL_LISTS
+                      if k in doc}
+        self.abduction_tactics = {t["code"] for t in doc["tactics"]
+                                  if t.get("abduction") is True}
         self.provinces = []          # [(pcode, region)], file order
         self.districts = {}          # province pcode -> [pcode], file order
         for area in doc["admin_areas"]:
@@ -241,17 +587,35 @@ class Taxonomy:
                 self.districts.setdefault(area["parent"], []).append(
                     area["pcode"])
 
+    def lacks_lists(self):
+        return any(k not in self.codes for k in OPTIONAL_LISTS)
+
+    def add_served_lists(self, served):
+        """The lists the file left out, from GET /v1/taxonomy."""
+        for k in OPTIONAL_LISTS:
+            if k not in self.codes:
+                self.codes[k] = {e["code"] for e in served.get(k) or []}
+
     def check(self):
         """The loader's tables use UNAMA-style codes: say which are missing."""
+        themes = list(THEMES.values()) + list(UNHARMED.values())
         used = {
             "tactics": set(TACTIC_WEIGHTS),
-            "parties": {p for t in PERPETRATOR_WEIGHTS.values() for p in t},
+            "parties": {p for t in PERPETRATOR_WEIGHTS.values() for p in t}
+            | set(ATTRIBUTION_WEIGHTS),
             "weapons": {w for t in WEAPON_WEIGHTS.values() for w in t},
             "source_types": set(SOURCE_TYPE_WEIGHTS),
+            "impacts": {i for t in themes for i in t["impacts"]},
+            "attributions": {a for t in ATTRIBUTION_WEIGHTS.values()
+                             for a in t} | set(ATTRIBUTION_DEFAULT),
+            "victim_roles": {r["code"] for t in THEMES.values()
+                             for r in t["roles"]},
         }
         missing = ["%s %s" % (kind, code)
                    for kind, codes in used.items()
-                   for code in sorted(codes - self.codes[kind])]
+                   for code in sorted(codes - self.codes.get(kind, set()))]
+        if "abduction" not in self.abduction_tactics:
+            missing.append('tactics abduction with "abduction": true')
         if not self.provinces:
             missing.append("admin_areas of level 1")
         return missing
@@ -272,13 +636,22 @@ class Generator:
         border = [p for p in BORDER_PROVINCES if p in base]
         self.border_weights = {p: 1 for p in border} if border else base
         self.first_day = None        # set by dates()
+        self.election = None         # (first, last) day of the campaign
 
     def dates(self, count, end):
         """count dates in the DAYS days ending at end, oldest first."""
         days = [end - datetime.timedelta(days=n) for n in range(DAYS)]
         self.first_day = days[-1]
+        vote = datetime.date(end.year, *ELECTION_DAY)
+        if vote > end:
+            vote = vote.replace(year=end.year - 1)
+        self.election = (vote - datetime.timedelta(days=ELECTION_WINDOW[0]),
+                         vote + datetime.timedelta(days=ELECTION_WINDOW[1]))
         weights = [MONTH_WEIGHT[d.month] for d in days]
         return sorted(self.rng.choices(days, weights=weights, k=count))
+
+    def in_campaign(self, day):
+        return self.election[0] <= day <= self.election[1]
 
     def location(self, tactic):
         rng = self.rng
@@ -306,6 +679,21 @@ class Generator:
             loc["precision"] = "admin1"
         return loc
 
+    def theme(self, tactic, day):
+        """A THEMES key or None."""
+        table = {None: NO_THEME.get(tactic, 100)}
+        for name, theme in THEMES.items():
+            if tactic in theme["tactics"]:
+                weight = theme["tactics"][tactic][0]
+                if name in ELECTION_THEMES:
+                    weight *= ELECTION_BOOST if self.in_campaign(day) else 0
+                table[name] = weight
+        return weighted(self.rng, table)
+
+    def attribution(self, perpetrator):
+        return weighted(self.rng, ATTRIBUTION_WEIGHTS.get(
+            perpetrator, ATTRIBUTION_DEFAULT))
+
     def casualty_count(self, tactic):
         rng = self.rng
         if tactic == "ied_suicide":
@@ -314,33 +702,97 @@ class Generator:
             return min(n, SUICIDE_COUNT_MAX)
         return weighted(rng, COUNT_WEIGHTS)
 
-    def casualties(self, tactic):
+    def abducted(self):
+        """Persons abducted: groups of distinct sex and age group."""
         rng = self.rng
-        ngroups = rng.choices(range(1, 7),
-                              weights=GROUPS.get(tactic, GROUPS_DEFAULT))[0]
-        demography = DEMOGRAPHY.get(tactic, DEMOGRAPHY_DEFAULT)
-        killed_share = KILLED_SHARE.get(tactic, KILLED_SHARE_DEFAULT)
+        n = rng.choices(range(1, 4), weights=ABDUCTED_GROUPS)[0]
         groups, seen = [], set()
-        # One group per (outcome, sex, age_group); a few tries avoid
-        # repeats, so an incident may end up with fewer groups than drawn.
+        for _ in range(n * 3):
+            if len(groups) == n:
+                break
+            sex, age_group = weighted(rng, ABDUCTED_DEMOGRAPHY)
+            if (sex, age_group) not in seen:
+                seen.add((sex, age_group))
+                groups.append({"sex": sex, "age_group": age_group,
+                               "count": weighted(rng, ABDUCTED_COUNT)})
+        return groups
+
+    def casualties(self, tactic, theme=None, abducted=None):
+        """Casualty groups, one per (outcome, sex, age_group); with
+        abducted, some of those abducted, later killed or injured."""
+        rng = self.rng
+        killed_share = KILLED_SHARE.get(tactic, KILLED_SHARE_DEFAULT)
+        if abducted:
+            draws = [(g["sex"], g["age_group"], g["count"]) for g in abducted]
+            ngroups = rng.randint(1, len(draws))
+        else:
+            demography = DEMOGRAPHY.get(tactic, DEMOGRAPHY_DEFAULT)
+            ngroups = rng.choices(
+                range(1, 7), weights=GROUPS.get(tactic, GROUPS_DEFAULT))[0]
+        groups, seen = [], set()
+        # A few tries avoid repeats, so an incident may end up with fewer
+        # groups than drawn.
         for _ in range(ngroups * 3):
             if len(groups) == ngroups:
                 break
             outcome = "killed" if rng.random() < killed_share else "injured"
-            sex, age_group = weighted(rng, demography)
+            if abducted:
+                sex, age_group, most = rng.choice(draws)
+                count = rng.randint(1, min(most, 4))
+            else:
+                sex, age_group = weighted(rng, demography)
+                count = self.casualty_count(tactic)
             if (outcome, sex, age_group) in seen:
                 continue
             seen.add((outcome, sex, age_group))
-            group = {"outcome": outcome, "sex": sex, "age_group": age_group,
-                     "count": self.casualty_count(tactic)}
+            groups.append({"outcome": outcome, "sex": sex,
+                           "age_group": age_group, "count": count})
+        if theme:
+            self.give_roles(groups, THEMES[theme]["roles"])
+        for group in groups:
             # An exact age only on single-person groups whose age group is
             # known, and only sometimes: most records stop at the group.
-            if group["count"] == 1 and age_group != "unknown" \
+            if group["count"] == 1 and group["age_group"] != "unknown" \
                     and rng.random() < 0.3:
-                group["age"] = (rng.randint(18, 75) if age_group == "adult"
-                                else rng.randint(1, 17))
-            groups.append(group)
+                group["age"] = self.age(group)
+            elif rng.random() < RANGE_SHARE.get(tactic, RANGE_SHARE_DEFAULT):
+                self.give_range(group)
         return groups
+
+    def give_roles(self, groups, rules):
+        """Roles by the theme's rules; a target rule always finds its
+        victim in the first group that fits."""
+        rng = self.rng
+        for rule in rules:
+            fits = [g for g in groups if "role" not in g
+                    and g["age_group"] in rule["ages"]
+                    and (rule["sexes"] is None or g["sex"] in rule["sexes"])
+                    and (rule["max_count"] is None
+                         or g["count"] <= rule["max_count"])]
+            for k, g in enumerate(fits):
+                if (rule["target"] and k == 0) or rng.random() < rule["share"]:
+                    g["role"] = rule["code"]
+
+    def age(self, group):
+        """An age that agrees with the age group (and the role: a child in
+        school is 6 or older, a student 18 to 30)."""
+        if group["age_group"] == "child":
+            low = 6 if group.get("role") == "child_in_school" else 1
+            return self.rng.randint(low, 17)
+        high = 30 if group.get("role") == "student" else 75
+        return self.rng.randint(18, high)
+
+    def give_range(self, group):
+        """count_min and/or count_max around the count: sources disagree by
+        up to half the count (at least one person)."""
+        rng = self.rng
+        count = group["count"]
+        spread = max(1, count // 2)
+        ends = weighted(rng, RANGE_ENDS) if count > 1 else "max"
+        if ends in ("both", "min"):
+            group["count_min"] = count - rng.randint(1, min(spread, count - 1))
+        if ends in ("both", "max"):
+            group["count_max"] = count + rng.randint(1, spread)
 
     def sources(self, index):
         rng = self.rng
@@ -381,72 +833,147 @@ class Generator:
         return out
 
     def incident(self, index, day):
+        """(document, theme): theme is a THEMES key, an UNHARMED key or
+        None."""
         rng = self.rng
+        if rng.random() < UNHARMED_SHARE:
+            return self.unharmed_incident(index, day)
         tactic = weighted(rng, TACTIC_WEIGHTS)
+        theme = self.theme(tactic, day)
         doc = self.date_fields(day)
         doc["location"] = self.location(tactic)
         doc["tactic"] = tactic
         doc["weapon"] = weighted(rng, WEAPON_WEIGHTS[tactic])
         doc["perpetrator"] = weighted(rng, PERPETRATOR_WEIGHTS[tactic])
-        doc["casualties"] = self.casualties(tactic)
+        doc["attribution"] = self.attribution(doc["perpetrator"])
+        if theme:
+            doc["impacts"] = list(THEMES[theme]["impacts"])
+        self.harm(doc, theme)
         doc["sources"] = self.sources(index)
-        doc["narrative"] = ("Illustrative demo incident: %s."
-                            % rng.choice(NARRATIVES[tactic]))
-        return doc
+        if theme:
+            text = THEMES[theme]["tactics"][tactic][1]
+        else:
+            text = rng.choice(NARRATIVES[tactic])
+        doc["narrative"] = "Illustrative demo incident: %s." % text
+        return doc, theme
 
-    def duplicate_of(self, index, original):
+    def harm(self, doc, theme):
+        """casualties, and abducted where the tactic is an abduction."""
+        tactic = doc["tactic"]
+        abducted = None
+        if tactic in self.tax.abduction_tactics:
+            abducted = doc["abducted"] = self.abducted()
+        doc["casualties"] = self.casualties(tactic, theme, abducted)
+
+    def unharmed_incident(self, index, day):
+        """An incident that killed and injured no one: damage to a school,
+        a clinic, ..., or persons abducted and released."""
+        rng = self.rng
+        table = {name: s["weight"] for name, s in UNHARMED.items()
+                 if "election" not in s["impacts"] or self.in_campaign(day)}
+        name = weighted(rng, table)
+        s = UNHARMED[name]
+        tactic = s["tactic"]
+        doc = self.date_fields(day)
+        doc["location"] = self.location(tactic)
+        doc["tactic"] = tactic
+        doc["weapon"] = weighted(rng, s.get("weapons", WEAPON_WEIGHTS[tactic]))
+        doc["perpetrator"] = weighted(
+            rng, s.get("perpetrators", PERPETRATOR_WEIGHTS[tactic]))
+        doc["attribution"] = self.attribution(doc["perpetrator"])
+        doc["impacts"] = list(s["impacts"])
+        if s.get("abducted"):
+            doc["abducted"] = self.abducted()
+        doc["casualties"] = []
+        doc["sources"] = self.sources(index)
+        doc["narrative"] = "Illustrative demo incident: %s." % s["narrative"]
+        return doc, name
+
+    def duplicate_of(self, index, original, theme):
         """A second report of an earlier incident: the same event (date,
-        place, tactic, weapon, perpetrator) with its own figures and
-        sources, as when two monitors report one attack."""
+        place, tactic, weapon, perpetrator, attribution, impacts) with its
+        own figures and sources, as when two monitors report one attack."""
         doc = {k: json.loads(json.dumps(original[k]))
                for k in ("occurred_on", "date_precision", "time_of_day",
-                         "location", "tactic", "weapon", "perpetrator")
+                         "location", "tactic", "weapon", "perpetrator",
+                         "attribution", "impacts")
                if k in original}
-        doc["casualties"] = self.casualties(original["tactic"])
+        if original["casualties"]:
+            self.harm(doc, theme if theme in THEMES else None)
+        else:
+            doc["casualties"] = []
+            if "abducted" in original:
+                doc["abducted"] = self.abducted()
         doc["sources"] = self.sources(index)
         doc["narrative"] = ("Illustrative demo incident: a second report of an"
                             " event already recorded.")
         return doc
 
     def amendment(self, doc):
-        """A revised casualty list and the reason, computed from doc alone
-        so that re-sending it after an interruption changes nothing."""
+        """The fields a PATCH changes and its reason, computed from doc
+        alone so that re-sending it after an interruption changes nothing;
+        None when the kind drawn does not apply to doc."""
         rng = self.rng
+        kind = weighted(rng, AMEND_KINDS)
+        if kind == "claimed":
+            # A claim of responsibility published after the report.
+            if doc["perpetrator"] not in ("taliban", "isil_kp") \
+                    or doc["attribution"] == "claimed":
+                return None
+            return ({"attribution": "claimed"},
+                    "demo: the party claimed the attack in a statement")
         groups = json.loads(json.dumps(doc["casualties"]))
         injured = [g for g in groups if g["outcome"] == "injured"]
-        if injured and rng.random() < 0.5:
+        # No casualties to revise; more victims than persons abducted.
+        if not groups or (doc.get("abducted") and not injured):
+            return None
+        if injured and (kind == "died_of_wounds" or doc.get("abducted")):
             # One injured person later died of the wounds. Only a group of
             # one carries an age, and that group disappears: the age moves
-            # with the person.
+            # with the person; so does a role.
             src = rng.choice(injured)
             src["count"] -= 1
             if src["count"] == 0:
                 groups.remove(src)
-            key = ("killed", src["sex"], src["age_group"])
+            fit_range(src)
+            key = ("killed", src["sex"], src["age_group"], src.get("role"))
             for g in groups:
-                if (g["outcome"], g["sex"], g["age_group"]) == key:
+                if (g["outcome"], g["sex"], g["age_group"],
+                        g.get("role")) == key:
                     g["count"] += 1
                     g.pop("age", None)        # no longer a single person
+                    fit_range(g)
                     break
             else:
-                moved = {"outcome": "killed", "sex": src["sex"],
-                         "age_group": src["age_group"], "count": 1}
-                if "age" in src:
-                    moved["age"] = src["age"]
+                moved = {k: src[k] for k in ("sex", "age_group", "role",
+                                             "age") if k in src}
+                moved.update(outcome="killed", count=1)
                 groups.append(moved)
             reason = "demo: an injured victim later died of the wounds"
         else:
-            # Hospital records added people to one group.
+            # Hospital records added people to one group, and settled what
+            # sources disputed about it.
             g = rng.choice(groups)
             g["count"] += rng.randint(1, 3)
-            g.pop("age", None)                # no longer a single person
+            for k in ("age", "count_min", "count_max"):
+                g.pop(k, None)                # no longer a single person
             reason = "demo: revised casualty count from hospital records"
-        return groups, reason
+        return {"casualties": groups}, reason
+
+
+def fit_range(group):
+    """Keeps count_min <= count <= count_max after the count moved by one;
+    an end that meets the count is dropped (the range is gone)."""
+    count = group["count"]
+    if group.get("count_min", 0) >= count:
+        group.pop("count_min", None)
+    if group.get("count_max", count + 1) <= count:
+        group.pop("count_max", None)
 
 
 def build_plan(rng, taxonomy, count, end):
     """The incidents and what happens to each: a list of dicts with doc,
-    status, duplicate_of (index) and amendment (casualties, reason)."""
+    theme, status, duplicate_of (index) and amendment (fields, reason)."""
     gen = Generator(rng, taxonomy)
     plan = []
     for i, day in enumerate(gen.dates(count, end)):
@@ -458,7 +985,8 @@ def build_plan(rng, taxonomy, count, end):
             status = "rejected"
         elif r < VERIFIED_SHARE + REJECTED_SHARE + DUPLICATE_SHARE:
             status = "duplicate"
-        item = {"status": status, "duplicate_of": None, "amendment": None}
+        item = {"status": status, "duplicate_of": None, "amendment": None,
+                "theme": None}
         if status == "duplicate":
             # The original must be earlier, verified, and so never a
             # duplicate itself (the API refuses a duplicate of a duplicate);
@@ -467,13 +995,15 @@ def build_plan(rng, taxonomy, count, end):
             earlier = [j for j, p in enumerate(plan)
                        if p["status"] == "verified" and j not in taken]
             if earlier:
-                item["duplicate_of"] = rng.choice(earlier)
-                item["doc"] = gen.duplicate_of(
-                    i, plan[item["duplicate_of"]]["doc"])
+                item["duplicate_of"] = j = rng.choice(earlier)
+                original = plan[j]
+                item["theme"] = original["theme"]
+                item["doc"] = gen.duplicate_of(i, original["doc"],
+                                               original["theme"])
             else:
                 item["status"] = status = "reported"
         if "doc" not in item:
-            item["doc"] = gen.incident(i, day)
+            item["doc"], item["theme"] = gen.incident(i, day)
         if status in ("verified", "reported") and rng.random() < AMEND_SHARE:
             item["amendment"] = gen.amendment(item["doc"])
         plan.append(item)
@@ -638,7 +1168,7 @@ def set_status(api, incident_id, body):
     raise refused("POST", path, status, doc)
 
 
-def amend(api, incident_id, casualties, reason):
+def amend(api, incident_id, fields, reason):
     """PATCH with If-Match of the current version. The new values depend on
     the plan alone, so sending them again changes nothing (200, no
     revision); that makes a retry after a lost answer (412) safe."""
@@ -646,7 +1176,7 @@ def amend(api, incident_id, casualties, reason):
     for _ in range(3):
         current = api.expect("GET", path)
         status, _, doc, resent = api.request(
-            "PATCH", path, {"casualties": casualties, "reason": reason},
+            "PATCH", path, dict(fields, reason=reason),
             {"If-Match": '"%d"' % current["version"]})
         if status == 200:
             return
@@ -657,12 +1187,15 @@ def amend(api, incident_id, casualties, reason):
 
 def run(args):
     taxonomy = Taxonomy(args.taxonomy)
-    missing = taxonomy.check()
-    if missing:
-        raise Failure("taxonomy %s lacks codes this loader uses: %s"
-                      % (args.taxonomy, ", ".join(missing)))
     api = Api(args.url, read_key(args.key_file))
     try:
+        if taxonomy.lacks_lists():
+            taxonomy.add_served_lists(
+                api.expect("GET", "/v1/taxonomy", ok=(200,)))
+        missing = taxonomy.check()
+        if missing:
+            raise Failure("taxonomy %s lacks codes this loader uses: %s"
+                          % (args.taxonomy, ", ".join(missing)))
         if not args.resume:
             doc = api.expect("GET", "/v1/incidents?limit=1", ok=(200,))
             if doc.get("items"):
