@@ -37,9 +37,9 @@ import time
 import unittest
 
 from faults_support import database_refusing, schema_ahead
-from harness import (LOG_DIR, OPENAPI_FILE, ROLES, SOURCE_DIR, ServerTestCase,
-                     days_ago, free_port, http_request, minimal_incident,
-                     valid_incident)
+from harness import (ABSENT, LOG_DIR, OPENAPI_FILE, ROLES, SOURCE_DIR,
+                     ServerTestCase, days_ago, free_port, http_request,
+                     minimal_incident, valid_incident)
 
 PRISM_BIN = os.environ.get('CIVCAS_PRISM') or os.path.join(
     SOURCE_DIR, 'tests', 'conformance', 'node_modules', '.bin', 'prism')
@@ -276,6 +276,7 @@ class ConformanceTour(ServerTestCase):
         r = self.call(201, 'POST', '/v1/incidents', key='monitor',
                       body=minimal_incident())
         inc['minimal'] = self.body(r, 'create minimal')
+        self.wider_record()
         # Idempotency: the same key and body again; another body is 409.
         hdrs = {'Idempotency-Key': 'tour-create-1'}
         doc = valid_incident(external_ref='TOUR-1')
@@ -332,6 +333,36 @@ class ConformanceTour(ServerTestCase):
                   body={'tactic': 'no_such_tactic', 'reason': 'bad code'})
         inc['monitor']['version'] = version
         return inc
+
+    def wider_record(self):
+        """Attribution, impacts, ranges and roles; harm without casualties;
+        persons abducted: sent, amended, read and listed in revisions."""
+        doc = valid_incident(attribution='claimed',
+                             impacts=['election', 'education'])
+        doc['casualties'][0].update(count_min=2, count_max=5, role='teacher')
+        r = self.call(201, 'POST', '/v1/incidents', key='monitor', body=doc)
+        wide = self.body(r, 'create with the wider record').get('id', '1')
+        self.call(201, 'POST', '/v1/incidents', key='monitor',
+                  body=minimal_incident(casualties=[],
+                                        impacts=['health_care']))
+        self.call(201, 'POST', '/v1/incidents', key='reviewer',
+                  body=minimal_incident(
+                      tactic='abduction', casualties=ABSENT,
+                      abducted=[{'sex': 'male', 'age_group': 'adult',
+                                 'count': 4}, {'count': 1}]))
+        # Valid by the schema, refused by the rules: 400.
+        self.call(400, 'POST', '/v1/incidents', key='monitor',
+                  body=minimal_incident(casualties=[]))
+        self.call(400, 'POST', '/v1/incidents', key='monitor',
+                  body=minimal_incident(abducted=[{'count': 2}]))
+        self.call(200, 'PATCH', '/v1/incidents/%s' % wide, key='monitor',
+                  headers={'If-Match': '"1"'},
+                  body={'impacts': ['education'], 'attribution': 'determined',
+                        'reason': 'tour: the claim was not borne out'})
+        for key in ('monitor', 'analyst'):
+            self.call(200, 'GET', '/v1/incidents/%s' % wide, key=key)
+        self.call(200, 'GET', '/v1/incidents/%s/revisions' % wide,
+                  key='reviewer')
 
     def statuses(self, inc):
         mine = inc['monitor'].get('id', '1')
