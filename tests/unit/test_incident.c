@@ -314,6 +314,10 @@ START_TEST(fixture_taxonomy_sorted)
     check_sorted(&tx.source_types, "source_types");
     check_sorted(&tx.regions, "regions");
     check_sorted(&tx.areas, "areas");
+    check_sorted(&tx.impacts, "impacts");
+    check_sorted(&tx.attributions, "attributions");
+    check_sorted(&tx.roles, "roles");
+    ck_assert_ptr_null(taxonomy_find(&tx.roles, TAXONOMY_NO_ROLE));
     ck_assert_ptr_null(taxonomy_find(&tx.areas, "AF99"));
     ck_assert_ptr_null(taxonomy_find(&tx.tactics, ""));
 }
@@ -482,6 +486,35 @@ static const struct valid_case {
     {{{"narrative", "@20000*n"}}},
     {{{"narrative", "@20000*\xe2\x82\xac"}}},
     {{{"external_ref", "@100*x"}}},
+    /* attribution: a code of its list; null is the default */
+    {{{"attribution", "\"claimed\""}}},
+    {{{"attribution", "\"unknown\""}}},
+    {{{"attribution", "null"}}},
+    /* impacts: distinct codes in any order; [] and null are none */
+    {{{"impacts", "[]"}}},
+    {{{"impacts", "null"}}},
+    {{{"impacts", "[\"education\"]"}}},
+    {{{"impacts", "[\"health_care\",\"education\"]"}}},
+    /* ranges: 1 <= count_min <= count <= count_max <= 10000; null is none */
+    {{{"casualties[0].count_min", "1"}}},
+    {{{"casualties[0].count_min", "2"}, {"casualties[0].count_max", "2"}}},
+    {{{"casualties[0].count_min", "1"}, {"casualties[0].count_max", "3"}}},
+    {{{"casualties[0].count_min", "null"}, {"casualties[0].count_max", "null"}}},
+    {{{"casualties[1].count_max", "9998"}}}, /* 2 + 9998: the cap exactly */
+    {{{"casualties[0].count", "10000"}, {"casualties[1]", NULL}}},
+    {{{"casualties[0].count_max", "10000"}, {"casualties[1]", NULL}}},
+    /* role: a code of its list; null is none */
+    {{{"casualties[0].role", "\"teacher\""}}},
+    {{{"casualties[1].role", "\"journalist\""}, {"casualties[1].count_max", "4"}}},
+    {{{"casualties[0].role", "null"}}},
+    /* no casualties: allowed with an impact */
+    {{{"casualties", "[]"}, {"impacts", "[\"education\"]"}}},
+    {{{"casualties", NULL}, {"impacts", "[\"health_care\"]"}}},
+    /* abducted: none is always allowed */
+    {{{"abducted", "[]"}}},
+    {{{"abducted", "null"}}},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":1}]"}}},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[]"}}},
 };
 
 START_TEST(valid_variants)
@@ -738,6 +771,141 @@ static const struct rule_case {
     {{{"narrative", "{}"}}, ERR_INVALID_FIELD, "narrative"},
     {{{"external_ref", "@101*x"}}, ERR_INVALID_FIELD, "external_ref"},
     {{{"external_ref", "5"}}, ERR_INVALID_FIELD, "external_ref"},
+    /* attribution */
+    {{{"attribution", "\"alleged\""}}, ERR_UNKNOWN_CODE, "attribution"}, /* not in this list */
+    {{{"attribution", "\"Claimed\""}}, ERR_UNKNOWN_CODE, "attribution"},
+    {{{"attribution", "\"teacher\""}}, ERR_UNKNOWN_CODE, "attribution"},
+    {{{"attribution", "\"\""}}, ERR_INVALID_FIELD, "attribution"},
+    {{{"attribution", "1"}}, ERR_INVALID_FIELD, "attribution"},
+    {{{"attribution", "true"}}, ERR_INVALID_FIELD, "attribution"},
+    {{{"attribution", "[\"claimed\"]"}}, ERR_INVALID_FIELD, "attribution"},
+    {{{"attribution", "@65*a"}}, ERR_INVALID_FIELD, "attribution"},
+    {{{"attribution", "\"claimed\\u0000\""}}, ERR_INVALID_FIELD, "attribution"},
+    /* impacts */
+    {{{"impacts", "\"education\""}}, ERR_INVALID_FIELD, "impacts"},
+    {{{"impacts", "{}"}}, ERR_INVALID_FIELD, "impacts"},
+    {{{"impacts", "1"}}, ERR_INVALID_FIELD, "impacts"},
+    {{{"impacts", "[\"media\"]"}}, ERR_UNKNOWN_CODE, "impacts[0]"},
+    {{{"impacts", "[\"education\",\"schools\"]"}}, ERR_UNKNOWN_CODE, "impacts[1]"},
+    {{{"impacts", "[\"Education\"]"}}, ERR_UNKNOWN_CODE, "impacts[0]"},
+    {{{"impacts", "[\"education\",\"education\"]"}}, ERR_INVALID_FIELD, "impacts[1]"},
+    {{{"impacts", "[\"health_care\",\"education\",\"health_care\"]"}},
+     ERR_INVALID_FIELD,
+     "impacts[2]"},
+    {{{"impacts", "[1]"}}, ERR_INVALID_FIELD, "impacts[0]"},
+    {{{"impacts", "[null]"}}, ERR_INVALID_FIELD, "impacts[0]"},
+    {{{"impacts", "[true]"}}, ERR_INVALID_FIELD, "impacts[0]"},
+    {{{"impacts", "[\"\"]"}}, ERR_INVALID_FIELD, "impacts[0]"},
+    {{{"impacts", "[[\"education\"]]"}}, ERR_INVALID_FIELD, "impacts[0]"},
+    {{{"impacts", "[\"education\",{\"code\":\"health_care\"}]"}}, ERR_INVALID_FIELD, "impacts[1]"},
+    {{{"impacts", "[]"}, {"impacts[0]", "@65*e"}}, ERR_INVALID_FIELD, "impacts[0]"},
+    /* count_min, count_max (casualties[0] has count 2, casualties[1] count 1) */
+    {{{"casualties[0].count_min", "3"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[1].count_min", "2"}, {"casualties[1].count_max", "5"}},
+     ERR_INVALID_FIELD,
+     "casualties[1].count_min"},
+    {{{"casualties[0].count_max", "1"}}, ERR_INVALID_FIELD, "casualties[0].count_max"},
+    {{{"casualties[0].count_min", "1"}, {"casualties[0].count_max", "1"}},
+     ERR_INVALID_FIELD,
+     "casualties[0].count_max"},
+    {{{"casualties[0].count_min", "0"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[0].count_min", "-1"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[1].count_max", "0"}}, ERR_INVALID_FIELD, "casualties[1].count_max"},
+    {{{"casualties[0].count_max", "10001"}}, ERR_INVALID_FIELD, "casualties[0].count_max"},
+    {{{"casualties[0].count_min", "10001"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[1].count_max", "9223372036854775807"}},
+     ERR_INVALID_FIELD,
+     "casualties[1].count_max"},
+    {{{"casualties[0].count_min", "1.5"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[0].count_min", "1.0"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[0].count_min", "\"1\""}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[0].count_min", "true"}}, ERR_INVALID_FIELD, "casualties[0].count_min"},
+    {{{"casualties[0].count_max", "2.5"}}, ERR_INVALID_FIELD, "casualties[0].count_max"},
+    {{{"casualties[0].count_max", "\"3\""}}, ERR_INVALID_FIELD, "casualties[0].count_max"},
+    {{{"casualties[0].count_max", "false"}}, ERR_INVALID_FIELD, "casualties[0].count_max"},
+    {{{"casualties[0].count_max", "[3]"}}, ERR_INVALID_FIELD, "casualties[0].count_max"},
+    /* role */
+    {{{"casualties[0].role", "\"nurse\""}}, ERR_UNKNOWN_CODE, "casualties[0].role"},
+    {{{"casualties[1].role", "\"none\""}}, ERR_UNKNOWN_CODE, "casualties[1].role"},
+    {{{"casualties[0].role", "\"Teacher\""}}, ERR_UNKNOWN_CODE, "casualties[0].role"},
+    {{{"casualties[0].role", "\"education\""}}, ERR_UNKNOWN_CODE, "casualties[0].role"},
+    {{{"casualties[0].role", "\"\""}}, ERR_INVALID_FIELD, "casualties[0].role"},
+    {{{"casualties[0].role", "1"}}, ERR_INVALID_FIELD, "casualties[0].role"},
+    {{{"casualties[0].role", "[\"teacher\"]"}}, ERR_INVALID_FIELD, "casualties[0].role"},
+    {{{"casualties[0].role", "@65*r"}}, ERR_INVALID_FIELD, "casualties[0].role"},
+    {{{"casualties[0].role", "\"teacher\\u0000\""}}, ERR_INVALID_FIELD, "casualties[0].role"},
+    /* unknown members beside the new ones */
+    {{{"casualties[0].count_low", "1"}}, ERR_UNKNOWN_FIELD, "casualties[0].count_low"},
+    {{{"casualties[1].roles", "[]"}}, ERR_UNKNOWN_FIELD, "casualties[1].roles"},
+    {{{"impact", "[]"}}, ERR_UNKNOWN_FIELD, "impact"},
+    {{{"abductions", "[]"}}, ERR_UNKNOWN_FIELD, "abductions"},
+    /* no casualties without an impact or persons abducted */
+    {{{"casualties", "[]"}, {"impacts", "[]"}}, ERR_INVALID_FIELD, "casualties"},
+    {{{"casualties", "[]"}, {"abducted", "[]"}}, ERR_INVALID_FIELD, "casualties"},
+    {{{"casualties", NULL}, {"impacts", "null"}}, ERR_MISSING_FIELD, "casualties"},
+    {{{"casualties", NULL}, {"abducted", "[]"}}, ERR_MISSING_FIELD, "casualties"},
+    /* an impact or abduction refused is no reason to skip casualties */
+    {{{"casualties", "[]"}, {"impacts", "[\"media\"]"}}, ERR_UNKNOWN_CODE, "impacts[0]"},
+    /* abducted: only with a tactic of abduction */
+    {{{"abducted", "[{\"count\":1}]"}}, ERR_INVALID_FIELD, "abducted"},
+    {{{"tactic", "\"ied_suicide\""}, {"abducted", "[{\"count\":1}]"}},
+     ERR_INVALID_FIELD,
+     "abducted"},
+    /* abducted, with the tactic of abduction */
+    {{{"tactic", "\"abduction\""}, {"abducted", "{}"}}, ERR_INVALID_FIELD, "abducted"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "5"}}, ERR_INVALID_FIELD, "abducted"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[1]"}}, ERR_INVALID_FIELD, "abducted[0]"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[null]"}}, ERR_INVALID_FIELD, "abducted[0]"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{}]"}}, ERR_MISSING_FIELD, "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":0}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":-3}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":10001}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":1.5}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":\"2\"}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":true}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":null}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].count"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":1,\"sex\":\"x\"}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].sex"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":1,\"age_group\":\"teen\"}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[0].age_group"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":1,\"name\":\"x\"}]"}},
+     ERR_UNKNOWN_FIELD,
+     "abducted[0].name"},
+    {{{"tactic", "\"abduction\""}, {"abducted", "[{\"count\":1,\"outcome\":\"killed\"}]"}},
+     ERR_UNKNOWN_FIELD,
+     "abducted[0].outcome"},
+    {{{"tactic", "\"abduction\""},
+      {"abducted", "[{\"count\":1},{\"count\":2,\"sex\":"
+                   "\"unknown\",\"age_group\":\"unknown\"}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[1]"},
+    {{{"tactic", "\"abduction\""},
+      {"abducted", "[{\"sex\":\"male\",\"age_group\":\"adult\",\"count\":1},"
+                   "{\"sex\":\"female\",\"count\":1},"
+                   "{\"sex\":\"male\",\"age_group\":\"adult\",\"count\":3}]"}},
+     ERR_INVALID_FIELD,
+     "abducted[2]"},
+    {{{"tactic", "\"abduction\""},
+      {"abducted", "[{\"sex\":\"male\",\"count\":6000},"
+                   "{\"sex\":\"female\",\"count\":4001}]"}},
+     ERR_INVALID_FIELD,
+     "abducted"},
 };
 
 START_TEST(rules)
@@ -1786,6 +1954,673 @@ START_TEST(cap_amendment_revalidated)
 }
 END_TEST
 
+/* ---- the widened record: impacts, attribution, ranges, roles, abductions ---- */
+
+/* Every new field at once: a tactic of abduction, an attribution, two
+ * impacts sent out of order, ranges and roles on some groups (and a group
+ * of one with a name and age), persons abducted. */
+static const char *const WIDE =
+    "{\"occurred_on\":\"2024-05-01\",\"location\":{\"admin1\":\"AF01\"},"
+    " \"tactic\":\"abduction\",\"attribution\":\"claimed\","
+    " \"impacts\":[\"health_care\",\"education\"],"
+    " \"casualties\":["
+    "  {\"outcome\":\"killed\",\"sex\":\"male\",\"age_group\":\"adult\",\"count\":5,"
+    "   \"count_min\":3,\"count_max\":8,\"role\":\"teacher\"},"
+    "  {\"outcome\":\"killed\",\"sex\":\"female\",\"age_group\":\"child\",\"count\":2},"
+    "  {\"outcome\":\"injured\",\"count\":10,\"count_min\":7},"
+    "  {\"outcome\":\"injured\",\"sex\":\"male\",\"age_group\":\"child\",\"count\":4,"
+    "   \"count_max\":6,\"role\":\"journalist\"},"
+    "  {\"outcome\":\"killed\",\"sex\":\"male\",\"age_group\":\"adult\",\"count\":1,"
+    "   \"count_min\":1,\"count_max\":2,\"age\":40,\"name\":\"W. Person\"}],"
+    " \"abducted\":[{\"sex\":\"female\",\"age_group\":\"adult\",\"count\":3},"
+    "              {\"age_group\":\"child\",\"count\":4}],"
+    " \"sources\":[{\"type\":\"witness\"}]}";
+
+/* WIDE as incident_document() must give it: impacts sorted, every range
+ * and role null where not given, abducted groups with their defaults. */
+static const char *const WIDE_DOCUMENT =
+    "{\"occurred_on\":\"2024-05-01\",\"date_precision\":\"day\",\"time_of_day\":null,"
+    " \"location\":{\"admin1\":\"AF01\",\"admin2\":null,\"place\":null,\"lat\":null,\"lon\":null,"
+    "               \"precision\":null},"
+    " \"tactic\":\"abduction\",\"weapon\":\"unknown\",\"perpetrator\":\"unknown\","
+    " \"attribution\":\"claimed\",\"impacts\":[\"education\",\"health_care\"],"
+    " \"casualties\":["
+    "  {\"outcome\":\"killed\",\"sex\":\"male\",\"age_group\":\"adult\",\"count\":5,"
+    "   \"count_min\":3,\"count_max\":8,\"role\":\"teacher\",\"age\":null,\"name\":null},"
+    "  {\"outcome\":\"killed\",\"sex\":\"female\",\"age_group\":\"child\",\"count\":2,"
+    "   \"count_min\":null,\"count_max\":null,\"role\":null,\"age\":null,\"name\":null},"
+    "  {\"outcome\":\"injured\",\"sex\":\"unknown\",\"age_group\":\"unknown\",\"count\":10,"
+    "   \"count_min\":7,\"count_max\":null,\"role\":null,\"age\":null,\"name\":null},"
+    "  {\"outcome\":\"injured\",\"sex\":\"male\",\"age_group\":\"child\",\"count\":4,"
+    "   \"count_min\":null,\"count_max\":6,\"role\":\"journalist\",\"age\":null,\"name\":null},"
+    "  {\"outcome\":\"killed\",\"sex\":\"male\",\"age_group\":\"adult\",\"count\":1,"
+    "   \"count_min\":1,\"count_max\":2,\"role\":null,\"age\":40,\"name\":\"W. Person\"}],"
+    " \"abducted\":[{\"sex\":\"female\",\"age_group\":\"adult\",\"count\":3},"
+    "              {\"sex\":\"unknown\",\"age_group\":\"child\",\"count\":4}],"
+    " \"sources\":[{\"type\":\"witness\",\"reference\":null}],"
+    " \"narrative\":null,\"external_ref\":null}";
+
+/* An incident of impacts only: no casualty group at all. */
+static const char *const IMPACTS_ONLY =
+    "{\"occurred_on\":\"2024-05-01\",\"location\":{\"admin1\":\"AF01\"},"
+    " \"tactic\":\"ground_engagement\",\"impacts\":[\"education\"]}";
+
+START_TEST(record_wide_fields_parsed)
+{
+    struct incident inc = from_text(WIDE);
+    ck_assert_str_eq(inc.attribution, "claimed");
+    /* Impacts come out sorted, whatever the order sent. */
+    ck_assert_uint_eq(inc.nimpacts, 2);
+    ck_assert_str_eq(inc.impacts[0], "education");
+    ck_assert_str_eq(inc.impacts[1], "health_care");
+    ck_assert_uint_eq(inc.ncasualties, 5);
+    const struct casualty *c = inc.casualties;
+    ck_assert_int_eq(c[0].count, 5);
+    ck_assert_int_eq(c[0].count_min, 3);
+    ck_assert_int_eq(c[0].count_max, 8);
+    ck_assert_str_eq(c[0].role, "teacher");
+    ck_assert_int_eq(c[1].count_min, -1);
+    ck_assert_int_eq(c[1].count_max, -1);
+    ck_assert_ptr_null(c[1].role);
+    ck_assert_int_eq(c[2].count_min, 7);
+    ck_assert_int_eq(c[2].count_max, -1);
+    ck_assert_int_eq(c[3].count_min, -1);
+    ck_assert_int_eq(c[3].count_max, 6);
+    ck_assert_str_eq(c[3].role, "journalist");
+    ck_assert_int_eq(c[4].count_min, 1);
+    ck_assert_int_eq(c[4].count_max, 2);
+    ck_assert_str_eq(c[4].name, "W. Person");
+    ck_assert_uint_eq(inc.nabducted, 2);
+    ck_assert_str_eq(inc.abducted[0].sex, "female");
+    ck_assert_str_eq(inc.abducted[0].age_group, "adult");
+    ck_assert_int_eq(inc.abducted[0].count, 3);
+    /* Sex defaults to unknown, as in a casualty group. */
+    ck_assert_str_eq(inc.abducted[1].sex, "unknown");
+    ck_assert_str_eq(inc.abducted[1].age_group, "child");
+    ck_assert_int_eq(inc.abducted[1].count, 4);
+    /* Enumerations point at the static lists. */
+    ck_assert_ptr_eq(inc.abducted[1].sex, incident_sexes[2]);
+    ck_assert_ptr_eq(inc.abducted[1].age_group, incident_age_groups[1]);
+    /* Totals are the counts, not the estimates around them. */
+    long killed, injured;
+    int types;
+    incident_totals(&inc, &killed, &injured, &types);
+    ck_assert_int_eq(killed, 8);
+    ck_assert_int_eq(injured, 14);
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_defaults_when_absent)
+{
+    struct incident inc = from_text(MINIMAL);
+    ck_assert_str_eq(inc.attribution, "unknown");
+    ck_assert_uint_eq(inc.nimpacts, 0);
+    ck_assert_uint_eq(inc.nabducted, 0);
+    ck_assert_int_eq(inc.casualties[0].count_min, -1);
+    ck_assert_int_eq(inc.casualties[0].count_max, -1);
+    ck_assert_ptr_null(inc.casualties[0].role);
+    incident_free(&inc);
+
+    /* null is none for every new field. */
+    static const struct edit nulls[] = {{"attribution", "null"}, {"impacts", "null"}};
+    static const struct edit nulls2[] = {{"abducted", "null"}, {"casualties[0].role", "null"}};
+    static const struct edit nulls3[] = {{"casualties[0].count_min", "null"},
+                                         {"casualties[0].count_max", "null"}};
+    json_t *doc = edited(MINIMAL, nulls, 2);
+    for (size_t i = 0; i < 2; i++) {
+        doc_set(doc, nulls2[i].path, loads(nulls2[i].value));
+        doc_set(doc, nulls3[i].path, loads(nulls3[i].value));
+    }
+    accept_doc(doc, &inc, "every new field null");
+    json_t *got = incident_document(&inc);
+    json_t *want = loads(MINIMAL_DOCUMENT);
+    ck_assert_msg(json_equal(got, want), "nulls do not give the defaults");
+    DECREF_ALL(got, want);
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_zero_casualties_with_other_harm)
+{
+    /* Impacts alone: casualties absent or []. */
+    struct incident inc = from_text(IMPACTS_ONLY);
+    ck_assert_uint_eq(inc.ncasualties, 0);
+    ck_assert_uint_eq(inc.nimpacts, 1);
+    json_t *doc = incident_document(&inc);
+    ck_assert_int_eq(json_array_size(json_object_get(doc, "casualties")), 0);
+    ck_assert(json_is_array(json_object_get(doc, "casualties")));
+    json_decref(doc);
+    incident_free(&inc);
+
+    /* Persons abducted alone. */
+    static const struct edit abduction[] = {
+        {"tactic", "\"abduction\""},
+        {"abducted", "[{\"sex\":\"male\",\"age_group\":\"child\",\"count\":2}]"}};
+    json_t *d = edited(IMPACTS_ONLY, abduction, 2);
+    doc_set(d, "impacts", NULL);
+    accept_doc(d, &inc, "abducted only");
+    ck_assert_uint_eq(inc.ncasualties, 0);
+    ck_assert_uint_eq(inc.nabducted, 1);
+    incident_free(&inc);
+
+    /* Neither: casualties absent is missing, [] is invalid. */
+    static const struct edit none[] = {{"impacts", NULL}};
+    reject_doc(edited(IMPACTS_ONLY, none, 1), ERR_MISSING_FIELD, "casualties", "no harm at all");
+    static const struct edit empty[] = {{"impacts", "[]"}, {"casualties", "[]"}};
+    reject_doc(edited(IMPACTS_ONLY, empty, 2), ERR_INVALID_FIELD, "casualties",
+               "casualties [] and impacts []");
+    /* Abducted [] is no harm either, even with the tactic of abduction. */
+    static const struct edit no_abducted[] = {{"tactic", "\"abduction\""}, {"abducted", "[]"}};
+    d = edited(IMPACTS_ONLY, no_abducted, 2);
+    doc_set(d, "impacts", NULL);
+    reject_doc(d, ERR_MISSING_FIELD, "casualties", "abducted [] only");
+}
+END_TEST
+
+START_TEST(record_impacts_at_most_32)
+{
+    /* More than 32 is refused before any code is looked at: the field is
+     * the list, not an entry. */
+    json_t *doc = loads(BASE);
+    json_t *list = json_array();
+    for (int i = 0; i < INCIDENT_MAX_IMPACTS + 1; i++)
+        json_array_append_new(list, json_string(i % 2 ? "education" : "health_care"));
+    json_object_set_new(doc, "impacts", list);
+    reject_doc(doc, ERR_INVALID_FIELD, "impacts", "33 impacts");
+
+    doc = loads(BASE);
+    list = json_array();
+    for (int i = 0; i < 1000; i++)
+        json_array_append_new(list, json_integer(i));
+    json_object_set_new(doc, "impacts", list);
+    reject_doc(doc, ERR_INVALID_FIELD, "impacts", "1000 impacts");
+    ck_assert_int_eq(INCIDENT_MAX_IMPACTS, 32);
+}
+END_TEST
+
+START_TEST(record_abducted_limits)
+{
+    /* Nine groups, one per sex and age group, adding up to the cap. */
+    json_t *doc = loads(BASE);
+    json_object_set_new(doc, "tactic", json_string("abduction"));
+    json_t *groups = json_array();
+    for (int s = 0; s < 3; s++)
+        for (int a = 0; a < 3; a++)
+            json_array_append_new(groups, json_pack("{s:s, s:s, s:i}", "sex", incident_sexes[s],
+                                                    "age_group", incident_age_groups[a], "count",
+                                                    s == 0 && a == 0 ? 9992 : 1));
+    json_object_set_new(doc, "abducted", groups);
+    json_t *again = json_deep_copy(doc);
+    struct incident inc;
+    accept_doc(doc, &inc, "nine groups of abducted adding up to 10000");
+    ck_assert_uint_eq(inc.nabducted, 9);
+    long long counts[INCIDENT_ROLLUP_COUNTS];
+    incident_rollup_counts(&inc, counts);
+    ck_assert_int_eq(counts[21], INCIDENT_MAX_CASUALTIES);
+    incident_free(&inc);
+
+    /* One more person is over the cap. */
+    json_object_set_new(json_array_get(json_object_get(again, "abducted"), 8), "count",
+                        json_integer(2));
+    json_t *ten = json_deep_copy(again);
+    reject_doc(again, ERR_INVALID_FIELD, "abducted", "abducted adding up to 10001");
+
+    /* A tenth group is refused as a list (it must repeat a pair). */
+    json_object_set_new(json_array_get(json_object_get(ten, "abducted"), 8), "count",
+                        json_integer(1));
+    json_array_append_new(json_object_get(ten, "abducted"), json_pack("{s:i}", "count", 1));
+    reject_doc(ten, ERR_INVALID_FIELD, "abducted", "ten groups of abducted");
+
+    /* The abducted cap is apart from the casualty cap: 10000 of each. */
+    doc = loads(BASE);
+    json_object_set_new(doc, "tactic", json_string("abduction"));
+    json_object_set_new(doc, "casualties",
+                        json_pack("[{s:s, s:i}]", "outcome", "killed", "count", 10000));
+    json_object_set_new(doc, "abducted", json_pack("[{s:i}]", "count", 10000));
+    accept_doc(doc, &inc, "10000 killed and 10000 abducted");
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_cap_uses_high_estimates)
+{
+    /* 6000 + 3000 counted, but the second group may be 5000: 11000. */
+    json_t *doc = loads(BASE);
+    json_object_set_new(doc, "casualties",
+                        json_pack("[{s:s, s:i}, {s:s, s:i, s:i}]", "outcome", "killed", "count",
+                                  6000, "outcome", "injured", "count", 3000, "count_max", 5000));
+    struct api_error e;
+    struct incident inc;
+    memset(&e, 0, sizeof e);
+    ck_assert(!incident_from_json(doc, &tx, &inc, &e));
+    incident_free(&inc);
+    json_decref(doc);
+    ck_assert_str_eq(e.code, ERR_INVALID_FIELD);
+    ck_assert_str_eq(e.field, "casualties");
+    ck_assert_ptr_nonnull(strstr(e.message, "11000"));
+
+    /* At the cap with high estimates is accepted. */
+    doc = loads(BASE);
+    json_object_set_new(doc, "casualties",
+                        json_pack("[{s:s, s:i}, {s:s, s:i, s:i}]", "outcome", "killed", "count",
+                                  6000, "outcome", "injured", "count", 3000, "count_max", 4000));
+    accept_doc(doc, &inc, "6000 + 3000 up to 4000");
+    incident_free(&inc);
+
+    /* Two groups of one that may each be 5000, and one more person. */
+    doc = loads(BASE);
+    json_object_set_new(doc, "casualties",
+                        json_pack("[{s:s, s:i, s:i}, {s:s, s:i, s:i}, {s:s, s:i}]", "outcome",
+                                  "killed", "count", 1, "count_max", 5000, "outcome", "injured",
+                                  "count", 1, "count_max", 5000, "outcome", "injured", "count", 1));
+    reject_doc(doc, ERR_INVALID_FIELD, "casualties", "highs 5000 + 5000 + 1");
+
+    /* Low estimates do not lower the cap's sum: 10000 counted, lows of 1. */
+    doc = loads(BASE);
+    json_object_set_new(doc, "casualties",
+                        json_pack("[{s:s, s:i, s:i}, {s:s, s:i, s:i}]", "outcome", "killed",
+                                  "count", 5000, "count_min", 1, "outcome", "injured", "count",
+                                  5001, "count_min", 1));
+    reject_doc(doc, ERR_INVALID_FIELD, "casualties", "counts 10001 with low estimates of 1");
+}
+END_TEST
+
+START_TEST(record_rollup_counts_by_hand)
+{
+    struct incident inc = from_text(WIDE);
+    long long got[INCIDENT_ROLLUP_COUNTS];
+    memset(got, 0x5a, sizeof got);
+    incident_rollup_counts(&inc, got);
+    /* WIDE's groups: killed male adult 5 (3..8) and 1 (1..2), killed
+     * female child 2, injured unknown unknown 10 (7..), injured male child
+     * 4 (..6); abducted 3 + 4. Columns in the journal's order. */
+    /* clang-format off */
+    static const long long want[] = {
+        /* killed, injured */
+        8, 14,
+        /* k_: male adult, child, unknown; female ...; unknown ... */
+        6, 0, 0,  0, 2, 0,  0, 0, 0,
+        /* i_: the same order */
+        0, 4, 0,  0, 0, 0,  0, 0, 10,
+        /* unharmed, abducted */
+        0, 7,
+        /* killed_below, killed_above, injured_below, injured_above */
+        2, 4, 3, 2,
+        /* k_*_below */
+        2, 0, 0,  0, 0, 0,  0, 0, 0,
+        /* i_*_below */
+        0, 0, 0,  0, 0, 0,  0, 0, 3,
+        /* k_*_above */
+        4, 0, 0,  0, 0, 0,  0, 0, 0,
+        /* i_*_above */
+        0, 2, 0,  0, 0, 0,  0, 0, 0,
+    };
+    /* clang-format on */
+    ck_assert_uint_eq(sizeof want / sizeof want[0], INCIDENT_ROLLUP_COUNTS);
+    for (int i = 0; i < INCIDENT_ROLLUP_COUNTS; i++)
+        ck_assert_msg(got[i] == want[i], "count %d: %lld, expected %lld", i, got[i], want[i]);
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_rollup_counts_without_casualties)
+{
+    /* An incident of impacts only is one unharmed incident, nothing else. */
+    struct incident inc = from_text(IMPACTS_ONLY);
+    long long got[INCIDENT_ROLLUP_COUNTS];
+    memset(got, 0x5a, sizeof got);
+    incident_rollup_counts(&inc, got);
+    for (int i = 0; i < INCIDENT_ROLLUP_COUNTS; i++)
+        ck_assert_msg(got[i] == (i == 20), "count %d: %lld", i, got[i]);
+    incident_free(&inc);
+
+    /* Abducted only: unharmed too, and the persons abducted. */
+    static const struct edit abduction[] = {
+        {"tactic", "\"abduction\""},
+        {"abducted", "[{\"count\":2},{\"sex\":\"female\",\"count\":5}]"}};
+    json_t *doc = edited(IMPACTS_ONLY, abduction, 2);
+    doc_set(doc, "impacts", NULL);
+    accept_doc(doc, &inc, "abducted only");
+    incident_rollup_counts(&inc, got);
+    for (int i = 0; i < INCIDENT_ROLLUP_COUNTS; i++)
+        ck_assert_msg(got[i] == (i == 20 ? 1 : i == 21 ? 7 : 0), "count %d: %lld", i, got[i]);
+    incident_free(&inc);
+
+    /* An incident with casualties and no range: no distances, not unharmed. */
+    inc = from_text(FULL);
+    incident_rollup_counts(&inc, got);
+    ck_assert_int_eq(got[0], 4);
+    ck_assert_int_eq(got[1], 7);
+    for (int i = 20; i < INCIDENT_ROLLUP_COUNTS; i++)
+        ck_assert_msg(got[i] == 0, "count %d: %lld", i, got[i]);
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_impacts_key)
+{
+    struct incident inc = from_text(WIDE);
+    char *key = incident_impacts_key(&inc);
+    ck_assert_str_eq(key, "education,health_care");
+    free(key);
+    incident_free(&inc);
+
+    inc = from_text(IMPACTS_ONLY);
+    key = incident_impacts_key(&inc);
+    ck_assert_str_eq(key, "education");
+    free(key);
+    incident_free(&inc);
+
+    inc = from_text(MINIMAL);
+    key = incident_impacts_key(&inc);
+    ck_assert_str_eq(key, "");
+    free(key);
+    incident_free(&inc);
+
+    /* Order sent does not matter. */
+    static const struct edit sorted[] = {{"impacts", "[\"education\",\"health_care\"]"}};
+    accept_doc(edited(MINIMAL, sorted, 1), &inc, "impacts in order");
+    key = incident_impacts_key(&inc);
+    ck_assert_str_eq(key, "education,health_care");
+    free(key);
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_document_round_trip)
+{
+    struct incident inc = from_text(WIDE);
+    json_t *doc = incident_document(&inc);
+    json_t *want = loads(WIDE_DOCUMENT);
+    char *got_text = json_dumps(doc, JSON_SORT_KEYS);
+    ck_assert_msg(json_equal(doc, want), "document: %s", got_text);
+    free(got_text);
+    ck_assert_uint_eq(json_object_size(doc), 14);
+    json_decref(want);
+
+    /* The document validates to the same incident and document. */
+    struct incident again;
+    json_incref(doc);
+    accept_doc(doc, &again, "document of WIDE");
+    json_t *doc2 = incident_document(&again);
+    ck_assert(json_equal(doc, doc2));
+    long long a[INCIDENT_ROLLUP_COUNTS], b[INCIDENT_ROLLUP_COUNTS];
+    incident_rollup_counts(&inc, a);
+    incident_rollup_counts(&again, b);
+    ck_assert(memcmp(a, b, sizeof a) == 0);
+    DECREF_ALL(doc2, doc);
+    incident_free(&again);
+    incident_free(&inc);
+
+    /* An incident of impacts only round-trips with casualties []. */
+    inc = from_text(IMPACTS_ONLY);
+    doc = incident_document(&inc);
+    json_incref(doc);
+    accept_doc(doc, &again, "document of IMPACTS_ONLY");
+    doc2 = incident_document(&again);
+    ck_assert(json_equal(doc, doc2));
+    DECREF_ALL(doc2, doc);
+    incident_free(&again);
+    incident_free(&inc);
+}
+END_TEST
+
+START_TEST(record_views_show_the_new_fields)
+{
+    /* Roles, ranges, attribution, impacts and abducted are no personal
+     * data: every reader sees them; names and ages stay personal. */
+    struct incident inc = from_text(WIDE);
+    inc.id = 9;
+    inc.version = 1;
+    inc.status = "reported";
+    json_t *doc = incident_document(&inc);
+    static const unsigned views[] = {0, VIEW_CONFIDENTIAL | VIEW_DETAIL, VIEW_PERSONAL, VIEW_ALL};
+    for (size_t v = 0; v < sizeof views / sizeof views[0]; v++) {
+        json_t *out = incident_to_json(&inc, views[v], 3);
+        assert_redacted(out, views[v], "wide");
+        static const char *const same[] = {"attribution", "impacts", "abducted"};
+        for (size_t f = 0; f < 3; f++)
+            ck_assert_msg(json_equal(json_object_get(out, same[f]), json_object_get(doc, same[f])),
+                          "view %u: %s", views[v], same[f]);
+        json_t *groups = json_object_get(out, "casualties");
+        ck_assert_int_eq(json_array_size(groups), 5);
+        size_t i;
+        json_t *g;
+        json_array_foreach(groups, i, g)
+        {
+            json_t *stored = json_array_get(json_object_get(doc, "casualties"), i);
+            static const char *const kept[] = {"count", "count_min", "count_max", "role"};
+            for (size_t k = 0; k < 4; k++)
+                ck_assert_msg(
+                    json_equal(json_object_get(g, kept[k]), json_object_get(stored, kept[k])),
+                    "view %u: casualties[%zu].%s", views[v], i, kept[k]);
+        }
+        char *text = json_dumps(out, 0);
+        ck_assert_msg((strstr(text, "W. Person") != NULL) == ((views[v] & VIEW_PERSONAL) != 0),
+                      "view %u: name", views[v]);
+        free(text);
+        json_decref(out);
+    }
+    json_decref(doc);
+
+    /* A change list of the new fields is not redacted for an analyst. */
+    json_t *empty = json_object();
+    doc = incident_document(&inc);
+    json_t *changes = incident_diff(empty, doc);
+    incident_redact_changes(changes, 0);
+    static const char *const fields[] = {"attribution", "impacts", "abducted"};
+    for (size_t f = 0; f < 3; f++)
+        ck_assert_msg(json_equal(json_object_get(json_object_get(changes, fields[f]), "to"),
+                                 json_object_get(doc, fields[f])),
+                      "change of %s redacted", fields[f]);
+    json_t *g0 = json_array_get(json_object_get(json_object_get(changes, "casualties"), "to"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(g0, "count_max")), 8);
+    ck_assert_str_eq(json_string_value(json_object_get(g0, "role")), "teacher");
+    json_t *g4 = json_array_get(json_object_get(json_object_get(changes, "casualties"), "to"), 4);
+    ck_assert_ptr_null(json_object_get(g4, "name"));
+    ck_assert_ptr_null(json_object_get(g4, "age"));
+    ck_assert_int_eq(json_integer_value(json_object_get(g4, "count_min")), 1);
+    DECREF_ALL(changes, doc, empty);
+    incident_free(&inc);
+}
+END_TEST
+
+/* The diff of patch on the document of WIDE: exactly want (JSON). */
+static void assert_wide_patch(const char *patch, const char *want_text)
+{
+    json_t *stored = stored_doc(WIDE);
+    struct api_error e;
+    memset(&e, 0, sizeof e);
+    json_t *diff = patch_diff(stored, patch, &e, NULL);
+    ck_assert_msg(diff != NULL, "%s refused: %s %s: %s", patch, e.code, e.field, e.message);
+    json_t *want = loads(want_text);
+    char *text = json_dumps(diff, JSON_SORT_KEYS);
+    ck_assert_msg(json_equal(diff, want), "%s: diff %s", patch, text);
+    free(text);
+    DECREF_ALL(want, diff, stored);
+}
+
+START_TEST(record_patch_changes_new_fields)
+{
+    assert_wide_patch("{\"reason\":\"r\",\"attribution\":\"unknown\"}",
+                      "{\"attribution\":{\"from\":\"claimed\",\"to\":\"unknown\"}}");
+    /* attribution null returns to the default. */
+    assert_wide_patch("{\"reason\":\"r\",\"attribution\":null}",
+                      "{\"attribution\":{\"from\":\"claimed\",\"to\":\"unknown\"}}");
+    assert_wide_patch("{\"reason\":\"r\",\"impacts\":[\"health_care\"]}",
+                      "{\"impacts\":{\"from\":[\"education\",\"health_care\"],"
+                      "\"to\":[\"health_care\"]}}");
+    assert_wide_patch("{\"reason\":\"r\",\"impacts\":null}",
+                      "{\"impacts\":{\"from\":[\"education\",\"health_care\"],\"to\":[]}}");
+    assert_wide_patch("{\"reason\":\"r\",\"abducted\":[{\"sex\":\"female\",\"age_group\":"
+                      "\"adult\",\"count\":5}]}",
+                      "{\"abducted\":{\"from\":[{\"sex\":\"female\",\"age_group\":\"adult\","
+                      "\"count\":3},{\"sex\":\"unknown\",\"age_group\":\"child\",\"count\":4}],"
+                      "\"to\":[{\"sex\":\"female\",\"age_group\":\"adult\",\"count\":5}]}}");
+    /* Leaving abduction needs abducted emptied in the same amendment. */
+    assert_wide_patch("{\"reason\":\"r\",\"tactic\":\"ground_engagement\",\"abducted\":[]}",
+                      "{\"tactic\":{\"from\":\"abduction\",\"to\":\"ground_engagement\"},"
+                      "\"abducted\":{\"from\":[{\"sex\":\"female\",\"age_group\":\"adult\","
+                      "\"count\":3},{\"sex\":\"unknown\",\"age_group\":\"child\",\"count\":4}],"
+                      "\"to\":[]}}");
+
+    /* A range or a role changed is a change of casualties, and only that. */
+    json_t *stored = stored_doc(WIDE);
+    struct api_error e;
+    json_t *patch = json_pack("{s:s, s:o}", "reason", "r", "casualties",
+                              json_deep_copy(json_object_get(stored, "casualties")));
+    json_t *groups = json_object_get(patch, "casualties");
+    json_t *g0 = json_deep_copy(json_array_get(groups, 0));
+    json_object_set_new(g0, "count_max", json_integer(9));
+    json_object_set_new(g0, "role", json_null());
+    json_array_set_new(groups, 0, g0);
+    char *text = json_dumps(patch, 0);
+    json_t *diff = patch_diff(stored, text, &e, NULL);
+    free(text);
+    ck_assert_ptr_nonnull(diff);
+    ck_assert_uint_eq(json_object_size(diff), 1);
+    json_t *to = json_array_get(json_object_get(json_object_get(diff, "casualties"), "to"), 0);
+    json_t *from = json_array_get(json_object_get(json_object_get(diff, "casualties"), "from"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(to, "count_max")), 9);
+    ck_assert_int_eq(json_integer_value(json_object_get(from, "count_max")), 8);
+    ck_assert(json_is_null(json_object_get(to, "role")));
+    ck_assert_str_eq(json_string_value(json_object_get(from, "role")), "teacher");
+    DECREF_ALL(diff, patch, stored);
+
+    /* Several new fields at once: exactly those. */
+    stored = stored_doc(MINIMAL);
+    diff = patch_diff(stored,
+                      "{\"reason\":\"r\",\"attribution\":\"claimed\",\"impacts\":[\"health_care\","
+                      "\"education\"],\"casualties\":[{\"outcome\":\"killed\",\"count\":2,"
+                      "\"count_min\":1,\"count_max\":4,\"role\":\"teacher\"}]}",
+                      &e, NULL);
+    ck_assert_ptr_nonnull(diff);
+    json_t *want = loads(
+        "{\"attribution\":{\"from\":\"unknown\",\"to\":\"claimed\"},"
+        " \"impacts\":{\"from\":[],\"to\":[\"education\",\"health_care\"]},"
+        " \"casualties\":{\"from\":[{\"outcome\":\"killed\",\"sex\":\"unknown\",\"age_group\":"
+        "\"unknown\",\"count\":2,\"count_min\":null,\"count_max\":null,\"role\":null,\"age\":null,"
+        "\"name\":null}],\"to\":[{\"outcome\":\"killed\",\"sex\":\"unknown\",\"age_group\":"
+        "\"unknown\",\"count\":2,\"count_min\":1,\"count_max\":4,\"role\":\"teacher\",\"age\":null,"
+        "\"name\":null}]}}");
+    ck_assert(json_equal(diff, want));
+    DECREF_ALL(want, diff, stored);
+}
+END_TEST
+
+START_TEST(record_patch_noops)
+{
+    static const char *const noops[] = {
+        "{\"reason\":\"r\",\"attribution\":\"claimed\"}",
+        /* impacts are a set: any order is the same */
+        "{\"reason\":\"r\",\"impacts\":[\"health_care\",\"education\"]}",
+        "{\"reason\":\"r\",\"impacts\":[\"education\",\"health_care\"]}",
+        "{\"reason\":\"r\",\"tactic\":\"abduction\",\"abducted\":[{\"sex\":\"female\","
+        "\"age_group\":\"adult\",\"count\":3},{\"sex\":\"unknown\",\"age_group\":\"child\","
+        "\"count\":4}]}",
+        "{\"reason\":\"r\",\"abducted\":[{\"sex\":\"female\",\"age_group\":\"adult\",\"count\":3},"
+        "{\"age_group\":\"child\",\"count\":4}]}",
+    };
+    assert_noops(WIDE, noops, sizeof noops / sizeof noops[0]);
+    static const char *const default_noops[] = {
+        "{\"reason\":\"r\",\"attribution\":null}",
+        "{\"reason\":\"r\",\"attribution\":\"unknown\"}",
+        "{\"reason\":\"r\",\"impacts\":[]}",
+        "{\"reason\":\"r\",\"impacts\":null}",
+        "{\"reason\":\"r\",\"abducted\":[]}",
+        "{\"reason\":\"r\",\"abducted\":null}",
+        "{\"reason\":\"r\",\"casualties\":[{\"outcome\":\"killed\",\"count\":2,\"count_min\":null,"
+        "\"count_max\":null,\"role\":null}]}",
+    };
+    assert_noops(MINIMAL, default_noops, sizeof default_noops / sizeof default_noops[0]);
+    static const char *const impacts_only_noops[] = {
+        "{\"reason\":\"r\",\"casualties\":[]}",
+        "{\"reason\":\"r\",\"impacts\":[\"education\"],\"abducted\":null}",
+    };
+    assert_noops(IMPACTS_ONLY, impacts_only_noops, 2);
+}
+END_TEST
+
+START_TEST(record_patch_refusals)
+{
+    static const struct {
+        const char *stored, *patch, *code, *field;
+    } cases[] = {
+        /* The tactic leaves abduction while persons abducted remain. */
+        {WIDE, "{\"reason\":\"r\",\"tactic\":\"ground_engagement\"}", ERR_INVALID_FIELD,
+         "abducted"},
+        /* Abducted on an incident whose tactic is not one of abduction. */
+        {MINIMAL, "{\"reason\":\"r\",\"abducted\":[{\"count\":1}]}", ERR_INVALID_FIELD, "abducted"},
+        /* The last impact removed from an incident without casualties. */
+        {IMPACTS_ONLY, "{\"reason\":\"r\",\"impacts\":[]}", ERR_INVALID_FIELD, "casualties"},
+        {IMPACTS_ONLY, "{\"reason\":\"r\",\"impacts\":null}", ERR_INVALID_FIELD, "casualties"},
+        {WIDE, "{\"reason\":\"r\",\"impacts\":[\"education\",\"education\"]}", ERR_INVALID_FIELD,
+         "impacts[1]"},
+        {WIDE, "{\"reason\":\"r\",\"impacts\":[\"cinema\"]}", ERR_UNKNOWN_CODE, "impacts[0]"},
+        {WIDE, "{\"reason\":\"r\",\"attribution\":\"rumoured\"}", ERR_UNKNOWN_CODE, "attribution"},
+        {MINIMAL,
+         "{\"reason\":\"r\",\"casualties\":[{\"outcome\":\"killed\",\"count\":2,\"count_min\":3}]}",
+         ERR_INVALID_FIELD, "casualties[0].count_min"},
+        {MINIMAL,
+         "{\"reason\":\"r\",\"casualties\":[{\"outcome\":\"killed\",\"count\":2,\"role\":\"none\"}]"
+         "}",
+         ERR_UNKNOWN_CODE, "casualties[0].role"},
+        {WIDE, "{\"reason\":\"r\",\"abducted\":[{\"count\":1},{\"count\":1,\"sex\":\"unknown\"}]}",
+         ERR_INVALID_FIELD, "abducted[1]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *stored = stored_doc(cases[i].stored);
+        struct api_error e;
+        memset(&e, 0, sizeof e);
+        json_t *diff = patch_diff(stored, cases[i].patch, &e, NULL);
+        ck_assert_msg(diff == NULL, "accepted %s", cases[i].patch);
+        ck_assert_msg(strcmp(e.code, cases[i].code) == 0 && strcmp(e.field, cases[i].field) == 0,
+                      "%s: expected %s at %s, got %s at %s", cases[i].patch, cases[i].code,
+                      cases[i].field, e.code, e.field);
+        json_decref(stored);
+    }
+}
+END_TEST
+
+START_TEST(record_diff_rules)
+{
+    static const struct {
+        const char *from, *to, *want;
+    } cases[] = {
+        {"{\"attribution\":\"claimed\"}", "{\"attribution\":\"unknown\"}",
+         "{\"attribution\":{\"from\":\"claimed\",\"to\":\"unknown\"}}"},
+        {"{\"impacts\":[\"education\"]}", "{\"impacts\":[\"education\",\"health_care\"]}",
+         "{\"impacts\":{\"from\":[\"education\"],\"to\":[\"education\",\"health_care\"]}}"},
+        {"{\"impacts\":[]}", "{\"impacts\":[]}", "{}"},
+        {"{\"abducted\":[{\"count\":1}]}", "{\"abducted\":[{\"count\":2}]}",
+         "{\"abducted\":{\"from\":[{\"count\":1}],\"to\":[{\"count\":2}]}}"},
+        {"{\"casualties\":[{\"count\":2,\"count_max\":null}]}",
+         "{\"casualties\":[{\"count\":2,\"count_max\":3}]}",
+         "{\"casualties\":{\"from\":[{\"count\":2,\"count_max\":null}],"
+         "\"to\":[{\"count\":2,\"count_max\":3}]}}"},
+        {"{\"casualties\":[{\"count\":2,\"role\":\"teacher\"}]}",
+         "{\"casualties\":[{\"count\":2,\"role\":\"teacher\"}]}", "{}"},
+        /* Not client fields: no diff. */
+        {"{\"party_group\":\"age\",\"killed\":1}", "{\"party_group\":\"pgf\",\"killed\":2}", "{}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *a = loads(cases[i].from), *b = loads(cases[i].to), *want = loads(cases[i].want);
+        json_t *d = incident_diff(a, b);
+        ck_assert_msg(json_is_object(d) && json_equal(d, want), "diff of %s and %s", cases[i].from,
+                      cases[i].to);
+        DECREF_ALL(d, want, a, b);
+    }
+    /* Between two documents: exactly the new fields that differ. */
+    json_t *a = stored_doc(WIDE), *b = stored_doc(MINIMAL);
+    json_t *d = incident_diff(a, b);
+    static const char *const changed[] = {"tactic",   "attribution", "impacts", "casualties",
+                                          "abducted", "sources",     NULL};
+    assert_keys(d, changed, "WIDE to MINIMAL");
+    DECREF_ALL(d, b, a);
+}
+END_TEST
+
 Suite *suite_incident(void)
 {
     Suite *s = suite_create("incident");
@@ -1845,6 +2680,24 @@ Suite *suite_incident(void)
     tcase_add_test(tc, cap_total_over_limit_names_casualties);
     tcase_add_test(tc, cap_groups_over_their_cap);
     tcase_add_test(tc, cap_amendment_revalidated);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("record");
+    tcase_add_test(tc, record_wide_fields_parsed);
+    tcase_add_test(tc, record_defaults_when_absent);
+    tcase_add_test(tc, record_zero_casualties_with_other_harm);
+    tcase_add_test(tc, record_impacts_at_most_32);
+    tcase_add_test(tc, record_abducted_limits);
+    tcase_add_test(tc, record_cap_uses_high_estimates);
+    tcase_add_test(tc, record_rollup_counts_by_hand);
+    tcase_add_test(tc, record_rollup_counts_without_casualties);
+    tcase_add_test(tc, record_impacts_key);
+    tcase_add_test(tc, record_document_round_trip);
+    tcase_add_test(tc, record_views_show_the_new_fields);
+    tcase_add_test(tc, record_patch_changes_new_fields);
+    tcase_add_test(tc, record_patch_noops);
+    tcase_add_test(tc, record_patch_refusals);
+    tcase_add_test(tc, record_diff_rules);
     suite_add_tcase(s, tc);
     return s;
 }
