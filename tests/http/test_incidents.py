@@ -30,6 +30,28 @@ def as_stored(groups):
     return [dict(NO_RANGE_NO_ROLE, **g) for g in groups]
 
 
+# Every field the widened record adds, each with a value. abducted is sent
+# in the order the store keeps (by sex, then age group).
+WIDE_FIELDS = {
+    'tactic': 'abduction',
+    'attribution': 'claimed',
+    'impacts': ['health_care', 'education'],
+    'casualties': [
+        {'outcome': 'killed', 'sex': 'male', 'age_group': 'adult',
+         'count': 5, 'count_min': 3, 'count_max': 8, 'role': 'teacher'},
+        {'outcome': 'killed', 'sex': 'female', 'age_group': 'adult',
+         'count': 1, 'count_min': 1, 'count_max': 2, 'role': 'journalist',
+         'age': 41, 'name': 'Wide Record Person'},
+        {'outcome': 'injured', 'sex': 'unknown', 'age_group': 'unknown',
+         'count': 10, 'count_min': 7},
+        {'outcome': 'injured', 'sex': 'male', 'age_group': 'child',
+         'count': 4, 'count_max': 6, 'role': 'child_in_school'},
+    ],
+    'abducted': [{'sex': 'male', 'age_group': 'adult', 'count': 3},
+                 {'sex': 'unknown', 'age_group': 'child', 'count': 4}],
+}
+
+
 class CreateTest(ServerTestCase):
 
     def test_create_returns_201_with_location_etag_and_document(self):
@@ -250,6 +272,80 @@ class CreateTest(ServerTestCase):
         for path in ('/v1/incidents/999999999', '/v1/incidents/0'):
             r = self.srv.request('GET', path)
             self.assertError(r, 404, 'not_found', None)
+
+    def test_new_fields_round_trip_for_every_reader(self):
+        """Attribution, impacts (sorted), ranges, roles and persons
+        abducted come back from POST and GET for every role that may see
+        the incident; names and ages only for reviewer and admin."""
+        doc = valid_incident(**copy.deepcopy(WIDE_FIELDS))
+        for creator in ('monitor', 'reviewer', 'admin'):
+            with self.subTest(creator=creator):
+                r = self.srv.post_incident(doc, key=creator)
+                self.assertStatus(r, 201)
+                self.check_wide(r.json, personal=creator != 'monitor')
+                iid = r.json['id']
+                readers = ['reviewer', 'admin', 'analyst']
+                if creator == 'monitor':
+                    readers.append('monitor')
+                for reader in readers:
+                    g = self.srv.get_incident(iid, key=reader)
+                    self.assertStatus(g, 200, reader)
+                    self.check_wide(g.json, personal=reader in ('reviewer',
+                                                                'admin'))
+                    if reader == creator:
+                        self.assertEqual(g.json, r.json, reader)
+                # The listing shows the same.
+                items = self.srv.request('GET', '/v1/incidents?limit=1000',
+                                         key='analyst').json['items']
+                listed = [i for i in items if i['id'] == iid]
+                self.assertEqual(len(listed), 1)
+                self.check_wide(listed[0], personal=False)
+                # Another monitor sees nothing of it.
+                g = self.srv.get_incident(iid, key='monitor2')
+                self.assertError(g, 404, 'not_found', None)
+
+    def check_wide(self, inc, personal):
+        """inc shows every field of WIDE_FIELDS as stored, and names and
+        ages exactly when personal."""
+        self.assertEqual(inc['tactic'], 'abduction')
+        self.assertEqual(inc['attribution'], 'claimed')
+        self.assertEqual(inc['impacts'], ['education', 'health_care'])
+        self.assertEqual(inc['abducted'], WIDE_FIELDS['abducted'])
+        self.assertEqual((inc['killed'], inc['injured']), (6, 14))
+        want = as_stored(copy.deepcopy(WIDE_FIELDS['casualties']))
+        for g in want:
+            g.setdefault('age', None)
+            g.setdefault('name', None)
+        if not personal:
+            want = without_personal(want)
+            self.assertNotIn('Wide Record Person', str(inc))
+        self.assertEqual(inc['casualties'], want)
+
+    def test_new_fields_refused_change_nothing(self):
+        before = self.srv.counts()
+        impacts = self.srv.scalar('SELECT count(*) FROM incident_impacts')
+        cases = (
+            ({'attribution': 'rumoured'}, 'unknown_code', 'attribution'),
+            ({'impacts': ['education', 'schools']}, 'unknown_code',
+             'impacts[1]'),
+            ({'impacts': ['media', 'media']}, 'invalid_field', 'impacts[1]'),
+            ({'abducted': [{'count': 2}]}, 'invalid_field', 'abducted'),
+            ({'casualties': [{'outcome': 'killed', 'count': 2,
+                              'count_min': 3}]},
+             'invalid_field', 'casualties[0].count_min'),
+            ({'casualties': [{'outcome': 'killed', 'count': 2,
+                              'role': 'none'}]},
+             'unknown_code', 'casualties[0].role'),
+            ({'casualties': []}, 'invalid_field', 'casualties'),
+            ({'casualties': ABSENT}, 'missing_field', 'casualties'),
+        )
+        for fields, code, field in cases:
+            with self.subTest(fields=fields):
+                r = self.srv.post_incident(valid_incident(**fields))
+                self.assertError(r, 400, code, field)
+        self.assertEqual(self.srv.counts(), before)
+        self.assertEqual(
+            self.srv.scalar('SELECT count(*) FROM incident_impacts'), impacts)
 
     def test_taxonomy_lists_the_loaded_codes(self):
         r = self.srv.request('GET', '/v1/taxonomy', key='analyst')
