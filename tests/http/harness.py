@@ -334,6 +334,29 @@ def minimal_incident(**overrides):
     return _overridden(doc, overrides)
 
 
+def wide_incident(**overrides):
+    """A valid incident with every field the widened record adds: a tactic
+    of abduction, an attribution, two impacts sent out of order, ranges and
+    roles on casualty groups (one of them named, with an age), persons
+    abducted (listed by sex, then age group, the order they read back)."""
+    doc = valid_incident(
+        tactic='abduction', attribution='claimed',
+        impacts=['health_care', 'education'],
+        casualties=[
+            {'outcome': 'killed', 'sex': 'male', 'age_group': 'adult',
+             'count': 5, 'count_min': 3, 'count_max': 8, 'role': 'teacher'},
+            {'outcome': 'killed', 'sex': 'female', 'age_group': 'adult',
+             'count': 1, 'count_min': 1, 'count_max': 2,
+             'role': 'journalist', 'age': 41, 'name': 'Wide Record Person'},
+            {'outcome': 'injured', 'sex': 'unknown', 'age_group': 'unknown',
+             'count': 10, 'count_min': 7},
+            {'outcome': 'injured', 'sex': 'male', 'age_group': 'child',
+             'count': 4, 'count_max': 6, 'role': 'child_in_school'}],
+        abducted=[{'sex': 'male', 'age_group': 'adult', 'count': 3},
+                  {'sex': 'unknown', 'age_group': 'child', 'count': 4}])
+    return _overridden(doc, overrides)
+
+
 def _overridden(doc, overrides):
     for k, v in overrides.items():
         if v is ABSENT:

@@ -5,7 +5,8 @@ import copy
 import unittest
 
 from harness import (ABSENT, ID_RE, TIMESTAMP_RE, ServerTestCase,
-                     days_ago, minimal_incident, valid_incident)
+                     days_ago, minimal_incident, valid_incident,
+                     wide_incident)
 
 CLIENT_FIELDS = ('occurred_on', 'date_precision', 'time_of_day', 'location',
                  'tactic', 'weapon', 'perpetrator', 'attribution', 'impacts',
@@ -28,28 +29,6 @@ def without_personal(groups):
 def as_stored(groups):
     """Casualty groups as sent, with the optional members never sent null."""
     return [dict(NO_RANGE_NO_ROLE, **g) for g in groups]
-
-
-# Every field the widened record adds, each with a value. abducted is sent
-# in the order the store keeps (by sex, then age group).
-WIDE_FIELDS = {
-    'tactic': 'abduction',
-    'attribution': 'claimed',
-    'impacts': ['health_care', 'education'],
-    'casualties': [
-        {'outcome': 'killed', 'sex': 'male', 'age_group': 'adult',
-         'count': 5, 'count_min': 3, 'count_max': 8, 'role': 'teacher'},
-        {'outcome': 'killed', 'sex': 'female', 'age_group': 'adult',
-         'count': 1, 'count_min': 1, 'count_max': 2, 'role': 'journalist',
-         'age': 41, 'name': 'Wide Record Person'},
-        {'outcome': 'injured', 'sex': 'unknown', 'age_group': 'unknown',
-         'count': 10, 'count_min': 7},
-        {'outcome': 'injured', 'sex': 'male', 'age_group': 'child',
-         'count': 4, 'count_max': 6, 'role': 'child_in_school'},
-    ],
-    'abducted': [{'sex': 'male', 'age_group': 'adult', 'count': 3},
-                 {'sex': 'unknown', 'age_group': 'child', 'count': 4}],
-}
 
 
 class CreateTest(ServerTestCase):
@@ -277,7 +256,7 @@ class CreateTest(ServerTestCase):
         """Attribution, impacts (sorted), ranges, roles and persons
         abducted come back from POST and GET for every role that may see
         the incident; names and ages only for reviewer and admin."""
-        doc = valid_incident(**copy.deepcopy(WIDE_FIELDS))
+        doc = wide_incident()
         for creator in ('monitor', 'reviewer', 'admin'):
             with self.subTest(creator=creator):
                 r = self.srv.post_incident(doc, key=creator)
@@ -305,14 +284,14 @@ class CreateTest(ServerTestCase):
                 self.assertError(g, 404, 'not_found', None)
 
     def check_wide(self, inc, personal):
-        """inc shows every field of WIDE_FIELDS as stored, and names and
-        ages exactly when personal."""
+        """inc shows every field of wide_incident() as stored, and names
+        and ages exactly when personal."""
         self.assertEqual(inc['tactic'], 'abduction')
         self.assertEqual(inc['attribution'], 'claimed')
         self.assertEqual(inc['impacts'], ['education', 'health_care'])
-        self.assertEqual(inc['abducted'], WIDE_FIELDS['abducted'])
+        self.assertEqual(inc['abducted'], wide_incident()['abducted'])
         self.assertEqual((inc['killed'], inc['injured']), (6, 14))
-        want = as_stored(copy.deepcopy(WIDE_FIELDS['casualties']))
+        want = as_stored(wide_incident()['casualties'])
         for g in want:
             g.setdefault('age', None)
             g.setdefault('name', None)
