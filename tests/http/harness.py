@@ -376,6 +376,20 @@ NAMED_AGE = {'adult': 34, 'child': 9}   # the age of a named victim
 K, I = 'killed', 'injured'
 M, F, U = 'male', 'female', 'unknown'
 AD, CH, UN = 'adult', 'child', 'unknown'
+# The codes of the record's lists a taxonomy file may leave out, in
+# display order, as the design defines their defaults.
+DEFAULT_RECORD_CODES = {
+    'impacts': ('education', 'health_care', 'place_of_worship',
+                'humanitarian', 'media', 'election', 'cultural_property',
+                'civilian_government', 'detention'),
+    'attributions': ('claimed', 'acknowledged', 'determined', 'alleged',
+                     'unknown'),
+    'victim_roles': ('teacher', 'student', 'health_worker',
+                     'humanitarian_worker', 'journalist', 'religious_figure',
+                     'tribal_elder', 'government_employee',
+                     'human_rights_defender', 'election_worker',
+                     'child_in_school'),
+}
 
 
 def incident(date, admin1, admin2, tactic, weapon, party, groups, *, tag='',

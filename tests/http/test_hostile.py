@@ -26,8 +26,8 @@ import socket
 import sys
 import unittest
 
-from harness import (Response, ServerTestCase, minimal_incident,
-                     valid_incident, wide_incident)
+from harness import (DEFAULT_RECORD_CODES, Response, ServerTestCase,
+                     minimal_incident, valid_incident, wide_incident)
 
 # --------------------------------------------------------------------------
 # Expectations
@@ -1219,10 +1219,8 @@ def accepted_cases():
         role='human_rights_defender')}), ('casualties[0].role',))
     add('attribution_determined', doc({'attribution': 'determined'}),
         ('attribution',))
-    add('impacts_all_nine', doc({'impacts': sorted([
-        'education', 'health_care', 'place_of_worship', 'humanitarian',
-        'media', 'election', 'cultural_property', 'civilian_government',
-        'detention'])}), ('impacts',))
+    add('impacts_all_nine', doc({'impacts': sorted(
+        DEFAULT_RECORD_CODES['impacts'])}), ('impacts',))
     add('impacts_only_no_casualties', doc({'casualties': DEL,
                                            'impacts': ['cultural_property']}),
         ('impacts',))

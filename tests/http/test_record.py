@@ -11,19 +11,13 @@ import random
 import sys
 import unittest
 
-from harness import (ABSENT, ServerTestCase, minimal_incident,
-                     valid_incident, wide_incident)
+from harness import (ABSENT, DEFAULT_RECORD_CODES, ServerTestCase,
+                     minimal_incident, valid_incident, wide_incident)
 from test_trends import rollup_verify
 
-DEFAULT_IMPACTS = ('education', 'health_care', 'place_of_worship',
-                   'humanitarian', 'media', 'election', 'cultural_property',
-                   'civilian_government', 'detention')
-DEFAULT_ATTRIBUTIONS = ('claimed', 'acknowledged', 'determined', 'alleged',
-                        'unknown')
-DEFAULT_ROLES = ('teacher', 'student', 'health_worker', 'humanitarian_worker',
-                 'journalist', 'religious_figure', 'tribal_elder',
-                 'government_employee', 'human_rights_defender',
-                 'election_worker', 'child_in_school')
+DEFAULT_IMPACTS = DEFAULT_RECORD_CODES['impacts']
+DEFAULT_ATTRIBUTIONS = DEFAULT_RECORD_CODES['attributions']
+DEFAULT_ROLES = DEFAULT_RECORD_CODES['victim_roles']
 SEXES = ('male', 'female', 'unknown')
 AGE_GROUPS = ('adult', 'child', 'unknown')
 
