@@ -8,10 +8,12 @@ import json
 import os
 import re
 import subprocess
+import time
 import unittest
 
-from harness import (CIVCAS_BIN, SOURCE_DIR, TAXONOMY_FILE, ServerTestCase,
-                     create_database, daemon_env, default_taxonomy,
+from harness import (CIVCAS_BIN, DEFAULT_RECORD_CODES, SOURCE_DIR,
+                     TAXONOMY_FILE, ServerTestCase, create_database,
+                     daemon_env, default_taxonomy,
                      drop_database, dsn_for, free_port, last_line,
                      run_civcasd, valid_incident)
 
@@ -432,6 +434,152 @@ class TaxonomyLoadTest(ServerTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertNotEqual(fingerprint(self.srv.dsn), before)
         self.assertTrue(all_text(self.srv, 'zz_added_tactic'))
+
+
+# A deployment's own lists of the record (with_own_lists also flags a
+# tactic of its own as abduction in place of the default's).
+OWN_LISTS = {
+    'impacts': [{'code': 'school_attack', 'name': 'Attack on a school'},
+                {'code': 'education', 'name': 'Education (own name)'}],
+    'attributions': [{'code': 'claimed', 'name': 'Claimed'},
+                     {'code': 'unknown', 'name': 'Not known'}],
+    'victim_roles': [{'code': 'aid_worker', 'name': 'Aid worker'}],
+}
+# How long the daemon may keep a taxonomy it has read (store/taxonomy.c).
+TAXONOMY_CACHE_SECONDS = 1.1
+
+
+class TaxonomyRecordListsTest(ServerTestCase):
+    """The lists of the widened record in taxonomy files: impacts,
+    attributions, victim_roles (optional, defaults when absent) and the
+    abduction flag of tactics."""
+
+    def without_record_lists(self):
+        doc = default_taxonomy()
+        for key in DEFAULT_RECORD_CODES:
+            del doc[key]
+        return doc
+
+    def with_own_lists(self):
+        doc = default_taxonomy()
+        doc.update(copy.deepcopy(OWN_LISTS))
+        for t in doc['tactics']:
+            t.pop('abduction', None)
+        doc['tactics'].append({'code': 'zz_hostage_taking',
+                               'name': 'Hostage taking', 'abduction': True})
+        return doc
+
+    def load(self, doc):
+        p = self.srv.load_taxonomy(doc)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        time.sleep(TAXONOMY_CACHE_SECONDS)
+
+    def taxonomy(self):
+        r = self.srv.request('GET', '/v1/taxonomy', key='analyst')
+        self.assertStatus(r, 200)
+        return r.json
+
+    def post(self, **fields):
+        return self.srv.post_incident(valid_incident(**fields), key='monitor')
+
+    def test_own_lists_replace_the_defaults_and_files_without_them_restore_them(
+            self):
+        self.load(self.with_own_lists())
+        tax = self.taxonomy()
+        for key, entries in OWN_LISTS.items():
+            self.assertEqual(tax[key], entries, key)
+        flags = {t['code']: t['abduction'] for t in tax['tactics']}
+        self.assertIs(flags['zz_hostage_taking'], True)
+        self.assertIs(flags['abduction'], False)
+        self.assertEqual({c for c, f in flags.items() if f},
+                         {'zz_hostage_taking'})
+        # Incidents take the loaded codes and no others.
+        r = self.post(impacts=['school_attack'], attribution='claimed',
+                      casualties=[{'outcome': 'killed', 'count': 2,
+                                   'role': 'aid_worker'}])
+        self.assertStatus(r, 201)
+        kept = r.json
+        for fields, code, field in (
+                ({'impacts': ['health_care']}, 'unknown_code', 'impacts[0]'),
+                ({'attribution': 'alleged'}, 'unknown_code', 'attribution'),
+                ({'casualties': [{'outcome': 'killed', 'count': 1,
+                                  'role': 'teacher'}]},
+                 'unknown_code', 'casualties[0].role'),
+                ({'tactic': 'abduction', 'abducted': [{'count': 1}]},
+                 'invalid_field', 'abducted')):
+            with self.subTest(fields=fields):
+                self.assertError(self.post(**fields), 400, code, field)
+        r = self.post(tactic='zz_hostage_taking', abducted=[{'count': 3}])
+        self.assertStatus(r, 201)
+
+        # A file without the lists: the defaults again, names included.
+        self.load(self.without_record_lists())
+        tax = self.taxonomy()
+        shipped = default_taxonomy()
+        for key, codes in DEFAULT_RECORD_CODES.items():
+            self.assertEqual(tuple(e['code'] for e in tax[key]), codes, key)
+            self.assertEqual(tax[key], shipped[key], key)
+        self.assertEqual({t['code'] for t in tax['tactics']
+                          if t['abduction']}, {'abduction'})
+        self.assertError(self.post(impacts=['school_attack']), 400,
+                         'unknown_code', 'impacts[0]')
+        self.assertStatus(self.post(impacts=['health_care'],
+                                    attribution='alleged'), 201)
+        # What was recorded under the replaced lists stays as recorded.
+        got = self.srv.get_incident(kept['id'], key='reviewer').json
+        self.assertEqual(got['impacts'], ['school_attack'])
+        self.assertEqual(got['casualties'][0]['role'], 'aid_worker')
+
+    def test_bad_record_lists_change_nothing(self):
+        def edit(fn):
+            doc = default_taxonomy()
+            fn(doc)
+            return doc
+
+        def drop_unknown(d):
+            d['attributions'] = [a for a in d['attributions']
+                                 if a['code'] != 'unknown']
+
+        def role_none(d):
+            d['victim_roles'].append({'code': 'none', 'name': 'No role'})
+
+        def flag(value):
+            def set_flag(d):
+                d['tactics'][1]['abduction'] = value
+            return set_flag
+
+        cases = {
+            'attributions without unknown': (edit(drop_unknown),
+                                             'attributions'),
+            'victim_roles with none': (edit(role_none), 'victim_roles'),
+            'abduction flag a string': (edit(flag('yes')), 'abduction'),
+            'abduction flag a number': (edit(flag(1)), 'abduction'),
+            'abduction flag a list': (edit(flag([True])), 'abduction'),
+            'impacts empty': (edit(lambda d: d.update(impacts=[])),
+                              'impacts'),
+            'impacts not a list': (edit(lambda d: d.update(
+                impacts={'code': 'education'})), 'impacts'),
+            'attributions null': (edit(lambda d: d.update(
+                attributions=None)), 'attributions'),
+            'impact without name': (edit(lambda d: d['impacts'].append(
+                {'code': 'zz_impact'})), 'impacts'),
+            'impact code twice': (edit(lambda d: d['impacts'].append(
+                dict(d['impacts'][0]))), 'impacts'),
+            'impact code upper case': (edit(lambda d: d['impacts'].append(
+                {'code': 'Schools', 'name': 'S'})), 'impacts'),
+            'role with unknown member': (edit(lambda d: d[
+                'victim_roles'].append({'code': 'zz_role', 'name': 'R',
+                                        'group': 'x'})), 'victim_roles'),
+        }
+        before = fingerprint(self.srv.dsn)
+        api = self.taxonomy()
+        for name, (content, names) in cases.items():
+            with self.subTest(case=name):
+                p = self.srv.load_taxonomy(content)
+                self.assertNotEqual(p.returncode, 0, p.stdout)
+                self.assertIn(names, p.stderr)
+                self.assertEqual(fingerprint(self.srv.dsn), before)
+        self.assertEqual(self.taxonomy(), api)
 
 
 if __name__ == '__main__':
