@@ -13,9 +13,10 @@
 
 #define PUBLIC_MAX_BUCKETS 120
 
-const char *const public_trend_params[] = {"from",        "to",     "period", "by",       "measures",
-                                           "admin1",      "region", "party_group", "tactic",
-                                           "category",    "format", NULL};
+const char *const public_trend_params[] = {"from",     "to",     "period",      "by",
+                                           "measures", "admin1", "region",      "party_group",
+                                           "tactic",   "category", "format",    "range",
+                                           NULL};
 
 static const char rule[] =
     "public figures come from one release per calendar year, the same in every answer: each "
@@ -23,6 +24,20 @@ static const char rule[] =
     "withheld count can move by at least min_cell without changing any published number of any "
     "answer; zeros are never withheld; a total over several periods is published only when each "
     "of its parts is";
+/* Said as well where the answer shows low and high estimates. */
+static const char range_rule[] =
+    "; a count whose low estimate is from 1 to min_cell - 1 is withheld too, and a count's low "
+    "and high estimates are published and withheld with it";
+
+/* The rule as an answer states it. New reference. */
+static json_t *rule_json(bool range)
+{
+    if (!range)
+        return json_string(rule);
+    char text[sizeof rule + sizeof range_rule];
+    snprintf(text, sizeof text, "%s%s", rule, range_rule);
+    return json_string(text);
+}
 
 const char *public_param(void *ctx, const char *name)
 {
@@ -212,6 +227,18 @@ static json_t *count_json(bool published, long long v)
     return published ? json_integer(v) : json_null();
 }
 
+/* A published figure: its count, or with range {"low", "best", "high"};
+ * null when withheld (all three are withheld together). */
+static json_t *figure_json(bool published, bool range, const long long v[EST_COUNT])
+{
+    if (!published)
+        return json_null();
+    if (!range)
+        return json_integer(v[EST_BEST]);
+    return json_pack("{s:I, s:I, s:I}", "low", (json_int_t)v[EST_LOW], "best",
+                     (json_int_t)v[EST_BEST], "high", (json_int_t)v[EST_HIGH]);
+}
+
 static json_t *withheld_trend(const char *measure, long series, long period)
 {
     json_t *o = json_object();
@@ -224,22 +251,24 @@ static json_t *withheld_trend(const char *measure, long series, long period)
 /* Values per bucket and the total of one row and measure; withheld ones are
  * null and listed. Returns whether any exact value is non-zero. */
 static bool row_values(const struct buckets *b, const struct row *row, enum trend_measure m,
-                       long index, json_t *values, json_t **total, json_t *withheld)
+                       bool range, long index, json_t *values, json_t **total,
+                       json_t *withheld)
 {
     bool any = false;
-    long long sum = 0;
+    long long sum[EST_COUNT] = {0};
     const char *name = trend_measure_name(m);
     for (long i = 0; i < b->n; i++) {
-        long long v;
-        bool pub = release_get(b->rel[i], row->dim, row->code, m, b->node[i], &v);
-        json_array_append_new(values, count_json(pub, v));
+        long long v[EST_COUNT];
+        bool pub = release_get_estimates(b->rel[i], row->dim, row->code, m, b->node[i], v);
+        json_array_append_new(values, figure_json(pub, range, v));
         if (!pub)
             json_array_append_new(withheld, withheld_trend(name, index, i));
-        any = any || v != 0;
-        sum += v;
+        any = any || v[EST_BEST] != 0;
+        for (int est = 0; est < EST_COUNT; est++)
+            sum[est] += v[est];
     }
     bool pub = range_published(b->rs, row, m, b->from, b->to);
-    *total = count_json(pub, sum);
+    *total = figure_json(pub, range, sum);
     if (!pub)
         json_array_append_new(withheld, withheld_trend(name, index, -1));
     return any;
@@ -361,7 +390,7 @@ json_t *public_trend_answer(struct db_conn *c, const struct trend_query *q,
             if (!q->measures[mm])
                 continue;
             json_t *per = json_array(), *tot;
-            any = row_values(&b, &rows[i], mm, index, per, &tot, listed) || any;
+            any = row_values(&b, &rows[i], mm, q->range, index, per, &tot, listed) || any;
             json_object_set_new(values, trend_measure_name(mm), per);
             json_object_set_new(total, trend_measure_name(mm), tot);
         }
@@ -386,15 +415,15 @@ json_t *public_trend_answer(struct db_conn *c, const struct trend_query *q,
         if (!q->measures[mm])
             continue;
         json_t *per = json_array(), *tot;
-        row_values(&b, &tr, mm, -1, per, &tot, withheld);
+        row_values(&b, &tr, mm, q->range, -1, per, &tot, withheld);
         json_object_set_new(period_totals, trend_measure_name(mm), per);
         json_object_set_new(total, trend_measure_name(mm), tot);
     }
     json_object_set_new(answer, "period_totals", period_totals);
     json_object_set_new(answer, "total", total);
     json_object_set_new(answer, "suppression",
-                        json_pack("{s:I, s:s, s:o}", "min_cell", (json_int_t)k, "rule", rule,
-                                  "withheld", withheld));
+                        json_pack("{s:I, s:o, s:o}", "min_cell", (json_int_t)k, "rule",
+                                  rule_json(q->range), "withheld", withheld));
     buckets_free(&b);
     releases_free(&rs);
     return answer;

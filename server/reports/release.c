@@ -63,6 +63,9 @@ enum { CELL_PUBLISHED, CELL_PRIMARY, CELL_COMPLEMENT };
 
 struct cell {
     long long v;
+    /* The sums of the low and high estimates (range=true), lo <= v <= hi;
+     * incidents have lo = v = hi. They are published and withheld with v. */
+    long long lo, hi;
     /* What else anyone knows of this count: at least floor (1 for any
      * withheld count, as zeros are published; a row's casualties are at
      * least its incidents, each of which harmed someone), at most ceil.
@@ -264,8 +267,10 @@ static void tally_cell(struct cell *c, int sign, void *ctx)
         return;
     }
     /* A +1 count falls as s goes down and rises as it goes up; a -1 count
-     * the other way round. Each stays within what is known of it. */
-    long long fall = c->v - c->floor, rise = c->ceil - c->v;
+     * the other way round. Each stays within what is known of it. Its low
+     * and high estimates move with it (they are withheld with it), so the
+     * low estimate, which falls first, must stay above the floor too. */
+    long long fall = c->lo - c->floor, rise = c->ceil - c->hi;
     long long *falls = sign > 0 ? &t->down : &t->up, *rises = sign > 0 ? &t->up : &t->down;
     if (fall < *falls)
         *falls = fall < 0 ? 0 : fall;
@@ -555,7 +560,9 @@ static void suppress_release(struct release *r)
                             if (time_depth(tn) > view_depth[v])
                                 continue;
                             struct cell *c = cell_at(r, f, v, vn, mn, tn);
-                            if (pass == 0 && c->v > 0 && c->v < r->k)
+                            /* A low estimate of 1 to k - 1 is a small
+                             * count too ("at least two girls"). */
+                            if (pass == 0 && c->v > 0 && c->lo < r->k)
                                 c->state = CELL_PRIMARY;
                             if (pass == 1 && c->state != CELL_PUBLISHED && !c->safe) {
                                 struct target x = {f, v, vn, mn, tn};
@@ -641,10 +648,15 @@ static void fill_leaves(struct release *r, int view, const struct trend_range *d
             struct cell *in = &r->cells[FAM_CASUALTIES][target_view]
                                        [((size_t)vn * 3 + MN_INJURED) * NT + (size_t)tn];
             k->v = s->values[EST_BEST][M_KILLED][month];
+            k->lo = s->values[EST_LOW][M_KILLED][month];
+            k->hi = s->values[EST_HIGH][M_KILLED][month];
             in->v = s->values[EST_BEST][M_INJURED][month];
-            if (family_has_view[FAM_INCIDENTS][view])
-                r->cells[FAM_INCIDENTS][target_view][(size_t)vn * NT + (size_t)tn].v =
-                    s->values[EST_BEST][M_INCIDENTS][month];
+            in->lo = s->values[EST_LOW][M_INJURED][month];
+            in->hi = s->values[EST_HIGH][M_INJURED][month];
+            if (family_has_view[FAM_INCIDENTS][view]) {
+                struct cell *n = &r->cells[FAM_INCIDENTS][target_view][(size_t)vn * NT + (size_t)tn];
+                n->v = n->lo = n->hi = s->values[EST_BEST][M_INCIDENTS][month];
+            }
         }
     }
 }
@@ -658,18 +670,20 @@ static void aggregate(struct release *r, int fam, int view)
     int nm = mt->n, nv = view == RV_TOTAL ? 1 : vt->n;
     struct cell *base = r->cells[fam][view];
 #define AT(vn, mn, tn) base[((size_t)(vn) * (size_t)nm + (size_t)(mn)) * NT + (size_t)(tn)]
+#define ADD(to, from) ((to).v += (from).v, (to).lo += (from).lo, (to).hi += (from).hi)
     for (int vn = 0; vn < nv; vn++)
         for (int mn = 0; mn < nm; mn++)
             for (int tn = NT - 1; tn > 0; tn--)
-                AT(vn, mn, time_parent[tn]).v += AT(vn, mn, tn).v;
+                ADD(AT(vn, mn, time_parent[tn]), AT(vn, mn, tn));
     for (int vn = 0; vn < nv; vn++)
         for (int mn = nm - 1; mn > 0; mn--)
             for (int tn = 0; tn < NT; tn++)
-                AT(vn, mt->parent[mn], tn).v += AT(vn, mn, tn).v;
+                ADD(AT(vn, mt->parent[mn], tn), AT(vn, mn, tn));
     for (int vn = nv - 1; vn > 0; vn--)
         for (int mn = 0; mn < nm; mn++)
             for (int tn = 0; tn < NT; tn++)
-                AT(vt->parent[vn], mn, tn).v += AT(vn, mn, tn).v;
+                ADD(AT(vt->parent[vn], mn, tn), AT(vn, mn, tn));
+#undef ADD
 #undef AT
 }
 
@@ -734,6 +748,10 @@ static bool load(struct release *r, struct db_conn *c, const struct taxonomy *t,
             q.by[q.nby++] = view_dim[v];
         q.measures[M_KILLED] = q.measures[M_INJURED] = true;
         q.measures[M_INCIDENTS] = family_has_view[FAM_INCIDENTS][v];
+        q.range = true;
+        /* Incidents that killed or injured civilians: so casualties are at
+         * least incidents in every row (set_bounds). */
+        q.harmed_only = true;
         snprintf(q.status, sizeof q.status, "verified");
         ok = trend_run(c, &q, &res[v], e);
     }
@@ -762,8 +780,10 @@ static bool load(struct release *r, struct db_conn *c, const struct taxonomy *t,
                     continue;
                 /* Every view must add up to the national totals. */
                 size_t n = (size_t)measure_tree[f].n * NT;
-                for (size_t i = 0; i < n && ok; i++)
-                    ok = r->cells[f][v][i].v == r->cells[f][RV_TOTAL][i].v;
+                for (size_t i = 0; i < n && ok; i++) {
+                    const struct cell *a = &r->cells[f][v][i], *b = &r->cells[f][RV_TOTAL][i];
+                    ok = a->v == b->v && a->lo == b->lo && a->hi == b->hi;
+                }
                 if (!ok) {
                     log_error("release %d: the rows of a view do not add up to the totals",
                               r->year);
@@ -862,6 +882,15 @@ int release_time_node_of(const struct release *r, enum period_kind kind, long da
 bool release_get(const struct release *r, enum trend_dim dim, const char *code,
                  enum trend_measure m, int tnode, long long *value)
 {
+    long long v[EST_COUNT];
+    bool published = release_get_estimates(r, dim, code, m, tnode, v);
+    *value = v[EST_BEST];
+    return published;
+}
+
+bool release_get_estimates(const struct release *r, enum trend_dim dim, const char *code,
+                           enum trend_measure m, int tnode, long long value[EST_COUNT])
+{
     int fam = m == M_INCIDENTS ? FAM_INCIDENTS : FAM_CASUALTIES;
     int mn = m == M_KILLED ? MN_KILLED : m == M_INJURED ? MN_INJURED : 0;
     int view = RV_TOTAL, vn = 0;
@@ -875,12 +904,14 @@ bool release_get(const struct release *r, enum trend_dim dim, const char *code,
                  ? -1
                  : view_find(&r->views[view], level, code);
         if (vn < 0) { /* no data for the code this year: a published zero */
-            *value = 0;
+            value[EST_BEST] = value[EST_LOW] = value[EST_HIGH] = 0;
             return true;
         }
     }
     const struct cell *c = cell_at(r, fam, view, vn, mn, tnode);
-    *value = c->v;
+    value[EST_BEST] = c->v;
+    value[EST_LOW] = c->lo;
+    value[EST_HIGH] = c->hi;
     /* A period finer than the view's is not part of the release. */
     return c->state == CELL_PUBLISHED && time_depth(tnode) <= view_depth[vn ? view : RV_TOTAL];
 }

@@ -58,6 +58,10 @@ int release_time_node_of(const struct release *r, enum period_kind kind, long da
  * code without data). */
 bool release_get(const struct release *r, enum trend_dim dim, const char *code,
                  enum trend_measure m, int tnode, long long *value);
+/* The same with the sums of the low and high estimates beside the count
+ * (incidents: all three the count). Published and withheld together. */
+bool release_get_estimates(const struct release *r, enum trend_dim dim, const char *code,
+                           enum trend_measure m, int tnode, long long value[EST_COUNT]);
 
 /* The finest period the release publishes for dim (DIM_COUNT: the
  * national totals). */

@@ -414,7 +414,12 @@ class ConformanceTour(ServerTestCase):
                       '&period=week&by=sex,age_group&measures=killed,injured',
                       '&by=category&tactic=ied_suicide&admin1=AF01',
                       '&format=csv&by=party,admin1',
-                      '&format=hxl&by=tactic,category&period=year'):
+                      '&format=hxl&by=tactic,category&period=year',
+                      '&by=impact,attribution&range=true',
+                      '&by=role,sex&role=teacher,none&measures=killed,incidents',
+                      '&period=quarter&measures=abducted,incidents'
+                      '&compare=previous_year&range=true',
+                      '&format=hxl&by=impact&period=year&range=true'):
             self.call(200, 'GET', base + query, key='analyst')
         self.call(200, 'GET', '/v1/trends', key='analyst')
         self.other_statuses(base)
@@ -474,7 +479,8 @@ class ConformanceTour(ServerTestCase):
         for query in ('&by=region&period=quarter', '&by=party_group&period=half',
                       '&by=category&period=year', '&by=tactic&period=half',
                       '&by=admin1&region=central&period=year&measures=casualties',
-                      '&tactic=ied_suicide&period=quarter'):
+                      '&tactic=ied_suicide&period=quarter',
+                      '&by=party_group&period=half&range=true'):
             self.call(200, 'GET', base + query, key=None)
         self.call(400, 'GET', base + '&by=no_such_dimension', key=None)
         self.call(400, 'GET', '/v1/public/trends?from=%s&to=%s' % (FROM, TO),
