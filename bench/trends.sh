@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trend engine benchmark: four trend queries through HTTP against
+# Trend engine benchmark: six trend queries through HTTP against
 # the same answers computed by GROUP BY over the raw tables, on a synthetic
 # history of 1,000,000 incidents (about 3,000,000 casualty groups).
 #
@@ -20,12 +20,22 @@
 #
 # Steps: start PostgreSQL, create and migrate the database, load the
 # taxonomy, run bench/generate.sql unless the database already holds the
-# same N and seed (recorded as the database's comment), `civcasd rollup
-# rebuild`, start `civcasd serve` on a free port, then per query: check that
-# the HTTP answer equals the GROUP BY answer (every cell and the totals),
-# warm up, time R requests on one keep-alive connection (curl
-# %{time_total}) and the GROUP BY with psql's \timing in one session; print
-# median and p95 of both and their ratio.
+# same N and seed from the same generate.sql (recorded as the database's
+# comment), `civcasd rollup rebuild`, start `civcasd serve` on a free port,
+# then per query: check that the HTTP answer equals the GROUP BY answer
+# (every cell, period total and total), warm up, time R requests on one
+# keep-alive connection (curl %{time_total}) and the GROUP BY with psql's
+# \timing in one session; print median and p95 of both and their ratio.
+# A query civcasd refuses (4xx/5xx) is reported as such, its GROUP BY still
+# timed, and the script exits 1 at the end.
+#
+# Queries: (a) monthly killed and injured by party, Jan-Jun 2025; (b)
+# Jan-Jun of each year 2021-2025 by category, 5 requests; (c) every measure
+# by month and tactic, 2021-2025; (d) weekly incidents by district of
+# Kandahar, 2025; (e) monthly incidents by impact, 2025 (the series
+# overlap); (f) killed low/best/high by party group, Jan-Jun 2025
+# (range=true). Goals: median under 10 ms each; (a)-(d) at least 100x
+# their GROUP BY ((e) and (f): the ratio is reported).
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -80,7 +90,9 @@ elif [ "$rc" -ne 0 ]; then
 fi
 "$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json" >/dev/null
 
-marker="civcas bench generate.sql n=$N seed=$SEED"
+# The generator's own digest: data made by an older generate.sql is made again.
+gen_sum="$(sha256sum "$BENCH/generate.sql" | cut -c1-12)"
+marker="civcas bench generate.sql n=$N seed=$SEED sha256=$gen_sum"
 have_marker="$(psql_q -At -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '')
                                 FROM pg_database WHERE datname = current_database()")"
 have_n="$(psql_q -At -c 'SELECT count(*) FROM incidents')"
@@ -90,7 +102,8 @@ if [ "$regenerate" -eq 1 ] || [ "$have_marker" != "$marker" ] || [ "$have_n" != 
 		civcas_log "bench: emptying $DB (held $have_n incidents, '$have_marker')"
 		psql_q -c "COMMENT ON DATABASE \"$DB\" IS NULL" \
 			-c 'TRUNCATE incidents, casualty_groups, casualty_personal, incident_sources,
-			             incident_revisions, idempotency_keys RESTART IDENTITY CASCADE' 2>&1 |
+			             incident_impacts, incident_abductions, incident_revisions,
+			             idempotency_keys RESTART IDENTITY CASCADE' 2>&1 |
 			grep -v '^NOTICE:' || true
 	fi
 	loader="$("$CIVCASD" keys create --role monitor --name bench-loader | tail -n 1)"
@@ -126,6 +139,13 @@ psql_q -At -F ' ' -c "SELECT count(*), (SELECT count(*) FROM casualty_groups),
                               pg_size_pretty(pg_database_size(current_database()))
                          FROM incidents" >"$OUT/sizes.txt"
 read -r n_incidents n_groups db_size <"$OUT/sizes.txt"
+psql_q -At -F ' ' -c "SELECT (SELECT count(DISTINCT incident_id) FROM incident_impacts),
+                              (SELECT count(*) FROM incidents WHERE killed + injured = 0),
+                              count(*) FILTER (WHERE count_min IS NOT NULL OR count_max IS NOT NULL),
+                              count(*) FILTER (WHERE role IS NOT NULL),
+                              (SELECT count(DISTINCT incident_id) FROM incident_abductions)
+                         FROM casualty_groups" >"$OUT/fields.txt"
+read -r n_impacted n_unharmed n_ranged n_roles n_abductions <"$OUT/fields.txt"
 # The rollup tables are the lead's; list whatever is called rollup*.
 psql_q -At -F ' ' -c "SELECT c.relname, c.reltuples::bigint,
                               pg_size_pretty(pg_total_relation_size(c.oid))
@@ -201,21 +221,37 @@ Q_B=()
 for y in 2021 2022 2023 2024 2025; do
 	Q_B+=("/v1/trends?from=$y-01-01&to=$y-06-30&period=half&by=category&category=men,women,boys,girls&measures=killed,injured,casualties")
 done
+Q_E='/v1/trends?from=2025-01-01&to=2025-12-31&period=month&by=impact&measures=incidents'
+Q_F='/v1/trends?from=2025-01-01&to=2025-06-30&period=half&by=party_group&measures=killed&range=true'
 
 # run_query NAME BASELINE URL...: the answers and timings of query NAME
-# through HTTP (the URLs) and by GROUP BY (bench/baseline/BASELINE.sql).
+# through HTTP (the URLs) and by GROUP BY (bench/baseline/BASELINE.sql, and
+# BASELINE.totals.sql where the series overlap: the totals, untimed). A
+# request civcasd refuses leaves NAME.http.error and no HTTP timings.
 run_query() {
-	local name="$1" sql="$BENCH/baseline/$2.sql" i=0 u
+	local name="$1" sql="$BENCH/baseline/$2.sql" totals="$BENCH/baseline/$2.totals.sql"
+	local i=0 u status
 	shift 2
 	civcas_log "bench: ($name) answers"
+	rm -f "$OUT/$name.http.error"
 	for u in "$@"; do
 		i=$((i + 1))
-		curl -fsS -H "Authorization: Bearer $key" "$URL$u" >"$OUT/$name.http.$i.json" ||
-			civcas_die "GET $u failed: $(cat "$OUT/$name.http.$i.json")"
+		status="$(curl -sS -o "$OUT/$name.http.$i.json" -w '%{http_code}' \
+			-H "Authorization: Bearer $key" "$URL$u")" ||
+			civcas_die "GET $u failed: curl exit $?"
+		if [ "$status" != 200 ]; then
+			printf 'GET %s: %s %s\n' "$u" "$status" "$(cat "$OUT/$name.http.$i.json")" \
+				>"$OUT/$name.http.error"
+			civcas_warn "($name) $(cat "$OUT/$name.http.error")"
+			break
+		fi
 	done
 	"$PSQL" "$DSN" -X -q --csv -f "$sql" >"$OUT/$name.sql.csv"
-	civcas_log "bench: ($name) HTTP x $REPS"
-	http_times "$OUT/$name.http.times" "bench-$name" "$@"
+	[ ! -f "$totals" ] || "$PSQL" "$DSN" -X -q --csv -f "$totals" >"$OUT/$name.sql.totals.csv"
+	if [ ! -f "$OUT/$name.http.error" ]; then
+		civcas_log "bench: ($name) HTTP x $REPS"
+		http_times "$OUT/$name.http.times" "bench-$name" "$@"
+	fi
 	civcas_log "bench: ($name) GROUP BY"
 	sql_times "$OUT/$name.sql.times" "$sql"
 }
@@ -224,6 +260,8 @@ run_query a monthly_by_party_h1_2025 "$Q_A"
 run_query b h1_by_category_2021_2025 "${Q_B[@]}"
 run_query c monthly_by_tactic_2021_2025 "$Q_C"
 run_query d weekly_by_district_kandahar_2025 "$Q_D"
+run_query e monthly_incidents_by_impact_2025 "$Q_E"
+run_query f h1_killed_range_by_party_group_2025 "$Q_F"
 
 # --- report -------------------------------------------------------------------
 
@@ -239,6 +277,8 @@ pg_version="$(psql_q -At -c 'SHOW server_version')"
 			git -C "$ROOT" diff --quiet HEAD -- server migrations 2>/dev/null || echo '+changes')"
 	printf 'data: %s incidents, %s casualty groups, database %s; seed %s\n' \
 		"$n_incidents" "$n_groups" "$db_size" "$SEED"
+	printf 'new fields: %s incidents with impacts (%s of them without casualties), %s incidents with persons abducted; %s casualty groups with a range, %s with a role\n' \
+		"$n_impacted" "$n_unharmed" "$n_abductions" "$n_ranged" "$n_roles"
 	printf 'load (generate.sql): %s; civcasd rollup rebuild: %s\n' "$load_s" "$rebuild_s"
 	if [ -s "$OUT/rollups.txt" ]; then
 		printf 'rollup tables:'
