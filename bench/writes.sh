@@ -6,11 +6,15 @@
 # freshly created database, at the same concurrency.
 #
 # Usage: bench/writes.sh [--duration S] [--connections C] [--threads T]
-#                        [--rounds R]
+#                        [--rounds R] [--record widened|plain]
 #   --duration S     seconds per measured run (default 20)
 #   --connections C  wrk connections (default 16)
 #   --threads T      wrk threads (default 2)
 #   --rounds R       pairs of runs (1 then 0), alternated (default 2)
+#   --record K       widened (default): the incidents carry attribution,
+#                    impacts, low/high ranges, roles and abductions in the
+#                    mix of bench/generate.sql; plain: none of them (the
+#                    documents measured before the record widened)
 # Each run: a fresh database civcas_bench_writes on the private PostgreSQL of
 # deploy/common.sh, migrate, taxonomy, a monitor key, civcasd serve on a free
 # port, a 3 s warm-up at the same concurrency, then the measured run. After a
@@ -21,15 +25,17 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 DURATION=20
 CONNECTIONS=16
 THREADS=2
 ROUNDS=2
+RECORD=widened
 bench_options --duration DURATION --connections CONNECTIONS --threads THREADS \
-	--rounds ROUNDS -- "$@"
+	--rounds ROUNDS --record RECORD -- "$@"
 bench_need_positive "$DURATION" "$CONNECTIONS" "$THREADS" "$ROUNDS"
+case "$RECORD" in widened | plain) ;; *) civcas_die "--record must be widened or plain" ;; esac
 
 PERF_DB=civcas_bench_writes
 bench_need_built_civcasd
@@ -53,10 +59,10 @@ run_once() {
 	CIVCAS_ROLLUP_WRITES="$mode" bench_server_start "$label.civcasd.log"
 	"$PSQL" "$DSN" -X -q -c CHECKPOINT
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$ROOT/bench/post.lua" "$URL" \
-		-- "$WRITER_KEY" "$label-warmup" >"$OUT/$label.warmup.wrk"
+		-- "$WRITER_KEY" "$label-warmup" "$RECORD" >"$OUT/$label.warmup.wrk"
 	"$PSQL" "$DSN" -X -q -c CHECKPOINT
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
-		-s "$ROOT/bench/post.lua" "$URL" -- "$WRITER_KEY" "$label" >"$OUT/$label.wrk"
+		-s "$ROOT/bench/post.lua" "$URL" -- "$WRITER_KEY" "$label" "$RECORD" >"$OUT/$label.wrk"
 	bench_server_stop
 	tail -n 1 "$OUT/$label.wrk" >"$OUT/$label.json"
 	"$PSQL" "$DSN" -X -At -c "SELECT count(*) FROM incidents" >"$OUT/$label.incidents"
@@ -79,8 +85,13 @@ done
 		"$(nproc)" "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" "$load_start" \
 		"$("$PSQL" "$ADMIN_DSN" -X -At -c 'SHOW server_version')" \
 		"$("$CIVCASD" --version | head -n 1)"
-	printf 'wrk -t%s -c%s -d%ss -s bench/post.lua (3 casualty groups, 3 sources, unique Idempotency-Key)\n' \
-		"$THREADS" "$CONNECTIONS" "$DURATION"
+	if [ "$RECORD" = widened ]; then
+		record='3 casualty groups (none on 3% of incidents), some with a range or a role; attribution; impacts on 15%; abductions'
+	else
+		record='3 casualty groups; nothing of the widened record'
+	fi
+	printf 'wrk -t%s -c%s -d%ss -s bench/post.lua, record %s (%s; 3 sources; unique Idempotency-Key)\n' \
+		"$THREADS" "$CONNECTIONS" "$DURATION" "$RECORD" "$record"
 	printf 'civcasd serve with default threads and pool; wrk, civcasd and PostgreSQL share the machine\n\n'
 	"$PY" - "$OUT" "$ROUNDS" <<'EOF'
 import json, os, statistics, sys

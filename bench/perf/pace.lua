@@ -39,7 +39,8 @@ function init(args)
     if not rate or rate <= 0 or not nthreads or nthreads < 1 then
         error("pace.lua: pass KEY RUN RATE THREADS after --")
     end
-    post_init(args)
+    -- post.lua's own arguments: KEY and RUN (its plain record).
+    post_init({args[1], args[2]})
     interval_ms = 1000 * nthreads / rate
     next_slot = now_ms()
 end
