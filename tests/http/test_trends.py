@@ -54,6 +54,20 @@ HXL_TAGS = {
     'killed': '#affected+killed', 'injured': '#affected+injured',
     'casualties': '#affected+total', 'incidents': '#event+num',
 }
+# The widened record's dimensions and measure (docs/api.md, "Trends").
+NEW_DIMS = ('impact', 'attribution', 'role')
+ALL_DIMS = DIMENSIONS + NEW_DIMS
+ALL_VICTIM_DIMS = VICTIM_DIMS | {'role'}
+ALL_MEASURES = MEASURES + ('abducted',)
+LABELLED_DIMS = frozenset(TAXONOMY_DIMS + NEW_DIMS)
+HXL_TAGS.update({
+    'impact': '#impact+type+code', 'impact_name': '#impact+type+name',
+    'attribution': '#meta+attribution+code',
+    'attribution_name': '#meta+attribution+name',
+    'role': '#meta+role+code', 'role_name': '#meta+role+name',
+    'abducted': '#affected+abducted',
+})
+ESTIMATES = ('low', 'best', 'high')
 MAX_SERIES = 2000
 ROLLUP_OK_RE = re.compile(r'^rollup verified: (\d+) cells$', re.M)
 
@@ -71,7 +85,7 @@ def make_query(frm, to, period='month', by=(), measures=None,
     by = list(by)
     filters = {k: list(v) for k, v in (filters or {}).items()}
     if measures is None:
-        victim = any(d in VICTIM_DIMS for d in list(by) + list(filters))
+        victim = any(d in ALL_VICTIM_DIMS for d in list(by) + list(filters))
         measures = [m for m in MEASURES if not (victim and m == 'incidents')]
     return {'from': as_date(frm), 'to': as_date(to), 'period': period,
             'by': by, 'measures': list(measures), 'status': list(status),
@@ -97,6 +111,8 @@ def query_params(q, explicit=True):
         p.append((dim, ','.join(codes)))
     if q['compare']:
         p.append(('compare', q['compare']))
+    if q.get('range') or (explicit and 'range' in q):
+        p.append(('range', 'true' if q['range'] else 'false'))
     return p
 
 
@@ -223,7 +239,7 @@ def sql_cells(srv, q, frm, to):
         where.append('(%s) = ANY(%%s)' % DIM_SQL[dim])
         params.append(list(codes))
     sql = ('SELECT %s, %s FROM incidents i '
-           'JOIN casualty_groups cg ON cg.incident_id = i.id '
+           'LEFT JOIN casualty_groups cg ON cg.incident_id = i.id '
            'JOIN parties p ON p.code = i.perpetrator '
            'JOIN admin_areas a ON a.pcode = i.admin1 '
            'WHERE %s GROUP BY %s' % (
@@ -359,6 +375,7 @@ def diff_block(got, exp, q, names, where, with_pct=False):
                 'the range or the comparison range): %r', zeros[:10])
     if not _sorted_by_key(order):
         bad('series not sorted by key: %r', order[:20])
+    rng = q.get('range', False)
     for k, s in seen.items():
         e = exp['series'].get(k)
         if e is None:
@@ -369,23 +386,27 @@ def diff_block(got, exp, q, names, where, with_pct=False):
                 values, q['measures'])
             continue
         for m in q['measures']:
-            if values[m] != e['values'][m]:
-                bad('series %r %s: %r, expected %r', k, m, values[m],
-                    e['values'][m])
+            want = [figure(v, rng) for v in e['values'][m]]
+            if values[m] != want:
+                bad('series %r %s: %r, expected %r', k, m, values[m], want)
             if len(values[m]) != nper:
                 bad('series %r %s: %d values for %d periods', k, m,
                     len(values[m]), nper)
-            if s.get('total', {}).get(m) != e['total'][m]:
+            want = figure(e['total'][m], rng)
+            if s.get('total', {}).get(m) != want:
                 bad('series %r total %s: %r, expected %r', k, m,
-                    s.get('total', {}).get(m), e['total'][m])
-            elif sum(values[m]) != s['total'][m]:
+                    s.get('total', {}).get(m), want)
+            elif not rng and sum(values[m]) != s['total'][m]:
                 bad('series %r total %s is not the sum of its values', k, m)
         for dim, code in zip(q['by'], k):
-            if dim in TAXONOMY_DIMS and code is not None:
+            if dim in LABELLED_DIMS and code is not None:
                 label = (s.get('labels') or {}).get(dim)
-                if label != names[dim].get(code):
+                want = names[dim].get(code)
+                # A code of the server's own (role "none") has a label
+                # of the server's own.
+                if label != want if want is not None else not label:
                     bad('series %r label of %s: %r, expected %r', k, dim,
-                        label, names[dim].get(code))
+                        label, want)
         if with_pct:
             for m in q['measures']:
                 got_pct = (s.get('change_pct') or {}).get(m, 'absent')
@@ -395,16 +416,18 @@ def diff_block(got, exp, q, names, where, with_pct=False):
     pt = got.get('period_totals')
     total = got.get('total')
     for m in q['measures']:
-        if not isinstance(pt, dict) or pt.get(m) != exp['period_totals'][m]:
+        want = [figure(v, rng) for v in exp['period_totals'][m]]
+        if not isinstance(pt, dict) or pt.get(m) != want:
             bad('period_totals %s: %r, expected %r', m,
-                pt.get(m) if isinstance(pt, dict) else pt,
-                exp['period_totals'][m])
-        if not isinstance(total, dict) or total.get(m) != exp['total'][m]:
+                pt.get(m) if isinstance(pt, dict) else pt, want)
+        want = figure(exp['total'][m], rng)
+        if not isinstance(total, dict) or total.get(m) != want:
             bad('total %s: %r, expected %r', m,
-                total.get(m) if isinstance(total, dict) else total,
-                exp['total'][m])
+                total.get(m) if isinstance(total, dict) else total, want)
         # The sums promised whatever the figures: series -> period_totals
-        # -> total.
+        # -> total (overlapping series add up to more than the totals).
+        if rng or m in exp.get('overlapping', ()):
+            continue
         try:
             sums = [sum(s['values'][m][n] for s in series)
                     for n in range(nper)]
@@ -423,6 +446,15 @@ def diff_block(got, exp, q, names, where, with_pct=False):
                 bad('change_pct %s: %r, expected %r', m, got_pct,
                     exp['change_pct'][m])
     return problems
+
+
+def figure(v, rng=False):
+    """An expected figure as an answer shows it: a count, or a [low,
+    best, high] triple as {"low", "best", "high"} with range (its best
+    without)."""
+    if not isinstance(v, (list, tuple)):
+        return v
+    return dict(zip(ESTIMATES, v)) if rng else v[1]
 
 
 def diff_query_echo(echo, q):
@@ -450,6 +482,10 @@ def diff_query_echo(echo, q):
     if echo.get('compare') != q['compare']:
         problems.append('query.compare: %r, expected %r' % (
             echo.get('compare'), q['compare']))
+    # range only when asked for, so that older answers stay as they were.
+    if echo.get('range', False) is not q.get('range', False):
+        problems.append('query.range: %r, expected %r' % (
+            echo.get('range', 'absent'), q.get('range', False)))
     return problems
 
 
@@ -458,6 +494,12 @@ def diff_answer(got, q, exp, names):
     if not isinstance(got, dict):
         return ['answer is not a JSON object: %r' % (got,)]
     problems = diff_query_echo(got.get('query'), q)
+    if 'overlapping' in exp:
+        want = exp['overlapping']
+        if sorted(got.get('overlapping', [])) != sorted(want) or (
+                'overlapping' in got and not want):
+            problems.append('overlapping: %r, expected %r' % (
+                got.get('overlapping', 'absent'), want or 'absent'))
     problems += diff_block(got, exp, q, names, 'answer')
     if q['compare']:
         c = got.get('compare')
@@ -476,12 +518,20 @@ def diff_answer(got, q, exp, names):
 
 
 def csv_header(q):
+    """The CSV columns of q and their HXL hashtags."""
     cols = ['period', 'period_start', 'period_end']
     for d in q['by']:
         cols.append(d)
-        if d in TAXONOMY_DIMS:
+        if d in LABELLED_DIMS:
             cols.append(d + '_name')
-    return cols + list(q['measures'])
+    tags = [HXL_TAGS[c] for c in cols]
+    for m in q['measures']:
+        cols.append(m)
+        tags.append(HXL_TAGS[m])
+        if q.get('range'):
+            cols += [m + '_low', m + '_high']
+            tags += [HXL_TAGS[m] + '+min', HXL_TAGS[m] + '+max']
+    return cols, tags
 
 
 def diff_csv(text, q, exp, names, hxl=False):
@@ -489,12 +539,11 @@ def diff_csv(text, q, exp, names, hxl=False):
     figures: header (and hashtag row), one row per bucket x series."""
     problems = []
     rows = list(csv.reader(io.StringIO(text)))
-    header = csv_header(q)
+    header, tags = csv_header(q)
     if not rows or rows[0] != header:
         return ['header %r, expected %r' % (rows[:1], header)]
     rows = rows[1:]
     if hxl:
-        tags = [HXL_TAGS[c] for c in header]
         if not rows or rows[0] != tags:
             return ['hashtag row %r, expected %r' % (rows[:1], tags)]
         rows = rows[1:]
@@ -529,16 +578,21 @@ def diff_csv(text, q, exp, names, hxl=False):
             extra.setdefault(key, []).append(cell)
             continue
         for d, code in zip(q['by'], key):
-            if d in TAXONOMY_DIMS:
-                want = names[d].get(code, '') if code else ''
-                if cell[d + '_name'] != want:
+            if d in LABELLED_DIMS:
+                want = names[d].get(code) if code else ''
+                got = cell[d + '_name']
+                if got != want if want is not None else not got:
                     problems.append('%s %r: %s_name %r, expected %r' % (
-                        period, key, d, cell[d + '_name'], want))
+                        period, key, d, got, want))
         for m in q['measures']:
-            want = s['values'][m][index[period]]
-            if cell[m] != str(want):
-                problems.append('%s %r %s: %r, expected %d' % (
-                    period, key, m, cell[m], want))
+            v = s['values'][m][index[period]]
+            want = {m: figure(v)}
+            if q.get('range'):
+                want.update({m + '_low': v[0], m + '_high': v[2]})
+            for col, n in want.items():
+                if cell[col] != str(n):
+                    problems.append('%s %r %s: %r, expected %d' % (
+                        period, key, col, cell[col], n))
     zeros = sorted((k for k, cells in extra.items() if all(
         c[m] == '0' for c in cells for m in q['measures'])), key=_key_sort)
     if zeros:
