@@ -10,7 +10,8 @@
 #include "util/dates.h"
 #include "util/mem.h"
 
-const char *const poc_param_names[] = {"from", "to", "years", "status", "format", "table", NULL};
+const char *const poc_param_names[] = {"from",   "to",    "years", "status",
+                                       "format", "table", "range", NULL};
 
 static const char *const table_names[] = {"headline",
                                           "same_period_by_year",
@@ -23,6 +24,9 @@ static const char *const table_names[] = {"headline",
                                           "women_children_by_tactic",
                                           "by_region",
                                           "by_province",
+                                          "thematic",
+                                          "by_attribution",
+                                          "by_role",
                                           NULL};
 
 static const char rounding[] =
@@ -98,6 +102,10 @@ bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *
             "status must be a comma list of reported, verified, rejected, duplicate, retracted");
     snprintf(p->status, sizeof p->status, "%s", status);
     p->custom_status = strcmp(status, "verified") != 0;
+    const char *range = get(ctx, "range");
+    if (range && strcmp(range, "true") != 0 && strcmp(range, "false") != 0)
+        return err_invalid(e, "range", "range must be true or false");
+    p->range = range && strcmp(range, "true") == 0;
     return true;
 }
 
@@ -149,16 +157,66 @@ json_t *poc_parameters_json(const struct poc_params *p)
 
 /* ---- figures from the trend engine --------------------------------------- */
 
-struct figures {
-    long long killed, injured, casualties;
+/* A count and its low and high estimates (indexed by enum trend_estimate;
+ * the estimates stay 0 unless the report asked for them). */
+struct figure {
+    long long v[EST_COUNT];
 };
 
-static void figures_of(const long long *total, struct figures *f)
+struct figures {
+    struct figure killed, injured, casualties, incidents;
+};
+
+/* The figures of a series' or a range's totals ([estimate][measure]). */
+static void figures_of(const long long (*total)[M_COUNT], struct figures *f)
 {
-    f->killed = total[M_KILLED];
-    f->injured = total[M_INJURED];
-    f->casualties = total[M_CASUALTIES];
+    for (int est = 0; est < EST_COUNT; est++) {
+        f->killed.v[est] = total[est][M_KILLED];
+        f->injured.v[est] = total[est][M_INJURED];
+        f->casualties.v[est] = total[est][M_CASUALTIES];
+        f->incidents.v[est] = total[est][M_INCIDENTS];
+    }
 }
+
+static void figure_add(struct figure *a, const struct figure *b)
+{
+    for (int est = 0; est < EST_COUNT; est++)
+        a->v[est] += b->v[est];
+}
+
+static void figures_add(struct figures *a, const struct figures *b)
+{
+    figure_add(&a->killed, &b->killed);
+    figure_add(&a->injured, &b->injured);
+    figure_add(&a->casualties, &b->casualties);
+    figure_add(&a->incidents, &b->incidents);
+}
+
+/* The count, or with range {"low", "best", "high"} (as trends write it). */
+static json_t *figure_json(const struct figure *f, bool range)
+{
+    if (!range)
+        return json_integer(f->v[EST_BEST]);
+    return json_pack("{s:I, s:I, s:I}", "low", (json_int_t)f->v[EST_LOW], "best",
+                     (json_int_t)f->v[EST_BEST], "high", (json_int_t)f->v[EST_HIGH]);
+}
+
+/* What the tables are built with: the parameters, the labels and the
+ * report's totals (the headline's, now and a year earlier). */
+struct poc_ctx {
+    const struct poc_params *p;
+    const struct taxonomy *t;
+    struct figures all, all_prev;
+};
+
+/* What a trend of the report asks. */
+struct trend_spec {
+    enum period_kind period;
+    enum trend_dim by[2];
+    int nby;
+    bool compare;   /* the same period a year earlier too */
+    bool incidents; /* the incidents measure too */
+};
 
 /* A trend of the report: its query (for the series' keys) and figures. */
 struct poc_trend {
@@ -166,31 +224,31 @@ struct poc_trend {
     struct trend_result r;
 };
 
-/* A trend over [from, to] by up to two dimensions, optionally with the
- * same period a year earlier. Free tr->r with trend_result_free. */
+/* The trend of spec over [from, to]. Free tr->r with trend_result_free. */
 static bool trend(struct db_conn *c, const struct poc_params *p, long from, long to,
-                  enum period_kind period, const enum trend_dim *by, int nby, bool compare,
-                  struct poc_trend *tr, struct api_error *e)
+                  const struct trend_spec *spec, struct poc_trend *tr, struct api_error *e)
 {
     struct trend_query *q = &tr->q;
     memset(q, 0, sizeof *q);
     q->from = from;
     q->to = to;
-    q->period = period;
+    q->period = spec->period;
     q->measures[M_KILLED] = q->measures[M_INJURED] = q->measures[M_CASUALTIES] = true;
+    q->measures[M_INCIDENTS] = spec->incidents;
+    q->range = p->range;
     snprintf(q->status, sizeof q->status, "%s", p->status);
-    q->compare = compare ? COMPARE_PREVIOUS_YEAR : COMPARE_NONE;
-    for (int k = 0; k < nby; k++)
-        q->by[q->nby++] = by[k];
+    q->compare = spec->compare ? COMPARE_PREVIOUS_YEAR : COMPARE_NONE;
+    for (int k = 0; k < spec->nby; k++)
+        q->by[q->nby++] = spec->by[k];
     return trend_run(c, q, &tr->r, e);
 }
 
-static json_t *values_json(const struct figures *f)
+static json_t *values_json(const struct figures *f, bool range)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "killed", json_integer(f->killed));
-    json_object_set_new(o, "injured", json_integer(f->injured));
-    json_object_set_new(o, "casualties", json_integer(f->casualties));
+    json_object_set_new(o, "killed", figure_json(&f->killed, range));
+    json_object_set_new(o, "injured", figure_json(&f->injured, range));
+    json_object_set_new(o, "casualties", figure_json(&f->casualties, range));
     return o;
 }
 
@@ -218,14 +276,45 @@ static void add_row(json_t *tbl, json_t *key, const char *label, json_t *values)
 
 static const char *const share_columns[] = {
     "killed", "injured", "casualties", "share_pct", "previous_casualties", "change_pct", NULL};
+static const char *const share_only_columns[] = {"killed", "injured", "casualties", "share_pct",
+                                                 NULL};
 
-/* killed, injured, casualties, share of all, last year's casualties, change. */
-static json_t *share_values(const struct figures *now, long long prev, long long all)
+/* killed, injured, casualties, share of all; with prev (last year's
+ * casualties) also previous_casualties and change. */
+static json_t *share_values(const struct poc_ctx *x, const struct figures *now,
+                            const struct figure *prev)
 {
-    json_t *v = values_json(now);
-    json_object_set_new(v, "share_pct", trend_pct(now->casualties, all));
-    json_object_set_new(v, "previous_casualties", json_integer(prev));
-    json_object_set_new(v, "change_pct", trend_pct(now->casualties - prev, prev));
+    json_t *v = values_json(now, x->p->range);
+    json_object_set_new(v, "share_pct",
+                        trend_pct(now->casualties.v[EST_BEST], x->all.casualties.v[EST_BEST]));
+    if (!prev)
+        return v;
+    json_object_set_new(v, "previous_casualties", figure_json(prev, x->p->range));
+    json_object_set_new(
+        v, "change_pct",
+        trend_pct(now->casualties.v[EST_BEST] - prev->v[EST_BEST], prev->v[EST_BEST]));
+    return v;
+}
+
+/* The figures of now and of the same period last year, and the change of
+ * casualties; with incidents, the incidents of each first. */
+static json_t *compared_values(const struct poc_ctx *x, const struct figures *now,
+                               const struct figures *prev, bool incidents)
+{
+    bool range = x->p->range;
+    json_t *v = json_object();
+    if (incidents)
+        json_object_set_new(v, "incidents", figure_json(&now->incidents, range));
+    json_object_set_new(v, "killed", figure_json(&now->killed, range));
+    json_object_set_new(v, "injured", figure_json(&now->injured, range));
+    json_object_set_new(v, "casualties", figure_json(&now->casualties, range));
+    if (incidents)
+        json_object_set_new(v, "previous_incidents", figure_json(&prev->incidents, range));
+    json_object_set_new(v, "previous_killed", figure_json(&prev->killed, range));
+    json_object_set_new(v, "previous_injured", figure_json(&prev->injured, range));
+    json_object_set_new(v, "previous_casualties", figure_json(&prev->casualties, range));
+    long long c = now->casualties.v[EST_BEST], pc = prev->casualties.v[EST_BEST];
+    json_object_set_new(v, "change_pct", trend_pct(c - pc, pc));
     return v;
 }
 
@@ -248,19 +337,14 @@ static void span_label(long from, long to, char *out, size_t size)
                  month_names[tm - 1], ty);
 }
 
-static json_t *headline(const struct figures *now, const struct figures *prev)
+static json_t *headline(const struct poc_ctx *x)
 {
     static const char *const cols[] = {"killed",           "injured",
                                        "casualties",       "previous_killed",
                                        "previous_injured", "previous_casualties",
                                        "change_pct",       NULL};
     json_t *tbl = table_new("headline", "Civilian casualties", cols);
-    json_t *v = values_json(now);
-    json_object_set_new(v, "previous_killed", json_integer(prev->killed));
-    json_object_set_new(v, "previous_injured", json_integer(prev->injured));
-    json_object_set_new(v, "previous_casualties", json_integer(prev->casualties));
-    json_object_set_new(v, "change_pct",
-                        trend_pct(now->casualties - prev->casualties, prev->casualties));
+    json_t *v = compared_values(x, &x->all, &x->all_prev, false);
     json_object_set_new(tbl, "total", json_deep_copy(v));
     add_row(tbl, json_object(), "Civilian casualties", v);
     return tbl;
@@ -270,13 +354,14 @@ static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p
                                    struct api_error *e)
 {
     static const char *const cols[] = {"killed", "injured", "casualties", NULL};
+    static const struct trend_spec whole = {PERIOD_YEAR, {0}, 0, false, false};
     json_t *tbl = table_new("same_period_by_year", "The same period in earlier years", cols);
     for (int back = p->years - 1; back >= 0; back--) {
         long from = date_minus_years(p->from, back), to = date_minus_years(p->to, back);
         struct poc_trend tr;
-        bool ok = trend(c, p, from, to, PERIOD_YEAR, NULL, 0, false, &tr, e);
+        bool ok = trend(c, p, from, to, &whole, &tr, e);
         struct figures f;
-        figures_of(tr.r.now.total[EST_BEST], &f);
+        figures_of(tr.r.now.total, &f);
         trend_result_free(&tr.r);
         if (!ok) {
             json_decref(tbl);
@@ -287,23 +372,26 @@ static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p
         char year[8], label[64];
         snprintf(year, sizeof year, "%d", y % 10000);
         span_label(from, to, label, sizeof label);
-        add_row(tbl, json_pack("{s:s}", "year", year), label, values_json(&f));
+        add_row(tbl, json_pack("{s:s}", "year", year), label, values_json(&f, p->range));
     }
     json_object_set_new(tbl, "total", json_null());
     return tbl;
 }
 
 /* by_month and by_quarter: one row per period of the trend. */
-static json_t *by_period(const struct poc_trend *tr, const char *name, const char *title,
-                         const char *keyname, const struct figures *all)
+static json_t *by_period(const struct poc_ctx *x, const struct poc_trend *tr, const char *name,
+                         const char *title, const char *keyname)
 {
     static const char *const cols[] = {"killed", "injured", "casualties", NULL};
     json_t *tbl = table_new(name, title, cols);
     const struct trend_range *now = &tr->r.now;
     for (long i = 0; i < now->nperiods; i++) {
-        long long total[M_COUNT];
-        for (int m = 0; m < M_COUNT; m++)
-            total[m] = now->period_totals[EST_BEST][m][i];
+        /* The low and high estimates exist only when asked for. */
+        long long total[EST_COUNT][M_COUNT] = {{0}};
+        for (int est = 0; est < EST_COUNT; est++)
+            for (int m = 0; m < M_COUNT; m++)
+                if (now->period_totals[est][m])
+                    total[est][m] = now->period_totals[est][m][i];
         struct figures f;
         figures_of(total, &f);
         char label[16], pretty[32];
@@ -315,9 +403,9 @@ static json_t *by_period(const struct poc_trend *tr, const char *name, const cha
         } else {
             snprintf(pretty, sizeof pretty, "%s", label);
         }
-        add_row(tbl, json_pack("{s:s}", keyname, label), pretty, values_json(&f));
+        add_row(tbl, json_pack("{s:s}", keyname, label), pretty, values_json(&f, x->p->range));
     }
-    json_object_set_new(tbl, "total", values_json(all));
+    json_object_set_new(tbl, "total", values_json(&x->all, x->p->range));
     return tbl;
 }
 
@@ -341,63 +429,86 @@ static bool same_code(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-/* A share table from a compared trend by one or two dimensions, rows in the
- * deployment's display order; subtotals adds a row per value of the first
- * dimension before its rows. */
-static json_t *share_table(const struct poc_trend *tr, const struct taxonomy *t, const char *name,
-                           const char *title, bool subtotals, const struct figures *all,
-                           const struct figures *all_prev)
+/* The series of a trend's current range in the deployment's display order
+ * (xcalloc'd; *n set). Only the series with casualties in the period or,
+ * when compared, the same period last year: a trend that also counts
+ * incidents has series of incidents without casualties. */
+static struct ranked *series_in_order(const struct poc_ctx *x, const struct poc_trend *tr,
+                                      size_t *n)
 {
-    json_t *tbl = table_new(name, title, share_columns);
     const struct trend_query *q = &tr->q;
     const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
-    size_t n = now->nseries;
-    int last = q->nby - 1;
-    struct ranked *order = xcalloc(n ? n : 1, sizeof *order);
-    for (size_t i = 0; i < n; i++) {
-        order[i].index = i;
+    struct ranked *order = xcalloc(now->nseries ? now->nseries : 1, sizeof *order);
+    *n = 0;
+    for (size_t i = 0; i < now->nseries; i++) {
+        bool harmed = now->series[i].total[EST_BEST][M_CASUALTIES] != 0 ||
+                      (tr->r.compared && before->series[i].total[EST_BEST][M_CASUALTIES] != 0);
+        if (!harmed)
+            continue;
+        order[*n].index = i;
         for (int k = 0; k < q->nby; k++)
-            order[i].rank[k] = trend_dim_rank(t, q->by[k], now->series[i].key[k]);
+            order[*n].rank[k] = trend_dim_rank(x->t, q->by[k], now->series[i].key[k]);
+        (*n)++;
     }
-    qsort(order, n, sizeof *order, ranked_cmp);
+    qsort(order, *n, sizeof *order, ranked_cmp);
+    return order;
+}
+
+/* A share table from a trend by one or two dimensions, rows in the
+ * deployment's display order; subtotals adds a row per value of the first
+ * dimension before its rows. A compared trend adds last year's casualties
+ * and the change. */
+static json_t *share_table(const struct poc_ctx *x, const struct poc_trend *tr, const char *name,
+                           const char *title, bool subtotals)
+{
+    bool compared = tr->r.compared;
+    json_t *tbl = table_new(name, title, compared ? share_columns : share_only_columns);
+    const struct trend_query *q = &tr->q;
+    const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
+    size_t n;
+    struct ranked *order = series_in_order(x, tr, &n);
+    int last = q->nby - 1;
     for (size_t r = 0; r < n; r++) {
         const struct trend_series *s = &now->series[order[r].index];
         const char *first = s->key[0];
         if (subtotals && (r == 0 || !same_code(first, now->series[order[r - 1].index].key[0]))) {
             /* The group's subtotal: the sum of its rows that follow. */
-            struct figures g = {0, 0, 0};
-            long long previous = 0;
+            struct figures g, a;
+            struct figure previous;
+            memset(&g, 0, sizeof g);
+            memset(&previous, 0, sizeof previous);
             for (size_t k = r; k < n && same_code(now->series[order[k].index].key[0], first); k++) {
-                struct figures a;
-                figures_of(now->series[order[k].index].total[EST_BEST], &a);
-                g.killed += a.killed;
-                g.injured += a.injured;
-                g.casualties += a.casualties;
-                previous += before->series[order[k].index].total[EST_BEST][M_CASUALTIES];
+                figures_of(now->series[order[k].index].total, &a);
+                figures_add(&g, &a);
+                if (compared) {
+                    figures_of(before->series[order[k].index].total, &a);
+                    figure_add(&previous, &a.casualties);
+                }
             }
             json_t *gkey = json_object();
             json_object_set_new(gkey, trend_dim_name(q->by[0]),
                                 first ? json_string(first) : json_null());
-            add_row(tbl, gkey, trend_dim_label(t, q->by[0], first),
-                    share_values(&g, previous, all->casualties));
+            add_row(tbl, gkey, trend_dim_label(x->t, q->by[0], first),
+                    share_values(x, &g, compared ? &previous : NULL));
             json_t *rows = json_object_get(tbl, "rows");
             json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "subtotal",
                                 json_true());
         }
-        struct figures f;
-        figures_of(s->total[EST_BEST], &f);
-        add_row(
-            tbl, trend_series_key_json(q, s), trend_dim_label(t, q->by[last], s->key[last]),
-            share_values(&f, before->series[order[r].index].total[EST_BEST][M_CASUALTIES], all->casualties));
+        struct figures f, prev;
+        figures_of(s->total, &f);
+        if (compared)
+            figures_of(before->series[order[r].index].total, &prev);
+        add_row(tbl, trend_series_key_json(q, s), trend_dim_label(x->t, q->by[last], s->key[last]),
+                share_values(x, &f, compared ? &prev.casualties : NULL));
     }
     free(order);
-    json_object_set_new(tbl, "total", share_values(all, all_prev->casualties, all->casualties));
+    json_object_set_new(tbl, "total",
+                        share_values(x, &x->all, compared ? &x->all_prev.casualties : NULL));
     return tbl;
 }
 
 /* by_category always lists all seven categories. */
-static json_t *by_category(const struct poc_trend *tr, const struct figures *all,
-                           const struct figures *all_prev)
+static json_t *by_category(const struct poc_ctx *x, const struct poc_trend *tr)
 {
     json_t *tbl = table_new("by_category", "Civilian casualties by sex and age", share_columns);
     static const char *const codes[] = {
@@ -407,22 +518,42 @@ static json_t *by_category(const struct poc_trend *tr, const struct figures *all
         "Age unknown"};
     const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
     for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
-        struct figures f = {0, 0, 0}, prev = {0, 0, 0};
+        struct figures f, prev;
+        memset(&f, 0, sizeof f);
+        memset(&prev, 0, sizeof prev);
         for (size_t i = 0; i < now->nseries; i++) {
             if (same_code(now->series[i].key[0], codes[k])) {
-                figures_of(now->series[i].total[EST_BEST], &f);
-                figures_of(before->series[i].total[EST_BEST], &prev);
+                figures_of(now->series[i].total, &f);
+                figures_of(before->series[i].total, &prev);
             }
         }
         add_row(tbl, json_pack("{s:s}", "category", codes[k]), labels[k],
-                share_values(&f, prev.casualties, all->casualties));
+                share_values(x, &f, &prev.casualties));
     }
-    json_object_set_new(tbl, "total", share_values(all, all_prev->casualties, all->casualties));
+    json_object_set_new(tbl, "total", share_values(x, &x->all, &x->all_prev.casualties));
     return tbl;
 }
 
+/* women_killed ... children_casualties of who[0] (women) and who[1]
+ * (children). */
+static json_t *women_children_values(const struct poc_ctx *x, const struct figures who[2])
+{
+    static const char *const names[2] = {"women", "children"};
+    json_t *v = json_object();
+    for (int k = 0; k < 2; k++) {
+        const struct figure *f[3] = {&who[k].killed, &who[k].injured, &who[k].casualties};
+        static const char *const what[3] = {"killed", "injured", "casualties"};
+        for (int m = 0; m < 3; m++) {
+            char col[32];
+            snprintf(col, sizeof col, "%s_%s", names[k], what[m]);
+            json_object_set_new(v, col, figure_json(f[m], x->p->range));
+        }
+    }
+    return v;
+}
+
 /* Women and children by one dimension, from a trend by (dim, category). */
-static json_t *women_children(const struct poc_trend *tr, const struct taxonomy *t,
+static json_t *women_children(const struct poc_ctx *x, const struct poc_trend *tr,
                               const char *name, const char *title)
 {
     static const char *const cols[] = {"women_killed",
@@ -446,49 +577,128 @@ static json_t *women_children(const struct poc_trend *tr, const struct taxonomy 
             seen = same_code(code, now->series[order[j].index].key[0]);
         if (!seen) {
             order[distinct].index = i;
-            order[distinct].rank[0] = trend_dim_rank(t, dim, code);
+            order[distinct].rank[0] = trend_dim_rank(x->t, dim, code);
             distinct++;
         }
     }
     qsort(order, distinct, sizeof *order, ranked_cmp);
-    long long total[6] = {0};
+    /* Women's and children's figures; their killed, injured, casualties
+     * are the table's columns in order. */
+    struct figures total[2];
+    memset(total, 0, sizeof total);
     for (size_t j = 0; j < distinct; j++) {
         const char *code = now->series[order[j].index].key[0];
-        long long v[6] = {0};
+        struct figures v[2];
+        memset(v, 0, sizeof v);
         for (size_t i = 0; i < n; i++) {
             const struct trend_series *s = &now->series[i];
             const char *cat = s->key[1];
             if (!same_code(s->key[0], code) || !cat)
                 continue;
-            int base = -1;
+            int who = -1;
             if (strcmp(cat, "women") == 0)
-                base = 0;
+                who = 0;
             else if (strcmp(cat, "boys") == 0 || strcmp(cat, "girls") == 0 ||
                      strcmp(cat, "child_unknown_sex") == 0)
-                base = 3;
-            if (base < 0)
+                who = 1;
+            if (who < 0)
                 continue;
-            v[base] += s->total[EST_BEST][M_KILLED];
-            v[base + 1] += s->total[EST_BEST][M_INJURED];
-            v[base + 2] += s->total[EST_BEST][M_CASUALTIES];
+            struct figures f;
+            figures_of(s->total, &f);
+            figures_add(&v[who], &f);
         }
-        if (v[2] == 0 && v[5] == 0)
+        if (v[0].casualties.v[EST_BEST] == 0 && v[1].casualties.v[EST_BEST] == 0)
             continue;
-        json_t *values = json_object();
-        for (int k = 0; k < 6; k++) {
-            json_object_set_new(values, cols[k], json_integer(v[k]));
-            total[k] += v[k];
-        }
         json_t *key = json_object();
         json_object_set_new(key, trend_dim_name(dim), code ? json_string(code) : json_null());
-        add_row(tbl, key, trend_dim_label(t, dim, code), values);
+        add_row(tbl, key, trend_dim_label(x->t, dim, code), women_children_values(x, v));
+        figures_add(&total[0], &v[0]);
+        figures_add(&total[1], &v[1]);
     }
     free(order);
-    json_t *tot = json_object();
-    for (int k = 0; k < 6; k++)
-        json_object_set_new(tot, cols[k], json_integer(total[k]));
-    json_object_set_new(tbl, "total", tot);
+    json_object_set_new(tbl, "total", women_children_values(x, total));
     return tbl;
+}
+
+/* thematic: per impact, the incidents with it and their casualties, now
+ * and a year earlier. An incident with several impacts counts under each,
+ * so the rows overlap; the total (the trend's) counts each incident once.
+ * NULL when neither period has an incident with an impact. */
+static json_t *thematic(const struct poc_ctx *x, const struct poc_trend *tr)
+{
+    static const char *const cols[] = {"incidents",          "killed",
+                                       "injured",            "casualties",
+                                       "previous_incidents", "previous_killed",
+                                       "previous_injured",   "previous_casualties",
+                                       "change_pct",         NULL};
+    const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
+    if (now->total[EST_BEST][M_INCIDENTS] == 0 && before->total[EST_BEST][M_INCIDENTS] == 0)
+        return NULL;
+    json_t *tbl = table_new("thematic", "Incidents and civilian casualties by impact", cols);
+    json_t *overlapping = json_array();
+    for (const char *const *c = cols; *c; c++)
+        if (strcmp(*c, "change_pct") != 0)
+            json_array_append_new(overlapping, json_string(*c));
+    json_object_set_new(tbl, "overlapping", overlapping);
+    json_object_set_new(tbl, "note",
+                        json_string("An incident with several impacts counts under each of "
+                                    "them, so the rows may add up to more than the total, "
+                                    "which counts each incident once"));
+    size_t n = now->nseries;
+    struct ranked *order = xcalloc(n ? n : 1, sizeof *order);
+    for (size_t i = 0; i < n; i++) {
+        order[i].index = i;
+        order[i].rank[0] = trend_dim_rank(x->t, DIM_IMPACT, now->series[i].key[0]);
+    }
+    qsort(order, n, sizeof *order, ranked_cmp);
+    for (size_t r = 0; r < n; r++) {
+        const struct trend_series *s = &now->series[order[r].index];
+        struct figures f, prev;
+        figures_of(s->total, &f);
+        figures_of(before->series[order[r].index].total, &prev);
+        add_row(tbl, trend_series_key_json(&tr->q, s),
+                trend_dim_label(x->t, DIM_IMPACT, s->key[0]),
+                compared_values(x, &f, &prev, true));
+    }
+    free(order);
+    struct figures all, all_prev;
+    figures_of(now->total, &all);
+    figures_of(before->total, &all_prev);
+    json_object_set_new(tbl, "total", compared_values(x, &all, &all_prev, true));
+    return tbl;
+}
+
+/* The attribution of an incident nobody has been held responsible for
+ * (the default; every taxonomy lists it). */
+static const char attribution_unknown[] = "unknown";
+
+/* by_attribution: party group and basis of attribution; NULL when no
+ * incident of the period has an attribution other than unknown. */
+static json_t *by_attribution(const struct poc_ctx *x, const struct poc_trend *tr)
+{
+    const struct trend_range *now = &tr->r.now;
+    bool any = false;
+    for (size_t i = 0; i < now->nseries && !any; i++)
+        any = now->series[i].key[1] && strcmp(now->series[i].key[1], attribution_unknown) != 0 &&
+              now->series[i].total[EST_BEST][M_INCIDENTS] != 0;
+    if (!any)
+        return NULL;
+    return share_table(x, tr, "by_attribution",
+                       "Civilian casualties by party group and basis of attribution", true);
+}
+
+/* by_role: per victim's role, with the casualties of no recorded role as
+ * a row of their own (so the rows add up to the headline); NULL when no
+ * casualty of the period has a role. */
+static json_t *by_role(const struct poc_ctx *x, const struct poc_trend *tr)
+{
+    const struct trend_range *now = &tr->r.now;
+    bool any = false;
+    for (size_t i = 0; i < now->nseries && !any; i++)
+        any = now->series[i].key[0] && strcmp(now->series[i].key[0], TAXONOMY_NO_ROLE) != 0;
+    if (!any)
+        return NULL;
+    return share_table(x, tr, "by_role", "Civilian casualties by victim's role", false);
 }
 
 /* The trends the tables are made of, run in one snapshot. */
@@ -503,26 +713,34 @@ enum {
     T_WC_TACTIC,
     T_REGION,
     T_PROVINCE,
+    T_IMPACT,
+    T_ATTRIBUTION,
+    T_ROLE,
     T_COUNT
 };
 
-static const struct {
-    enum period_kind period;
-    enum trend_dim by[2];
-    int nby;
-    bool compare;
-} poc_trends[T_COUNT] = {
-    [T_TOTAL] = {PERIOD_YEAR, {0}, 0, true},
-    [T_MONTH] = {PERIOD_MONTH, {0}, 0, false},
-    [T_QUARTER] = {PERIOD_QUARTER, {0}, 0, false},
-    [T_PARTY] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_PARTY}, 2, true},
-    [T_TACTIC] = {PERIOD_YEAR, {DIM_TACTIC}, 1, true},
-    [T_CATEGORY] = {PERIOD_YEAR, {DIM_CATEGORY}, 1, true},
-    [T_WC_GROUP] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_CATEGORY}, 2, false},
-    [T_WC_TACTIC] = {PERIOD_YEAR, {DIM_TACTIC, DIM_CATEGORY}, 2, false},
-    [T_REGION] = {PERIOD_YEAR, {DIM_REGION}, 1, true},
-    [T_PROVINCE] = {PERIOD_YEAR, {DIM_REGION, DIM_ADMIN1}, 2, true},
+static const struct trend_spec poc_trends[T_COUNT] = {
+    [T_TOTAL] = {PERIOD_YEAR, {0}, 0, true, false},
+    [T_MONTH] = {PERIOD_MONTH, {0}, 0, false, false},
+    [T_QUARTER] = {PERIOD_QUARTER, {0}, 0, false, false},
+    [T_PARTY] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_PARTY}, 2, true, false},
+    [T_TACTIC] = {PERIOD_YEAR, {DIM_TACTIC}, 1, true, false},
+    [T_CATEGORY] = {PERIOD_YEAR, {DIM_CATEGORY}, 1, true, false},
+    [T_WC_GROUP] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_CATEGORY}, 2, false, false},
+    [T_WC_TACTIC] = {PERIOD_YEAR, {DIM_TACTIC, DIM_CATEGORY}, 2, false, false},
+    [T_REGION] = {PERIOD_YEAR, {DIM_REGION}, 1, true, false},
+    [T_PROVINCE] = {PERIOD_YEAR, {DIM_REGION, DIM_ADMIN1}, 2, true, false},
+    [T_IMPACT] = {PERIOD_YEAR, {DIM_IMPACT}, 1, true, true},
+    [T_ATTRIBUTION] = {PERIOD_YEAR, {DIM_PARTY_GROUP, DIM_ATTRIBUTION}, 2, false, true},
+    [T_ROLE] = {PERIOD_YEAR, {DIM_ROLE}, 1, false, false},
 };
+
+/* Appends tbl unless it is NULL (a table the data does not call for). */
+static void append_table(json_t *tables, json_t *tbl)
+{
+    if (tbl)
+        json_array_append_new(tables, tbl);
+}
 
 json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct taxonomy *t,
                   struct api_error *e)
@@ -535,42 +753,42 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
     bool own_tx = !db_in_transaction(c);
     if (own_tx && !db_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e))
         goto done;
-    if (!trend(c, p, p->from, p->to, poc_trends[T_TOTAL].period, NULL, 0, true, &tr[T_TOTAL], e) ||
+    if (!trend(c, p, p->from, p->to, &poc_trends[T_TOTAL], &tr[T_TOTAL], e) ||
         !(multi = same_period_by_year(c, p, e)))
         goto done;
     for (int i = T_TOTAL + 1; i < T_COUNT; i++)
-        if (!trend(c, p, p->from, p->to, poc_trends[i].period, poc_trends[i].by, poc_trends[i].nby,
-                   poc_trends[i].compare, &tr[i], e))
+        if (!trend(c, p, p->from, p->to, &poc_trends[i], &tr[i], e))
             goto done;
 
-    struct figures all, all_prev;
-    figures_of(tr[T_TOTAL].r.now.total[EST_BEST], &all);
-    figures_of(tr[T_TOTAL].r.before.total[EST_BEST], &all_prev);
+    struct poc_ctx x = {.p = p, .t = t};
+    figures_of(tr[T_TOTAL].r.now.total, &x.all);
+    figures_of(tr[T_TOTAL].r.before.total, &x.all_prev);
 
-    json_array_append_new(tables, headline(&all, &all_prev));
+    json_array_append_new(tables, headline(&x));
     json_array_append(tables, multi);
     json_array_append_new(
-        tables, by_period(&tr[T_MONTH], "by_month", "Civilian casualties by month", "month", &all));
-    json_array_append_new(tables, by_period(&tr[T_QUARTER], "by_quarter",
-                                            "Civilian casualties by quarter", "quarter", &all));
-    json_array_append_new(tables, share_table(&tr[T_PARTY], t, "by_party",
-                                              "Civilian casualties by party to the conflict", true,
-                                              &all, &all_prev));
+        tables, by_period(&x, &tr[T_MONTH], "by_month", "Civilian casualties by month", "month"));
+    json_array_append_new(tables, by_period(&x, &tr[T_QUARTER], "by_quarter",
+                                            "Civilian casualties by quarter", "quarter"));
+    json_array_append_new(tables, share_table(&x, &tr[T_PARTY], "by_party",
+                                              "Civilian casualties by party to the conflict", true));
+    json_array_append_new(tables, share_table(&x, &tr[T_TACTIC], "by_tactic",
+                                              "Civilian casualties by tactic", false));
+    json_array_append_new(tables, by_category(&x, &tr[T_CATEGORY]));
     json_array_append_new(tables,
-                          share_table(&tr[T_TACTIC], t, "by_tactic",
-                                      "Civilian casualties by tactic", false, &all, &all_prev));
-    json_array_append_new(tables, by_category(&tr[T_CATEGORY], &all, &all_prev));
-    json_array_append_new(tables,
-                          women_children(&tr[T_WC_GROUP], t, "women_children_by_party_group",
+                          women_children(&x, &tr[T_WC_GROUP], "women_children_by_party_group",
                                          "Women and children casualties by party group"));
-    json_array_append_new(tables, women_children(&tr[T_WC_TACTIC], t, "women_children_by_tactic",
+    json_array_append_new(tables, women_children(&x, &tr[T_WC_TACTIC], "women_children_by_tactic",
                                                  "Women and children casualties by tactic"));
-    json_array_append_new(tables,
-                          share_table(&tr[T_REGION], t, "by_region",
-                                      "Civilian casualties by region", false, &all, &all_prev));
-    json_array_append_new(tables,
-                          share_table(&tr[T_PROVINCE], t, "by_province",
-                                      "Civilian casualties by province", false, &all, &all_prev));
+    json_array_append_new(tables, share_table(&x, &tr[T_REGION], "by_region",
+                                              "Civilian casualties by region", false));
+    json_array_append_new(tables, share_table(&x, &tr[T_PROVINCE], "by_province",
+                                              "Civilian casualties by province", false));
+    /* Tables of the widened record, only where the data has what they
+     * show: a report over data without it stays as it always was. */
+    append_table(tables, thematic(&x, &tr[T_IMPACT]));
+    append_table(tables, by_attribution(&x, &tr[T_ATTRIBUTION]));
+    append_table(tables, by_role(&x, &tr[T_ROLE]));
 
     report = json_object();
     json_object_set_new(
@@ -581,6 +799,9 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
                                   "to", date_json(date_minus_years(p->to, 1))));
     json_object_set_new(report, "status", comma_list_json(p->status));
     json_object_set_new(report, "years", json_integer(p->years));
+    /* Only when asked, so that answers without it stay as they were. */
+    if (p->range)
+        json_object_set_new(report, "range", json_true());
     json_object_set_new(report, "rounding", json_string(rounding));
     json_object_set(report, "tables", tables);
 done:

@@ -2,6 +2,9 @@
  * The Protection of Civilians report: the tables of DOMAIN.md ("The
  * reports") for a period, built from the trend engine's results, as one
  * JSON document (reports/poc_render.h renders it as CSV, HXL or HTML).
+ * The tables of impacts, attributions and victims' roles are added only
+ * when the period's data has what they show, so a report over data
+ * recorded without them keeps its bytes.
  */
 #ifndef CIVCAS_POC_H
 #define CIVCAS_POC_H
@@ -24,9 +27,10 @@ struct poc_params {
     int years;
     char status[128];
     bool custom_status; /* anything but the default "verified" */
+    bool range;         /* range=true: each count with its low and high estimates */
 };
 
-/* Reads from, to, years, status (and for GET also format and table).
+/* Reads from, to, years, status, range (and for GET also format and table).
  * Errors name the parameter. For a body (publish), get reads its members. */
 bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
 bool poc_parse_format(param_fn get, void *ctx, enum poc_format *format,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "reports/poc.h"
+#include "trends/trend.h"
 #include "util/dates.h"
 
 /* ---- CSV and HXL ------------------------------------------------------------ */
@@ -14,16 +15,13 @@ struct hxl_tag {
     const char *column, *tag;
 };
 
+/* The report's own columns; a key column named after a trend dimension
+ * takes that dimension's hashtag (trends/trend.h), and incidents the
+ * measure's. */
 static const struct hxl_tag hxl_tags[] = {
     {"year", "#date+year"},
     {"month", "#date+month"},
     {"quarter", "#date+quarter"},
-    {"party_group", "#group+type+code"},
-    {"party", "#group+code"},
-    {"tactic", "#event+type+code"},
-    {"category", "#meta+category"},
-    {"region", "#region+code"},
-    {"admin1", "#adm1+code"},
     {"label", "#meta+label"},
     {"killed", "#affected+killed"},
     {"injured", "#affected+injured"},
@@ -33,6 +31,7 @@ static const struct hxl_tag hxl_tags[] = {
     {"previous_killed", "#affected+killed+previous"},
     {"previous_injured", "#affected+injured+previous"},
     {"previous_casualties", "#affected+total+previous"},
+    {"previous_incidents", "#event+num+previous"},
     {"women_killed", "#affected+killed+f+adults"},
     {"women_injured", "#affected+injured+f+adults"},
     {"women_casualties", "#affected+total+f+adults"},
@@ -46,9 +45,38 @@ static const char *hxl_of(const char *column)
     for (size_t i = 0; i < sizeof hxl_tags / sizeof hxl_tags[0]; i++)
         if (strcmp(hxl_tags[i].column, column) == 0)
             return hxl_tags[i].tag;
+    for (enum trend_dim d = 0; d < DIM_COUNT; d++) {
+        if (strcmp(trend_dim_name(d), column) == 0) {
+            const char *code_tag, *name_tag;
+            trend_dim_hxl(d, &code_tag, &name_tag);
+            return code_tag;
+        }
+    }
+    for (enum trend_measure m = 0; m < M_COUNT; m++)
+        if (strcmp(trend_measure_name(m), column) == 0)
+            return trend_measure_hxl(m);
     return "#meta";
 }
 
+/* Whether a column holds counts (with range=true, each with its low and
+ * high estimates) rather than a share or a change. */
+static bool count_column(const char *column)
+{
+    size_t n = strlen(column);
+    return !(n >= 4 && strcmp(column + n - 4, "_pct") == 0);
+}
+
+/* One estimate ("best", "low", "high") of a value: a count written as
+ * {"low", "best", "high"} (range=true), or the value itself. Borrowed. */
+static json_t *estimate(json_t *v, const char *which)
+{
+    return json_is_object(v) ? json_object_get(v, which) : v;
+}
+
+static long long best_count(json_t *v)
+{
+    return (long long)json_integer_value(estimate(v, "best"));
+}
 
 /* Integers as they are, shares and changes with one decimal, null empty. */
 static void number_text(json_t *v, char *out, size_t size)
@@ -86,10 +114,16 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
                       struct api_error *e)
 {
     json_t *tbl = poc_find_table(report, table);
+    if (!tbl && poc_table_known(table))
+        return err_invalid(e, "table",
+                           "this report has no table %s: it is included only when the "
+                           "period's data has what it shows",
+                           table);
     if (!tbl)
         return err_invalid(e, "table", "table must be a table name of the report");
     json_t *keys = key_columns(tbl);
     json_t *columns = json_object_get(tbl, "columns");
+    bool range = json_is_true(json_object_get(report, "range"));
     for (int line = 0; line < (hxl ? 2 : 1); line++) {
         size_t i;
         json_t *c;
@@ -102,8 +136,11 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
         buf_puts(out, first ? "" : ",");
         buf_puts(out, line ? hxl_of("label") : "label");
         json_array_foreach(columns, i, c) {
-            buf_putc(out, ',');
-            buf_puts(out, line ? hxl_of(json_string_value(c)) : json_string_value(c));
+            const char *name = line ? hxl_of(json_string_value(c)) : json_string_value(c);
+            buf_printf(out, ",%s", name);
+            /* HXL's +min and +max: the low and high estimates. */
+            if (range && count_column(json_string_value(c)))
+                buf_printf(out, line ? ",%s+min,%s+max" : ",%s_low,%s_high", name, name);
         }
         buf_puts(out, "\r\n");
     }
@@ -129,11 +166,15 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
         buf_puts(out, first ? "" : ",");
         buf_csv_field(out, json_string_value(json_object_get(row, "label")));
         json_array_foreach(columns, i, c) {
-            char num[32];
-            number_text(json_object_get(json_object_get(row, "values"), json_string_value(c)),
-                        num, sizeof num);
-            buf_putc(out, ',');
-            buf_puts(out, num);
+            static const char *const estimates[] = {"best", "low", "high"};
+            json_t *v = json_object_get(json_object_get(row, "values"), json_string_value(c));
+            int n = range && count_column(json_string_value(c)) ? 3 : 1;
+            for (int k = 0; k < n; k++) {
+                char num[32];
+                number_text(estimate(v, estimates[k]), num, sizeof num);
+                buf_putc(out, ',');
+                buf_puts(out, num);
+            }
         }
         buf_puts(out, "\r\n");
     }
@@ -177,6 +218,8 @@ static const char *column_title(const char *c)
         {"previous_killed", "Killed, last year"},
         {"previous_injured", "Injured, last year"},
         {"previous_casualties", "Total, last year"},
+        {"incidents", "Incidents"},
+        {"previous_incidents", "Incidents, last year"},
         {"women_killed", "Women killed"},
         {"women_injured", "Women injured"},
         {"women_casualties", "Women total"},
@@ -205,6 +248,30 @@ static void date_words(json_t *date, char *out, size_t size)
     snprintf(out, size, "%d %s %d", d, months[m - 1], y);
 }
 
+/* Where the low or high estimate of a count differs from it, "at least
+ * LOW and up to HIGH" (nothing otherwise). */
+static void html_range(struct buf *out, json_t *v, const char *before, const char *after)
+{
+    if (!json_is_object(v))
+        return;
+    long long low = (long long)json_integer_value(json_object_get(v, "low"));
+    long long best = (long long)json_integer_value(json_object_get(v, "best"));
+    long long high = (long long)json_integer_value(json_object_get(v, "high"));
+    if (low != best || high != best)
+        buf_printf(out, "%sat least %lld and up to %lld%s", before, low, high, after);
+}
+
+/* A table cell: the count (its best estimate), and its range beside it. */
+static void html_cell(struct buf *out, json_t *v)
+{
+    char num[32];
+    number_text(estimate(v, "best"), num, sizeof num);
+    buf_puts(out, "<td>");
+    buf_puts(out, num[0] ? num : "&ndash;");
+    html_range(out, v, " <span class=\"range\">(", ")</span>");
+    buf_puts(out, "</td>");
+}
+
 static void html_table(struct buf *out, json_t *tbl)
 {
     json_t *columns = json_object_get(tbl, "columns");
@@ -230,30 +297,25 @@ static void html_table(struct buf *out, json_t *tbl)
         buf_puts(out, nested ? "<th scope=\"row\" class=\"nested\">" : "<th scope=\"row\">");
         html_text(out, json_string_value(json_object_get(row, "label")));
         buf_puts(out, "</th>");
-        json_array_foreach(columns, i, c) {
-            char num[32];
-            number_text(json_object_get(json_object_get(row, "values"), json_string_value(c)),
-                        num, sizeof num);
-            buf_puts(out, "<td>");
-            buf_puts(out, num[0] ? num : "&ndash;");
-            buf_puts(out, "</td>");
-        }
+        json_array_foreach(columns, i, c)
+            html_cell(out, json_object_get(json_object_get(row, "values"), json_string_value(c)));
         buf_puts(out, "</tr>");
     }
     buf_puts(out, "</tbody>");
     json_t *total = json_object_get(tbl, "total");
     if (json_is_object(total)) {
         buf_puts(out, "<tfoot><tr><th scope=\"row\">Total</th>");
-        json_array_foreach(columns, i, c) {
-            char num[32];
-            number_text(json_object_get(total, json_string_value(c)), num, sizeof num);
-            buf_puts(out, "<td>");
-            buf_puts(out, num[0] ? num : "&ndash;");
-            buf_puts(out, "</td>");
-        }
+        json_array_foreach(columns, i, c)
+            html_cell(out, json_object_get(total, json_string_value(c)));
         buf_puts(out, "</tr></tfoot>");
     }
     buf_puts(out, "</table>\n");
+    json_t *note = json_object_get(tbl, "note");
+    if (json_is_string(note)) {
+        buf_puts(out, "<p class=\"note\">");
+        html_text(out, json_string_value(note));
+        buf_puts(out, ".</p>\n");
+    }
 }
 
 /* A "nice" axis maximum and tick step for values up to max. */
@@ -276,28 +338,32 @@ static void axis_scale(double max, double *top, double *step)
 
 static const char *const series_colors[] = {"#9e1b32", "#e8a33d"};
 
-/* Vertical grouped bars: killed and injured for each category. */
+/* Vertical grouped bars: killed and injured for each category, named by
+ * the rows' keyname key, or without one by their labels, slanted (names
+ * are longer than years or months). */
 static void chart_bars(struct buf *out, const char *id, const char *title, const char *xlabel,
                        json_t *tbl, const char *keyname)
 {
+    bool slanted = keyname == NULL;
+    int height = slanted ? CHART_H + 90 : CHART_H;
     json_t *rows = json_object_get(tbl, "rows");
     size_t n = json_array_size(rows);
     double max = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_object_get(json_array_get(rows, i), "values");
-        double k = (double)json_integer_value(json_object_get(v, "killed"));
-        double j = (double)json_integer_value(json_object_get(v, "injured"));
+        double k = (double)best_count(json_object_get(v, "killed"));
+        double j = (double)best_count(json_object_get(v, "injured"));
         max = fmax(max, fmax(k, j));
     }
     double top, step;
     axis_scale(max, &top, &step);
-    const double left = 60, right = 20, topm = 40, bottom = 60;
-    double plot_w = CHART_W - left - right, plot_h = CHART_H - topm - bottom;
+    const double left = slanted ? 150 : 60, right = 20, topm = 40, bottom = slanted ? 150 : 60;
+    double plot_w = CHART_W - left - right, plot_h = height - topm - bottom;
     buf_printf(out,
                "<figure><svg id=\"%s\" class=\"chart\" "
                "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"%s-title\">"
                "<title id=\"%s-title\">",
-               id, CHART_W, CHART_H, id, id);
+               id, CHART_W, height, id, id);
     html_text(out, title);
     buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
                CHART_W / 2);
@@ -317,7 +383,7 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
         json_t *v = json_object_get(row, "values");
         const char *names[] = {"killed", "injured"};
         for (int s = 0; s < 2; s++) {
-            double val = (double)json_integer_value(json_object_get(v, names[s]));
+            double val = (double)best_count(json_object_get(v, names[s]));
             double h = val / top * plot_h;
             double x = left + slot * (double)i + slot / 2 - bar + bar * s;
             buf_printf(out,
@@ -325,16 +391,26 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
                        "<title>%s: %.0f</title></rect>",
                        x, topm + plot_h - h, bar - 1, h, series_colors[s], names[s], val);
         }
-        const char *label = json_string_value(json_object_get(json_object_get(row, "key"), keyname));
-        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">",
-                   left + slot * (double)i + slot / 2, topm + plot_h + 16);
+        double lx = left + slot * (double)i + slot / 2, ly = topm + plot_h + 16;
+        const char *label;
+        if (slanted) {
+            label = json_string_value(json_object_get(row, "label"));
+            buf_printf(out,
+                       "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\" "
+                       "transform=\"rotate(-35 %.1f %.1f)\">",
+                       lx, ly, lx, ly);
+        } else {
+            label = json_string_value(json_object_get(json_object_get(row, "key"), keyname));
+            buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">",
+                       lx, ly);
+        }
         html_text(out, label ? label : "");
         buf_puts(out, "</text>");
     }
     buf_printf(out,
                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
                "<text x=\"%.1f\" y=\"%d\" class=\"axis-label\" text-anchor=\"middle\">",
-               left, left + plot_w, topm + plot_h, topm + plot_h, left + plot_w / 2, CHART_H - 22);
+               left, left + plot_w, topm + plot_h, topm + plot_h, left + plot_w / 2, height - 22);
     html_text(out, xlabel);
     buf_printf(out,
                "</text><text transform=\"translate(16 %.1f) rotate(-90)\" class=\"axis-label\" "
@@ -346,7 +422,7 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
                "<rect width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"16\" y=\"10\">Killed</text>"
                "<rect x=\"80\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                "<text x=\"96\" y=\"10\">Injured</text></g></svg></figure>\n",
-               left + plot_w - 160, CHART_H - 14, series_colors[0], series_colors[1]);
+               left + plot_w - 160, height - 14, series_colors[0], series_colors[1]);
 }
 
 /* Horizontal bars of share_pct, for the non-subtotal rows (or only the
@@ -423,6 +499,10 @@ static const char page_style[] =
     ".grid{stroke:#ddd;stroke-width:0.5}.axis{stroke:#444;stroke-width:1}"
     ".rounding{color:#555;font-size:8.5pt}"
     "@media print{h2{page-break-after:avoid}}";
+/* Only on pages that have notes or ranges, so that the others keep their
+ * bytes. */
+static const char widened_style[] =
+    ".note{color:#555;font-size:8.5pt}.range{display:block;color:#555;font-size:8pt}";
 
 void poc_render_html(json_t *report, struct buf *out)
 {
@@ -436,12 +516,19 @@ void poc_render_html(json_t *report, struct buf *out)
     buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width\"><title>");
     buf_printf(out, "Protection of Civilians: %s to %s", from, to);
-    buf_printf(out, "</title><style>%s</style></head><body>\n", page_style);
+    buf_printf(out, "</title><style>%s</style>", page_style);
+    bool widened = json_is_true(json_object_get(report, "range"));
+    size_t i;
+    json_t *tbl;
+    json_array_foreach(json_object_get(report, "tables"), i, tbl)
+        widened = widened || json_object_get(tbl, "note");
+    if (widened)
+        buf_printf(out, "<style>%s</style>", widened_style);
+    buf_puts(out, "</head><body>\n");
     buf_printf(out, "<h1>Protection of Civilians: civilian casualties</h1>"
                     "<p class=\"meta\">Period: %s to %s. Compared with %s to %s. Counted: "
                     "incidents with status ",
                from, to, pfrom, pto);
-    size_t i;
     json_t *s;
     json_array_foreach(json_object_get(report, "status"), i, s) {
         buf_puts(out, i ? ", " : "");
@@ -452,19 +539,22 @@ void poc_render_html(json_t *report, struct buf *out)
     json_t *tables = json_object_get(report, "tables");
     json_t *head = poc_find_table(report, "headline");
     json_t *hv = json_object_get(json_array_get(json_object_get(head, "rows"), 0), "values");
-    long long casualties = json_integer_value(json_object_get(hv, "casualties"));
+    long long casualties = best_count(json_object_get(hv, "casualties"));
     json_t *change = json_object_get(hv, "change_pct");
     buf_printf(out,
                "<p class=\"headline\"><strong>%lld civilian casualties</strong> (%lld killed and "
                "%lld injured)",
-               casualties, (long long)json_integer_value(json_object_get(hv, "killed")),
-               (long long)json_integer_value(json_object_get(hv, "injured")));
+               casualties, best_count(json_object_get(hv, "killed")),
+               best_count(json_object_get(hv, "injured")));
     if (json_is_number(change)) {
         double pct = json_number_value(change);
         buf_printf(out, ", a %.1f per cent %s compared with the same period last year", fabs(pct),
                    pct >= 0 ? "increase" : "decrease");
     }
-    buf_puts(out, ".</p>\n");
+    buf_puts(out, ".");
+    html_range(out, json_object_get(hv, "casualties"), " Where sources disagree, the estimates: ",
+               " civilian casualties.");
+    buf_puts(out, "</p>\n");
 
     buf_puts(out, "<h2>Charts</h2>\n");
     chart_bars(out, "chart-years", "Civilian casualties in the same period of each year", "Year",
@@ -475,10 +565,28 @@ void poc_render_html(json_t *report, struct buf *out)
                  poc_find_table(report, "by_party"), true);
     chart_shares(out, "chart-tactics", "Share of civilian casualties by tactic",
                  poc_find_table(report, "by_tactic"), false);
+    /* The tables of impacts and roles are there only when the data has
+     * them; so are their charts. */
+    json_t *thematic = poc_find_table(report, "thematic"), *roles = poc_find_table(report, "by_role");
+    if (thematic)
+        chart_bars(out, "chart-impacts", "Civilian casualties in incidents by impact", "Impact",
+                   thematic, NULL);
+    if (roles)
+        chart_shares(out, "chart-roles", "Share of civilian casualties by victim's role", roles,
+                     false);
 
     buf_puts(out, "<h2>Tables</h2>\n");
-    json_t *tbl;
-    json_array_foreach(tables, i, tbl) html_table(out, tbl);
+    bool heading = false;
+    json_array_foreach(tables, i, tbl) {
+        /* The tables of the widened record under a heading of their own. */
+        const char *name = json_string_value(json_object_get(tbl, "name"));
+        if (!heading && (strcmp(name, "thematic") == 0 || strcmp(name, "by_attribution") == 0 ||
+                         strcmp(name, "by_role") == 0)) {
+            buf_puts(out, "<h2>Impacts, attribution and victims' roles</h2>\n");
+            heading = true;
+        }
+        html_table(out, tbl);
+    }
     buf_puts(out, "<p class=\"rounding\">");
     html_text(out, json_string_value(json_object_get(report, "rounding")));
     buf_puts(out, ".</p>\n</body></html>\n");
