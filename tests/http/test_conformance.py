@@ -39,7 +39,7 @@ import unittest
 from faults_support import database_refusing, schema_ahead
 from harness import (ABSENT, LOG_DIR, OPENAPI_FILE, ROLES, SOURCE_DIR,
                      ServerTestCase, days_ago, free_port, http_request,
-                     minimal_incident, valid_incident)
+                     minimal_incident, valid_incident, wide_incident)
 
 PRISM_BIN = os.environ.get('CIVCAS_PRISM') or os.path.join(
     SOURCE_DIR, 'tests', 'conformance', 'node_modules', '.bin', 'prism')
@@ -451,6 +451,25 @@ class ConformanceTour(ServerTestCase):
         self.call(400, 'GET', base + '&format=csv', key='analyst')
         self.call(400, 'GET', base + '&format=csv&table=no_such_table',
                   key='analyst')
+        # The tables of the widened record and ranges: an incident with
+        # impacts, an attribution, roles and estimates in the period.
+        r = self.call(201, 'POST', '/v1/incidents', key='reviewer',
+                      body=wide_incident(
+                          occurred_on=min(days_ago(0), '%d-03-01' % YEAR)))
+        self.call(200, 'POST', '/v1/incidents/%s/status'
+                  % self.body(r, 'wide incident').get('id', '1'),
+                  key='reviewer', body={'status': 'verified',
+                                        'reason': 'tour'})
+        self.call(200, 'GET', base + '&range=true', key='analyst')
+        for table in ('thematic', 'by_attribution', 'by_role'):
+            self.call(200, 'GET', base + '&format=csv&range=true&table=' +
+                      table, key='analyst')
+        self.call(200, 'GET', base + '&format=hxl&table=thematic',
+                  key='analyst')
+        self.call(200, 'GET', base + '&format=html&range=true',
+                  key='analyst')
+        self.call(400, 'GET', base + '&range=bogus', key='analyst',
+                  lenient=True)
 
         body = {'from': '%d-01-01' % YEAR, 'to': '%d-06-30' % YEAR,
                 'years': 3, 'title': 'Tour report'}
