@@ -559,6 +559,18 @@ class WidenedReportTest(ServerTestCase):
         self.assertEqual(self.table(a, 'headline')['total']['casualties'],
                          {'low': 6, 'best': 7, 'high': 11})
 
+    def test_publish(self):
+        """A snapshot holds the report as the query without range gives
+        it, new tables included; range is no member of a publish body."""
+        r = self.srv.request('POST', '/v1/reports/poc/publish',
+                             body={'from': FROM, 'to': TO}, key='reviewer')
+        self.assertStatus(r, 201)
+        self.assertEqual(r.json['report'], self.plain)
+        r = self.srv.request('POST', '/v1/reports/poc/publish',
+                             body={'from': FROM, 'to': TO, 'range': 'true'},
+                             key='reviewer')
+        self.assertError(r, 400, 'unknown_field', 'range')
+
     # -- CSV and HXL ----------------------------------------------------------
 
     def csv_rows(self, params):
