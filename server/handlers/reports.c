@@ -85,19 +85,23 @@ static const char *body_param(void *ctx, const char *name)
         snprintf(b->years, sizeof b->years, "%lld", (long long)json_integer_value(v));
         return b->years;
     }
+    if (strcmp(name, "range") == 0 && json_is_boolean(v))
+        return json_is_true(v) ? "true" : "false";
     return json_string_value(v);
 }
 
 static bool publish_body(json_t *doc, const char **title, struct api_error *e)
 {
-    static const char *const allowed[] = {"from", "to", "years", "status", "title", NULL};
+    static const char *const allowed[] = {"from", "to", "years", "status", "range", "title", NULL};
     const char *s;
     long long years;
+    bool range;
     /* A published report names its period: no defaults. */
     if (!jv_only_keys(doc, allowed, "", e) || !jv_string(doc, "from", "", true, 1, 10, &s, NULL, e) ||
         !jv_string(doc, "to", "", true, 1, 10, &s, NULL, e) ||
         !jv_integer(doc, "years", "", false, 1, POC_MAX_YEARS, &years, NULL, e) ||
         !jv_string(doc, "status", "", false, 1, 100, &s, NULL, e) ||
+        !jv_boolean(doc, "range", "", false, &range, NULL, e) ||
         !jv_string(doc, "title", "", false, 1, 200, title, NULL, e))
         return false;
     return true;

@@ -152,6 +152,9 @@ json_t *poc_parameters_json(const struct poc_params *p)
     json_object_set_new(o, "to", date_json(p->to));
     json_object_set_new(o, "years", json_integer(p->years));
     json_object_set_new(o, "status", comma_list_json(p->status));
+    /* Only when asked, so that snapshots without it keep their bytes. */
+    if (p->range)
+        json_object_set_new(o, "range", json_true());
     return o;
 }
 

@@ -222,11 +222,6 @@ static bool range_published(const struct releases *rs, const struct row *row,
     return true;
 }
 
-static json_t *count_json(bool published, long long v)
-{
-    return published ? json_integer(v) : json_null();
-}
-
 /* A published figure: its count, or with range {"low", "best", "high"};
  * null when withheld (all three are withheld together). */
 static json_t *figure_json(bool published, bool range, const long long v[EST_COUNT])
@@ -438,6 +433,7 @@ struct report_ctx {
     const struct releases *rs;
     const struct release *now, *before; /* the period's year and the year before */
     int node;                          /* the period's time node */
+    bool range;                        /* the report shows low and high estimates */
     json_t *withheld;
     bool head_pub;                     /* the headline's casualties are published */
     long long head;                    /* and their figure */
@@ -456,11 +452,13 @@ static json_t *report_values(const struct report_ctx *x, const struct release *r
                              const struct row *row, bool shares, const char *table, long index)
 {
     json_t *v = json_object();
-    long long figure[3];
+    long long figure[3], estimates[EST_COUNT];
     bool pub[3];
     for (int i = 0; i < 3; i++) {
-        pub[i] = release_get(rel, row->dim, row->code, report_measures[i], node, &figure[i]);
-        json_object_set_new(v, report_counts[i], count_json(pub[i], figure[i]));
+        pub[i] = release_get_estimates(rel, row->dim, row->code, report_measures[i], node,
+                                       estimates);
+        figure[i] = estimates[EST_BEST];
+        json_object_set_new(v, report_counts[i], figure_json(pub[i], x->range, estimates));
         if (!pub[i])
             json_array_append_new(x->withheld, withheld_report(table, index, report_counts[i]));
     }
@@ -580,6 +578,7 @@ static bool still_current(struct db_conn *c, json_t *report, const struct taxono
     date_parse(json_string_value(json_object_get(period, "from")), &p.from);
     date_parse(json_string_value(json_object_get(period, "to")), &p.to);
     p.years = (int)json_integer_value(json_object_get(report, "years"));
+    p.range = json_is_true(json_object_get(report, "range"));
     snprintf(p.status, sizeof p.status, "verified");
     json_t *now = poc_build(c, &p, t, e);
     if (!now)
@@ -626,8 +625,9 @@ json_t *public_report_build(struct db_conn *c, json_t *report, const struct taxo
                       "and make the new one public");
         return NULL;
     }
-    struct report_ctx x = {&rs, rs.year[year - rs.first], rs.year[year - 1 - rs.first], node,
-                           json_array(), false, 0};
+    bool range = json_is_true(json_object_get(report, "range"));
+    struct report_ctx x = {&rs,   rs.year[year - rs.first], rs.year[year - 1 - rs.first], node,
+                           range, json_array(),             false,                        0};
     x.head_pub = release_get(x.now, DIM_COUNT, NULL, M_CASUALTIES, node, &x.head);
 
     static const struct {
@@ -649,6 +649,8 @@ json_t *public_report_build(struct db_conn *c, json_t *report, const struct taxo
     json_object_set(out, "comparison_period", json_object_get(report, "comparison_period"));
     json_object_set_new(out, "status", json_pack("[s]", "verified"));
     json_object_set(out, "rounding", json_object_get(report, "rounding"));
+    if (range)
+        json_object_set_new(out, "range", json_true());
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         json_t *tbl = poc_find_table(report, tables[i].name);
         if (tbl)
@@ -657,8 +659,8 @@ json_t *public_report_build(struct db_conn *c, json_t *report, const struct taxo
     }
     json_object_set_new(out, "tables", list);
     json_object_set_new(out, "suppression",
-                        json_pack("{s:I, s:s, s:o}", "min_cell", (json_int_t)k, "rule", rule,
-                                  "withheld", x.withheld));
+                        json_pack("{s:I, s:o, s:o}", "min_cell", (json_int_t)k, "rule",
+                                  rule_json(range), "withheld", x.withheld));
     releases_free(&rs);
     return out;
 }

@@ -481,6 +481,9 @@ class ConformanceTour(ServerTestCase):
         report_id = self.body(r, 'publish').get('id', '1')
         self.call(201, 'POST', '/v1/reports/poc/publish', key='admin',
                   body={'from': '%d-01-01' % YEAR, 'to': '%d-03-31' % YEAR})
+        self.call(201, 'POST', '/v1/reports/poc/publish', key='admin',
+                  body={'from': '%d-01-01' % YEAR, 'to': '%d-03-31' % YEAR,
+                        'range': True})
         self.call(400, 'POST', '/v1/reports/poc/publish', key='admin',
                   body={'from': '%d-06-30' % YEAR, 'to': '%d-01-01' % YEAR})
         for key, expect in (('analyst', 200), ('reviewer', 200),

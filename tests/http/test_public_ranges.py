@@ -201,6 +201,48 @@ class PublicRangeTest(PublicCase):
         self.assertTrue(with_range['suppression']['rule'].startswith(
             without['suppression']['rule']))
 
+    def test_public_report_with_estimates(self):
+        """A report published with range: true becomes public with the
+        same cells as the public trends with range=true; the same report
+        without range withholds the same counts."""
+        year = self.years[0]
+        h1 = {'from': '%d-01-01' % year, 'to': '%d-06-30' % year}
+        forms = {}
+        for rng in (True, False):
+            snap = self.publish(dict(h1, range=rng))
+            self.make_public(snap['id'])
+            forms[rng] = self.public_report(snap['id']).json['report']
+        ranged, plain = forms[True], forms[False]
+        self.assertIs(ranged.get('range'), True)
+        self.assertNotIn('range', plain)
+        self.assertIn('low estimate', ranged['suppression']['rule'])
+        tables = {t['name']: t for t in ranged['tables']}
+        trend = self.public(dict(h1, period='half', range='true')).json
+        by_party = self.public(dict(h1, period='half', by='party_group',
+                                    range='true')).json
+        series = {s['key']['party_group']: s for s in by_party['series']}
+        checked = 0
+        for m in ('killed', 'injured', 'casualties'):
+            self.assertEqual(tables['headline']['rows'][0]['values'][m],
+                             trend['total'][m], m)
+            for row in tables['by_party']['rows']:
+                code = row['key']['party_group']
+                want = series[code]['total'][m] if code in series else \
+                    {'low': 0, 'best': 0, 'high': 0}
+                self.assertEqual(row['values'][m], want, (code, m))
+                checked += 1
+        self.assertGreater(checked, 3)
+        # Without range: the best figures, withheld where the ranged are.
+        for t_ranged, t_plain in zip(ranged['tables'], plain['tables']):
+            for r_ranged, r_plain in zip(t_ranged['rows'], t_plain['rows']):
+                for m in ('killed', 'injured', 'casualties'):
+                    v = r_ranged['values'][m]
+                    self.assertEqual(r_plain['values'][m],
+                                     None if v is None else v['best'],
+                                     (t_ranged['name'], m))
+        self.assertEqual(ranged['suppression']['withheld'],
+                         plain['suppression']['withheld'])
+
     def test_bad_range(self):
         self.assertBadParam({'from': '1970-01-01', 'to': '1970-12-31',
                              'period': 'year', 'range': 'yes'}, 'range')

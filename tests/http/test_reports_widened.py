@@ -560,16 +560,25 @@ class WidenedReportTest(ServerTestCase):
                          {'low': 6, 'best': 7, 'high': 11})
 
     def test_publish(self):
-        """A snapshot holds the report as the query without range gives
-        it, new tables included; range is no member of a publish body."""
+        """A snapshot holds the report as the same query gives it, new
+        tables included, with estimates when the body says range: true
+        (a JSON boolean); its parameters say range only then."""
         r = self.srv.request('POST', '/v1/reports/poc/publish',
                              body={'from': FROM, 'to': TO}, key='reviewer')
         self.assertStatus(r, 201)
         self.assertEqual(r.json['report'], self.plain)
+        self.assertNotIn('range', r.json['parameters'])
         r = self.srv.request('POST', '/v1/reports/poc/publish',
-                             body={'from': FROM, 'to': TO, 'range': 'true'},
+                             body={'from': FROM, 'to': TO, 'range': True},
                              key='reviewer')
-        self.assertError(r, 400, 'unknown_field', 'range')
+        self.assertStatus(r, 201)
+        self.assertEqual(r.json['report'], self.ranged)
+        self.assertIs(r.json['parameters']['range'], True)
+        for bad in ('true', 1):
+            r = self.srv.request('POST', '/v1/reports/poc/publish',
+                                 body={'from': FROM, 'to': TO, 'range': bad},
+                                 key='reviewer')
+            self.assertError(r, 400, 'invalid_field', 'range')
 
     # -- CSV and HXL ----------------------------------------------------------
 
