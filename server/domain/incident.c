@@ -277,7 +277,9 @@ static bool validate_impacts(json_t *doc, const struct taxonomy *t, struct incid
         jv_path_index(path, sizeof path, "impacts", i);
         json_t *item = json_array_get(list, i);
         const char *code = json_string_value(item);
-        if (!code || json_string_length(item) == 0 || json_string_length(item) > 64)
+        /* An escaped NUL would cut the code short ("education\u0000x"). */
+        if (!code || json_string_length(item) == 0 || json_string_length(item) > 64 ||
+            strlen(code) != json_string_length(item))
             return err_invalid(e, path, "%s must be an impact code", path);
         if (!taxonomy_find(&t->impacts, code))
             return api_error_set(e, 400, ERR_UNKNOWN_CODE, path, "%s %s is not in the taxonomy",
@@ -291,8 +293,18 @@ static bool validate_impacts(json_t *doc, const struct taxonomy *t, struct incid
     return true;
 }
 
+/* The order persons abducted are kept, stored and read back in: by sex,
+ * then age group, as the store reads them. */
+static int abduction_cmp(const void *a, const void *b)
+{
+    const struct abduction *x = a, *y = b;
+    int c = strcmp(x->sex, y->sex);
+    return c ? c : strcmp(x->age_group, y->age_group);
+}
+
 /* abducted: persons abducted by sex and age group, only where the tactic
- * is one of abduction. */
+ * is one of abduction. A set: kept sorted (abduction_cmp), so the order
+ * sent changes nothing. */
 static bool validate_abducted(json_t *doc, const struct tx_code *tactic, struct incident *inc,
                               struct api_error *e)
 {
@@ -343,6 +355,7 @@ static bool validate_abducted(json_t *doc, const struct tx_code *tactic, struct 
                            "abducted adds up to %lld; one incident may record at most %d "
                            "persons abducted",
                            total, INCIDENT_MAX_CASUALTIES);
+    qsort(inc->abducted, inc->nabducted, sizeof *inc->abducted, abduction_cmp);
     return true;
 }
 

@@ -631,11 +631,7 @@ def build_cases(fx):
          UC('casualties[1].role'))
     for label, value, expect in bad_codes('impacts[0]', 'education',
                                           'teacher'):
-        # An escaped NUL in an impact is accepted today (test_record.py,
-        # test_impact_with_a_nul_character_is_refused).
-        if label != 'nul':
-            post('impacts_entry_%s' % label, doc({'impacts': [value]}),
-                 expect)
+        post('impacts_entry_%s' % label, doc({'impacts': [value]}), expect)
     for label, value, expect in (
             ('unknown_second', ['education', 'schools'], UC('impacts[1]')),
             ('duplicate', ['media', 'media'], IF('impacts[1]')),
