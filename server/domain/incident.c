@@ -238,9 +238,11 @@ static bool validate_casualties(json_t *doc, const struct taxonomy *t, struct in
     for (size_t i = 0; i < n; i++) {
         char path[160];
         jv_path_index(path, sizeof path, "casualties", i);
+        /* Counted before it is read, so that incident_free frees what a
+         * group that fails half-way holds (its role). */
+        inc->ncasualties = i + 1;
         if (!validate_casualty(json_array_get(list, i), path, t, &inc->casualties[i], e))
             return false;
-        inc->ncasualties = i + 1;
         const struct casualty *c = &inc->casualties[i];
         total += c->count_max >= 0 ? c->count_max : c->count;
     }
