@@ -14,6 +14,7 @@ int main(void)
     srunner_add_suite(sr, suite_incident());
     srunner_add_suite(sr, suite_period());
     srunner_add_suite(sr, suite_buf());
+    srunner_add_suite(sr, suite_csv());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -10,5 +10,6 @@ Suite *suite_crypto(void);
 Suite *suite_incident(void);
 Suite *suite_period(void);
 Suite *suite_buf(void);
+Suite *suite_csv(void);
 
 #endif
