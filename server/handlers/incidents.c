@@ -89,17 +89,6 @@ static bool idempotency_key_valid(const char *key)
     return true;
 }
 
-/* Fingerprint of a request body: parsed, so whitespace and member order do
- * not matter. */
-static void body_fingerprint(json_t *doc, char hex[2 * SHA256_LEN + 1])
-{
-    char *canonical = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    unsigned char digest[SHA256_LEN];
-    sha256(canonical, strlen(canonical), digest);
-    free(canonical);
-    hex_encode(digest, SHA256_LEN, hex);
-}
-
 /* Replays a creation: 201 with the incident as it stands now, seen as the
  * caller may see it. The idempotency record keeps only the incident's id
  * (never what was submitted: narratives and personal details an amendment
@@ -155,7 +144,7 @@ void handle_incident_create(struct http_request *r)
     in_tx = true;
     if (idem) {
         char hash[2 * SHA256_LEN + 1], stored_hash[2 * SHA256_LEN + 1];
-        body_fingerprint(doc, hash);
+        json_fingerprint(doc, hash);
         int claim = store_idempotency_claim(r->db, r->who.key_id, idem, hash, stored_hash,
                                             &stored_response, &e);
         if (claim < 0)

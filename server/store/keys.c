@@ -110,3 +110,49 @@ int store_key_revoke(struct db_conn *c, long long id, struct api_error *e)
     PQclear(r);
     return n > 0 ? 1 : 0;
 }
+
+DB_STMT(stmt_key_named, "SELECT id, role FROM api_keys WHERE name = $1"
+                        " ORDER BY revoked_at IS NULL DESC, id DESC LIMIT 1");
+
+static int key_named_lookup(struct db_conn *c, const char *name, long long *id, enum role *role,
+                            struct api_error *e)
+{
+    const char *params[] = {name};
+    PGresult *r = db_query(c, &stmt_key_named, 1, params, e);
+    if (!r)
+        return -1;
+    int found = PQntuples(r);
+    if (found) {
+        *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        role_parse(PQgetvalue(r, 0, 1), role);
+    }
+    PQclear(r);
+    return found;
+}
+
+int store_key_named(struct db_conn *c, const char *name, bool create, enum role new_role,
+                    long long *id, enum role *role, struct api_error *e)
+{
+    /* One creator at a time, so two imports starting together agree on
+     * the key. */
+    if (!db_begin(c, e) ||
+        !db_simple(c, "SELECT pg_advisory_xact_lock(hashtext('civcas.key_named'))", e))
+        goto fail;
+    int found = key_named_lookup(c, name, id, role, e);
+    if (found < 0)
+        goto fail;
+    if (!found && create) {
+        char key[KEY_TEXT_LEN + 1];
+        if (!store_key_create(c, new_role, name, key, id, e) || store_key_revoke(c, *id, e) != 1)
+            goto fail;
+        explicit_bzero(key, sizeof key);
+        *role = new_role;
+        found = 1;
+    }
+    if (!db_commit(c, e))
+        return -1;
+    return found;
+fail:
+    db_rollback(c);
+    return -1;
+}

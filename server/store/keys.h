@@ -38,4 +38,13 @@ bool store_key_create(struct db_conn *c, enum role role, const char *name, char 
 /* Returns 1 revoked, 0 no such active key, -1 error. */
 int store_key_revoke(struct db_conn *c, long long id, struct api_error *e);
 
+/* The key a command-line tool writes as (civcasd import): the newest
+ * active key called name, else the newest revoked one. With create, when
+ * there is none, a key of role new_role is made and revoked at once: it can
+ * never sign in, it only names the tool's writes. Runs in its own
+ * transaction. Returns 1 with *id and *role set, 0 when there is none and
+ * create is false, -1 on error. */
+int store_key_named(struct db_conn *c, const char *name, bool create, enum role new_role,
+                    long long *id, enum role *role, struct api_error *e);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/crypto.h"
 
 /* Index just past the string literal whose opening quote is at data[i]
  * (or len when it never closes). */
@@ -130,6 +131,15 @@ static char *widen_big_integers(const char *data, size_t len, size_t *out_len)
         i++;
     }
     return buf_steal(&b, out_len);
+}
+
+void json_fingerprint(json_t *doc, char hex[JSON_FINGERPRINT_HEX + 1])
+{
+    char *canonical = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    unsigned char digest[SHA256_LEN];
+    sha256(canonical, strlen(canonical), digest);
+    free(canonical);
+    hex_encode(digest, SHA256_LEN, hex);
 }
 
 bool json_parse_strict(const char *data, size_t len, json_t **out, struct api_error *e)

@@ -21,6 +21,12 @@
 /* On success *out is a new reference to an object. */
 bool json_parse_strict(const char *data, size_t len, json_t **out, struct api_error *e);
 
+/* SHA-256 (hex) of doc's canonical text: compact, keys sorted, reals with
+ * 17 significant digits. Two documents that parse alike (whitespace and
+ * member order aside) have the same fingerprint. */
+#define JSON_FINGERPRINT_HEX 64
+void json_fingerprint(json_t *doc, char hex[JSON_FINGERPRINT_HEX + 1]);
+
 /* Depth of the deepest array/object nesting, scanning at most until it
  * exceeds limit; strings are skipped. Exposed for tests. */
 int json_nesting_depth(const char *data, size_t len, int limit);
