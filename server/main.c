@@ -11,6 +11,7 @@
 #include "domain/taxonomy.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "import/import.h"
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/migrate.h"
@@ -31,6 +32,7 @@ enum {
     EXIT_USAGE = 2,
     EXIT_DB_UNREACHABLE = 3,
     EXIT_SCHEMA = 4,
+    EXIT_ROWS_REJECTED = 5,
 };
 
 static void usage(FILE *out)
@@ -50,6 +52,8 @@ static void usage(FILE *out)
             "  keys list                        list keys (never the keys themselves)\n"
             "  keys revoke ID                   revoke a key\n"
             "  taxonomy load FILE               load code lists and gazetteer (JSON)\n"
+            "  import [OPTIONS] FILE            import incidents from JSON Lines or CSV (see\n"
+            "                                   civcasd import --help)\n"
             "  rollup verify                    check the trend rollups against the incidents;\n"
             "                                   exit 1 and list the cells that differ\n"
             "  rollup rebuild                   recompute the trend rollups (one transaction,\n"
@@ -64,7 +68,8 @@ static void usage(FILE *out)
     fprintf(out, "\n"
                  "Exit codes: 0 success; 1 runtime failure; 2 usage error; 3 database\n"
                  "unreachable; 4 schema not current (serve) or a migration changed after it\n"
-                 "was applied, or the database is newer than this binary (migrate).\n");
+                 "was applied, or the database is newer than this binary (migrate); 5 some\n"
+                 "rows rejected, the others imported (import).\n");
 }
 
 static struct db_conn *connect_or_report(void)
@@ -268,6 +273,107 @@ static int cmd_taxonomy(int argc, char **argv)
     return ok ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
+static void import_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "Usage: civcasd import [OPTIONS] FILE\n"
+        "\n"
+        "Imports incidents from FILE: JSON Lines (one POST /v1/incidents document a\n"
+        "line) or CSV (a header row, then one incident a row: docs/import.md). Every\n"
+        "row is validated as the API validates a document; rejected rows are listed\n"
+        "in the error CSV (row, field, message) and the others imported, in batches\n"
+        "of rows per transaction. A row already imported (the same import_key, or\n"
+        "without one the same content) is not imported again.\n"
+        "\n"
+        "Options:\n"
+        "  --format jsonl|csv   the file's format (default: csv for a name ending in\n"
+        "                       .csv, jsonl otherwise)\n"
+        "  --mapping FILE       JSON: {\"columns\": {\"Date\": \"occurred_on\", \"Notes\": null},\n"
+        "                       \"codes\": {\"tactic\": {\"IED\": \"ied_non_suicide\"}}} (CSV)\n"
+        "  --errors FILE        the error CSV (default: FILE.errors.csv)\n"
+        "  --status reported|verified\n"
+        "                       the status of imported incidents (default reported);\n"
+        "                       verified rows must meet the verification standard\n"
+        "                       (CIVCAS_VERIFY_MIN_SOURCE_TYPES distinct source types)\n"
+        "  --as NAME            the key name revisions record as the author (default\n"
+        "                       import); made, revoked, when no key has that name\n"
+        "  --batch N            rows per transaction, 1 to 10000 (default 1000)\n"
+        "  --dry-run            validate and count only; nothing is written\n"
+        "\n"
+        "A progress line goes to standard error when it is a terminal; one summary\n"
+        "line to standard output. Exit codes: 0 every row imported or already there;\n"
+        "1 the database failed (batches committed before stay; run it again); 2 usage\n"
+        "error; 3 database unreachable; 4 schema not current; 5 some rows rejected,\n"
+        "the others imported; 1 also when the file was refused (no header, a bad\n"
+        "header, unreadable) and nothing was imported.\n");
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    struct import_options o = {.format = IMPORT_FORMAT_AUTO, .as = "import", .batch_rows = 1000};
+    const char *format = NULL, *status = NULL, *batch = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0) {
+            o.dry_run = true;
+        } else if (take_option(argc, argv, &i, "--format", &format) ||
+                   take_option(argc, argv, &i, "--mapping", &o.mapping_path) ||
+                   take_option(argc, argv, &i, "--errors", &o.errors_path) ||
+                   take_option(argc, argv, &i, "--status", &status) ||
+                   take_option(argc, argv, &i, "--as", &o.as) ||
+                   take_option(argc, argv, &i, "--batch", &batch)) {
+            continue;
+        } else if (argv[i][0] != '-' && !o.path) {
+            o.path = argv[i];
+        } else {
+            fprintf(stderr, "civcasd: import: unexpected argument %s (see civcasd import --help)\n",
+                    argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    char *end = NULL;
+    if (batch)
+        o.batch_rows = strtol(batch, &end, 10);
+    const char *problem =
+        !o.path                                             ? "import needs a FILE"
+        : format && !import_format_parse(format, &o.format) ? "--format must be jsonl or csv"
+        : status && strcmp(status, "reported") != 0 && strcmp(status, "verified") != 0
+            ? "--status must be reported or verified"
+        : batch && (!*batch || *end || o.batch_rows < 1 || o.batch_rows > 10000)
+            ? "--batch must be a whole number from 1 to 10000"
+        : !o.as[0] || strlen(o.as) > 100 || !utf8_valid(o.as, strlen(o.as))
+            ? "--as must be a name of 1 to 100 characters"
+            : NULL;
+    if (problem) {
+        fprintf(stderr, "civcasd: %s (see civcasd import --help)\n", problem);
+        return EXIT_USAGE;
+    }
+    o.verified = status && strcmp(status, "verified") == 0;
+    o.progress = isatty(STDERR_FILENO);
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    char why[512];
+    bool current = migrate_check(c, why, sizeof why) == MIGRATE_CURRENT;
+    db_close(c);
+    if (!current) {
+        fprintf(stderr, "civcasd: import: %s\n", why);
+        return EXIT_SCHEMA;
+    }
+    switch (import_run(&o, cfg.database_url, (int)cfg.verify_min_source_types, stdout, stderr)) {
+    case IMPORT_OK:
+        return EXIT_OK;
+    case IMPORT_ROWS_REJECTED:
+        return EXIT_ROWS_REJECTED;
+    case IMPORT_UNREACHABLE:
+        return EXIT_DB_UNREACHABLE;
+    case IMPORT_FILE_REFUSED:
+    case IMPORT_FAILED:
+        break;
+    }
+    return EXIT_FAILURE_RUNTIME;
+}
+
 static int cmd_rollup(int argc, char **argv)
 {
     bool verify = argc == 1 && strcmp(argv[0], "verify") == 0;
@@ -381,13 +487,18 @@ int main(int argc, char **argv)
     /* "civcasd COMMAND ... --help" is help too. */
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            cmd = "--help";
+            cmd = strcmp(cmd, "import") == 0 ? "import --help" : "--help";
     if (!cmd) {
         usage(stderr);
         rc = EXIT_USAGE;
     } else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         rc = EXIT_OK;
+    } else if (strcmp(cmd, "import --help") == 0) {
+        import_usage(stdout);
+        rc = EXIT_OK;
+    } else if (strcmp(cmd, "import") == 0) {
+        rc = cmd_import(argc - 2, argv + 2);
     } else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("civcasd %s\n", CIVCAS_VERSION);
         rc = EXIT_OK;

@@ -1,0 +1,832 @@
+/* Bulk import: files of incidents into the store, through the API's rules. */
+#include "import/import.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "domain/incident.h"
+#include "store/db.h"
+#include "store/incidents.h"
+#include "store/keys.h"
+#include "store/rollup.h"
+#include "store/taxonomy.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "util/csv.h"
+#include "util/jsonv.h"
+#include "util/mem.h"
+
+/* A CSV cell, or a JSON line, may be this long: the API's body limit. */
+#define IMPORT_MAX_BYTES (1 << 20)
+/* The key the import identities are recorded under, whoever imports. */
+#define IMPORT_SCOPE_KEY "import"
+
+/* ---- the CSV columns -------------------------------------------------------- */
+
+enum col_kind {
+    COL_KEY,    /* import_key: the row's identity */
+    COL_TEXT,   /* a string member, as given */
+    COL_CODE,   /* a code member; the mapping may respell it */
+    COL_NUMBER, /* a number member */
+    COL_LIST,   /* ;-separated codes */
+    COL_COUNT,  /* a casualty count of one outcome and category */
+};
+
+struct column {
+    const char *name;
+    enum col_kind kind;
+    const char *member;  /* the document member (in location when located) */
+    bool located;        /* a member of location */
+    const char *outcome; /* COL_COUNT */
+    int category;        /* COL_COUNT: index into categories */
+};
+
+/* The reporting categories as sex x age group (DOMAIN.md). */
+static const struct {
+    const char *sex, *age_group;
+} categories[] = {
+    {"male", "adult"},    {"female", "adult"},  {"male", "child"},      {"female", "child"},
+    {"unknown", "adult"}, {"unknown", "child"}, {"unknown", "unknown"},
+};
+
+#define COUNTS(outcome)                                                                            \
+    {outcome "_men", COL_COUNT, NULL, false, outcome, 0},                                          \
+        {outcome "_women", COL_COUNT, NULL, false, outcome, 1},                                    \
+        {outcome "_boys", COL_COUNT, NULL, false, outcome, 2},                                     \
+        {outcome "_girls", COL_COUNT, NULL, false, outcome, 3},                                    \
+        {outcome "_adult_unknown_sex", COL_COUNT, NULL, false, outcome, 4},                        \
+        {outcome "_child_unknown_sex", COL_COUNT, NULL, false, outcome, 5},                        \
+    {                                                                                              \
+        outcome "_unknown", COL_COUNT, NULL, false, outcome, 6                                     \
+    }
+
+static const struct column columns[] = {
+    {"import_key", COL_KEY, NULL, false, NULL, 0},
+    {"occurred_on", COL_TEXT, "occurred_on", false, NULL, 0},
+    {"date_precision", COL_CODE, "date_precision", false, NULL, 0},
+    {"time_of_day", COL_TEXT, "time_of_day", false, NULL, 0},
+    {"admin1", COL_CODE, "admin1", true, NULL, 0},
+    {"admin2", COL_CODE, "admin2", true, NULL, 0},
+    {"place", COL_TEXT, "place", true, NULL, 0},
+    {"lat", COL_NUMBER, "lat", true, NULL, 0},
+    {"lon", COL_NUMBER, "lon", true, NULL, 0},
+    {"location_precision", COL_CODE, "precision", true, NULL, 0},
+    {"tactic", COL_CODE, "tactic", false, NULL, 0},
+    {"weapon", COL_CODE, "weapon", false, NULL, 0},
+    {"perpetrator", COL_CODE, "perpetrator", false, NULL, 0},
+    {"attribution", COL_CODE, "attribution", false, NULL, 0},
+    {"impacts", COL_LIST, "impacts", false, NULL, 0},
+    {"sources", COL_LIST, "sources", false, NULL, 0},
+    {"external_ref", COL_TEXT, "external_ref", false, NULL, 0},
+    {"narrative", COL_TEXT, "narrative", false, NULL, 0},
+    COUNTS("killed"),
+    COUNTS("injured"),
+};
+#define NCOLUMNS (sizeof columns / sizeof columns[0])
+static const char *const required_columns[] = {"occurred_on", "admin1", "tactic", NULL};
+
+static int column_find(const char *name)
+{
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        if (strcmp(columns[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- the importer ------------------------------------------------------------ */
+
+struct pending {
+    long row;
+    struct incident inc;
+    char key[96];
+    char hash[JSON_FINGERPRINT_HEX + 1];
+};
+
+struct importer {
+    const struct import_options *o;
+    int min_source_types;
+    FILE *err;
+    struct db_conn *db;
+    struct taxonomy *tx;
+    json_t *mapping_columns, *mapping_codes; /* borrowed from mapping */
+    json_t *mapping;
+    FILE *errors;
+    long long scope_key, actor_key;
+    json_t *verify_changes;
+    char verify_reason[200];
+    /* CSV layout: column index per cell (-1 ignored) and the header's names. */
+    size_t ncells;
+    int cell_column[CSV_MAX_FIELDS];
+    char *header[CSV_MAX_FIELDS];
+    /* The batch. */
+    struct pending *pending;
+    struct incident_import *rows;
+    size_t npending;
+    /* Counts and progress. */
+    long long seen, imported, already, rejected;
+    long long file_size;
+    double started, last_progress;
+    bool failed;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One line of the error CSV: row, field, message. Cells pass through the
+ * trend CSV's escaping, so one that looks like a formula stays text. */
+static void reject(struct importer *im, long row, const char *field, const char *message)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%ld,", row);
+    buf_csv_field(&b, field ? field : "");
+    buf_putc(&b, ',');
+    buf_csv_field(&b, message);
+    buf_putc(&b, '\n');
+    fwrite(b.data, 1, b.len, im->errors);
+    buf_free(&b);
+    im->rejected++;
+}
+
+/* The CSV column a document path belongs to (location.admin2 -> admin2,
+ * casualties[3].count -> the count column of group 3), as the file's
+ * header names it. */
+static void csv_field_of(const struct importer *im, const char *path, const int *group_cell,
+                         size_t ngroups, char *out, size_t size)
+{
+    const char *name = path;
+    char member[64];
+    size_t stem = strcspn(path, ".[");
+    snprintf(member, sizeof member, "%.*s", (int)stem, path);
+    if (strcmp(member, "location") == 0) {
+        name = path[stem] == '.' ? path + stem + 1 : "admin1";
+        if (strcmp(name, "precision") == 0)
+            name = "location_precision";
+    } else if (strcmp(member, "casualties") == 0 && path[stem] == '[') {
+        size_t g = strtoul(path + stem + 1, NULL, 10);
+        if (g < ngroups) {
+            snprintf(out, size, "%s", im->header[group_cell[g]]);
+            return;
+        }
+        name = member;
+    } else if (strcmp(member, "impacts") == 0 || strcmp(member, "sources") == 0) {
+        name = member;
+    }
+    int col = column_find(name);
+    for (size_t i = 0; col >= 0 && i < im->ncells; i++)
+        if (im->cell_column[i] == col) {
+            snprintf(out, size, "%s", im->header[i]);
+            return;
+        }
+    snprintf(out, size, "%s", name);
+}
+
+/* Messages of malformed JSON quote the text near the fault; the error CSV
+ * never carries a row's text, so that part is cut. */
+static void strip_quoted_text(char *message)
+{
+    char *near = strstr(message, " near ");
+    if (near)
+        *near = '\0';
+}
+
+static bool write_batch(struct importer *im)
+{
+    if (im->npending == 0)
+        return true;
+    struct api_error e;
+    for (size_t i = 0; i < im->npending; i++) {
+        struct pending *p = &im->pending[i];
+        im->rows[i] = (struct incident_import){
+            .inc = &p->inc,
+            .idem_key = p->key,
+            .hash_hex = p->hash,
+        };
+        if (!im->o->dry_run) {
+            im->rows[i].document = incident_document(&p->inc);
+            json_t *empty = json_object();
+            im->rows[i].changes = incident_diff(empty, im->rows[i].document);
+            json_decref(empty);
+        }
+    }
+    bool ok = im->o->dry_run || db_begin(im->db, &e);
+    ok = ok && store_incident_import(im->db, im->rows, im->npending, im->scope_key, im->actor_key,
+                                     im->verify_changes, im->verify_reason, im->o->dry_run, &e);
+    if (ok && !im->o->dry_run)
+        ok = db_commit(im->db, &e);
+    else if (!ok && !im->o->dry_run)
+        db_rollback(im->db);
+    for (size_t i = 0; i < im->npending; i++) {
+        struct pending *p = &im->pending[i];
+        if (ok) {
+            long long outcome = im->rows[i].outcome;
+            if (outcome > 0)
+                im->imported++;
+            else if (outcome == 0)
+                im->already++;
+            else
+                reject(im, p->row, "import_key",
+                       "this import_key was imported before with other content; the row was "
+                       "not imported (amend the incident through the API)");
+        }
+        json_decref(im->rows[i].document);
+        json_decref(im->rows[i].changes);
+        incident_free(&p->inc);
+    }
+    im->npending = 0;
+    if (!ok) {
+        fprintf(im->err, "civcasd: import: writing a batch failed: %s\n", e.message);
+        im->failed = true;
+    }
+    return ok;
+}
+
+/* On a terminal, now and then: rows so far, their rate and the time left
+ * (from the share of the file read). */
+static void progress(struct importer *im, long long offset, bool last)
+{
+    if (!im->o->progress)
+        return;
+    double t = now_seconds();
+    if (!last && t - im->last_progress < 0.5)
+        return;
+    im->last_progress = t;
+    double elapsed = t - im->started;
+    double rate = elapsed > 0 ? (double)im->seen / elapsed : 0;
+    fprintf(im->err, "\r%lld rows, %.0f rows/s", im->seen, rate);
+    if (!last && im->file_size > 0 && offset > 0) {
+        double left = elapsed * (double)(im->file_size - offset) / (double)offset;
+        fprintf(im->err, ", %.0f%%, ETA %d:%02d   ", 100.0 * (double)offset / (double)im->file_size,
+                (int)left / 60, (int)left % 60);
+    }
+    fprintf(im->err, "%s", last ? "          \n" : "");
+    fflush(im->err);
+}
+
+/* Validates one document of row and queues it for the batch (or rejects
+ * it). import_key: the row's own identity, or NULL for its content.
+ * group_cell: for a CSV row, the cell of each casualty group. */
+static void take_document(struct importer *im, long row, json_t *doc, const char *import_key,
+                          const int *group_cell, size_t ngroups)
+{
+    bool csv = group_cell != NULL;
+    struct pending *p = &im->pending[im->npending];
+    struct api_error e;
+    memset(p, 0, sizeof *p);
+    bool ok = incident_from_json(doc, im->tx, &p->inc, &e);
+    if (ok) {
+        p->inc.status = "reported";
+        if (im->o->verified) {
+            /* The rules of a reviewer's verification, without an override. */
+            struct status_change sc = {.status = "verified", .reason = im->verify_reason};
+            json_t *scratch = json_object();
+            ok = incident_status_apply(&p->inc, &sc, im->min_source_types, NULL, scratch, &e);
+            json_decref(scratch);
+        }
+    }
+    if (!ok) {
+        char field[160];
+        if (csv)
+            csv_field_of(im, e.field, group_cell, ngroups, field, sizeof field);
+        else
+            snprintf(field, sizeof field, "%s", e.field);
+        reject(im, row, field, e.message);
+        incident_free(&p->inc);
+        return;
+    }
+    json_fingerprint(doc, p->hash);
+    if (import_key) {
+        char digest_hex[2 * SHA256_LEN + 1];
+        unsigned char digest[SHA256_LEN];
+        sha256(import_key, strlen(import_key), digest);
+        hex_encode(digest, SHA256_LEN, digest_hex);
+        snprintf(p->key, sizeof p->key, "import:key:%s", digest_hex);
+    } else {
+        snprintf(p->key, sizeof p->key, "import:row:%s", p->hash);
+    }
+    p->row = row;
+    if (++im->npending == (size_t)im->o->batch_rows)
+        write_batch(im);
+}
+
+/* ---- the mapping file -------------------------------------------------------- */
+
+static const char *mapping_problem(json_t *mapping)
+{
+    const char *key;
+    json_t *value;
+    if (!json_is_object(mapping))
+        return "the mapping must be a JSON object";
+    json_object_foreach(mapping, key, value)
+    {
+        if (strcmp(key, "columns") != 0 && strcmp(key, "codes") != 0)
+            return "the mapping may hold only \"columns\" and \"codes\"";
+        if (!json_is_object(value))
+            return "\"columns\" and \"codes\" must be objects";
+    }
+    json_object_foreach(json_object_get(mapping, "columns"), key, value)
+    {
+        if (!json_is_null(value) &&
+            (!json_is_string(value) || column_find(json_string_value(value)) < 0))
+            return "each of \"columns\" must name a column of docs/import.md, or be null "
+                   "(the column is ignored)";
+    }
+    json_object_foreach(json_object_get(mapping, "codes"), key, value)
+    {
+        int col = column_find(key);
+        if (col < 0 || (columns[col].kind != COL_CODE && columns[col].kind != COL_LIST) ||
+            !json_is_object(value))
+            return "\"codes\" maps a code column's name to an object of spellings";
+        const char *spelling;
+        json_t *code;
+        json_object_foreach(value, spelling, code)
+        {
+            if (!json_is_string(code))
+                return "each spelling in \"codes\" maps to a code (a string)";
+        }
+    }
+    return NULL;
+}
+
+static bool mapping_load(struct importer *im, const char *path)
+{
+    json_error_t jerr;
+    im->mapping = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!im->mapping) {
+        fprintf(im->err, "civcasd: import: %s: line %d: %s\n", path, jerr.line, jerr.text);
+        return false;
+    }
+    const char *problem = mapping_problem(im->mapping);
+    if (problem) {
+        fprintf(im->err, "civcasd: import: %s: %s\n", path, problem);
+        return false;
+    }
+    im->mapping_columns = json_object_get(im->mapping, "columns");
+    im->mapping_codes = json_object_get(im->mapping, "codes");
+    return true;
+}
+
+/* The code a spelling in column col stands for. */
+static const char *mapped_code(const struct importer *im, int col, const char *value)
+{
+    json_t *to = json_object_get(json_object_get(im->mapping_codes, columns[col].name), value);
+    return to ? json_string_value(to) : value;
+}
+
+/* ---- CSV ----------------------------------------------------------------------- */
+
+/* Reads the header: every cell a known column (by name or through the
+ * mapping), none twice, the required ones present. Problems go to the
+ * error CSV as row 1. */
+static bool csv_header(struct importer *im, const struct csv_record *rec)
+{
+    bool ok = true;
+    bool seen[NCOLUMNS] = {false};
+    if (rec->nfields > CSV_MAX_FIELDS || rec->malformed || rec->too_long >= 0) {
+        reject(im, 1, "", rec->malformed ? rec->malformed : "the header row is too large");
+        return false;
+    }
+    im->ncells = rec->nfields;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const char *name = rec->field[i];
+        im->header[i] = xstrdup(name);
+        im->cell_column[i] = -1;
+        if (!utf8_valid(name, rec->len[i])) {
+            reject(im, 1, "", "a column name is not valid UTF-8 (save the file as UTF-8)");
+            ok = false;
+            continue;
+        }
+        json_t *to = json_object_get(im->mapping_columns, name);
+        if (to && json_is_null(to))
+            continue;
+        if (to)
+            name = json_string_value(to);
+        int col = column_find(name);
+        if (col < 0) {
+            reject(im, 1, rec->field[i],
+                   "unknown column: rename it to a column of docs/import.md, or map it (or "
+                   "to null, to ignore it) with --mapping");
+            ok = false;
+        } else if (seen[col]) {
+            reject(im, 1, rec->field[i], "two columns stand for the same field");
+            ok = false;
+        } else {
+            seen[col] = true;
+            im->cell_column[i] = col;
+        }
+    }
+    for (const char *const *req = required_columns; *req; req++)
+        if (!seen[column_find(*req)]) {
+            char message[120];
+            snprintf(message, sizeof message, "the header has no column %s, which is required",
+                     *req);
+            reject(im, 1, *req, message);
+            ok = false;
+        }
+    return ok;
+}
+
+/* A count cell: a whole number of at most 9 digits (the validator then
+ * holds it to the API's range). */
+static bool count_parse(const char *s, long *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
+        return false;
+    *out = strtol(s, NULL, 10);
+    return true;
+}
+
+static bool number_parse(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return *s && !*end && errno == 0 && *out == *out;
+}
+
+/* Appends the ;-separated codes of cell to array (as {"type"} objects for
+ * sources). */
+static void list_append(const struct importer *im, int col, const char *cell, json_t *array)
+{
+    const char *p = cell;
+    bool sources = strcmp(columns[col].member, "sources") == 0;
+    while (*p) {
+        size_t n = strcspn(p, ";");
+        char item[256];
+        snprintf(item, sizeof item, "%.*s", (int)(n < 255 ? n : 255), p);
+        const char *code = mapped_code(im, col, item);
+        json_array_append_new(array,
+                              sources ? json_pack("{s:s}", "type", code) : json_string(code));
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+}
+
+/* Sets the member of column col from a cell; false (and the row rejected)
+ * when the cell cannot stand for it. */
+static bool cell_take(struct importer *im, long row, size_t i, const char *cell, json_t *doc,
+                      json_t *location, const char **import_key)
+{
+    int col = im->cell_column[i];
+    const struct column *c = &columns[col];
+    json_t *into = c->located ? location : doc;
+    double number;
+    switch (c->kind) {
+    case COL_KEY:
+        *import_key = cell;
+        return true;
+    case COL_TEXT:
+        json_object_set_new(into, c->member, json_string(cell));
+        return true;
+    case COL_CODE:
+        json_object_set_new(into, c->member, json_string(mapped_code(im, col, cell)));
+        return true;
+    case COL_NUMBER:
+        if (!number_parse(cell, &number)) {
+            reject(im, row, im->header[i], "the cell must be a number");
+            return false;
+        }
+        json_object_set_new(into, c->member, json_real(number));
+        return true;
+    case COL_LIST: {
+        json_t *list = json_object_get(doc, c->member);
+        if (!list)
+            json_object_set_new(doc, c->member, list = json_array());
+        list_append(im, col, cell, list);
+        return true;
+    }
+    case COL_COUNT:
+        break;
+    }
+    return true;
+}
+
+static void csv_row(struct importer *im, long row, const struct csv_record *rec)
+{
+    if (rec->malformed) {
+        reject(im, row, "", rec->malformed);
+        return;
+    }
+    if (rec->nfields != im->ncells) {
+        char message[120];
+        snprintf(message, sizeof message, "the row has %zu cells; the header has %zu", rec->nfields,
+                 im->ncells);
+        reject(im, row, "", message);
+        return;
+    }
+    if (rec->too_long >= 0) {
+        reject(im, row, im->header[rec->too_long], "the cell is longer than 1 MiB");
+        return;
+    }
+    json_t *doc = json_object(), *location = json_object(), *casualties = json_array();
+    const char *import_key = NULL;
+    int group_cell[2 * 7];
+    size_t ngroups = 0;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        int col = im->cell_column[i];
+        const char *cell = rec->field[i];
+        if (col < 0 || rec->len[i] == 0)
+            continue;
+        if (strlen(cell) != rec->len[i] || !utf8_valid(cell, rec->len[i])) {
+            reject(im, row, im->header[i], "the cell is not valid UTF-8 (save the file as UTF-8)");
+            goto done;
+        }
+        if (columns[col].kind != COL_COUNT) {
+            if (!cell_take(im, row, i, cell, doc, location, &import_key))
+                goto done;
+            continue;
+        }
+        long count;
+        if (!count_parse(cell, &count)) {
+            reject(im, row, im->header[i], "the cell must be a whole number from 0 to 10000");
+            goto done;
+        }
+        if (count == 0)
+            continue;
+        const struct column *c = &columns[col];
+        group_cell[ngroups++] = (int)i;
+        json_array_append_new(casualties, json_pack("{s:s, s:s, s:s, s:I}", "outcome", c->outcome,
+                                                    "sex", categories[c->category].sex, "age_group",
+                                                    categories[c->category].age_group, "count",
+                                                    (json_int_t)count));
+    }
+    if (json_object_size(location) > 0)
+        json_object_set(doc, "location", location);
+    if (json_array_size(casualties) > 0)
+        json_object_set(doc, "casualties", casualties);
+    take_document(im, row, doc, import_key, group_cell, ngroups);
+done:
+    json_decref(location);
+    json_decref(casualties);
+    json_decref(doc);
+}
+
+static bool csv_import(struct importer *im, FILE *f)
+{
+    struct csv_reader *r = csv_open(f, IMPORT_MAX_BYTES);
+    struct csv_record *rec = xcalloc(1, sizeof *rec);
+    bool ok = true;
+    int got = csv_next(r, rec);
+    if (got == 0 || (got == 1 && rec->blank)) {
+        reject(im, 1, "", "the file is empty: a header row is required");
+        ok = false;
+    } else if (got < 0 || !csv_header(im, rec)) {
+        ok = false;
+    }
+    long row = 1;
+    while (ok && !im->failed && (got = csv_next(r, rec)) == 1) {
+        row++;
+        if (rec->blank)
+            continue;
+        im->seen++;
+        csv_row(im, row, rec);
+        progress(im, csv_offset(r), false);
+    }
+    if (got < 0) {
+        fprintf(im->err, "civcasd: import: reading %s: %s\n", im->o->path, strerror(errno));
+        ok = false;
+    }
+    free(rec);
+    csv_close(r);
+    return ok;
+}
+
+/* ---- JSON Lines ---------------------------------------------------------------- */
+
+/* Reads a line into b (without its line break), keeping at most limit
+ * bytes; *too_long when it had more. 1 a line, 0 the end, -1 a read
+ * error. */
+static int line_read(FILE *f, struct buf *b, size_t limit, bool *too_long, long long *offset)
+{
+    buf_reset(b);
+    *too_long = false;
+    char chunk[65536];
+    bool any = false;
+    while (fgets(chunk, sizeof chunk, f)) {
+        any = true;
+        size_t n = strlen(chunk);
+        *offset += (long long)n;
+        bool end = n > 0 && chunk[n - 1] == '\n';
+        if (end)
+            n--;
+        if (b->len + n > limit)
+            *too_long = true;
+        else
+            buf_append(b, chunk, n);
+        if (end)
+            break;
+    }
+    if (ferror(f))
+        return -1;
+    if (b->len && b->data[b->len - 1] == '\r')
+        b->data[--b->len] = '\0';
+    return any ? 1 : 0;
+}
+
+/* One JSON line: the API document, with import_key beside it. */
+static void jsonl_row(struct importer *im, long row, const struct buf *line)
+{
+    struct api_error e;
+    json_t *doc;
+    if (!json_parse_strict(line->data, line->len, &doc, &e)) {
+        strip_quoted_text(e.message);
+        reject(im, row, e.field, e.message);
+        return;
+    }
+    json_t *key = json_object_get(doc, "import_key");
+    char *import_key = NULL;
+    if (key &&
+        (!json_is_string(key) || json_string_length(key) < 1 || json_string_length(key) > 200)) {
+        reject(im, row, "import_key", "import_key must be a string of 1 to 200 characters");
+    } else {
+        if (key) {
+            import_key = xstrdup(json_string_value(key));
+            json_object_del(doc, "import_key");
+        }
+        take_document(im, row, doc, import_key, NULL, 0);
+    }
+    free(import_key);
+    json_decref(doc);
+}
+
+static bool jsonl_import(struct importer *im, FILE *f)
+{
+    struct buf line;
+    buf_init(&line);
+    long long offset = 0;
+    long row = 0;
+    bool too_long;
+    int got;
+    while (!im->failed && (got = line_read(f, &line, IMPORT_MAX_BYTES, &too_long, &offset)) == 1) {
+        row++;
+        if (!too_long && strspn(line.data ? line.data : "", " \t") == line.len)
+            continue; /* a blank line */
+        im->seen++;
+        progress(im, offset, false);
+        if (too_long)
+            reject(im, row, "", "the line is longer than 1 MiB (the API's body limit)");
+        else
+            jsonl_row(im, row, &line);
+    }
+    buf_free(&line);
+    if (got < 0) {
+        fprintf(im->err, "civcasd: import: reading %s: %s\n", im->o->path, strerror(errno));
+        return false;
+    }
+    if (im->seen == 0) {
+        reject(im, 1, "", "the file is empty: it holds no JSON line");
+        return false;
+    }
+    return true;
+}
+
+/* ---- the run ------------------------------------------------------------------- */
+
+bool import_format_parse(const char *s, enum import_format *out)
+{
+    if (strcmp(s, "csv") == 0)
+        *out = IMPORT_FORMAT_CSV;
+    else if (strcmp(s, "jsonl") == 0)
+        *out = IMPORT_FORMAT_JSONL;
+    else
+        return false;
+    return true;
+}
+
+static enum import_format format_of(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 4 && strcasecmp(path + n - 4, ".csv") == 0)
+        return IMPORT_FORMAT_CSV;
+    return IMPORT_FORMAT_JSONL;
+}
+
+/* Finds the keys the import writes as; a dry run creates none (without the
+ * scope key nothing was imported yet). */
+static bool keys_prepare(struct importer *im, struct api_error *e)
+{
+    enum role role;
+    int found = store_key_named(im->db, IMPORT_SCOPE_KEY, !im->o->dry_run, ROLE_REVIEWER,
+                                &im->scope_key, &role, e);
+    if (found < 0)
+        return false;
+    if (found == 0)
+        im->scope_key = 0;
+    found = store_key_named(im->db, im->o->as, !im->o->dry_run, ROLE_REVIEWER, &im->actor_key,
+                            &role, e);
+    if (found < 0)
+        return false;
+    if (found && im->o->verified && role != ROLE_REVIEWER && role != ROLE_ADMIN)
+        return api_error_set(e, 400, ERR_FORBIDDEN, "--as",
+                             "the key \"%s\" is a %s key: verification needs a reviewer or admin",
+                             im->o->as, role_name(role));
+    return true;
+}
+
+static void importer_free(struct importer *im)
+{
+    for (size_t i = 0; i < im->ncells; i++)
+        free(im->header[i]);
+    free(im->pending);
+    free(im->rows);
+    json_decref(im->mapping);
+    json_decref(im->verify_changes);
+    if (im->tx)
+        store_taxonomy_release(im->tx);
+    if (im->errors)
+        fclose(im->errors);
+    if (im->db)
+        db_close(im->db);
+}
+
+static void summary(const struct importer *im, const char *errors_path, FILE *out)
+{
+    double elapsed = now_seconds() - im->started;
+    fprintf(out,
+            "%s%s: %lld rows: %lld %s, %lld already imported, %lld rejected (%s); %.1f s, "
+            "%.0f rows/s\n",
+            im->o->dry_run ? "dry run: " : "", im->o->path, im->seen, im->imported,
+            im->o->dry_run ? "would be imported" : "imported", im->already, im->rejected,
+            errors_path, elapsed, elapsed > 0 ? (double)im->seen / elapsed : 0.0);
+}
+
+enum import_result import_run(const struct import_options *o, const char *database_url,
+                              int min_source_types, FILE *out, FILE *err)
+{
+    struct importer im = {.o = o, .min_source_types = min_source_types, .err = err};
+    enum import_result result = IMPORT_FAILED;
+    struct api_error e;
+    FILE *f = NULL;
+    char errors_path[4096];
+    snprintf(errors_path, sizeof errors_path, "%s%s", o->errors_path ? o->errors_path : o->path,
+             o->errors_path ? "" : ".errors.csv");
+    enum import_format format = o->format == IMPORT_FORMAT_AUTO ? format_of(o->path) : o->format;
+
+    if (o->mapping_path && !mapping_load(&im, o->mapping_path)) {
+        result = IMPORT_FILE_REFUSED;
+        goto done;
+    }
+    if (!(f = fopen(o->path, "rb"))) {
+        fprintf(err, "civcasd: import: cannot read %s: %s\n", o->path, strerror(errno));
+        result = IMPORT_FILE_REFUSED;
+        goto done;
+    }
+    struct stat st;
+    im.file_size = fstat(fileno(f), &st) == 0 ? (long long)st.st_size : 0;
+    if (!(im.db = db_connect_once(database_url, &e))) {
+        fprintf(err, "civcasd: %s", e.message);
+        result = IMPORT_UNREACHABLE;
+        goto done;
+    }
+    if (!(im.tx = store_taxonomy_acquire(im.db, true, &e)) || !keys_prepare(&im, &e)) {
+        fprintf(err, "civcasd: import: %s\n", e.message);
+        goto done;
+    }
+    if (!(im.errors = fopen(errors_path, "w"))) {
+        fprintf(err, "civcasd: import: cannot write %s: %s\n", errors_path, strerror(errno));
+        result = IMPORT_FILE_REFUSED;
+        goto done;
+    }
+    fputs("row,field,message\n", im.errors);
+    const char *base = strrchr(o->path, '/');
+    snprintf(im.verify_reason, sizeof im.verify_reason, "verified on import of %.150s",
+             base ? base + 1 : o->path);
+    im.verify_changes = json_pack("{s:{s:s, s:s}}", "status", "from", "reported", "to", "verified");
+    im.pending = xcalloc((size_t)o->batch_rows, sizeof *im.pending);
+    im.rows = xcalloc((size_t)o->batch_rows, sizeof *im.rows);
+
+    im.started = now_seconds();
+    bool read_ok = format == IMPORT_FORMAT_CSV ? csv_import(&im, f) : jsonl_import(&im, f);
+    if (!im.failed)
+        write_batch(&im);
+    progress(&im, 0, true);
+    long long folded = 0;
+    /* The journal into the cells now, rather than leave a large journal for
+     * the first trend queries (and serve's folder) to carry. */
+    if (!im.failed && !o->dry_run && im.imported > 0 && !store_rollup_fold(im.db, &folded, &e)) {
+        fprintf(err, "civcasd: import: folding the rollup journal failed: %s\n", e.message);
+        im.failed = true;
+    }
+    summary(&im, errors_path, out);
+    if (im.failed)
+        result = IMPORT_FAILED;
+    else if (!read_ok)
+        result = IMPORT_FILE_REFUSED;
+    else
+        result = im.rejected ? IMPORT_ROWS_REJECTED : IMPORT_OK;
+done:
+    if (f)
+        fclose(f);
+    importer_free(&im);
+    return result;
+}
