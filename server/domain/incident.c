@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/dates.h"
 #include "util/ids.h"
 #include "util/jsonv.h"
@@ -505,17 +506,14 @@ void incident_rollup_counts(const struct incident *inc, long long out[INCIDENT_R
 
 char *incident_impacts_key(const struct incident *inc)
 {
-    size_t len = 1;
-    for (size_t i = 0; i < inc->nimpacts; i++)
-        len += strlen(inc->impacts[i]) + 1;
-    char *key = xmalloc(len);
-    key[0] = '\0';
+    struct buf key;
+    buf_init(&key);
     for (size_t i = 0; i < inc->nimpacts; i++) {
         if (i)
-            strcat(key, ",");
-        strcat(key, inc->impacts[i]);
+            buf_putc(&key, ',');
+        buf_puts(&key, inc->impacts[i]);
     }
-    return key;
+    return buf_steal(&key, NULL);
 }
 
 static json_t *string_or_null(const char *s)

@@ -1,6 +1,7 @@
 /* Unit tests of util/buf: CSV text cells, quoted and kept from running as
- * spreadsheet formulas. */
+ * spreadsheet formulas; handing the bytes over. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -57,6 +58,27 @@ START_TEST(formula_cells)
 }
 END_TEST
 
+/* An empty buffer hands over an empty string, a filled one its text. */
+START_TEST(steal)
+{
+    struct buf b;
+    buf_init(&b);
+    size_t len = 99;
+    char *empty = buf_steal(&b, &len);
+    ck_assert_str_eq(empty, "");
+    ck_assert_uint_eq(len, 0);
+    buf_puts(&b, "education");
+    buf_putc(&b, ',');
+    buf_puts(&b, "media");
+    char *text = buf_steal(&b, &len);
+    ck_assert_str_eq(text, "education,media");
+    ck_assert_uint_eq(len, 15);
+    ck_assert_ptr_null(b.data);
+    free(empty);
+    free(text);
+}
+END_TEST
+
 Suite *suite_buf(void)
 {
     Suite *s = suite_create("buf");
@@ -64,6 +86,7 @@ Suite *suite_buf(void)
     tcase_add_test(tc, plain_cells);
     tcase_add_test(tc, quoted_cells);
     tcase_add_test(tc, formula_cells);
+    tcase_add_test(tc, steal);
     suite_add_tcase(s, tc);
     return s;
 }
