@@ -195,13 +195,10 @@ static void figures_add(struct figures *a, const struct figures *b)
     figure_add(&a->incidents, &b->incidents);
 }
 
-/* The count, or with range {"low", "best", "high"} (as trends write it). */
+/* The count, or with range {"low", "best", "high"}, as trends write it. */
 static json_t *figure_json(const struct figure *f, bool range)
 {
-    if (!range)
-        return json_integer(f->v[EST_BEST]);
-    return json_pack("{s:I, s:I, s:I}", "low", (json_int_t)f->v[EST_LOW], "best",
-                     (json_int_t)f->v[EST_BEST], "high", (json_int_t)f->v[EST_HIGH]);
+    return trend_figure_json(range, f->v[EST_BEST], f->v[EST_LOW], f->v[EST_HIGH]);
 }
 
 /* What the tables are built with: the parameters, the labels and the

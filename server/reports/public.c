@@ -226,12 +226,8 @@ static bool range_published(const struct releases *rs, const struct row *row,
  * null when withheld (all three are withheld together). */
 static json_t *figure_json(bool published, bool range, const long long v[EST_COUNT])
 {
-    if (!published)
-        return json_null();
-    if (!range)
-        return json_integer(v[EST_BEST]);
-    return json_pack("{s:I, s:I, s:I}", "low", (json_int_t)v[EST_LOW], "best",
-                     (json_int_t)v[EST_BEST], "high", (json_int_t)v[EST_HIGH]);
+    return published ? trend_figure_json(range, v[EST_BEST], v[EST_LOW], v[EST_HIGH])
+                     : json_null();
 }
 
 static json_t *withheld_trend(const char *measure, long series, long period)

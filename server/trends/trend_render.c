@@ -27,11 +27,9 @@ json_t *trend_series_key_json(const struct trend_query *q, const struct trend_se
     return key;
 }
 
-/* One figure: its count, or with range {"low", "best", "high"}. */
-static json_t *figure_json(const struct trend_query *q, long long best, long long low,
-                           long long high)
+json_t *trend_figure_json(bool range, long long best, long long low, long long high)
 {
-    if (!q->range)
+    if (!range)
         return json_integer(best);
     return json_pack("{s:I, s:I, s:I}", "low", (json_int_t)low, "best", (json_int_t)best, "high",
                      (json_int_t)high);
@@ -43,8 +41,8 @@ static json_t *measures_json(const struct trend_query *q, const long long (*tota
     for (enum trend_measure m = 0; m < M_COUNT; m++)
         if (q->measures[m])
             json_object_set_new(o, trend_measure_name(m),
-                                figure_json(q, totals[EST_BEST][m], totals[EST_LOW][m],
-                                            totals[EST_HIGH][m]));
+                                trend_figure_json(q->range, totals[EST_BEST][m],
+                                                  totals[EST_LOW][m], totals[EST_HIGH][m]));
     return o;
 }
 
@@ -57,10 +55,9 @@ static json_t *arrays_json(const struct trend_query *q, long long *const (*value
             continue;
         json_t *a = json_array();
         for (long i = 0; i < n; i++)
-            json_array_append_new(
-                a, q->range ? figure_json(q, values[EST_BEST][m][i], values[EST_LOW][m][i],
-                                          values[EST_HIGH][m][i])
-                            : json_integer(values[EST_BEST][m][i]));
+            json_array_append_new(a, trend_figure_json(q->range, values[EST_BEST][m][i],
+                                                       q->range ? values[EST_LOW][m][i] : 0,
+                                                       q->range ? values[EST_HIGH][m][i] : 0));
         json_object_set_new(o, trend_measure_name(m), a);
     }
     return o;

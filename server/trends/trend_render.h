@@ -21,6 +21,11 @@ void trend_result_csv(const struct trend_query *q, const struct trend_result *r,
 /* The series' key as {dimension name: code or null}. New reference. */
 json_t *trend_series_key_json(const struct trend_query *q, const struct trend_series *s);
 
+/* One figure as answers write it: the count, or with range
+ * {"low", "best", "high"}. Trends, reports and public answers share it.
+ * New reference. */
+json_t *trend_figure_json(bool range, long long best, long long low, long long high);
+
 /* part / whole x 100, rounded half away from zero to one decimal; JSON
  * null when whole is 0. Shares and changes of reports use it too. */
 json_t *trend_pct(long long part, long long whole);
