@@ -54,7 +54,7 @@ static void usage(FILE *out)
             "  keys list                        list keys (never the keys themselves)\n"
             "  keys revoke ID                   revoke a key\n"
             "  taxonomy load FILE               load code lists and gazetteer (JSON)\n"
-            "  form xform [--lang en]          print the incident form (an ODK XForm built\n"
+            "  form xform [--lang en]           print the incident form (an ODK XForm built\n"
             "                                   from the loaded taxonomy; docs/forms.md)\n"
             "  import [OPTIONS] FILE            import incidents from JSON Lines or CSV (see\n"
             "                                   civcasd import --help)\n"
