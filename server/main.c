@@ -9,6 +9,7 @@
 #include "config.h"
 #include "domain/incident.h"
 #include "domain/taxonomy.h"
+#include "forms/xform.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "import/import.h"
@@ -52,6 +53,8 @@ static void usage(FILE *out)
             "  keys list                        list keys (never the keys themselves)\n"
             "  keys revoke ID                   revoke a key\n"
             "  taxonomy load FILE               load code lists and gazetteer (JSON)\n"
+            "  form xform [--lang en]          print the incident form (an ODK XForm built\n"
+            "                                   from the loaded taxonomy; docs/forms.md)\n"
             "  import [OPTIONS] FILE            import incidents from JSON Lines or CSV (see\n"
             "                                   civcasd import --help)\n"
             "  rollup verify                    check the trend rollups against the incidents;\n"
@@ -374,6 +377,53 @@ static int cmd_import(int argc, char **argv)
     return EXIT_FAILURE_RUNTIME;
 }
 
+/* The form's labels are the taxonomy's names, which are in one language;
+ * --lang names it, and only en is there yet. */
+static int cmd_form(int argc, char **argv)
+{
+    const char *lang = "en";
+    bool xform = argc >= 1 && strcmp(argv[0], "xform") == 0;
+    for (int i = 1; xform && i < argc; i++) {
+        if (!take_option(argc, argv, &i, "--lang", &lang)) {
+            fprintf(stderr, "civcasd: form xform: unexpected argument %s\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!xform) {
+        fprintf(stderr, "civcasd: form xform [--lang en]\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(lang, "en") != 0) {
+        fprintf(stderr, "civcasd: form xform: the taxonomy's labels are in one language (en); "
+                        "--lang %s is not available\n",
+                lang);
+        return EXIT_USAGE;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c)
+        return EXIT_DB_UNREACHABLE;
+    struct api_error e;
+    struct taxonomy *t = store_taxonomy_acquire(c, true, &e);
+    if (!t) {
+        fprintf(stderr, "civcasd: form xform: %s\n", e.message);
+        db_close(c);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    struct buf form;
+    buf_init(&form);
+    char version[XFORM_VERSION_LEN + 1];
+    xform_build(t, &form, version);
+    store_taxonomy_release(t);
+    db_close(c);
+    bool ok = fwrite(form.data, 1, form.len, stdout) == form.len && fflush(stdout) == 0;
+    buf_free(&form);
+    if (!ok) {
+        fprintf(stderr, "civcasd: form xform: cannot write the form: %s\n", strerror(errno));
+        return EXIT_FAILURE_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_rollup(int argc, char **argv)
 {
     bool verify = argc == 1 && strcmp(argv[0], "verify") == 0;
@@ -510,6 +560,8 @@ int main(int argc, char **argv)
         rc = cmd_keys(argc - 2, argv + 2);
     } else if (strcmp(cmd, "taxonomy") == 0) {
         rc = cmd_taxonomy(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "form") == 0) {
+        rc = cmd_form(argc - 2, argv + 2);
     } else if (strcmp(cmd, "rollup") == 0) {
         rc = cmd_rollup(argc - 2, argv + 2);
     } else if (strcmp(cmd, "routes") == 0) {

@@ -19,6 +19,7 @@
 #include "util/csv.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
+#include "util/params.h"
 
 /* A CSV cell, or a JSON line, may be this long: the API's body limit. */
 #define IMPORT_MAX_BYTES (1 << 20)
@@ -434,17 +435,6 @@ static bool csv_header(struct importer *im, const struct csv_record *rec)
     return ok;
 }
 
-/* A count cell: a whole number of at most 9 digits (the validator then
- * holds it to the API's range). */
-static bool count_parse(const char *s, long *out)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
-        return false;
-    *out = strtol(s, NULL, 10);
-    return true;
-}
-
 static bool number_parse(const char *s, double *out)
 {
     char *end;
@@ -547,7 +537,7 @@ static void csv_row(struct importer *im, long row, const struct csv_record *rec)
             continue;
         }
         long count;
-        if (!count_parse(cell, &count)) {
+        if (!count_text_parse(cell, &count)) {
             reject(im, row, im->header[i], "the cell must be a whole number from 0 to 10000");
             goto done;
         }

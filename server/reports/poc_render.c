@@ -185,27 +185,6 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
 
 /* ---- HTML ------------------------------------------------------------------- */
 
-static void html_text(struct buf *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            buf_puts(out, "&lt;");
-            break;
-        case '>':
-            buf_puts(out, "&gt;");
-            break;
-        case '&':
-            buf_puts(out, "&amp;");
-            break;
-        case '"':
-            buf_puts(out, "&quot;");
-            break;
-        default:
-            buf_putc(out, *s);
-        }
-    }
-}
 
 static const char *column_title(const char *c)
 {
@@ -276,15 +255,15 @@ static void html_table(struct buf *out, json_t *tbl)
 {
     json_t *columns = json_object_get(tbl, "columns");
     buf_puts(out, "<table id=\"table-");
-    html_text(out, json_string_value(json_object_get(tbl, "name")));
+    buf_xml_text(out, json_string_value(json_object_get(tbl, "name")));
     buf_puts(out, "\"><caption>");
-    html_text(out, json_string_value(json_object_get(tbl, "title")));
+    buf_xml_text(out, json_string_value(json_object_get(tbl, "title")));
     buf_puts(out, "</caption><thead><tr><th scope=\"col\"></th>");
     size_t i;
     json_t *c;
     json_array_foreach(columns, i, c) {
         buf_puts(out, "<th scope=\"col\">");
-        html_text(out, column_title(json_string_value(c)));
+        buf_xml_text(out, column_title(json_string_value(c)));
         buf_puts(out, "</th>");
     }
     buf_puts(out, "</tr></thead><tbody>");
@@ -295,7 +274,7 @@ static void html_table(struct buf *out, json_t *tbl)
         bool nested = !sub && json_object_get(json_object_get(row, "key"), "party");
         buf_puts(out, sub ? "<tr class=\"subtotal\">" : "<tr>");
         buf_puts(out, nested ? "<th scope=\"row\" class=\"nested\">" : "<th scope=\"row\">");
-        html_text(out, json_string_value(json_object_get(row, "label")));
+        buf_xml_text(out, json_string_value(json_object_get(row, "label")));
         buf_puts(out, "</th>");
         json_array_foreach(columns, i, c)
             html_cell(out, json_object_get(json_object_get(row, "values"), json_string_value(c)));
@@ -313,7 +292,7 @@ static void html_table(struct buf *out, json_t *tbl)
     json_t *note = json_object_get(tbl, "note");
     if (json_is_string(note)) {
         buf_puts(out, "<p class=\"note\">");
-        html_text(out, json_string_value(note));
+        buf_xml_text(out, json_string_value(note));
         buf_puts(out, ".</p>\n");
     }
 }
@@ -364,10 +343,10 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
                "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"%s-title\">"
                "<title id=\"%s-title\">",
                id, CHART_W, height, id, id);
-    html_text(out, title);
+    buf_xml_text(out, title);
     buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
                CHART_W / 2);
-    html_text(out, title);
+    buf_xml_text(out, title);
     buf_puts(out, "</text>");
     for (double v = 0; v <= top + 0.5; v += step) {
         double y = topm + plot_h - v / top * plot_h;
@@ -404,14 +383,14 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
             buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">",
                        lx, ly);
         }
-        html_text(out, label ? label : "");
+        buf_xml_text(out, label ? label : "");
         buf_puts(out, "</text>");
     }
     buf_printf(out,
                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
                "<text x=\"%.1f\" y=\"%d\" class=\"axis-label\" text-anchor=\"middle\">",
                left, left + plot_w, topm + plot_h, topm + plot_h, left + plot_w / 2, height - 22);
-    html_text(out, xlabel);
+    buf_xml_text(out, xlabel);
     buf_printf(out,
                "</text><text transform=\"translate(16 %.1f) rotate(-90)\" class=\"axis-label\" "
                "text-anchor=\"middle\">Civilian casualties</text>",
@@ -442,10 +421,10 @@ static void chart_shares(struct buf *out, const char *id, const char *title, jso
                "viewBox=\"0 0 %d %.0f\" role=\"img\" aria-labelledby=\"%s-title\">"
                "<title id=\"%s-title\">",
                id, CHART_W, height, id, id);
-    html_text(out, title);
+    buf_xml_text(out, title);
     buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
                CHART_W / 2);
-    html_text(out, title);
+    buf_xml_text(out, title);
     buf_puts(out, "</text>");
     size_t k = 0;
     for (size_t i = 0; i < json_array_size(rows); i++) {
@@ -457,7 +436,7 @@ static void chart_shares(struct buf *out, const char *id, const char *title, jso
         double y = topm + row_h * (double)k;
         buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", left - 8,
                    y + 15);
-        html_text(out, json_string_value(json_object_get(row, "label")));
+        buf_xml_text(out, json_string_value(json_object_get(row, "label")));
         buf_printf(out,
                    "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                    "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%</text>",
@@ -532,7 +511,7 @@ void poc_render_html(json_t *report, struct buf *out)
     json_t *s;
     json_array_foreach(json_object_get(report, "status"), i, s) {
         buf_puts(out, i ? ", " : "");
-        html_text(out, json_string_value(s));
+        buf_xml_text(out, json_string_value(s));
     }
     buf_puts(out, ".</p>\n");
 
@@ -588,6 +567,6 @@ void poc_render_html(json_t *report, struct buf *out)
         html_table(out, tbl);
     }
     buf_puts(out, "<p class=\"rounding\">");
-    html_text(out, json_string_value(json_object_get(report, "rounding")));
+    buf_xml_text(out, json_string_value(json_object_get(report, "rounding")));
     buf_puts(out, ".</p>\n</body></html>\n");
 }

@@ -1,6 +1,7 @@
 /* Comma-separated parameter lists. */
 #include "util/params.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool comma_list_each(const char *list, bool (*fn)(const char *item, size_t len, void *ctx),
@@ -29,4 +30,13 @@ json_t *comma_list_json(const char *list)
     json_t *a = json_array();
     comma_list_each(list, append_item, a);
     return a;
+}
+
+bool count_text_parse(const char *s, long *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
+        return false;
+    *out = strtol(s, NULL, 10);
+    return true;
 }

@@ -20,4 +20,9 @@ bool comma_list_each(const char *list, bool (*fn)(const char *item, size_t len, 
 /* The items of a comma list as a JSON array of strings. New reference. */
 json_t *comma_list_json(const char *list);
 
+/* A count in text (a CSV cell, a form's answer): only the digits of a
+ * whole number, at most 9 of them, so it fits any integer type; the
+ * caller holds it to its field's range. */
+bool count_text_parse(const char *s, long *out);
+
 #endif
