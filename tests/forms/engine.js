@@ -136,12 +136,41 @@ async function open(options) {
 
 const text = (el) => (el ? el.textContent.replace(/\s+/g, ' ').trim() : '');
 
-// The rendered repeat instances whose panel title is repeatLabel.
-function repeatPanels(repeatLabel) {
-	return [...document.querySelectorAll('.odk-form .is-repeat')].filter((panel) => {
-		const title = panel.querySelector('.panel-title h2');
-		return text(title) === repeatLabel;
-	});
+const panelTitle = (panel) => text(panel.querySelector('.panel-title h2'));
+
+// Where a repeat's instances are drawn: in the panel of the group around
+// it (repeat.group, that group's label) or in the form itself.
+function repeatScope(repeat) {
+	if (repeat.group == null) {
+		return document.querySelector('.odk-form');
+	}
+	const panels = [...document.querySelectorAll('.odk-form .p-panel:not(.is-repeat)')].filter(
+		(panel) => panelTitle(panel) === repeat.group
+	);
+	if (panels.length !== 1) {
+		throw new Error(`${panels.length} groups "${repeat.group}" on screen`);
+	}
+	return panels[0];
+}
+
+// The rendered instances of a repeat ({group, title}: title, when the
+// repeat has a label, is the one on each instance's panel).
+function repeatPanels(repeat) {
+	return [...repeatScope(repeat).querySelectorAll('.is-repeat')].filter(
+		(panel) => repeat.title == null || panelTitle(panel) === repeat.title
+	);
+}
+
+// The button that adds an instance to a repeat: "Add" and its label.
+function addButton(repeat) {
+	const want = repeat.title == null ? 'Add' : `Add ${repeat.title}`;
+	const buttons = [...repeatScope(repeat).querySelectorAll('.button-add-instance')].filter(
+		(b) => text(b) === want
+	);
+	if (buttons.length !== 1) {
+		throw new Error(`${buttons.length} buttons "${want}" for ${JSON.stringify(repeat)}`);
+	}
+	return buttons[0];
 }
 
 // A question as a person finds it: by its label, in the form or in the
@@ -149,10 +178,10 @@ function repeatPanels(repeatLabel) {
 function questionContainer(question) {
 	let scope = document.querySelector('.odk-form');
 	if (question.repeat) {
-		const panels = repeatPanels(question.repeat.label);
+		const panels = repeatPanels(question.repeat);
 		scope = panels[question.repeat.index];
 		if (!scope) {
-			throw new Error(`no instance ${question.repeat.index} of repeat "${question.repeat.label}" (${panels.length} rendered)`);
+			throw new Error(`no instance ${question.repeat.index} of repeat ${JSON.stringify(question.repeat)} (${panels.length} rendered)`);
 		}
 	}
 	const found = [...scope.querySelectorAll('.question-container')].filter((container) => {
@@ -169,6 +198,9 @@ function questionContainer(question) {
 }
 
 function targetElement(target) {
+	if (target.addTo != null) {
+		return addButton(target.addTo);
+	}
 	if (target.button != null) {
 		const buttons = [...document.querySelectorAll('.odk-form button')].filter(
 			(b) => text(b) === target.button
@@ -184,7 +216,8 @@ function targetElement(target) {
 			(o) => text(o) === target.overlayOption
 		);
 		if (options.length !== 1) {
-			throw new Error(`${options.length} open list entries "${target.overlayOption}"`);
+			const shown = [...document.querySelectorAll('.p-select-overlay .p-select-option')].map(text);
+			throw new Error(`${options.length} open list entries "${target.overlayOption}"; the list shows ${JSON.stringify(shown)}`);
 		}
 		return options[0];
 	}
@@ -210,7 +243,14 @@ function targetElement(target) {
 	return el;
 }
 
-function locate(target) {
+async function locate(target) {
+	if (target.overlayOption != null) {
+		// The list opens with a transition and fills as the engine answers.
+		await waitFor(`"${target.overlayOption}" in the open list`, () =>
+			[...document.querySelectorAll('.p-select-overlay .p-select-option')].some(
+				(o) => text(o) === target.overlayOption
+			), 5000).catch(() => null);
+	}
 	const el = targetElement(target);
 	el.scrollIntoView({ block: 'center', inline: 'center' });
 	const r = el.getBoundingClientRect();
@@ -249,8 +289,8 @@ function settled() {
 	);
 }
 
-function repeatCount(repeatLabel) {
-	return repeatPanels(repeatLabel).length;
+function repeatCount(repeat) {
+	return repeatPanels(repeat).length;
 }
 
 // Resolves with the n-th submission's answer (n counts from 0) once the

@@ -323,9 +323,10 @@ def _remote_object_text(obj):
     return obj.get('description') or obj.get('type', '?')
 
 
-def _collect(events, result):
+def _collect(events, result, ignore_urls=()):
     """Fills a PageLoad's errors, console and requests from DevTools
-    events."""
+    events; failures of requests for ignore_urls are not errors."""
+    urls = {}
     for ev in events:
         method, p = ev.get('method'), ev.get('params', {})
         if method == 'Runtime.exceptionThrown':
@@ -343,15 +344,18 @@ def _collect(events, result):
         elif method == 'Log.entryAdded':
             e = p.get('entry', {})
             result.console.append((e.get('level'), e.get('text')))
-            if e.get('level') == 'error':
+            if e.get('level') == 'error' and e.get('url') not in ignore_urls:
                 result.errors.append('%s error: %s %s' % (
                     e.get('source'), e.get('text'), e.get('url', '')))
         elif method == 'Network.requestWillBeSent':
-            result.requests.append(p.get('request', {}).get('url'))
+            url = p.get('request', {}).get('url')
+            urls[p.get('requestId')] = url
+            result.requests.append(url)
         elif method == 'Network.loadingFailed':
-            if not p.get('canceled'):
-                result.errors.append('request failed: %s'
-                                     % p.get('errorText'))
+            url = urls.get(p.get('requestId'))
+            if not p.get('canceled') and url not in ignore_urls:
+                result.errors.append('request failed: %s %s'
+                                     % (p.get('errorText'), url or ''))
 
 
 def _collect_stderr(result):
@@ -438,30 +442,44 @@ class Tab:
     prefix are answered by the browser itself from the files under the
     directory (the DevTools Fetch domain), never reaching the network; the
     prefix may sit on the origin of a real server, so that a page served
-    this way talks to that server as same-origin. Every other request goes
-    out as usual.
+    this way talks to that server as same-origin.
+
+    allow: origins ('http://127.0.0.1:8080') the page may reach. Any other
+    request fails inside the browser (recorded in self.blocked), and no
+    host name but 127.0.0.1 resolves: a page that asks for the internet
+    (map tiles, fonts) gets an error, and nothing leaves the machine.
 
     Use as a context manager; report() returns a PageLoad of everything
     the tab did so far (errors, console, requests, Chromium's log).
     """
 
-    def __init__(self, serve=None, timeout=LOAD_TIMEOUT):
+    def __init__(self, serve=None, allow=(), timeout=LOAD_TIMEOUT):
         self._serve = dict(serve or {})
+        self._allow = tuple(o.rstrip('/') + '/' for o in allow)
         self._timeout = timeout
         self._profile = _Profile()
         self.served = []        # URLs answered from local files
         self.refused = []       # URLs under a prefix with no such file
+        self.blocked = []       # URLs outside serve and allow, failed
 
     def __enter__(self):
         profile = self._profile.__enter__()
-        self.pipe = _Pipe(profile)
+        flags = ()
+        if self._allow:
+            flags = ('--host-resolver-rules=MAP * ~NOTFOUND, '
+                     'EXCLUDE 127.0.0.1',)
+        self.pipe = _Pipe(profile, flags)
         try:
             self.session = _attach(self.pipe)
-            if self._serve:
+            if self._allow:
+                patterns = ['*']
+            else:
+                patterns = [prefix + '*' for prefix in self._serve]
+            if patterns:
                 self.pipe.on_event = self._on_event
                 self.pipe.send('Fetch.enable', {'patterns': [
-                    {'urlPattern': prefix + '*', 'requestStage': 'Request'}
-                    for prefix in self._serve]}, session=self.session)
+                    {'urlPattern': p, 'requestStage': 'Request'}
+                    for p in patterns]}, session=self.session)
         except BaseException:
             self._close()
             raise
@@ -495,25 +513,31 @@ class Tab:
             return
         p = m['params']
         url = p['request']['url']
-        path = self._local_file(url)
-        if path is None:
-            self.refused.append(url)
-            mid = self.pipe.post('Fetch.fulfillRequest', {
-                'requestId': p['requestId'], 'responseCode': 404,
-                'body': ''}, session=m.get('sessionId'))
-        else:
-            self.served.append(url)
-            with open(path, 'rb') as f:
-                body = base64.b64encode(f.read()).decode('ascii')
-            ctype = CONTENT_TYPES.get(os.path.splitext(path)[1],
-                                      'application/octet-stream')
-            mid = self.pipe.post('Fetch.fulfillRequest', {
-                'requestId': p['requestId'], 'responseCode': 200,
-                'responseHeaders': [
+        answer = {'requestId': p['requestId']}
+        if any(url.startswith(prefix) for prefix in self._serve):
+            path = self._local_file(url)
+            if path is None:
+                self.refused.append(url)
+                method = 'Fetch.fulfillRequest'
+                answer.update(responseCode=404, body='')
+            else:
+                self.served.append(url)
+                with open(path, 'rb') as f:
+                    body = base64.b64encode(f.read()).decode('ascii')
+                ctype = CONTENT_TYPES.get(os.path.splitext(path)[1],
+                                          'application/octet-stream')
+                method = 'Fetch.fulfillRequest'
+                answer.update(responseCode=200, body=body, responseHeaders=[
                     {'name': 'Content-Type', 'value': ctype},
-                    {'name': 'Cache-Control', 'value': 'no-store'}],
-                'body': body}, session=m.get('sessionId'))
-        self.pipe.forget(mid)
+                    {'name': 'Cache-Control', 'value': 'no-store'}])
+        elif url.startswith(self._allow) or not self._allow:
+            method = 'Fetch.continueRequest'
+        else:
+            self.blocked.append(url)
+            method = 'Fetch.failRequest'
+            answer['errorReason'] = 'BlockedByClient'
+        self.pipe.forget(self.pipe.post(method, answer,
+                                        session=m.get('sessionId')))
 
     def send(self, method, params=None, timeout=None):
         return self.pipe.send(method, params, session=self.session,
@@ -582,9 +606,10 @@ class Tab:
             f.write(base64.b64decode(r['data']))
 
     def report(self):
-        """A PageLoad of what the tab did so far."""
+        """A PageLoad of what the tab did so far. The errors of requests
+        the tab blocked are left out (self.blocked lists those URLs)."""
         result = PageLoad()
-        _collect(self.pipe.events, result)
+        _collect(self.pipe.events, result, ignore_urls=set(self.blocked))
         result.stderr = (getattr(self, '_stderr', None)
                          or self.pipe.stderr_text())
         _collect_stderr(result)

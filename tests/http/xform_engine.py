@@ -85,7 +85,7 @@ class XForm:
         self.title = (head.findtext(XH + 'title') or '').strip()
         self._itext = self._read_itext()
         self.questions = {}
-        self.repeats = {}       # nodeset -> label
+        self.repeats = {}       # nodeset -> {group, title}
         body = self.root.find(XH + 'body')
         self._walk(body, '', None, None)
         for bind in self.model.iter(XF + 'bind'):
@@ -131,21 +131,32 @@ class XForm:
             return base
         return ref if ref.startswith('/') else base.rstrip('/') + '/' + ref
 
-    def _walk(self, el, base, repeat, group_label):
+    def _walk(self, el, base, repeat, group):
+        """group: (ref, label) of the innermost group around el."""
         for child in el:
             tag = child.tag.replace(XF, '')
             ref = child.get('ref') or child.get('nodeset')
             path = self._absolute(ref, base)
             if tag == 'group':
-                self._walk(child, path, repeat, self._label(child))
+                self._walk(child, path, repeat, (path, self._label(child)))
             elif tag == 'repeat':
-                self.repeats[path] = self._label(child) or group_label
+                self.repeats[path] = self._repeat_place(child, path, group)
                 self._walk(child, path, path, None)
             elif tag in ('input', 'select1', 'select'):
                 q = Question(path, tag, self._label(child),
                              child.get('appearance') or '', repeat)
                 self._read_choices(q, child)
                 self.questions[path] = q
+
+    def _repeat_place(self, el, path, group):
+        """How a person finds a repeat on screen: {group, title}. ODK Web
+        Forms draws a group whose ref is the repeat's own as the repeat
+        (its label on every instance and on the Add button); any other
+        group around it as a panel holding the instances."""
+        title = self._label(el)
+        if group is not None and group[0] == path:
+            return {'group': None, 'title': title or group[1]}
+        return {'group': group[1] if group else None, 'title': title}
 
     def _read_choices(self, q, el):
         for item in el.findall(XF + 'item'):
@@ -191,7 +202,7 @@ class Engine:
         self.origin = origin.rstrip('/')
         self.prefix = self.origin + PAGE_PREFIX
         self.tab = chromium.Tab(serve={self.prefix: FORMS_DIR},
-                                timeout=STEP_TIMEOUT)
+                                allow=(self.origin,), timeout=STEP_TIMEOUT)
         self.form = None
         self.submitted = 0
 
@@ -249,8 +260,8 @@ class Engine:
     def _where(self, q, instance):
         spec = {'label': q.label}
         if q.repeat is not None:
-            spec['repeat'] = {'label': self.form.repeats[q.repeat],
-                              'index': instance}
+            spec['repeat'] = dict(self.form.repeats[q.repeat],
+                                  index=instance)
         return spec
 
     def _fill_one(self, q, value, instance=None):
@@ -293,10 +304,6 @@ class Engine:
         label = self._choice_label(q, value)
         if 'minimal' in q.appearance or 'autocomplete' in q.appearance:
             self._click({'question': where, 'dropdown': True})
-            self.tab.evaluate(
-                'civcasEngine.waitFor("the list", () => document'
-                '.querySelector(".p-select-overlay .p-select-option"))'
-                '.then(() => true)')
             self._click({'overlayOption': label})
         else:
             self._click({'question': where, 'option': value})
@@ -324,10 +331,14 @@ class Engine:
         for path, value in answers.items():
             self._fill_one(self.form.question(path), value)
         for rpath, instances in (repeats or {}).items():
-            label = self.form.repeats[rpath]
+            if rpath not in self.form.repeats:
+                raise AssertionError('the form has no repeat %s; it has %s'
+                                     % (rpath, sorted(self.form.repeats)))
+            place = self.form.repeats[rpath]
             for i, inst in enumerate(instances):
-                while self._call('repeatCount', label) <= i:
-                    self._click({'button': 'Add ' + label})
+                while self._call('repeatCount', place) <= i:
+                    self._click({'addTo': place})
+                    self._call('settled')
                 for path, value in inst.items():
                     self._fill_one(self.form.question(path), value, i)
 
