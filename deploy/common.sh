@@ -35,7 +35,7 @@ civcas_sudo() {
 # Installs whichever of the build, test and run dependencies are missing.
 civcas_need_packages() {
 	local pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev
-		libjansson-dev check libssl-dev postgresql-15 postgresql-client-15
+		libjansson-dev check libssl-dev libxml2-dev postgresql-15 postgresql-client-15
 		python3 python3-psycopg2 python3-scipy curl nginx openssl systemd clang
 		libclang-rt-14-dev chromium)
 	local missing=() p status

@@ -275,6 +275,18 @@ CREATE TABLE public.casualty_personal (
     CONSTRAINT casualty_personal_check CHECK (((name IS NOT NULL) OR (age IS NOT NULL)))
 );
 
+CREATE TABLE public.form_submissions (
+    instance_id text NOT NULL,
+    key_id bigint NOT NULL,
+    request_hash bytea NOT NULL,
+    incident_id bigint,
+    deprecated_id text,
+    channel text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT form_submissions_channel_check CHECK ((channel = ANY (ARRAY['openrosa'::text, 'kobo'::text]))),
+    CONSTRAINT form_submissions_instance_id_check CHECK (((length(instance_id) >= 1) AND (length(instance_id) <= 128)))
+);
+
 CREATE TABLE public.idempotency_keys (
     key_id bigint NOT NULL,
     idem_key text NOT NULL,
@@ -1430,6 +1442,9 @@ ALTER TABLE ONLY public.casualty_groups
 ALTER TABLE ONLY public.casualty_personal
     ADD CONSTRAINT casualty_personal_pkey PRIMARY KEY (incident_id, ordinal);
 
+ALTER TABLE ONLY public.form_submissions
+    ADD CONSTRAINT form_submissions_pkey PRIMARY KEY (instance_id);
+
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (key_id, idem_key);
 
@@ -1494,6 +1509,8 @@ CREATE INDEX admin_areas_parent_idx ON public.admin_areas USING btree (parent);
 
 CREATE INDEX casualty_groups_role_idx ON public.casualty_groups USING btree (incident_id) WHERE (role IS NOT NULL);
 
+CREATE INDEX form_submissions_incident ON public.form_submissions USING btree (incident_id);
+
 CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree (created_at);
 
 CREATE INDEX incidents_change_idx ON public.incidents USING btree (change_xid, id);
@@ -1528,6 +1545,15 @@ ALTER TABLE ONLY public.casualty_groups
 
 ALTER TABLE ONLY public.casualty_personal
     ADD CONSTRAINT casualty_personal_incident_id_ordinal_fkey FOREIGN KEY (incident_id, ordinal) REFERENCES public.casualty_groups(incident_id, ordinal) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.form_submissions
+    ADD CONSTRAINT form_submissions_deprecated_id_fkey FOREIGN KEY (deprecated_id) REFERENCES public.form_submissions(instance_id);
+
+ALTER TABLE ONLY public.form_submissions
+    ADD CONSTRAINT form_submissions_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id);
+
+ALTER TABLE ONLY public.form_submissions
+    ADD CONSTRAINT form_submissions_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.api_keys(id);
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(id);

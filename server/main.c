@@ -9,6 +9,7 @@
 #include "config.h"
 #include "domain/incident.h"
 #include "domain/taxonomy.h"
+#include "forms/instance.h"
 #include "forms/xform.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -491,6 +492,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    instance_init();
     rollup_writes_enabled = cfg.rollup_writes != 0;
     if (!rollup_writes_enabled)
         log_warn("CIVCAS_ROLLUP_WRITES=0: trends will be wrong until `civcasd rollup rebuild`");

@@ -3,6 +3,7 @@
 #ifndef CIVCAS_HANDLERS_H
 #define CIVCAS_HANDLERS_H
 
+#include "domain/incident.h"
 #include "http/request.h"
 
 void handle_healthz(struct http_request *r);
@@ -24,6 +25,31 @@ void handle_report_list(struct http_request *r);
 void handle_public_trends(struct http_request *r);
 void handle_public_report(struct http_request *r);
 void handle_report_make_public(struct http_request *r);
+void handle_openrosa_form_list(struct http_request *r);
+void handle_openrosa_form(struct http_request *r);
+void handle_openrosa_head(struct http_request *r);
+void handle_openrosa_submission(struct http_request *r);
+void handle_kobo_ingest(struct http_request *r);
+
+/* Incident writes shared by /v1/incidents and the form routes
+ * (handlers/forms.c), so a filled form follows every rule of the API. */
+/* What the caller may see of an incident (enum incident_view), and the
+ * owner its reads are limited to (monitors: its own key; 0 for all). */
+unsigned handler_incident_view(const struct http_request *r);
+long long handler_incident_owner(const struct http_request *r);
+/* Validates doc into inc against the taxonomy (refreshed once when a code
+ * looks unknown). */
+bool handler_incident_validate(struct http_request *r, json_t *doc, struct incident *inc,
+                               struct api_error *e);
+/* Inserts a validated incident as the caller's, with revision 1, in the
+ * caller's transaction (ended by store_incident_commit_create). */
+bool handler_incident_insert(struct http_request *r, struct incident *inc, struct api_error *e);
+/* Amends cur (loaded under lock) to the validated next, in the caller's
+ * transaction: a new version and revision with reason, keeping who, when
+ * and the status. *changed false when next says what cur says (nothing
+ * is written). */
+bool handler_incident_amend(struct http_request *r, struct incident *cur, struct incident *next,
+                            const char *reason, bool *changed, struct api_error *e);
 
 /* Counting anything but verified incidents (custom_status: a status list
  * other than the default) is for reviewers and admins: false with e set to

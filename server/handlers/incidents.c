@@ -19,7 +19,7 @@
 #define IDEMPOTENCY_KEY_MAX 128
 
 /* What the caller may see of an incident. */
-static unsigned view_of(const struct http_request *r)
+unsigned handler_incident_view(const struct http_request *r)
 {
     switch (r->who.role) {
     case ROLE_ADMIN:
@@ -33,7 +33,7 @@ static unsigned view_of(const struct http_request *r)
 }
 
 /* Monitors see only the incidents they created. */
-static long long owner_of(const struct http_request *r)
+long long handler_incident_owner(const struct http_request *r)
 {
     return r->who.role == ROLE_MONITOR ? r->who.key_id : 0;
 }
@@ -43,7 +43,7 @@ static void reply_incident(struct http_request *r, int status, const struct inci
     char etag[24];
     snprintf(etag, sizeof etag, "\"%d\"", inc->version);
     http_add_header(r, "ETag", etag);
-    http_reply_json(r, status, incident_to_json(inc, view_of(r), (int)cfg.verify_min_source_types));
+    http_reply_json(r, status, incident_to_json(inc, handler_incident_view(r), (int)cfg.verify_min_source_types));
 }
 
 static void reply_not_found(struct http_request *r)
@@ -53,10 +53,10 @@ static void reply_not_found(struct http_request *r)
     http_reply_error(r, &e);
 }
 
-/* Validates doc into inc; a code the cached taxonomy lacks triggers one
- * refresh first, so codes loaded a moment ago are accepted. */
-static bool validate(struct http_request *r, json_t *doc, struct incident *inc,
-                     struct api_error *e)
+/* A code the cached taxonomy lacks triggers one refresh first, so codes
+ * loaded a moment ago are accepted. */
+bool handler_incident_validate(struct http_request *r, json_t *doc, struct incident *inc,
+                               struct api_error *e)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         struct taxonomy *t = store_taxonomy_acquire(r->db, attempt > 0, e);
@@ -103,7 +103,7 @@ static void reply_replay(struct http_request *r, const char *record)
     if (!id_parse(json_string_value(json_object_get(doc, "id")), &id))
         err_internal(&e);
     json_decref(doc);
-    if (!id || !store_incident_load(r->db, id, owner_of(r), false, &inc, &found, &e)) {
+    if (!id || !store_incident_load(r->db, id, handler_incident_owner(r), false, &inc, &found, &e)) {
         http_reply_error(r, &e);
         return;
     }
@@ -119,10 +119,22 @@ static void reply_replay(struct http_request *r, const char *record)
     incident_free(&inc);
 }
 
+bool handler_incident_insert(struct http_request *r, struct incident *inc, struct api_error *e)
+{
+    json_t *document = incident_document(inc);
+    json_t *empty = json_object();
+    json_t *changes = incident_diff(empty, document);
+    bool ok = store_incident_insert(r->db, inc, document, changes, r->who.key_id, r->who.name, e);
+    json_decref(changes);
+    json_decref(empty);
+    json_decref(document);
+    return ok;
+}
+
 void handle_incident_create(struct http_request *r)
 {
     struct api_error e;
-    json_t *doc = NULL, *document = NULL, *changes = NULL, *empty = NULL;
+    json_t *doc = NULL;
     struct incident inc = {0};
     char *stored_response = NULL, *response = NULL;
     bool in_tx = false;
@@ -134,11 +146,8 @@ void handle_incident_create(struct http_request *r)
                     IDEMPOTENCY_KEY_MAX);
         goto fail;
     }
-    if (!parse_body(r, &doc, &e) || !validate(r, doc, &inc, &e))
+    if (!parse_body(r, &doc, &e) || !handler_incident_validate(r, doc, &inc, &e))
         goto fail;
-    document = incident_document(&inc);
-    empty = json_object();
-    changes = incident_diff(empty, document);
 
     db_begin_deferred(r->db);
     in_tx = true;
@@ -161,9 +170,9 @@ void handle_incident_create(struct http_request *r)
             goto done;
         }
     }
-    if (!store_incident_insert(r->db, &inc, document, changes, r->who.key_id, r->who.name, &e))
+    if (!handler_incident_insert(r, &inc, &e))
         goto fail;
-    json_t *body = incident_to_json(&inc, view_of(r), (int)cfg.verify_min_source_types);
+    json_t *body = incident_to_json(&inc, handler_incident_view(r), (int)cfg.verify_min_source_types);
     response = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
     char record[48];
@@ -185,9 +194,6 @@ fail:
 done:
     free(response);
     free(stored_response);
-    json_decref(empty);
-    json_decref(changes);
-    json_decref(document);
     json_decref(doc);
     incident_free(&inc);
 }
@@ -197,7 +203,7 @@ void handle_incident_get(struct http_request *r)
     struct api_error e;
     struct incident inc;
     bool found;
-    if (!store_incident_load(r->db, r->path_id, owner_of(r), false, &inc, &found, &e)) {
+    if (!store_incident_load(r->db, r->path_id, handler_incident_owner(r), false, &inc, &found, &e)) {
         http_reply_error(r, &e);
         return;
     }
@@ -221,7 +227,7 @@ static bool list_filter(struct http_request *r, const struct http_query *q,
 {
     /* The checks that need no taxonomy answer before it is read, so a bad
      * limit is a 400 even when the taxonomy cannot be had (a 503). */
-    if (!incident_filter_parse_scalars(query_param, (void *)q, owner_of(r), f, e))
+    if (!incident_filter_parse_scalars(query_param, (void *)q, handler_incident_owner(r), f, e))
         return false;
     struct taxonomy *t = store_taxonomy_acquire(r->db, false, e);
     if (!t)
@@ -252,7 +258,7 @@ void handle_incident_list(struct http_request *r)
     bool by_change = f.changed_since != NULL;
     size_t shown = n > (size_t)f.limit ? (size_t)f.limit : n;
     json_t *list = json_array();
-    unsigned view = view_of(r);
+    unsigned view = handler_incident_view(r);
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(list, incident_to_json(&items[i], view,
                                                      (int)cfg.verify_min_source_types));
@@ -330,12 +336,38 @@ static bool version_matches(const struct incident *inc, bool given, int version,
     return true;
 }
 
+bool handler_incident_amend(struct http_request *r, struct incident *cur, struct incident *next,
+                            const char *reason, bool *changed, struct api_error *e)
+{
+    json_t *stored = incident_document(cur);
+    json_t *document = incident_document(next);
+    json_t *changes = incident_diff(stored, document);
+    bool ok = true;
+    *changed = json_object_size(changes) > 0;
+    if (*changed) {
+        /* The amendment keeps who, when and the status. */
+        next->id = cur->id;
+        next->version = cur->version;
+        next->status = cur->status;
+        next->duplicate_of = cur->duplicate_of;
+        next->verification_override = cur->verification_override;
+        next->created_by = cur->created_by;
+        cur->created_by = NULL;
+        memcpy(next->created_at, cur->created_at, sizeof next->created_at);
+        ok = store_incident_amend(r->db, next, document, changes, reason, r->who.key_id, e);
+    }
+    json_decref(changes);
+    json_decref(document);
+    json_decref(stored);
+    return ok;
+}
+
 void handle_incident_patch(struct http_request *r)
 {
     struct api_error e;
-    json_t *patch = NULL, *stored = NULL, *merged = NULL, *document = NULL, *changes = NULL;
+    json_t *patch = NULL, *stored = NULL, *merged = NULL;
     struct incident cur = {0}, next = {0};
-    bool in_tx = false, found, given;
+    bool in_tx = false, found, given, changed;
     int version;
     const char *reason;
 
@@ -343,7 +375,8 @@ void handle_incident_patch(struct http_request *r)
         goto fail;
     db_begin_deferred(r->db);
     in_tx = true;
-    if (!store_incident_load(r->db, r->path_id, owner_of(r), true, &cur, &found, &e))
+    if (!store_incident_load(r->db, r->path_id, handler_incident_owner(r), true, &cur, &found,
+                             &e))
         goto fail;
     if (!found) {
         api_error_set(&e, 404, ERR_NOT_FOUND, NULL, "no such incident");
@@ -352,27 +385,16 @@ void handle_incident_patch(struct http_request *r)
     stored = incident_document(&cur);
     if (!version_matches(&cur, given, version, &e) ||
         !(merged = incident_patch_merge(stored, patch, &reason, &e)) ||
-        !validate(r, merged, &next, &e))
+        !handler_incident_validate(r, merged, &next, &e) ||
+        !handler_incident_amend(r, &cur, &next, reason, &changed, &e))
         goto fail;
-    document = incident_document(&next);
-    changes = incident_diff(stored, document);
-    if (json_object_size(changes) == 0) {
+    if (!changed) {
         db_rollback(r->db);
         in_tx = false;
         reply_incident(r, 200, &cur);
         goto done;
     }
-    /* The amendment keeps who, when and the status. */
-    next.id = cur.id;
-    next.version = cur.version;
-    next.status = cur.status;
-    next.duplicate_of = cur.duplicate_of;
-    next.verification_override = cur.verification_override;
-    next.created_by = cur.created_by;
-    cur.created_by = NULL;
-    memcpy(next.created_at, cur.created_at, sizeof next.created_at);
-    if (!store_incident_amend(r->db, &next, document, changes, reason, r->who.key_id, &e) ||
-        !db_commit(r->db, &e))
+    if (!db_commit(r->db, &e))
         goto fail;
     in_tx = false;
     reply_incident(r, 200, &next);
@@ -382,8 +404,6 @@ fail:
         db_rollback(r->db);
     http_reply_error(r, &e);
 done:
-    json_decref(changes);
-    json_decref(document);
     json_decref(merged);
     json_decref(stored);
     json_decref(patch);
@@ -460,7 +480,7 @@ void handle_incident_revisions(struct http_request *r)
     struct api_error e;
     struct incident inc;
     bool found;
-    if (!store_incident_load(r->db, r->path_id, owner_of(r), false, &inc, &found, &e)) {
+    if (!store_incident_load(r->db, r->path_id, handler_incident_owner(r), false, &inc, &found, &e)) {
         http_reply_error(r, &e);
         return;
     }
@@ -474,7 +494,7 @@ void handle_incident_revisions(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    unsigned view = view_of(r);
+    unsigned view = handler_incident_view(r);
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item) incident_redact_changes(json_object_get(item, "changes"), view);

@@ -1,7 +1,8 @@
 /*
- * Authentication and authorisation: the caller's Bearer key, looked up in
- * the store on the request's database connection, and its role checked
- * against the route's.
+ * Authentication and authorisation: the caller's Bearer key (or, on the
+ * OpenRosa routes, whose clients speak only HTTP Basic, the key as Basic
+ * credentials' password), looked up in the store on the request's
+ * database connection, and its role checked against the route's.
  */
 #ifndef CIVCAS_HTTP_AUTH_H
 #define CIVCAS_HTTP_AUTH_H

@@ -1,11 +1,14 @@
 /* Replies, request headers and query parameters. */
 #include "http/request.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
+#include "util/buf.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
 
@@ -56,6 +59,22 @@ void http_reply_json(struct http_request *r, int status, json_t *body)
     r->replied = true;
 }
 
+void http_reply_openrosa(struct http_request *r, int status, const char *nature,
+                         const char *message)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<OpenRosaResponse xmlns=\"http://openrosa.org/http/response\">"
+                 "<message nature=\"");
+    buf_xml_text(&b, nature);
+    buf_puts(&b, "\">");
+    buf_xml_text(&b, message);
+    buf_puts(&b, "</message></OpenRosaResponse>\n");
+    http_reply_bytes(r, status, "text/xml; charset=utf-8", b.data, b.len);
+    buf_free(&b);
+}
+
 void http_reply_error(struct http_request *r, const struct api_error *e)
 {
     struct api_error fallback;
@@ -64,8 +83,85 @@ void http_reply_error(struct http_request *r, const struct api_error *e)
     if (e->status == 503)
         http_add_header(r, "Retry-After", "1");
     if (e->status == 401)
-        http_add_header(r, "WWW-Authenticate", "Bearer");
+        http_add_header(r, "WWW-Authenticate",
+                        r->openrosa ? "Basic realm=\"civcas\", charset=\"UTF-8\"" : "Bearer");
+    if (r->openrosa_xml) {
+        http_reply_openrosa(r, e->status, "error", e->message);
+        return;
+    }
     http_reply_json(r, e->status, api_error_json(e));
+}
+
+/* Whether the comma list holds address exactly. */
+static bool address_listed(const char *list, const char *address)
+{
+    size_t n = strlen(address);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncmp(p, address, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+bool http_peer_trusted(struct http_request *r)
+{
+    if (!cfg.trusted_proxies || !cfg.trusted_proxies[0])
+        return false;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    char peer[INET6_ADDRSTRLEN] = "";
+    const void *addr = NULL;
+    if (sa && sa->sa_family == AF_INET)
+        addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa && sa->sa_family == AF_INET6)
+        addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    return addr && inet_ntop(sa->sa_family, addr, peer, sizeof peer) &&
+           address_listed(cfg.trusted_proxies, peer);
+}
+
+/* A host as a URL may carry it: a name or address, an optional port. The
+ * first item of a comma list (X-Forwarded-Host may hold several) is
+ * copied to out. */
+static bool host_take(const char *value, char *out, size_t size)
+{
+    if (!value)
+        return false;
+    while (*value == ' ')
+        value++;
+    size_t n = strcspn(value, ", ");
+    if (n == 0 || n >= size || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = value[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return false;
+    }
+    memcpy(out, value, n);
+    out[n] = '\0';
+    return true;
+}
+
+void http_request_base_url(struct http_request *r, char *out, size_t size)
+{
+    const char *scheme = "http";
+    char host[256];
+    bool trusted = http_peer_trusted(r);
+    if (trusted) {
+        const char *proto = http_header(r, "X-Forwarded-Proto");
+        size_t n = proto ? strcspn(proto, ", ") : 0;
+        if (n == 5 && strncasecmp(proto, "https", 5) == 0)
+            scheme = "https";
+    }
+    if (!(trusted && host_take(http_header(r, "X-Forwarded-Host"), host, sizeof host)) &&
+        !host_take(http_header(r, MHD_HTTP_HEADER_HOST), host, sizeof host))
+        snprintf(host, sizeof host, "%s", cfg.listen);
+    snprintf(out, size, "%s://%s", scheme, host);
 }
 
 struct db_conn *http_request_db(struct http_request *r, struct api_error *e)

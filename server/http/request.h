@@ -23,7 +23,7 @@
 
 struct route;
 
-#define HTTP_MAX_HEADERS 6
+#define HTTP_MAX_HEADERS 8
 #define HTTP_MAX_QUERY 16
 /* The most routes the router's table may hold: per-route metrics keep a
  * slot for each and one more (index HTTP_ROUTES_MAX) for unmatched
@@ -50,6 +50,11 @@ struct http_request {
     const char *route_template; /* the route's template, for logs and errors */
     long long path_id;          /* the {id} of the path, when the route has one */
     bool authenticated;
+    /* An OpenRosa path (/openrosa/...): HTTP Basic is accepted and every
+     * reply carries X-OpenRosa-Version; errors of the submission route
+     * (openrosa_xml, set by the router) are OpenRosa XML, which ODK
+     * Collect shows the monitor. */
+    bool openrosa, openrosa_xml;
     struct principal who;
     long long taxonomy_revision; /* read with the key (authenticated requests) */
     struct db_conn *db;
@@ -75,6 +80,17 @@ void http_reply_error(struct http_request *r, const struct api_error *e);
 struct db_conn *http_request_db(struct http_request *r, struct api_error *e);
 void http_reply_bytes(struct http_request *r, int status, const char *content_type,
                       const char *data, size_t len);
+/* An OpenRosa response document (<OpenRosaResponse> with one message of
+ * the nature given: "submit_success", "error", ...), as text/xml. */
+void http_reply_openrosa(struct http_request *r, int status, const char *nature,
+                         const char *message);
+/* Whether the peer is one of CIVCAS_TRUSTED_PROXIES, whose X-Forwarded-*
+ * headers count. */
+bool http_peer_trusted(struct http_request *r);
+/* "scheme://host[:port]" the client reached this server at: the Host
+ * header (X-Forwarded-Proto and X-Forwarded-Host from a trusted proxy),
+ * or the listen address when it names none usable. */
+void http_request_base_url(struct http_request *r, char *out, size_t size);
 /* Adds a response header; value is copied. */
 void http_add_header(struct http_request *r, const char *name, const char *value);
 

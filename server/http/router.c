@@ -8,40 +8,55 @@
 #include "handlers/handlers.h"
 #include "http/auth.h"
 #include "util/ids.h"
+#include "util/multipart.h"
 
 struct route {
     const char *method;
     const char *template; /* "{id}" matches an incident id */
     unsigned roles;       /* 0 = no key needed */
-    bool has_body;
+    /* What it takes: BODY_SUBMISSION is an OpenRosa submission
+     * (multipart/form-data), answered in OpenRosa XML, errors too. */
+    enum { BODY_NONE, BODY_JSON, BODY_SUBMISSION } body;
     void (*handler)(struct http_request *r);
 };
 
+#define FORM_ROLES (ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN)
+
 static const struct route routes[] = {
-    {"GET", "/healthz", 0, false, handle_healthz},
-    {"GET", "/readyz", 0, false, handle_readyz},
-    {"GET", "/metrics", 0, false, handle_metrics},
-    {"GET", "/v1/openapi.json", 0, false, handle_openapi},
-    {"GET", "/v1/taxonomy", ROLES_ALL, false, handle_taxonomy_get},
-    {"POST", "/v1/incidents", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, true,
+    {"GET", "/healthz", 0, BODY_NONE, handle_healthz},
+    {"GET", "/readyz", 0, BODY_NONE, handle_readyz},
+    {"GET", "/metrics", 0, BODY_NONE, handle_metrics},
+    {"GET", "/v1/openapi.json", 0, BODY_NONE, handle_openapi},
+    {"GET", "/v1/taxonomy", ROLES_ALL, BODY_NONE, handle_taxonomy_get},
+    {"POST", "/v1/incidents", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
      handle_incident_create},
-    {"GET", "/v1/incidents", ROLES_ALL, false, handle_incident_list},
-    {"GET", "/v1/incidents/{id}", ROLES_ALL, false, handle_incident_get},
-    {"PATCH", "/v1/incidents/{id}", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, true,
+    {"GET", "/v1/incidents", ROLES_ALL, BODY_NONE, handle_incident_list},
+    {"GET", "/v1/incidents/{id}", ROLES_ALL, BODY_NONE, handle_incident_get},
+    {"PATCH", "/v1/incidents/{id}", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
      handle_incident_patch},
-    {"POST", "/v1/incidents/{id}/status", ROLE_REVIEWER | ROLE_ADMIN, true,
+    {"POST", "/v1/incidents/{id}/status", ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
      handle_incident_status},
-    {"GET", "/v1/incidents/{id}/revisions", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, false,
+    {"GET", "/v1/incidents/{id}/revisions", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
      handle_incident_revisions},
-    {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_trends},
-    {"GET", "/v1/reports/poc", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_poc},
-    {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, true, handle_report_publish},
-    {"GET", "/v1/reports", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_list},
-    {"GET", "/v1/reports/{id}", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_get},
-    {"POST", "/v1/reports/{id}/public", ROLE_REVIEWER | ROLE_ADMIN, false,
+    {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE, handle_trends},
+    {"GET", "/v1/reports/poc", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
+     handle_report_poc},
+    {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
+     handle_report_publish},
+    {"GET", "/v1/reports", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
+     handle_report_list},
+    {"GET", "/v1/reports/{id}", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
+     handle_report_get},
+    {"POST", "/v1/reports/{id}/public", ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
      handle_report_make_public},
-    {"GET", "/v1/public/trends", 0, false, handle_public_trends},
-    {"GET", "/v1/public/reports/{id}", 0, false, handle_public_report},
+    {"GET", "/v1/public/trends", 0, BODY_NONE, handle_public_trends},
+    {"GET", "/v1/public/reports/{id}", 0, BODY_NONE, handle_public_report},
+    /* OpenRosa (docs/forms.md): ODK Collect's server URL is .../openrosa. */
+    {"GET", "/openrosa/formList", FORM_ROLES, BODY_NONE, handle_openrosa_form_list},
+    {"GET", "/openrosa/forms/civcas_incident", FORM_ROLES, BODY_NONE, handle_openrosa_form},
+    {"HEAD", "/openrosa/submission", FORM_ROLES, BODY_NONE, handle_openrosa_head},
+    {"POST", "/openrosa/submission", FORM_ROLES, BODY_SUBMISSION, handle_openrosa_submission},
+    {"POST", "/v1/ingest/kobo", FORM_ROLES, BODY_JSON, handle_kobo_ingest},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -68,7 +83,7 @@ static bool path_matches(const char *template, const char *path, long long *id)
         }
         if (*template != *path)
             return false;
-        template++;
+        template ++;
         path++;
     }
     return *template == '\0' && *path == '\0';
@@ -150,11 +165,12 @@ bool http_route_resolve(struct http_request *r, struct api_error *e)
         return api_error_set(e, 404, ERR_NOT_FOUND, NULL, "no such resource");
     if (!match) {
         http_add_header(r, "Allow", allow);
-        return api_error_set(e, 405, ERR_METHOD_NOT_ALLOWED, NULL,
-                             "%s is not allowed here; use %s", r->method, allow);
+        return api_error_set(e, 405, ERR_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s",
+                             r->method, allow);
     }
     r->route = match;
     r->route_template = match->template;
+    r->openrosa_xml = match->body == BODY_SUBMISSION;
     return true;
 }
 
@@ -165,13 +181,12 @@ bool http_route_needs_key(const struct http_request *r)
 
 bool http_route_takes_body(const struct http_request *r)
 {
-    return r->route && r->route->has_body;
+    return r->route && r->route->body != BODY_NONE;
 }
 
 bool http_route_authenticate(struct http_request *r, struct api_error *e)
 {
-    return r->authenticated || !http_route_needs_key(r) ||
-           http_authenticate(r, r->route->roles, e);
+    return r->authenticated || !http_route_needs_key(r) || http_authenticate(r, r->route->roles, e);
 }
 
 void http_dispatch(struct http_request *r)
@@ -184,7 +199,14 @@ void http_dispatch(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    if (r->route->has_body && !json_media_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    const char *type = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (r->route->body == BODY_SUBMISSION && !multipart_is_form_data(type)) {
+        api_error_set(&e, 415, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                      "send the body as Content-Type: multipart/form-data");
+        http_reply_error(r, &e);
+        return;
+    }
+    if (r->route->body == BODY_JSON && !json_media_type(type)) {
         api_error_set(&e, 415, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
                       "send the body as Content-Type: application/json");
         http_reply_error(r, &e);
@@ -192,4 +214,3 @@ void http_dispatch(struct http_request *r)
     }
     r->route->handler(r);
 }
-

@@ -114,6 +114,7 @@ static struct http_request *request_new(struct MHD_Connection *conn, const char 
     r->conn = conn;
     r->method = method;
     r->path = url;
+    r->openrosa = strncmp(url, "/openrosa/", 10) == 0;
     buf_init(&r->body);
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -157,6 +158,8 @@ static enum MHD_Result send_reply(struct http_request *r)
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->openrosa)
+        MHD_add_response_header(resp, "X-OpenRosa-Version", "1.0");
     for (int i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -335,21 +338,6 @@ static bool handle_in_place(struct http_request *r, void (*step)(struct http_req
     return handled;
 }
 
-/* Whether the comma list holds address exactly. */
-static bool address_listed(const char *list, const char *address)
-{
-    size_t n = strlen(address);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (len == n && strncmp(p, address, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
-}
-
 /* The client's address (4 or 16 bytes): the peer's, or, when the peer is
  * a trusted proxy, the last address of its X-Forwarded-For. */
 static size_t client_address(struct http_request *r, unsigned char out[16])
@@ -357,7 +345,6 @@ static size_t client_address(struct http_request *r, unsigned char out[16])
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = info ? info->client_addr : NULL;
-    char peer[INET6_ADDRSTRLEN] = "";
     size_t n = 0;
     if (sa && sa->sa_family == AF_INET) {
         memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
@@ -366,9 +353,7 @@ static size_t client_address(struct http_request *r, unsigned char out[16])
         memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
         n = 16;
     }
-    if (!n || !cfg.trusted_proxies || !cfg.trusted_proxies[0] ||
-        !inet_ntop(sa->sa_family, out, peer, sizeof peer) ||
-        !address_listed(cfg.trusted_proxies, peer))
+    if (!n || !http_peer_trusted(r))
         return n;
     const char *forwarded = http_header(r, "X-Forwarded-For");
     const char *last = forwarded ? strrchr(forwarded, ',') : NULL;

@@ -409,6 +409,17 @@ bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *
     return r != NULL;
 }
 
+int db_exec_rows(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
+                 struct api_error *e)
+{
+    PGresult *r = db_query(c, stmt, n, params, e);
+    if (!r)
+        return -1;
+    int rows = PQntuples(r) > 0;
+    PQclear(r);
+    return rows;
+}
+
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 14695981039346656037ULL;

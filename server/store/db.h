@@ -65,6 +65,11 @@ PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *c
 /* The same for a statement whose result is not needed. */
 bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
              struct api_error *e);
+/* The same for a statement whose only news is whether it returned a row
+ * (INSERT ... ON CONFLICT DO NOTHING RETURNING 1): 1 a row, 0 none, -1
+ * with e set. */
+int db_exec_rows(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
+                 struct api_error *e);
 /* Unprepared, for SQL composed from fixed fragments in code (never from
  * client text): the listing's optional filters. */
 PGresult *db_query_composed(struct db_conn *c, const char *sql, int n,

@@ -582,14 +582,10 @@ int store_idempotency_claim(struct db_conn *c, long long key_id, const char *ide
     const char *params[] = {key, idem_key, hash};
     /* A concurrent request with the same key blocks here until the first
      * one commits or rolls back. */
-    PGresult *r = db_query(c, &stmt_idem_claim, 3, params, e);
-    if (!r)
-        return -1;
-    bool claimed = PQntuples(r) == 1;
-    PQclear(r);
-    if (claimed)
-        return 1;
-    r = db_query(c, &stmt_idem_read, 2, params, e);
+    int claimed = db_exec_rows(c, &stmt_idem_claim, 3, params, e);
+    if (claimed != 0)
+        return claimed;
+    PGresult *r = db_query(c, &stmt_idem_read, 2, params, e);
     if (!r)
         return -1;
     if (PQntuples(r) != 1) {

@@ -2,6 +2,7 @@
 #include "util/crypto.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <string.h>
 #include <sys/random.h>
@@ -9,6 +10,13 @@
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
     SHA256(data, len, out);
+}
+
+void md5(const void *data, size_t len, unsigned char out[MD5_LEN])
+{
+    unsigned int n = MD5_LEN;
+    if (!EVP_Digest(data, len, out, &n, EVP_md5(), NULL))
+        memset(out, 0, MD5_LEN);
 }
 
 bool random_bytes(void *out, size_t len)
@@ -73,13 +81,17 @@ void base64url_encode(const unsigned char *in, size_t len, char *out)
     out[o] = '\0';
 }
 
-static int b64url_value(char c)
+static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(const char *alphabet, char c)
 {
-    const char *p = c ? strchr(b64url, c) : NULL;
-    return p ? (int)(p - b64url) : -1;
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
 }
 
-long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size)
+/* Unpadded base64 of the alphabet given, strictly. */
+static long b64_decode(const char *alphabet, const char *in, size_t len, unsigned char *out,
+                       size_t out_size)
 {
     if (len % 4 == 1)
         return -1;
@@ -87,7 +99,7 @@ long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(in[i]);
+        int v = b64_value(alphabet, in[i]);
         if (v < 0)
             return -1;
         acc = (acc << 6) | (unsigned)v;
@@ -103,4 +115,18 @@ long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out
     if (acc != 0) /* non-canonical trailing bits */
         return -1;
     return (long)o;
+}
+
+long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size)
+{
+    return b64_decode(b64url, in, len, out, out_size);
+}
+
+long base64_decode(const char *in, size_t len, unsigned char *out, size_t out_size)
+{
+    if (len % 4 != 0)
+        return -1;
+    for (int pad = 0; pad < 2 && len > 0 && in[len - 1] == '='; pad++)
+        len--;
+    return b64_decode(b64std, in, len, out, out_size);
 }

@@ -6,8 +6,12 @@
 #include <stddef.h>
 
 #define SHA256_LEN 32
+#define MD5_LEN 16
 
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
+/* MD5, where a protocol names it (OpenRosa's form list hashes); never
+ * for anything that must resist an attacker. */
+void md5(const void *data, size_t len, unsigned char out[MD5_LEN]);
 /* Cryptographically secure random bytes (getrandom); false if unavailable. */
 bool random_bytes(void *out, size_t len);
 /* The value of a hex digit (either case), or -1. */
@@ -19,5 +23,9 @@ void base64url_encode(const unsigned char *in, size_t len, char *out);
 /* Strict: only the base64url alphabet, no padding, canonical trailing bits.
  * Returns the decoded length or -1. */
 long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size);
+
+/* Standard base64 (RFC 4648 section 4) with its padding, strictly, as HTTP
+ * Basic credentials are written. Returns the decoded length or -1. */
+long base64_decode(const char *in, size_t len, unsigned char *out, size_t out_size);
 
 #endif
