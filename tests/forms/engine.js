@@ -66,6 +66,7 @@ async function post(formData) {
 	return {
 		status: response.status,
 		contentType: response.headers.get('Content-Type'),
+		openRosaVersion: response.headers.get('X-OpenRosa-Version'),
 		body: await response.text(),
 		xml: file ? await file.text() : null,
 		fileName: file ? file.name : null,

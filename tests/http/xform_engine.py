@@ -16,6 +16,7 @@ and finds the question on screen by that label.
 Only the standard library is used.
 """
 
+import json
 import os
 import xml.etree.ElementTree as ET
 
@@ -46,7 +47,6 @@ class EngineMissing(AssertionError):
 
 def engine_version():
     """The installed @getodk/web-forms version; raises EngineMissing."""
-    import json
     try:
         with open(ENGINE_PACKAGE, encoding='utf-8') as f:
             return json.load(f)['version']
