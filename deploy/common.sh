@@ -55,13 +55,32 @@ civcas_need_packages() {
 		apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
-# Installs the conformance tests' npm tools (Prism, Redocly) into
-# tests/conformance/node_modules with `npm ci`, from the checked-in
-# package-lock.json; skipped while node_modules holds that very lock.
-# Node.js and npm come from Debian when the machine has none (Debian 12:
-# node 18, which the locked versions support).
+# civcas__npm_ci DIR WHAT: installs DIR's npm packages into DIR/node_modules
+# with `npm ci`, from its checked-in package-lock.json; skipped while
+# node_modules holds that very lock (a stamp of package.json and the lock).
+# No install scripts: none of the locked packages needs one.
+civcas__npm_ci() {
+	local dir="$1" what="$2" stamp sum
+	stamp="$dir/node_modules/.civcas-lock-sha256"
+	sum="$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum)"
+	sum="${sum%% *}"
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
+		civcas_log "$what: up to date"
+		return 0
+	fi
+	civcas_log "$what: npm ci in ${dir#"$ROOT"/}"
+	(cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+	printf '%s\n' "$sum" >"$stamp"
+}
+
+# Installs the tests' npm packages: the conformance tools (Prism, Redocly)
+# into tests/conformance, and the XForm engine the form tests drive in
+# Chromium (ODK Web Forms and Vue, browser bundles as published) into
+# tests/forms. Node.js and npm come from Debian when the machine has none
+# (Debian 12: node 18, which the locked conformance tools support; the
+# engine is only served to the browser, so node's version does not matter
+# to it).
 civcas_need_node_tools() {
-	local dir="$ROOT/tests/conformance" stamp sum
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 		civcas_log "packages: installing nodejs npm"
 		civcas_sudo env DEBIAN_FRONTEND=noninteractive apt-get update
@@ -71,17 +90,8 @@ civcas_need_node_tools() {
 	node -e 'const [a, b] = process.versions.node.split(".").map(Number);
 		process.exit(a > 18 || (a === 18 && b >= 20) ? 0 : 1)' ||
 		civcas_die "node $(node --version) is too old for the conformance tools (need 18.20 or later)"
-	stamp="$dir/node_modules/.civcas-lock-sha256"
-	sum="$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum)"
-	sum="${sum%% *}"
-	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
-		civcas_log "conformance tools: up to date"
-		return 0
-	fi
-	civcas_log "conformance tools: npm ci in tests/conformance"
-	# No install scripts: neither tool needs one.
-	(cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-	printf '%s\n' "$sum" >"$stamp"
+	civcas__npm_ci "$ROOT/tests/conformance" "conformance tools"
+	civcas__npm_ci "$ROOT/tests/forms" "XForm engine"
 }
 
 # civcas_build DIR [cmake args...]: configures and builds into $ROOT/DIR.

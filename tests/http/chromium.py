@@ -15,6 +15,7 @@ switches --screenshot and --print-to-pdf, as a person would.
 Only the standard library is used.
 """
 
+import base64
 import json
 import os
 import re
@@ -153,7 +154,11 @@ class DevToolsError(AssertionError):
 
 class _Pipe:
     """One browser with --remote-debugging-pipe; send() commands, events
-    collected in self.events (method, params, sessionId)."""
+    collected in self.events (method, params, sessionId).
+
+    on_event, when set, is called with every event as it arrives, also
+    while send() waits for an answer; it may post() commands (whose
+    answers are dropped) but must not send()."""
 
     def __init__(self, profile, extra_flags=()):
         # Chromium reads commands from fd 3 and writes to fd 4.
@@ -179,7 +184,10 @@ class _Pipe:
         os.close(self._out_w)
         self._buf = b''
         self._next_id = 0
+        self._answers = {}
+        self._posted = set()
         self.events = []
+        self.on_event = None
 
     def stderr_text(self):
         self._stderr.seek(0)
@@ -202,8 +210,22 @@ class _Pipe:
         msg, self._buf = self._buf.split(b'\0', 1)
         return json.loads(msg.decode('utf-8'))
 
-    def send(self, method, params=None, session=None, timeout=30):
-        """One command; returns its result, collecting events meanwhile."""
+    def _pump(self, deadline):
+        """Reads one message: an answer is kept for its sender, an event
+        is recorded and handed to on_event."""
+        m = self._read_message(deadline)
+        if 'id' in m:
+            if m['id'] in self._posted:
+                self._posted.discard(m['id'])
+            else:
+                self._answers[m['id']] = m
+        elif 'method' in m:
+            self.events.append(m)
+            if self.on_event is not None:
+                self.on_event(m)
+
+    def post(self, method, params=None, session=None):
+        """Writes one command without waiting; returns its id."""
         self._next_id += 1
         mid = self._next_id
         msg = {'id': mid, 'method': method, 'params': params or {}}
@@ -213,15 +235,23 @@ class _Pipe:
         while data:
             n = os.write(self._cmd_w, data)
             data = data[n:]
+        return mid
+
+    def send(self, method, params=None, session=None, timeout=30):
+        """One command; returns its result, collecting events meanwhile."""
+        mid = self.post(method, params, session)
         deadline = time.monotonic() + timeout
-        while True:
-            m = self._read_message(deadline)
-            if m.get('id') == mid:
-                if 'error' in m:
-                    raise DevToolsError('%s: %s' % (method, m['error']))
-                return m.get('result', {})
-            if 'method' in m:
-                self.events.append(m)
+        while mid not in self._answers:
+            self._pump(deadline)
+        m = self._answers.pop(mid)
+        if 'error' in m:
+            raise DevToolsError('%s: %s' % (method, m['error']))
+        return m.get('result', {})
+
+    def forget(self, mid):
+        """Drops the answer of a post()ed command whenever it comes."""
+        if self._answers.pop(mid, None) is None:
+            self._posted.add(mid)
 
     def wait_event(self, method, session=None, timeout=30):
         """Waits for an event (already received ones count)."""
@@ -233,18 +263,14 @@ class _Pipe:
                         session is None or m.get('sessionId') == session):
                     return m
             seen = len(self.events)
-            m = self._read_message(deadline)
-            if 'method' in m:
-                self.events.append(m)
+            self._pump(deadline)
 
     def drain(self, seconds):
         """Collects events for a while."""
         deadline = time.monotonic() + seconds
         try:
             while True:
-                m = self._read_message(deadline)
-                if 'method' in m:
-                    self.events.append(m)
+                self._pump(deadline)
         except DevToolsError:
             pass
 
@@ -297,6 +323,59 @@ def _remote_object_text(obj):
     return obj.get('description') or obj.get('type', '?')
 
 
+def _collect(events, result, ignore_urls=()):
+    """Fills a PageLoad's errors, console and requests from DevTools
+    events; failures of requests for ignore_urls are not errors."""
+    urls = {}
+    for ev in events:
+        method, p = ev.get('method'), ev.get('params', {})
+        if method == 'Runtime.exceptionThrown':
+            d = p.get('exceptionDetails', {})
+            exc = d.get('exception') or {}
+            result.errors.append('uncaught exception: %s %s' % (
+                d.get('text', ''), _remote_object_text(exc)))
+        elif method == 'Runtime.consoleAPICalled':
+            text = ' '.join(_remote_object_text(a)
+                            for a in p.get('args', []))
+            result.console.append((p.get('type'), text))
+            if p.get('type') in ('error', 'assert'):
+                result.errors.append('console.%s: %s'
+                                     % (p.get('type'), text))
+        elif method == 'Log.entryAdded':
+            e = p.get('entry', {})
+            result.console.append((e.get('level'), e.get('text')))
+            if e.get('level') == 'error' and e.get('url') not in ignore_urls:
+                result.errors.append('%s error: %s %s' % (
+                    e.get('source'), e.get('text'), e.get('url', '')))
+        elif method == 'Network.requestWillBeSent':
+            url = p.get('request', {}).get('url')
+            urls[p.get('requestId')] = url
+            result.requests.append(url)
+        elif method == 'Network.loadingFailed':
+            url = urls.get(p.get('requestId'))
+            if not p.get('canceled') and url not in ignore_urls:
+                result.errors.append('request failed: %s %s'
+                                     % (p.get('errorText'), url or ''))
+
+
+def _collect_stderr(result):
+    """A second witness: Chromium's own log of console messages."""
+    for line in result.stderr.splitlines():
+        if CONSOLE_ERROR_RE.search(line):
+            result.errors.append('chromium log: ' + line.strip())
+
+
+def _attach(pipe):
+    """A new blank tab with the Page, Runtime, Log and Network domains on;
+    returns its session id."""
+    target = pipe.send('Target.createTarget', {'url': 'about:blank'})
+    session = pipe.send('Target.attachToTarget', {
+        'targetId': target['targetId'], 'flatten': True})['sessionId']
+    for domain in ('Page', 'Runtime', 'Log', 'Network'):
+        pipe.send(domain + '.enable', session=session)
+    return session
+
+
 def load(url, evaluate=(), settle=1.0, timeout=LOAD_TIMEOUT):
     """Loads url in a fresh headless Chromium and reports what happened.
     evaluate: JavaScript expressions evaluated after the load event (their
@@ -306,11 +385,7 @@ def load(url, evaluate=(), settle=1.0, timeout=LOAD_TIMEOUT):
         pipe = _Pipe(profile)
         try:
             deadline = time.monotonic() + timeout
-            target = pipe.send('Target.createTarget', {'url': 'about:blank'})
-            session = pipe.send('Target.attachToTarget', {
-                'targetId': target['targetId'], 'flatten': True})['sessionId']
-            for domain in ('Page', 'Runtime', 'Log', 'Network'):
-                pipe.send(domain + '.enable', session=session)
+            session = _attach(pipe)
             pipe.events.clear()
             nav = pipe.send('Page.navigate', {'url': url}, session=session)
             if nav.get('errorText'):
@@ -329,46 +404,213 @@ def load(url, evaluate=(), settle=1.0, timeout=LOAD_TIMEOUT):
                             r['exceptionDetails'].get('text'))
                     else:
                         result.evaluations[expr] = r['result'].get('value')
-            for ev in pipe.events:
-                method, p = ev.get('method'), ev.get('params', {})
-                if method == 'Runtime.exceptionThrown':
-                    d = p.get('exceptionDetails', {})
-                    exc = d.get('exception') or {}
-                    result.errors.append('uncaught exception: %s %s' % (
-                        d.get('text', ''), _remote_object_text(exc)))
-                elif method == 'Runtime.consoleAPICalled':
-                    text = ' '.join(_remote_object_text(a)
-                                    for a in p.get('args', []))
-                    result.console.append((p.get('type'), text))
-                    if p.get('type') in ('error', 'assert'):
-                        result.errors.append('console.%s: %s'
-                                             % (p.get('type'), text))
-                elif method == 'Log.entryAdded':
-                    e = p.get('entry', {})
-                    result.console.append((e.get('level'), e.get('text')))
-                    if e.get('level') == 'error':
-                        result.errors.append('%s error: %s %s' % (
-                            e.get('source'), e.get('text'),
-                            e.get('url', '')))
-                elif method == 'Network.requestWillBeSent':
-                    result.requests.append(p.get('request', {}).get('url'))
-                elif method == 'Network.loadingFailed':
-                    if not p.get('canceled'):
-                        result.errors.append('request failed: %s'
-                                             % p.get('errorText'))
+            _collect(pipe.events, result)
         finally:
             try:
                 pipe.close()
             finally:
                 result.stderr = pipe.stderr_text()
                 pipe.release()
-    # A second witness: Chromium's own log of console messages.
-    for line in result.stderr.splitlines():
-        if CONSOLE_ERROR_RE.search(line):
-            result.errors.append('chromium log: ' + line.strip())
+    _collect_stderr(result)
     return result
 
 
 # Chromium logs page console messages as "...:INFO:CONSOLE(12)] ..." and
 # uncaught exceptions with "Uncaught".
 CONSOLE_ERROR_RE = re.compile(r'Uncaught|ERROR:CONSOLE')
+
+
+# --------------------------------------------------------------------------
+# An interactive tab: evaluate, click and type as a person would
+
+CONTENT_TYPES = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript; charset=utf-8',
+    '.mjs': 'text/javascript; charset=utf-8',
+    '.css': 'text/css; charset=utf-8',
+    '.json': 'application/json',
+    '.svg': 'image/svg+xml',
+    '.ico': 'image/x-icon',
+    '.wasm': 'application/wasm',
+}
+
+
+class Tab:
+    """One tab of a fresh headless Chromium, kept open across calls.
+
+    serve: {url_prefix: directory}. Requests whose URL starts with a
+    prefix are answered by the browser itself from the files under the
+    directory (the DevTools Fetch domain), never reaching the network; the
+    prefix may sit on the origin of a real server, so that a page served
+    this way talks to that server as same-origin.
+
+    allow: origins ('http://127.0.0.1:8080') the page may reach. Any other
+    request fails inside the browser (recorded in self.blocked), and no
+    host name but 127.0.0.1 resolves: a page that asks for the internet
+    (map tiles, fonts) gets an error, and nothing leaves the machine.
+
+    Use as a context manager; report() returns a PageLoad of everything
+    the tab did so far (errors, console, requests, Chromium's log).
+    """
+
+    def __init__(self, serve=None, allow=(), timeout=LOAD_TIMEOUT):
+        self._serve = dict(serve or {})
+        self._allow = tuple(o.rstrip('/') + '/' for o in allow)
+        self._timeout = timeout
+        self._profile = _Profile()
+        self.served = []        # URLs answered from local files
+        self.refused = []       # URLs under a prefix with no such file
+        self.blocked = []       # URLs outside serve and allow, failed
+
+    def __enter__(self):
+        profile = self._profile.__enter__()
+        flags = ()
+        if self._allow:
+            flags = ('--host-resolver-rules=MAP * ~NOTFOUND, '
+                     'EXCLUDE 127.0.0.1',)
+        self.pipe = _Pipe(profile, flags)
+        try:
+            self.session = _attach(self.pipe)
+            if self._allow:
+                patterns = ['*']
+            else:
+                patterns = [prefix + '*' for prefix in self._serve]
+            if patterns:
+                self.pipe.on_event = self._on_event
+                self.pipe.send('Fetch.enable', {'patterns': [
+                    {'urlPattern': p, 'requestStage': 'Request'}
+                    for p in patterns]}, session=self.session)
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self._close()
+
+    def _close(self):
+        try:
+            self.pipe.close()
+            self._stderr = self.pipe.stderr_text()
+            self.pipe.release()
+        finally:
+            self._profile.__exit__(None, None, None)
+
+    def _local_file(self, url):
+        url = url.split('#', 1)[0].split('?', 1)[0]
+        for prefix, directory in self._serve.items():
+            if not url.startswith(prefix):
+                continue
+            rel = url[len(prefix):]
+            root = os.path.realpath(directory)
+            path = os.path.realpath(os.path.join(root, rel))
+            if path.startswith(root + os.sep) and os.path.isfile(path):
+                return path
+        return None
+
+    def _on_event(self, m):
+        if m.get('method') != 'Fetch.requestPaused':
+            return
+        p = m['params']
+        url = p['request']['url']
+        answer = {'requestId': p['requestId']}
+        if any(url.startswith(prefix) for prefix in self._serve):
+            path = self._local_file(url)
+            if path is None:
+                self.refused.append(url)
+                method = 'Fetch.fulfillRequest'
+                answer.update(responseCode=404, body='')
+            else:
+                self.served.append(url)
+                with open(path, 'rb') as f:
+                    body = base64.b64encode(f.read()).decode('ascii')
+                ctype = CONTENT_TYPES.get(os.path.splitext(path)[1],
+                                          'application/octet-stream')
+                method = 'Fetch.fulfillRequest'
+                answer.update(responseCode=200, body=body, responseHeaders=[
+                    {'name': 'Content-Type', 'value': ctype},
+                    {'name': 'Cache-Control', 'value': 'no-store'}])
+        elif url.startswith(self._allow) or not self._allow:
+            method = 'Fetch.continueRequest'
+        else:
+            self.blocked.append(url)
+            method = 'Fetch.failRequest'
+            answer['errorReason'] = 'BlockedByClient'
+        self.pipe.forget(self.pipe.post(method, answer,
+                                        session=m.get('sessionId')))
+
+    def send(self, method, params=None, timeout=None):
+        return self.pipe.send(method, params, session=self.session,
+                              timeout=timeout or self._timeout)
+
+    def navigate(self, url):
+        """Opens url and waits for its load event."""
+        seen = len(self.pipe.events)
+        nav = self.send('Page.navigate', {'url': url})
+        if nav.get('errorText'):
+            raise DevToolsError('navigation to %s failed: %s'
+                                % (url, nav['errorText']))
+        deadline = time.monotonic() + self._timeout
+        while not any(e.get('method') == 'Page.loadEventFired'
+                      for e in self.pipe.events[seen:]):
+            self.pipe._pump(deadline)
+
+    def evaluate(self, expression, timeout=None):
+        """The JSON value of a JavaScript expression, awaited when it is a
+        promise; a thrown exception raises DevToolsError with its text."""
+        r = self.send('Runtime.evaluate', {
+            'expression': expression, 'returnByValue': True,
+            'awaitPromise': True}, timeout=timeout)
+        if 'exceptionDetails' in r:
+            d = r['exceptionDetails']
+            raise DevToolsError('%s: %s' % (
+                d.get('text'), _remote_object_text(d.get('exception', {}))))
+        return r['result'].get('value')
+
+    def call(self, function, *args, timeout=None):
+        """Calls the page's function (an expression naming it) with JSON
+        arguments; returns its awaited JSON value."""
+        return self.evaluate('(%s)(%s)' % (
+            function, ', '.join(json.dumps(a) for a in args)),
+            timeout=timeout)
+
+    def click(self, x, y):
+        """A left click at CSS pixel (x, y) of the viewport: the mouse moves
+        there, presses and releases, as a person's would."""
+        self.send('Input.dispatchMouseEvent', {
+            'type': 'mouseMoved', 'x': x, 'y': y})
+        for kind in ('mousePressed', 'mouseReleased'):
+            self.send('Input.dispatchMouseEvent', {
+                'type': kind, 'x': x, 'y': y, 'button': 'left',
+                'buttons': 1 if kind == 'mousePressed' else 0,
+                'clickCount': 1})
+
+    def insert_text(self, text):
+        """Text typed into the focused element (one input event, as an
+        input method or a paste gives)."""
+        self.send('Input.insertText', {'text': text})
+
+    def press(self, key, code=None, key_code=0):
+        """One key pressed and released on the focused element."""
+        for kind in ('keyDown', 'keyUp'):
+            self.send('Input.dispatchKeyEvent', {
+                'type': kind, 'key': key, 'code': code or key,
+                'windowsVirtualKeyCode': key_code,
+                'nativeVirtualKeyCode': key_code})
+
+    def screenshot(self, out_path):
+        """A PNG of the whole page as it is now."""
+        r = self.send('Page.captureScreenshot', {
+            'format': 'png', 'captureBeyondViewport': True})
+        with open(out_path, 'wb') as f:
+            f.write(base64.b64decode(r['data']))
+
+    def report(self):
+        """A PageLoad of what the tab did so far. The errors of requests
+        the tab blocked are left out (self.blocked lists those URLs)."""
+        result = PageLoad()
+        _collect(self.pipe.events, result, ignore_urls=set(self.blocked))
+        result.stderr = (getattr(self, '_stderr', None)
+                         or self.pipe.stderr_text())
+        _collect_stderr(result)
+        return result
