@@ -4,6 +4,7 @@
 #define CIVCAS_HANDLERS_H
 
 #include "http/request.h"
+#include "util/sign.h"
 
 void handle_healthz(struct http_request *r);
 void handle_readyz(struct http_request *r);
@@ -24,6 +25,18 @@ void handle_report_list(struct http_request *r);
 void handle_public_trends(struct http_request *r);
 void handle_public_report(struct http_request *r);
 void handle_report_make_public(struct http_request *r);
+void handle_report_signature(struct http_request *r);
+void handle_public_report_signature(struct http_request *r);
+void handle_public_signing_keys(struct http_request *r);
+void handle_public_signing_key(struct http_request *r);
+void handle_public_publications(struct http_request *r);
+
+/* The key that signs publications, read by serve at start (NULL: none, and
+ * publishing answers 503). */
+void handlers_set_signer(struct signer *s);
+const struct signer *handlers_signer(void);
+/* false with e set to 503 when no key is set. */
+bool handlers_can_sign(struct api_error *e);
 
 /* Counting anything but verified incidents (custom_status: a status list
  * other than the default) is for reviewers and admins: false with e set to

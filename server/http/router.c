@@ -41,7 +41,13 @@ static const struct route routes[] = {
     {"POST", "/v1/reports/{id}/public", ROLE_REVIEWER | ROLE_ADMIN, false,
      handle_report_make_public},
     {"GET", "/v1/public/trends", 0, false, handle_public_trends},
+    {"GET", "/v1/reports/{id}/signature", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false,
+     handle_report_signature},
     {"GET", "/v1/public/reports/{id}", 0, false, handle_public_report},
+    {"GET", "/v1/public/reports/{id}/signature", 0, false, handle_public_report_signature},
+    {"GET", "/v1/public/signing-keys", 0, false, handle_public_signing_keys},
+    {"GET", "/v1/public/signing-keys/{id}", 0, false, handle_public_signing_key},
+    {"GET", "/v1/public/publications", 0, false, handle_public_publications},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

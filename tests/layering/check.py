@@ -19,7 +19,7 @@ import sys
 # Rooms from the top (the edge) down; a module may use its own room and any
 # room listed after it. main.c sits above everything; config (the settings,
 # read once at start) sits just above util.
-ROOMS = ['main', 'import', 'http', 'handlers', 'http-api', 'reports', 'trends', 'store',
+ROOMS = ['main', 'import', 'tools', 'http', 'handlers', 'http-api', 'reports', 'trends', 'store',
          'domain', 'config', 'util']
 # Modules whose room is not their folder's: the request/reply API and the
 # metrics counters live beside the edge but sit below the handlers, which
