@@ -123,6 +123,28 @@ civcas_log "civcasd migrate"
 civcas_log "civcasd taxonomy load schema/taxonomy-unama.json"
 "$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json"
 
+# The key that signs publications (docs/verifying.md): var/signing.pem,
+# made once and registered in this database; made anew when the database
+# no longer knows it (dropped and created again).
+SIGNING_KEY="$VAR/signing.pem"
+signing_key_registered() {
+	local fp
+	[ -s "$SIGNING_KEY" ] || return 1
+	fp="$(openssl pkey -in "$SIGNING_KEY" -pubout -outform DER 2>/dev/null |
+		tail -c 32 | sha256sum | cut -d' ' -f1)"
+	"$CIVCASD" signing-key list | awk -v fp="$fp" \
+		'$NF == fp && $3 == "-" { found = 1 } END { exit !found }'
+}
+mkdir -p "$VAR"
+if signing_key_registered; then
+	civcas_log "signing key: reusing var/signing.pem"
+else
+	[ ! -f "$SIGNING_KEY" ] || mv -f "$SIGNING_KEY" "$SIGNING_KEY.old"
+	civcas_log "signing key: creating var/signing.pem"
+	"$CIVCASD" signing-key create "$SIGNING_KEY" >/dev/null
+fi
+export CIVCAS_SIGNING_KEY="$SIGNING_KEY"
+
 if old="$(civcas_quickstart_pid)"; then
 	civcas_log "stopping the earlier quickstart server (pid $old)"
 	civcas_stop_pid "$old"

@@ -204,6 +204,20 @@ SELECT CASE grain
        ELSE date_trunc('month', d::timestamp)::date END
 $$;
 
+CREATE FUNCTION public.signing_keys_retire_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' OR NEW.public_key <> OLD.public_key
+       OR NEW.fingerprint <> OLD.fingerprint OR NEW.valid_from <> OLD.valid_from
+       OR OLD.valid_until IS NOT NULL THEN
+        RAISE EXCEPTION 'a signing key can only be retired, once'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
 CREATE TABLE public.admin_areas (
     pcode text NOT NULL,
     name text NOT NULL,
@@ -416,6 +430,24 @@ CREATE TABLE public.public_reports (
     made_at timestamp with time zone NOT NULL,
     CONSTRAINT public_reports_min_cell_check CHECK ((min_cell >= 1)),
     CONSTRAINT public_reports_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+CREATE TABLE public.publications (
+    seq bigint NOT NULL,
+    kind text NOT NULL,
+    report_id bigint NOT NULL,
+    body_sha256 text NOT NULL,
+    body_signature text NOT NULL,
+    link text NOT NULL,
+    link_sha256 text NOT NULL,
+    link_signature text NOT NULL,
+    key_id bigint NOT NULL,
+    CONSTRAINT publications_body_sha256_check CHECK ((body_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT publications_body_signature_check CHECK ((body_signature ~ '^[0-9a-f]{128}$'::text)),
+    CONSTRAINT publications_kind_check CHECK ((kind = ANY (ARRAY['report'::text, 'public_report'::text]))),
+    CONSTRAINT publications_link_sha256_check CHECK ((link_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT publications_link_signature_check CHECK ((link_signature ~ '^[0-9a-f]{128}$'::text)),
+    CONSTRAINT publications_seq_check CHECK ((seq >= 1))
 );
 
 CREATE TABLE public.regions (
@@ -1383,6 +1415,26 @@ CREATE TABLE public.schema_migrations (
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE public.signing_keys (
+    id bigint NOT NULL,
+    public_key text NOT NULL,
+    fingerprint text NOT NULL,
+    valid_from timestamp with time zone DEFAULT now() NOT NULL,
+    valid_until timestamp with time zone,
+    CONSTRAINT signing_keys_check CHECK (((valid_until IS NULL) OR (valid_until >= valid_from))),
+    CONSTRAINT signing_keys_fingerprint_check CHECK ((fingerprint ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT signing_keys_public_key_check CHECK ((public_key ~ '^[0-9a-f]{64}$'::text))
+);
+
+ALTER TABLE public.signing_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.signing_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.source_types (
     code text NOT NULL,
     name text NOT NULL,
@@ -1475,6 +1527,15 @@ ALTER TABLE ONLY public.party_groups
 ALTER TABLE ONLY public.public_reports
     ADD CONSTRAINT public_reports_pkey PRIMARY KEY (report_id);
 
+ALTER TABLE ONLY public.publications
+    ADD CONSTRAINT publications_kind_report_id_key UNIQUE (kind, report_id);
+
+ALTER TABLE ONLY public.publications
+    ADD CONSTRAINT publications_link_sha256_key UNIQUE (link_sha256);
+
+ALTER TABLE ONLY public.publications
+    ADD CONSTRAINT publications_pkey PRIMARY KEY (seq);
+
 ALTER TABLE ONLY public.regions
     ADD CONSTRAINT regions_pkey PRIMARY KEY (code);
 
@@ -1489,6 +1550,15 @@ ALTER TABLE ONLY public.rollup_gsets
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+ALTER TABLE ONLY public.signing_keys
+    ADD CONSTRAINT signing_keys_fingerprint_key UNIQUE (fingerprint);
+
+ALTER TABLE ONLY public.signing_keys
+    ADD CONSTRAINT signing_keys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.signing_keys
+    ADD CONSTRAINT signing_keys_public_key_key UNIQUE (public_key);
 
 ALTER TABLE ONLY public.source_types
     ADD CONSTRAINT source_types_pkey PRIMARY KEY (code);
@@ -1527,9 +1597,15 @@ CREATE TRIGGER public_reports_no_truncate BEFORE TRUNCATE ON public.public_repor
 
 CREATE TRIGGER public_reports_no_update BEFORE DELETE OR UPDATE ON public.public_reports FOR EACH ROW EXECUTE FUNCTION public.report_snapshots_immutable();
 
+CREATE TRIGGER publications_no_truncate BEFORE TRUNCATE ON public.publications FOR EACH STATEMENT EXECUTE FUNCTION public.report_snapshots_immutable();
+
+CREATE TRIGGER publications_no_update BEFORE DELETE OR UPDATE ON public.publications FOR EACH ROW EXECUTE FUNCTION public.report_snapshots_immutable();
+
 CREATE TRIGGER report_snapshots_no_truncate BEFORE TRUNCATE ON public.report_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.report_snapshots_immutable();
 
 CREATE TRIGGER report_snapshots_no_update BEFORE DELETE OR UPDATE ON public.report_snapshots FOR EACH ROW EXECUTE FUNCTION public.report_snapshots_immutable();
+
+CREATE TRIGGER signing_keys_no_change BEFORE DELETE OR UPDATE ON public.signing_keys FOR EACH ROW EXECUTE FUNCTION public.signing_keys_retire_only();
 
 ALTER TABLE ONLY public.admin_areas
     ADD CONSTRAINT admin_areas_parent_fkey FOREIGN KEY (parent) REFERENCES public.admin_areas(pcode);
@@ -1614,6 +1690,12 @@ ALTER TABLE ONLY public.public_reports
 
 ALTER TABLE ONLY public.public_reports
     ADD CONSTRAINT public_reports_report_id_fkey FOREIGN KEY (report_id) REFERENCES public.report_snapshots(id);
+
+ALTER TABLE ONLY public.publications
+    ADD CONSTRAINT publications_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.signing_keys(id);
+
+ALTER TABLE ONLY public.publications
+    ADD CONSTRAINT publications_report_id_fkey FOREIGN KEY (report_id) REFERENCES public.report_snapshots(id);
 
 ALTER TABLE ONLY public.report_snapshots
     ADD CONSTRAINT report_snapshots_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.api_keys(id);

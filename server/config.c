@@ -72,6 +72,8 @@ static const struct setting settings[] = {
      OFF(trend_max_values), "most values (periods x series x measures) in a trend answer (serve)"},
     {"answer-max-bytes", "CIVCAS_ANSWER_MAX_BYTES", SET_INT, "33554432", 65536, 1L << 30,
      OFF(answer_max_bytes), "largest answer body in bytes (serve)"},
+    {"signing-key", "CIVCAS_SIGNING_KEY", SET_STRING, "", 0, 0, OFF(signing_key),
+     "PEM file of the Ed25519 key that signs publications; none: publishing answers 503 (serve)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

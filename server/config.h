@@ -36,6 +36,7 @@ struct config {
     long rollup_fold_ms;       /* journal folding interval */
     long rate_address;         /* requests a second per client address; 0 = no limit */
     long rate_key;             /* requests a second per API key; 0 = no limit */
+    char *signing_key;         /* PEM file of the key that signs publications; "" = none */
     char *trusted_proxies;     /* comma list of proxy addresses whose X-Forwarded-For counts */
     long trend_max_values;     /* most values one trend answer may hold */
     long answer_max_bytes;     /* largest answer body */

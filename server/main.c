@@ -12,6 +12,7 @@
 #include "forms/instance.h"
 #include "forms/xform.h"
 #include "http/router.h"
+#include "handlers/handlers.h"
 #include "http/server.h"
 #include "import/import.h"
 #include "store/db.h"
@@ -20,6 +21,7 @@
 #include "store/rollup.h"
 #include "store/rollup_fold.h"
 #include "store/taxonomy.h"
+#include "tools/signing.h"
 #include "trends/trend.h"
 #include "util/buf.h"
 #include "util/ids.h"
@@ -62,6 +64,17 @@ static void usage(FILE *out)
             "                                   exit 1 and list the cells that differ\n"
             "  rollup rebuild                   recompute the trend rollups (one transaction,\n"
             "                                   safe while civcasd serves)\n"
+            "  signing-key create FILE          make the Ed25519 key that signs publications,\n"
+            "                                   write it to FILE (mode 0600) and register its\n"
+            "                                   public half; signs earlier publications too\n"
+            "  signing-key list                 list signing keys and their validity\n"
+            "  signing-key retire ID            stop using a key (what it signed stays valid)\n"
+            "  verify --keys KEYS FILE [SIG]    check a downloaded publication against its\n"
+            "                                   signature (default FILE.sig) offline\n"
+            "  verify --chain --keys KEYS CHAIN [FILE...]\n"
+            "                                   check a downloaded publication chain offline,\n"
+            "                                   and that each FILE is in it\n"
+            "  verify --chain                   check the database's whole chain and bodies\n"
             "  routes                           print the routes the server answers\n"
             "  help, --help                     this text\n"
             "  version, --version               the version\n"
@@ -484,6 +497,19 @@ static int cmd_serve(int argc, char **argv)
         return EXIT_SCHEMA;
     }
 
+    struct signer *signer = NULL;
+    if (cfg.signing_key[0]) {
+        signer = signer_load(cfg.signing_key, problem, sizeof problem);
+        if (!signer) {
+            log_error("refusing to serve: %s", problem);
+            fprintf(stderr, "civcasd: refusing to serve: %s\n", problem);
+            return EXIT_FAILURE_RUNTIME;
+        }
+    } else {
+        log_warn("no CIVCAS_SIGNING_KEY: publishing answers 503 until one is set");
+    }
+    handlers_set_signer(signer);
+
     /* Signals are taken by this thread alone, with sigwait below. */
     sigset_t set;
     sigemptyset(&set);
@@ -501,12 +527,14 @@ static int cmd_serve(int argc, char **argv)
     log_buffer_start();
     if (!rollup_folder_start(cfg.database_url, cfg.rollup_fold_ms)) {
         log_error("cannot start the rollup folder");
+        signer_free(signer);
         return EXIT_FAILURE_RUNTIME;
     }
     if (!http_server_start()) {
         rollup_folder_stop();
         log_buffer_stop();
         db_pool_shutdown();
+        signer_free(signer);
         return EXIT_FAILURE_RUNTIME;
     }
     json_t *f = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "msg", "serving", "version",
@@ -523,6 +551,8 @@ static int cmd_serve(int argc, char **argv)
     log_buffer_stop();
     db_pool_shutdown();
     store_taxonomy_cache_clear();
+    handlers_set_signer(NULL);
+    signer_free(signer);
     log_info("stopped");
     return EXIT_OK;
 }
@@ -566,6 +596,10 @@ int main(int argc, char **argv)
         rc = cmd_form(argc - 2, argv + 2);
     } else if (strcmp(cmd, "rollup") == 0) {
         rc = cmd_rollup(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "signing-key") == 0) {
+        rc = signing_key_command(argc - 2, argv + 2);
+    } else if (strcmp(cmd, "verify") == 0) {
+        rc = verify_command(argc - 2, argv + 2);
     } else if (strcmp(cmd, "routes") == 0) {
         http_routes_print(stdout);
         rc = EXIT_OK;

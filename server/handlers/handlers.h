@@ -5,6 +5,7 @@
 
 #include "domain/incident.h"
 #include "http/request.h"
+#include "util/sign.h"
 
 void handle_healthz(struct http_request *r);
 void handle_readyz(struct http_request *r);
@@ -50,6 +51,19 @@ bool handler_incident_insert(struct http_request *r, struct incident *inc, struc
  * is written). */
 bool handler_incident_amend(struct http_request *r, struct incident *cur, struct incident *next,
                             const char *reason, bool *changed, struct api_error *e);
+
+void handle_report_signature(struct http_request *r);
+void handle_public_report_signature(struct http_request *r);
+void handle_public_signing_keys(struct http_request *r);
+void handle_public_signing_key(struct http_request *r);
+void handle_public_publications(struct http_request *r);
+
+/* The key that signs publications, read by serve at start (NULL: none, and
+ * publishing answers 503). */
+void handlers_set_signer(struct signer *s);
+const struct signer *handlers_signer(void);
+/* false with e set to 503 when no key is set. */
+bool handlers_can_sign(struct api_error *e);
 
 /* Counting anything but verified incidents (custom_status: a status list
  * other than the default) is for reviewers and admins: false with e set to

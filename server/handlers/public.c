@@ -8,6 +8,7 @@
 #include "config.h"
 #include "handlers/handlers.h"
 #include "reports/public.h"
+#include "store/publications.h"
 #include "store/reports.h"
 #include "store/taxonomy.h"
 #include "util/crypto.h"
@@ -81,7 +82,7 @@ void handle_report_make_public(struct http_request *r)
     json_t *snapshot = NULL, *form = NULL, *envelope = NULL;
     struct taxonomy *t = NULL;
     bool found = false, in_tx = false;
-    if (!store_report_get(r->db, r->path_id, &stored, &found, &e))
+    if (!handlers_can_sign(&e) || !store_report_get(r->db, r->path_id, &stored, &found, &e))
         goto fail;
     if (!found) {
         api_error_set(&e, 404, ERR_NOT_FOUND, NULL, "no such report");
@@ -117,6 +118,8 @@ void handle_report_make_public(struct http_request *r)
     text = json_dumps(envelope, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (!store_public_report_insert(r->db, r->path_id, hex, text, cfg.public_min_cell,
                                     r->who.key_id, made_at, &e) ||
+        !store_publication_append(r->db, handlers_signer(), PUBLICATION_PUBLIC_REPORT,
+                                  r->path_id, text, made_at, &e) ||
         !db_commit(r->db, &e))
         goto fail;
     in_tx = false;

@@ -6,6 +6,7 @@
 #include "handlers/handlers.h"
 #include "reports/poc.h"
 #include "reports/poc_render.h"
+#include "store/publications.h"
 #include "store/reports.h"
 #include "store/taxonomy.h"
 #include "util/crypto.h"
@@ -115,7 +116,8 @@ void handle_report_publish(struct http_request *r)
     struct poc_params p;
     const char *title = NULL;
     bool in_tx = false;
-    if (!json_parse_strict(r->body.data ? r->body.data : "", r->body.len, &doc, &e) ||
+    if (!handlers_can_sign(&e) ||
+        !json_parse_strict(r->body.data ? r->body.data : "", r->body.len, &doc, &e) ||
         !publish_body(doc, &title, &e))
         goto fail;
     struct body_params bp = {doc, ""};
@@ -153,6 +155,8 @@ void handle_report_publish(struct http_request *r)
     params_text = json_dumps(json_object_get(content, "parameters"), JSON_COMPACT);
     if (!store_report_insert(r->db, id, "poc", title, params_text, hex, body, r->who.key_id,
                              created_at, &e) ||
+        !store_publication_append(r->db, handlers_signer(), PUBLICATION_REPORT, id, body,
+                                  created_at, &e) ||
         !db_commit(r->db, &e))
         goto fail;
     in_tx = false;

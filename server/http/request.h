@@ -28,7 +28,7 @@ struct route;
 /* The most routes the router's table may hold: per-route metrics keep a
  * slot for each and one more (index HTTP_ROUTES_MAX) for unmatched
  * requests. router.c asserts its table fits. */
-#define HTTP_ROUTES_MAX 32
+#define HTTP_ROUTES_MAX 64
 
 struct http_request {
     struct MHD_Connection *conn;

@@ -401,6 +401,15 @@ PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *c
     return checked(c, r, e);
 }
 
+PGresult *db_query_id(struct db_conn *c, struct db_stmt *stmt, long long id,
+                      struct api_error *e)
+{
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    const char *params[] = {idtext};
+    return db_query(c, stmt, 1, params, e);
+}
+
 bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
              struct api_error *e)
 {

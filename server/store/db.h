@@ -62,6 +62,9 @@ bool db_in_transaction(struct db_conn *c);
  * unknown_code for a foreign key violation, 500 otherwise. */
 PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
                    struct api_error *e);
+/* db_query of a statement whose one parameter is an id. */
+PGresult *db_query_id(struct db_conn *c, struct db_stmt *stmt, long long id,
+                      struct api_error *e);
 /* The same for a statement whose result is not needed. */
 bool db_exec(struct db_conn *c, struct db_stmt *stmt, int n, const char *const *params,
              struct api_error *e);

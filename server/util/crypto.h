@@ -18,6 +18,8 @@ bool random_bytes(void *out, size_t len);
 int hex_digit(char c);
 /* out needs 2*len+1 bytes. */
 void hex_encode(const unsigned char *in, size_t len, char *out);
+/* 2*len hex digits (either case) into len bytes; false on anything else. */
+bool hex_decode(const char *hex, unsigned char *out, size_t len);
 /* Unpadded base64url; out needs 4*ceil(len/3)+1 bytes. */
 void base64url_encode(const unsigned char *in, size_t len, char *out);
 /* Strict: only the base64url alphabet, no padding, canonical trailing bits.

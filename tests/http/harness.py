@@ -526,8 +526,10 @@ class Server:
         for path in (self.log_path, self.stdout_path):
             if os.path.exists(path):        # an earlier server's of that name
                 os.unlink(path)
+        self.signing_key_path = os.path.join(LOG_DIR, self.dbname + '.signing.pem')
         try:
             self._setup()
+            self._signing_key()
             self.start()
         except BaseException:
             self.close(keep_log=True)
@@ -548,6 +550,17 @@ class Server:
                'civcasd taxonomy load')
         for name, role in KEY_ROLES.items():
             self.create_key(role, name)
+
+    def _signing_key(self):
+        """The key that signs publications (civcasd signing-key create),
+        given to serve unless the test's env names its own."""
+        if 'CIVCAS_SIGNING_KEY' in self.env:
+            return
+        if os.path.exists(self.signing_key_path):
+            os.unlink(self.signing_key_path)
+        _check(self.civcasd('signing-key', 'create', self.signing_key_path),
+               'civcasd signing-key create')
+        self.env['CIVCAS_SIGNING_KEY'] = self.signing_key_path
 
     def create_key(self, role, name):
         """Create a key with the CLI; stores it in self.keys[name]."""
@@ -658,6 +671,8 @@ class Server:
         CIVCAS_TEST_KEEP_LOGS is set."""
         rc = self.stop()
         self.reset_db()
+        if os.path.exists(self.signing_key_path):
+            os.unlink(self.signing_key_path)
         try:
             self._drop_database()
         except psycopg2.Error as e:

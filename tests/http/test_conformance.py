@@ -493,7 +493,10 @@ class ConformanceTour(ServerTestCase):
                             ('admin', 200), ('monitor', 403)):
             self.call(expect, 'GET', '/v1/reports', key=key)
             self.call(expect, 'GET', '/v1/reports/%s' % report_id, key=key)
+            self.call(expect, 'GET', '/v1/reports/%s/signature' % report_id,
+                      key=key)
         self.call(404, 'GET', '/v1/reports/987654321', key='analyst')
+        self.call(404, 'GET', '/v1/reports/987654321/signature', key='analyst')
         return report_id
 
     def public(self, report_id):
@@ -520,7 +523,16 @@ class ConformanceTour(ServerTestCase):
             self.call(expect, 'POST', '/v1/reports/%s/public' % report_id,
                       key=key)
         self.call(200, 'GET', '/v1/public/reports/%s' % report_id, key=None)
+        self.call(200, 'GET', '/v1/public/reports/%s/signature' % report_id,
+                  key=None)
         self.call(404, 'GET', '/v1/public/reports/987654321', key=None)
+        self.call(404, 'GET', '/v1/public/reports/987654321/signature', key=None)
+        keys = self.call(200, 'GET', '/v1/public/signing-keys', key=None)
+        for k in self.body(keys, 'signing keys').get('keys', []):
+            self.call(200, 'GET', '/v1/public/signing-keys/%s' % k.get('id'),
+                      key=None)
+        self.call(404, 'GET', '/v1/public/signing-keys/987654321', key=None)
+        self.call(200, 'GET', '/v1/public/publications', key=None)
         self.call(404, 'POST', '/v1/reports/987654321/public', key='admin')
 
     def forms(self):

@@ -19,8 +19,8 @@ import sys
 # Rooms from the top (the edge) down; a module may use its own room and any
 # room listed after it. main.c sits above everything; config (the settings,
 # read once at start) sits just above util.
-ROOMS = ['main', 'import', 'http', 'handlers', 'http-api', 'reports', 'trends', 'forms', 'store',
-         'domain', 'config', 'util']
+ROOMS = ['main', 'import', 'tools', 'http', 'handlers', 'http-api', 'reports', 'trends', 'forms',
+         'store', 'domain', 'config', 'util']
 # Modules whose room is not their folder's: the request/reply API and the
 # metrics counters live beside the edge but sit below the handlers, which
 # call them (the edge calls the handlers, never the other way round).
