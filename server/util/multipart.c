@@ -141,7 +141,10 @@ bool multipart_parse(const char *content_type, const char *body, size_t len,
             return err_invalid(e, "body",
                                "the multipart body is not terminated (no closing "
                                "boundary)");
-        if (!blank || blank > next)
+        /* The blank line must end before the next delimiter begins: in
+         * "\r\n\r\n--B" the two overlap, and the part would end before it
+         * starts. */
+        if (!blank || blank + 4 > next)
             return err_invalid(e, "body", "a part's headers do not end with a blank line");
         if (!part_headers(p, blank, part, e))
             return false;

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "domain/incident.h"
+#include "fuzz_support.h"
 #include "fuzz_taxonomy.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
@@ -72,21 +73,6 @@ static char *dump(const json_t *v, size_t flags)
     return text;
 }
 
-/* A failed validator must have said why, as the HTTP layer answers it. */
-static void check_error(const struct api_error *e, const char *who)
-{
-    if (e->status < 400 || e->status > 599 || !e->code) {
-        fprintf(stderr,
-                "fuzz_incident: %s failed without setting its error "
-                "(status %d, code %s, field \"%s\", message \"%s\")\n",
-                who, e->status, e->code ? e->code : "NULL", e->field, e->message);
-        abort();
-    }
-    json_t *body = api_error_json(e);
-    free(dump(body, JSON_COMPACT));
-    json_decref(body);
-}
-
 static void setup_server_fields(struct incident *inc)
 {
     inc->id = 42;
@@ -104,7 +90,7 @@ static bool validate(json_t *doc, struct incident *inc, const char *who)
     memset(&e, 0, sizeof e);
     if (incident_from_json(doc, &fz_taxonomy, inc, &e))
         return true;
-    check_error(&e, who);
+    fuzz_check_error("fuzz_incident", &e, who);
     incident_free(inc);
     return false;
 }
@@ -208,7 +194,7 @@ static void as_patch(json_t *patch)
     const char *reason = NULL;
     json_t *merged = incident_patch_merge(stored_doc, patch, &reason, &e);
     if (!merged) {
-        check_error(&e, "incident_patch_merge");
+        fuzz_check_error("fuzz_incident", &e, "incident_patch_merge");
         return;
     }
     if (!reason)
@@ -235,7 +221,7 @@ static void as_status(json_t *doc)
     memset(&e, 0, sizeof e);
     struct status_change sc;
     if (!status_change_from_json(doc, &sc, &e)) {
-        check_error(&e, "status_change_from_json");
+        fuzz_check_error("fuzz_incident", &e, "status_change_from_json");
         return;
     }
     if (!sc.status || !sc.reason || (strcmp(sc.status, "duplicate") == 0) != (sc.duplicate_of > 0))
@@ -269,7 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&e, 0, sizeof e);
     json_t *doc;
     if (!json_parse_strict((const char *)data, size, &doc, &e)) {
-        check_error(&e, "json_parse_strict");
+        fuzz_check_error("fuzz_incident", &e, "json_parse_strict");
         return 0;
     }
     if (!json_is_object(doc))

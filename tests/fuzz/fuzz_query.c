@@ -36,6 +36,7 @@
 #include "domain/incident.h"
 #include "domain/incident_filter.h"
 #include "domain/period.h"
+#include "fuzz_support.h"
 #include "fuzz_taxonomy.h"
 #include "reports/poc.h"
 #include "reports/public.h"
@@ -176,21 +177,6 @@ static const char *route_get(void *ctx, const char *name)
     return pairs_get(r->all, name);
 }
 
-static void check_error(const struct api_error *e, const char *who)
-{
-    if (e->status < 400 || e->status > 599 || !e->code) {
-        fprintf(stderr, "fuzz_query: %s failed without setting its error (status %d)\n", who,
-                e->status);
-        abort();
-    }
-    json_t *body = api_error_json(e);
-    char *text = json_dumps(body, JSON_COMPACT);
-    if (!text)
-        abort();
-    free(text);
-    json_decref(body);
-}
-
 static long day_of(const char *text)
 {
     long d;
@@ -235,17 +221,17 @@ static void trends(const struct pairs *all)
     if (trend_parse(route_get, &r, &fz_taxonomy, &q, &e))
         check_trend(&q, false);
     else
-        check_error(&e, "trend_parse");
+        fuzz_check_error("fuzz_query", &e, "trend_parse");
 
     struct route pr = {"trend_parse (public)", public_trend_params, all, false};
     struct public_params pp = {route_get, &pr, "", ""};
     memset(&e, 0, sizeof e);
     if (!trend_parse(public_param, &pp, &fz_taxonomy, &q, &e)) {
-        check_error(&e, "trend_parse (public)");
+        fuzz_check_error("fuzz_query", &e, "trend_parse (public)");
         return;
     }
     if (!public_trend_check(&q, &e)) {
-        check_error(&e, "public_trend_check");
+        fuzz_check_error("fuzz_query", &e, "public_trend_check");
         return;
     }
     check_trend(&q, true);
@@ -266,7 +252,7 @@ static void poc(const struct pairs *all)
     struct api_error e;
     memset(&e, 0, sizeof e);
     if (!poc_parse(route_get, &r, &p, &e)) {
-        check_error(&e, "poc_parse");
+        fuzz_check_error("fuzz_query", &e, "poc_parse");
         return;
     }
     if (p.from > p.to || p.to - p.from + 1 > POC_MAX_DAYS || p.from < day_of("1920-01-01") ||
@@ -284,7 +270,7 @@ static void poc(const struct pairs *all)
     const char *table;
     memset(&e, 0, sizeof e);
     if (!poc_parse_format(route_get, &r, &format, &table, &e)) {
-        check_error(&e, "poc_parse_format");
+        fuzz_check_error("fuzz_query", &e, "poc_parse_format");
         return;
     }
     bool one_table = format == POC_CSV || format == POC_HXL;
@@ -363,7 +349,7 @@ static void incident_list(const struct pairs *all)
     struct api_error e;
     memset(&e, 0, sizeof e);
     if (!incident_filter_parse(route_get, &list, &fz_taxonomy, owner, &f, &e)) {
-        check_error(&e, "incident_filter_parse");
+        fuzz_check_error("fuzz_query", &e, "incident_filter_parse");
         if (e.status != 400 || !listed(incident_filter_params, e.field))
             fail("incident_filter_parse failed with status %d on field \"%s\"", e.status, e.field);
         return;

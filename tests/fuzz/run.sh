@@ -4,7 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [HARNESS...]
 #   SECONDS   fuzzing time per harness (default 60; 0: replay only)
-#   HARNESS   incident, query (default: both)
+#   HARNESS   incident, query, submission (default: all three)
 # Environment:
 #   CIVCAS_FUZZ_WORKDIR  keep the working corpus there (e.g.
 #                        tests/fuzz/corpus-run) instead of a temporary copy
@@ -23,7 +23,7 @@ root="$(cd "$here/../.." && pwd -P)"
 build="$root/build-fuzz"
 artifacts="$root/tests/fuzz/corpus-run/artifacts"
 logs="$root/tests/fuzz/corpus-run/logs"
-all_harnesses=(incident query)
+all_harnesses=(incident query submission)
 
 usage() { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 log() { printf '==> fuzz: %s\n' "$*"; }
@@ -40,7 +40,7 @@ for arg in "$@"; do
 		usage
 		exit 0
 		;;
-	incident | query) harnesses+=("$arg") ;;
+	incident | query | submission) harnesses+=("$arg") ;;
 	*[!0-9]* | '')
 		usage >&2
 		exit 2

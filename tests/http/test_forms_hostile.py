@@ -220,6 +220,12 @@ class HostileSubmissionTest(ServerTestCase):
             ('no xml part', multipart([('photo.jpg', 'photo.jpg', 'image/jpeg',
                                         b'\xff')]), ctype, ''),
             ('empty body', b'', ctype, ''),
+            # The headers' blank line runs into the next delimiter: once
+            # read as a part ending before it began (found by fuzzing).
+            ('blank line into the delimiter',
+             ('--%s\r\nContent-Disposition: form-data; '
+              'name="xml_submission_file"\r\n\r\n--%s--\r\n'
+              % (BOUNDARY, BOUNDARY)).encode(), ctype, 'blank line'),
         ]
         for name, body, content_type, words in cases:
             with self.subTest(case=name):
