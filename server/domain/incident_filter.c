@@ -110,17 +110,9 @@ bool incident_filter_parse_scalars(param_fn get, void *ctx, long long owner,
                                    struct incident_filter *f, struct api_error *e)
 {
     memset(f, 0, sizeof *f);
-    f->limit = INCIDENT_LIST_DEFAULT;
     f->owner = owner;
-    const char *limit = get(ctx, "limit");
-    if (limit) {
-        char *end;
-        long v = strtol(limit, &end, 10);
-        if (limit[0] < '0' || limit[0] > '9' || *end || v < 1 || v > INCIDENT_LIST_MAX)
-            return err_invalid(e, "limit", "limit must be an integer from 1 to %d",
-                               INCIDENT_LIST_MAX);
-        f->limit = v;
-    }
+    if (!param_limit(get, ctx, "limit", INCIDENT_LIST_DEFAULT, INCIDENT_LIST_MAX, &f->limit, e))
+        return false;
     long from_days = 0, to_days = 0;
     f->from = get(ctx, "from");
     f->to = get(ctx, "to");

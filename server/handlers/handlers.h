@@ -16,6 +16,7 @@ void handle_incident_get(struct http_request *r);
 void handle_incident_patch(struct http_request *r);
 void handle_incident_status(struct http_request *r);
 void handle_incident_revisions(struct http_request *r);
+void handle_incident_duplicates(struct http_request *r);
 void handle_trends(struct http_request *r);
 void handle_report_poc(struct http_request *r);
 void handle_report_publish(struct http_request *r);

@@ -33,6 +33,8 @@ static const struct route routes[] = {
      handle_incident_status},
     {"GET", "/v1/incidents/{id}/revisions", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, false,
      handle_incident_revisions},
+    {"GET", "/v1/incidents/{id}/duplicates", ROLE_REVIEWER | ROLE_ADMIN, false,
+     handle_incident_duplicates},
     {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_trends},
     {"GET", "/v1/reports/poc", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_poc},
     {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, true, handle_report_publish},

@@ -234,6 +234,7 @@ class ConformanceTour(ServerTestCase):
         self.operations()
         incidents = self.incidents()
         self.statuses(incidents)
+        self.duplicates(incidents)
         self.trends()
         report_id = self.reports()
         self.public(report_id)
@@ -404,6 +405,20 @@ class ConformanceTour(ServerTestCase):
                       key=key)
         self.call(404, 'GET', '/v1/incidents/987654321/revisions')
 
+    def duplicates(self, inc):
+        """Candidates of an incident that has some (the tour recorded
+        valid_incident() several times)."""
+        mine = inc['reviewer'].get('id', '1')
+        for key, expect in (('monitor', 403), ('monitor2', 403),
+                            ('analyst', 403), ('reviewer', 200),
+                            ('admin', 200)):
+            self.call(expect, 'GET', '/v1/incidents/%s/duplicates' % mine,
+                      key=key)
+        self.call(200, 'GET', '/v1/incidents/%s/duplicates?limit=1' % mine,
+                  key='reviewer')
+        self.call(404, 'GET', '/v1/incidents/987654321/duplicates',
+                  key='reviewer')
+
     def trends(self):
         base = '/v1/trends?from=%s&to=%s' % (FROM, TO)
         for key, expect in (('analyst', 200), ('reviewer', 200),
@@ -533,6 +548,7 @@ class ConformanceTour(ServerTestCase):
             ('POST', '/v1/incidents/%s/status' % iid,
              {'status': 'rejected', 'reason': 'x'}, {}),
             ('GET', '/v1/incidents/%s/revisions' % iid, None, {}),
+            ('GET', '/v1/incidents/%s/duplicates' % iid, None, {}),
             ('GET', '/v1/trends', None, {}),
             ('GET', '/v1/reports/poc', None, {}),
             ('POST', '/v1/reports/poc/publish',
@@ -560,6 +576,8 @@ class ConformanceTour(ServerTestCase):
         self.call(400, 'GET', '/v1/incidents?limit=0', **lenient)
         self.call(400, 'GET', '/v1/incidents?from=yesterday', **lenient)
         self.call(400, 'GET', '/v1/incidents?no_such_parameter=1', **lenient)
+        self.call(400, 'GET', '/v1/incidents/%s/duplicates?limit=51' % iid,
+                  **lenient)
         self.call(400, 'GET', '/v1/trends?period=fortnight', key='analyst',
                   **lenient)
         self.call(400, 'GET', '/v1/reports/poc?years=0', key='analyst',

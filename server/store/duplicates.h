@@ -1,0 +1,34 @@
+/*
+ * Duplicates in the database: the candidates of one incident (found
+ * through the indexes of migrations/0010 and scored by domain/duplicate),
+ * the pairs kept for the reviewers' queue, dismissals, and the sources a
+ * duplicate lends the incident kept. Every function runs in the caller's
+ * transaction, or alone when there is none.
+ */
+#ifndef CIVCAS_STORE_DUPLICATES_H
+#define CIVCAS_STORE_DUPLICATES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain/duplicate.h"
+#include "store/db.h"
+
+/* The candidates of incident id, scored and ranked (best first), at most
+ * limit of them (0: all). me gets the incident's own facts; *found false
+ * when it does not exist. Candidates are incidents reported or verified
+ * (rejected and retracted ones are out of every count, and a duplicate is
+ * never a target), other than id, within the wider of the two date windows,
+ * and in the same province, within a few km, with the same external
+ * reference or with a similar narrative. The caller frees each
+ * candidate's facts (duplicate_facts_free), the array and me. */
+bool store_duplicate_candidates(struct db_conn *c, long long id, size_t limit,
+                                struct duplicate_facts *me, bool *found,
+                                struct duplicate_candidate **out, size_t *n, struct api_error *e);
+
+/* Recomputes the queued pairs of incident id (after it was written): its
+ * candidates scoring DUPLICATE_QUEUE_THRESHOLD or more replace its pairs. */
+bool store_duplicate_pairs_refresh(struct db_conn *c, long long id, struct api_error *e);
+
+#endif

@@ -1,0 +1,282 @@
+"""Duplicates: GET /v1/incidents/{id}/duplicates ranks the candidates of one
+incident with a score and the reasons (docs/api.md, "Duplicates"); each
+reason is checked on hand-built pairs, each in a date window of its own so
+that no other incident of the class competes."""
+
+import itertools
+import unittest
+
+from harness import ROLES, ServerTestCase, _overridden, days_ago
+
+# Each case takes its own date, far enough from every other case's that
+# their windows (31 days either side at most) never meet.
+_dates = itertools.count(100, 80)
+
+WEIGHTS = {
+    'same_date': 0.20, 'date_within_precision': 0.12,
+    'same_admin2': 0.20, 'near': 0.20, 'same_admin1': 0.08,
+    'same_tactic': 0.15, 'same_perpetrator': 0.10, 'same_party_group': 0.04,
+    'same_counts': 0.15, 'counts_close': 0.10, 'count_ranges_overlap': 0.06,
+    'same_external_ref': 0.10, 'similar_narrative': 0.10,
+    'like_narrative': 0.05,
+}
+# What two copies of base() share.
+ALIKE = ['same_date', 'same_admin2', 'same_tactic', 'same_perpetrator',
+         'same_counts']
+
+NARRATIVE = ('Two explosions struck the crowded vegetable market of the '
+             'district centre shortly after morning prayers, killing three '
+             'shopkeepers and injuring two girls who were selling bread.')
+REWORDED = ('Two explosions hit the crowded vegetable market in the district '
+            'centre after morning prayers; three shopkeepers were killed and '
+            'two girls selling bread were injured.')
+
+
+def base(day, **overrides):
+    """An incident of a case: no coordinates, narrative or reference unless
+    given, so that each reason shows alone."""
+    doc = {
+        'occurred_on': days_ago(day), 'date_precision': 'day',
+        'location': {'admin1': 'AF01', 'admin2': 'AF0101'},
+        'tactic': 'ied_suicide', 'perpetrator': 'taliban',
+        'casualties': [{'outcome': 'killed', 'count': 3},
+                       {'outcome': 'injured', 'count': 2}],
+        'sources': [{'type': 'witness', 'reference': 'interview 7'}],
+    }
+    return _overridden(doc, overrides)
+
+
+def shifted(day, by):
+    return days_ago(day - by)
+
+
+class DuplicatesTest(ServerTestCase):
+
+    def pair(self, anchor=None, other=None, **other_overrides):
+        """Creates an anchor and another incident in a fresh window; returns
+        (anchor id, other id, the anchor's candidates)."""
+        day = next(_dates)
+        a = self.srv.create(base(day, **(anchor or {})), key='monitor')
+        o = self.srv.create(other(day) if callable(other) else
+                            base(day, **other_overrides), key='monitor2')
+        return a['id'], o['id'], self.candidates(a['id'])
+
+    def candidates(self, iid, key='reviewer', query=''):
+        r = self.srv.request('GET', '/v1/incidents/%s/duplicates%s' % (iid, query),
+                             key=key)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json['incident'], str(iid))
+        return r.json['items']
+
+    def reasons_of(self, items, iid):
+        for item in items:
+            if item['id'] == iid:
+                return [x['code'] for x in item['reasons']]
+        return None
+
+    def assertReasons(self, items, iid, codes):
+        got = self.reasons_of(items, iid)
+        self.assertIsNotNone(got, '%s is not among the candidates %r' % (iid, items))
+        self.assertEqual(sorted(got), sorted(codes))
+        item = [x for x in items if x['id'] == iid][0]
+        self.assertAlmostEqual(item['score'],
+                               round(min(1, sum(WEIGHTS[c] for c in codes)), 3))
+        for reason in item['reasons']:
+            self.assertAlmostEqual(reason['weight'], WEIGHTS[reason['code']])
+            self.assertIsInstance(reason['fields'], list)
+            self.assertTrue(reason['fields'])
+
+    # -- each reason ------------------------------------------------------------
+
+    def test_identical_incidents_share_date_place_tactic_party_counts(self):
+        a, o, items = self.pair()
+        self.assertReasons(items, o, ALIKE)
+        self.assertNotIn(a, [x['id'] for x in items], 'itself is no candidate')
+
+    def test_date_a_day_apart_is_within_the_precision_of_a_day(self):
+        day = next(_dates)
+        a = self.srv.create(base(day))['id']
+        o = self.srv.create(base(day, occurred_on=shifted(day, 1)))['id']
+        far = self.srv.create(base(day, occurred_on=shifted(day, 3)))['id']
+        items = self.candidates(a)
+        self.assertReasons(items, o, ['date_within_precision'] + ALIKE[1:])
+        self.assertIsNone(self.reasons_of(items, far),
+                          'three days apart, both known to the day')
+
+    def test_week_and_month_precision_widen_the_window(self):
+        day = next(_dates)
+        a = self.srv.create(base(day))['id']
+        week = self.srv.create(base(day, occurred_on=shifted(day, 6),
+                                    date_precision='week'))['id']
+        month = self.srv.create(base(day, occurred_on=shifted(day, 25),
+                                     date_precision='month'))['id']
+        outside = self.srv.create(base(day, occurred_on=shifted(day, 9),
+                                       date_precision='week'))['id']
+        items = self.candidates(a)
+        self.assertReasons(items, week, ['date_within_precision'] + ALIKE[1:])
+        self.assertReasons(items, month, ['date_within_precision'] + ALIKE[1:])
+        self.assertIsNone(self.reasons_of(items, outside))
+        # The wider of the two windows counts, from either side.
+        self.assertReasons(self.candidates(month), a,
+                           ['date_within_precision'] + ALIKE[1:])
+
+    def test_another_district_of_the_province(self):
+        a, o, items = self.pair(location={'admin1': 'AF01', 'admin2': 'AF0102'})
+        self.assertReasons(items, o, ['same_date', 'same_admin1', 'same_tactic',
+                                      'same_perpetrator', 'same_counts'])
+
+    def test_coordinates_nearby_even_across_a_border(self):
+        near = {'admin1': 'AF01', 'admin2': 'AF0101', 'lat': 34.52, 'lon': 69.17}
+        across = {'admin1': 'AF02', 'lat': 34.53, 'lon': 69.18}    # ~1.4 km
+        far = {'admin1': 'AF02', 'lat': 34.70, 'lon': 69.18}       # ~20 km
+        day = next(_dates)
+        a = self.srv.create(base(day, location=near))['id']
+        o = self.srv.create(base(day, location=across))['id']
+        f = self.srv.create(base(day, location=far))['id']
+        items = self.candidates(a)
+        self.assertReasons(items, o, ['same_date', 'near', 'same_tactic',
+                                      'same_perpetrator', 'same_counts'])
+        self.assertIsNone(self.reasons_of(items, f), 'another province, 20 km away')
+
+    def test_another_tactic(self):
+        a, o, items = self.pair(tactic='ground_engagement')
+        self.assertReasons(items, o, [c for c in ALIKE if c != 'same_tactic'])
+
+    def test_party_group_is_weaker_evidence_than_the_party(self):
+        a, o, items = self.pair(perpetrator='isil_kp')
+        self.assertReasons(items, o, ['same_date', 'same_admin2', 'same_tactic',
+                                      'same_party_group', 'same_counts'])
+        a, o, items = self.pair(perpetrator='ansf_army')
+        self.assertReasons(items, o, ['same_date', 'same_admin2', 'same_tactic',
+                                      'same_counts'])
+
+    def test_unknown_perpetrators_share_nothing(self):
+        a, o, items = self.pair(anchor={'perpetrator': 'unknown'},
+                                perpetrator='unknown')
+        self.assertReasons(items, o, ['same_date', 'same_admin2', 'same_tactic',
+                                      'same_counts'])
+
+    def test_counts_close_then_ranges_overlapping(self):
+        a, o, items = self.pair(casualties=[{'outcome': 'killed', 'count': 5},
+                                            {'outcome': 'injured', 'count': 1}])
+        self.assertReasons(items, o, ALIKE[:4] + ['counts_close'])
+        a, o, items = self.pair(casualties=[{'outcome': 'killed', 'count': 9},
+                                            {'outcome': 'injured', 'count': 2}])
+        self.assertReasons(items, o, ALIKE[:4])
+        a, o, items = self.pair(
+            anchor={'casualties': [{'outcome': 'killed', 'count': 3, 'count_max': 10},
+                                   {'outcome': 'injured', 'count': 2}]},
+            casualties=[{'outcome': 'killed', 'count': 9, 'count_min': 6},
+                        {'outcome': 'injured', 'count': 2}])
+        self.assertReasons(items, o, ALIKE[:4] + ['count_ranges_overlap'])
+        # A tenth of a large toll is close enough.
+        a, o, items = self.pair(
+            anchor={'casualties': [{'outcome': 'killed', 'count': 90},
+                                   {'outcome': 'injured', 'count': 200}]},
+            casualties=[{'outcome': 'killed', 'count': 98},
+                        {'outcome': 'injured', 'count': 185}])
+        self.assertReasons(items, o, ALIKE[:4] + ['counts_close'])
+
+    def test_same_external_reference_found_anywhere_in_the_window(self):
+        a, o, items = self.pair(anchor={'external_ref': 'PARTNER-77'},
+                                external_ref='PARTNER-77',
+                                location={'admin1': 'AF02'})
+        self.assertReasons(items, o, ['same_date', 'same_tactic', 'same_perpetrator',
+                                      'same_counts', 'same_external_ref'])
+
+    def test_similar_narrative_found_anywhere_in_the_window(self):
+        a, o, items = self.pair(anchor={'narrative': NARRATIVE},
+                                narrative=REWORDED, location={'admin1': 'AF02'})
+        self.assertReasons(items, o, ['same_date', 'same_tactic', 'same_perpetrator',
+                                      'same_counts', 'similar_narrative'])
+        a, o, items = self.pair(anchor={'narrative': NARRATIVE},
+                                narrative='A teacher was shot on his way to school.')
+        self.assertReasons(items, o, ALIKE)
+
+    def test_ranked_by_score_then_nearest_date(self):
+        day = next(_dates)
+        a = self.srv.create(base(day))['id']
+        weak = self.srv.create(base(day, tactic='ground_engagement',
+                                    perpetrator='unknown'))['id']
+        strong = self.srv.create(base(day))['id']
+        later = self.srv.create(base(day, occurred_on=shifted(day, 1)))['id']
+        items = self.candidates(a)
+        self.assertEqual([x['id'] for x in items], [strong, later, weak])
+        scores = [x['score'] for x in items]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        self.assertEqual([x['id'] for x in self.candidates(a, query='?limit=2')],
+                         [strong, later])
+
+    def test_statuses_left_out(self):
+        """Rejected and retracted incidents are out of every count and no
+        longer compete; a duplicate (of it or of any other) is never one."""
+        day = next(_dates)
+        a = self.srv.create(base(day))['id']
+        ids = {s: self.srv.create(base(day))['id']
+               for s in ('rejected', 'retracted', 'duplicate', 'verified', 'reported')}
+        for status in ('rejected', 'retracted'):
+            self.assertStatus(self.srv.set_status(ids[status], status), 200)
+        self.assertStatus(self.srv.set_status(ids['duplicate'], 'duplicate',
+                                              duplicate_of=a), 200)
+        self.assertStatus(self.srv.set_status(ids['verified'], 'verified', override=True), 200)
+        got = [x['id'] for x in self.candidates(a)]
+        self.assertEqual(sorted(got), sorted([ids['verified'], ids['reported']]))
+        # Taken back, a retracted incident competes again.
+        self.assertStatus(self.srv.set_status(ids['retracted'], 'reported'), 200)
+        self.assertIn(ids['retracted'], [x['id'] for x in self.candidates(a)])
+
+    def test_no_text_of_any_field_is_shown(self):
+        a, o, items = self.pair(anchor={'narrative': NARRATIVE,
+                                        'external_ref': 'SECRET-REF-1'},
+                                narrative=REWORDED, external_ref='SECRET-REF-1',
+                                location={'admin1': 'AF01', 'admin2': 'AF0101',
+                                          'place': 'Secret village', 'lat': 34.5,
+                                          'lon': 69.1, 'precision': 'exact'})
+        r = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a, key='admin')
+        body = r.body.decode()
+        for secret in ('vegetable', 'SECRET-REF', 'Secret village', 'interview',
+                       '34.5', 'monitor'):
+            self.assertNotIn(secret, body)
+        item = [x for x in r.json['items'] if x['id'] == o][0]
+        self.assertEqual(set(item), {
+            'id', 'score', 'reasons', 'dismissed', 'status', 'occurred_on',
+            'date_precision', 'admin1', 'admin2', 'tactic', 'perpetrator',
+            'party_group', 'killed', 'injured'})
+
+    # -- who may ask, and what is refused ---------------------------------------
+
+    def test_roles(self):
+        a, o, _ = self.pair()
+        for key in ROLES + ('monitor2',):
+            r = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a, key=key)
+            if key in ('reviewer', 'admin'):
+                self.assertStatus(r, 200)
+            else:
+                # Even a monitor's own incident: marking duplicates is the
+                # reviewers' work, as every status change is.
+                self.assertError(r, 403, 'forbidden')
+        self.assertError(self.srv.request('GET', '/v1/incidents/%s/duplicates' % a,
+                                          key=None), 401, 'unauthorized')
+
+    def test_hostile_input(self):
+        a, _, _ = self.pair()
+        path = '/v1/incidents/%s/duplicates' % a
+        for limit in ('0', '51', '-1', '1.5', 'ten', '', '1e1', '99999999999999999999'):
+            self.assertError(self.srv.request('GET', path + '?limit=' + limit,
+                                              key='reviewer'), 400, 'invalid_field', 'limit')
+        self.assertError(self.srv.request('GET', path + '?limit=5&limit=6',
+                                          key='reviewer'), 400, 'invalid_field', 'limit')
+        self.assertError(self.srv.request('GET', path + '?sort=score', key='reviewer'),
+                         400, 'unknown_field', 'sort')
+        self.assertStatus(self.srv.request('GET', path + '?limit=50', key='reviewer'), 200)
+        for bad in ('0', 'abc', '-1', '99999999999999999999', '1%00'):
+            self.assertError(self.srv.request(
+                'GET', '/v1/incidents/%s/duplicates' % bad, key='reviewer'), 404, 'not_found')
+        self.assertError(self.srv.request('GET', '/v1/incidents/987654321/duplicates',
+                                          key='reviewer'), 404, 'not_found', None)
+        self.assertError(self.srv.request('POST', path, key='reviewer', body={}),
+                         405, 'method_not_allowed')
+
+
+if __name__ == '__main__':
+    unittest.main()
