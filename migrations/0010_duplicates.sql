@@ -12,8 +12,12 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 -- A candidate is searched by province and date window, by coordinates and
 -- date window, by external reference, or by similar narrative; each of
--- those is an index range, never a scan of the table.
-CREATE INDEX incidents_admin1_date_idx ON incidents (admin1, occurred_on);
+-- those is an index range, never a scan of the table. The province's
+-- index leads with the date precision: a window is a day either side for
+-- the 9 in 10 incidents known to the day and a month only for those known
+-- to the month, so three narrow ranges replace one two months wide (a
+-- tenth of the rows).
+CREATE INDEX incidents_admin1_date_idx ON incidents (admin1, date_precision, occurred_on);
 CREATE INDEX incidents_coords_date_idx ON incidents (occurred_on, lat, lon)
     WHERE lat IS NOT NULL;
 CREATE INDEX incidents_external_ref_idx ON incidents (external_ref)

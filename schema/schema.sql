@@ -1530,7 +1530,7 @@ CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree
 
 CREATE INDEX incident_sources_merged_idx ON public.incident_sources USING btree (merged_from) WHERE (merged_from IS NOT NULL);
 
-CREATE INDEX incidents_admin1_date_idx ON public.incidents USING btree (admin1, occurred_on);
+CREATE INDEX incidents_admin1_date_idx ON public.incidents USING btree (admin1, date_precision, occurred_on);
 
 CREATE INDEX incidents_change_idx ON public.incidents USING btree (change_xid, id);
 

@@ -9,10 +9,11 @@
 #include "util/dates.h"
 #include "util/mem.h"
 
-/* The pool is the union of four index ranges (migrations/0010), each
- * bounded by the widest date window ($2 days either side); only then are
- * the statuses, the two incidents' own date windows ($3 day, $4 week, $5
- * month precision) and the evidence looked at, for a few hundred rows at
+/* The pool is the union of four index ranges (migrations/0010): the
+ * province's, one per date precision, each as wide as the wider of the two
+ * windows ($3 days for a day, $4 a week, $5 a month); the others bounded by
+ * the widest ($2 days either side), being rare. Only then are the statuses,
+ * the exact windows and the evidence looked at, for a few hundred rows at
  * most. The incident itself comes back too (self = true), with the same
  * columns, so one round trip brings both sides of every comparison.
  * Coordinates: 0.03 degrees is over 2 km on any map of a place where
@@ -22,8 +23,10 @@
     "  CASE date_precision WHEN 'day' THEN $3::int WHEN 'week' THEN $4::int ELSE $5::int END"      \
     "  AS days FROM incidents WHERE id = $1::bigint),"                                             \
     "pool AS ("                                                                                    \
-    " SELECT c.id FROM me JOIN incidents c ON c.admin1 = me.admin1"                                \
-    "  AND c.occurred_on BETWEEN me.occurred_on - $2::int AND me.occurred_on + $2::int"            \
+    " SELECT c.id FROM me CROSS JOIN (VALUES ('day', $3::int), ('week', $4::int),"                 \
+    "  ('month', $5::int)) w (precision, days) JOIN incidents c ON c.admin1 = me.admin1"           \
+    "  AND c.date_precision = w.precision AND c.occurred_on BETWEEN"                               \
+    "  me.occurred_on - greatest(me.days, w.days) AND me.occurred_on + greatest(me.days, w.days)"  \
     " UNION SELECT c.id FROM me JOIN incidents c ON c.lat IS NOT NULL"                             \
     "  AND c.occurred_on BETWEEN me.occurred_on - $2::int AND me.occurred_on + $2::int"            \
     "  AND c.lat BETWEEN me.lat - 0.03 AND me.lat + 0.03"                                          \
