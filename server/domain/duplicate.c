@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/incident.h"
+#include "util/crypto.h"
 #include "util/dates.h"
+#include "util/ids.h"
+#include "util/jsonv.h"
 #include "util/params.h"
 
 /* The weights. Each kind of evidence counts once, at its strongest, and
@@ -201,17 +205,13 @@ static json_t *string_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-json_t *duplicate_candidate_to_json(const struct duplicate_candidate *c)
+json_t *duplicate_summary_to_json(const struct duplicate_facts *f)
 {
-    const struct duplicate_facts *f = &c->facts;
     char id[24], date[16];
     snprintf(id, sizeof id, "%lld", f->id);
     date_format(f->occurred_on, date);
     json_t *out = json_object();
     json_object_set_new(out, "id", json_string(id));
-    json_object_set_new(out, "score", json_real(c->score));
-    json_object_set_new(out, "reasons", duplicate_reasons_json(c));
-    json_object_set_new(out, "dismissed", json_boolean(f->dismissed));
     json_object_set_new(out, "status", json_string(f->status));
     json_object_set_new(out, "occurred_on", json_string(date));
     json_object_set_new(out, "date_precision", json_string(f->date_precision));
@@ -223,4 +223,87 @@ json_t *duplicate_candidate_to_json(const struct duplicate_candidate *c)
     json_object_set_new(out, "killed", json_integer(f->killed));
     json_object_set_new(out, "injured", json_integer(f->injured));
     return out;
+}
+
+json_t *duplicate_candidate_to_json(const struct duplicate_candidate *c)
+{
+    json_t *out = duplicate_summary_to_json(&c->facts);
+    json_object_set_new(out, "score", json_real(c->score));
+    json_object_set_new(out, "reasons", duplicate_reasons_json(c));
+    json_object_set_new(out, "dismissed", json_boolean(c->facts.dismissed));
+    return out;
+}
+
+void duplicate_pair_free(struct duplicate_pair *p)
+{
+    duplicate_facts_free(&p->a);
+    duplicate_facts_free(&p->b);
+    json_decref(p->reasons);
+    p->reasons = NULL;
+}
+
+json_t *duplicate_pair_to_json(const struct duplicate_pair *p)
+{
+    json_t *out = json_object();
+    json_object_set_new(
+        out, "incidents",
+        json_pack("[o, o]", duplicate_summary_to_json(&p->a), duplicate_summary_to_json(&p->b)));
+    json_object_set_new(out, "score", json_real(p->score));
+    json_object_set_new(out, "reasons", json_incref(p->reasons));
+    json_object_set_new(out, "found_at", json_string(p->found_at));
+    return out;
+}
+
+/* Cursors are opaque to clients: base64url of "q|b|a", the later id first
+ * as the queue is ordered. */
+void duplicate_queue_cursor_encode(long long a, long long b, char *out, size_t size)
+{
+    char plain[64], encoded[96];
+    int n = snprintf(plain, sizeof plain, "q|%lld|%lld", b, a);
+    base64url_encode((const unsigned char *)plain, (size_t)n, encoded);
+    snprintf(out, size, "%s", encoded);
+}
+
+bool duplicate_queue_cursor_decode(const char *text, long long *a, long long *b)
+{
+    char s[64];
+    if (!base64url_decode_text(text, s, sizeof s, 5))
+        return false;
+    if (strncmp(s, "q|", 2) != 0)
+        return false;
+    const char *bar = strchr(s + 2, '|');
+    char first[24];
+    if (!bar || (size_t)(bar - (s + 2)) >= sizeof first)
+        return false;
+    memcpy(first, s + 2, (size_t)(bar - (s + 2)));
+    first[bar - (s + 2)] = '\0';
+    return id_parse(first, b) && id_parse(bar + 1, a) && *a < *b;
+}
+
+bool duplicate_dismissal_from_json(json_t *doc, long long *a, long long *b, const char **reason,
+                                   bool *swapped, struct api_error *e)
+{
+    static const char *const allowed[] = {"incidents", "reason", NULL};
+    json_t *list;
+    if (!jv_only_keys(doc, allowed, "", e) ||
+        !jv_string(doc, "reason", "", true, 1, INCIDENT_MAX_REASON, reason, NULL, e))
+        return false;
+    if (jv_get(doc, "incidents", &list) == JV_ABSENT)
+        return err_missing(e, "incidents");
+    if (!json_is_array(list) || json_array_size(list) != 2)
+        return err_invalid(e, "incidents", "incidents must be an array of two incident ids");
+    long long ids[2];
+    for (size_t i = 0; i < 2; i++) {
+        char path[32];
+        jv_path_index(path, sizeof path, "incidents", i);
+        const char *text = json_string_value(json_array_get(list, i));
+        if (!text || !id_parse(text, &ids[i]))
+            return err_invalid(e, path, "%s must be an incident id string", path);
+    }
+    if (ids[0] == ids[1])
+        return err_invalid(e, "incidents[1]", "an incident is no duplicate of itself");
+    *swapped = ids[0] > ids[1];
+    *a = *swapped ? ids[1] : ids[0];
+    *b = *swapped ? ids[0] : ids[1];
+    return true;
 }

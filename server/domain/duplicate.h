@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/apierr.h"
+
 #define DUPLICATE_CANDIDATES_DEFAULT 10
 #define DUPLICATE_CANDIDATES_MAX 50
 /* A pair scoring this much or more is queued for the reviewers. */
@@ -26,6 +28,9 @@
 /* Coordinates this close (km) are one place. */
 #define DUPLICATE_NEAR_KM 2.0
 #define DUPLICATE_MAX_REASONS 8
+/* The queue pages like the incident listing. */
+#define DUPLICATE_QUEUE_DEFAULT 50
+#define DUPLICATE_QUEUE_MAX 1000
 
 /* What the comparison needs of one incident. */
 struct duplicate_facts {
@@ -79,9 +84,36 @@ void duplicate_rank(const struct duplicate_facts *me, struct duplicate_candidate
 /* The reasons as [{"code", "fields": [...], "weight"}]. New reference. */
 json_t *duplicate_reasons_json(const struct duplicate_candidate *c);
 
-/* A candidate for the API: its summary (codes, counts, date, status; no
- * narrative, place, reference or personal detail), score and reasons. New
- * reference. */
+/* An incident as the duplicates routes show it: codes, counts, date and
+ * status; never a narrative, place, coordinates, reference or personal
+ * detail. New reference. */
+json_t *duplicate_summary_to_json(const struct duplicate_facts *f);
+
+/* A candidate for the API: its summary, score, reasons and whether the pair
+ * was dismissed. New reference. */
 json_t *duplicate_candidate_to_json(const struct duplicate_candidate *c);
+
+/* A pair of the reviewers' queue: a < b (ids), the score and reasons as
+ * found when the later of the two was last written. reasons is owned. */
+struct duplicate_pair {
+    struct duplicate_facts a, b;
+    double score;
+    json_t *reasons;
+    char found_at[40];
+};
+void duplicate_pair_free(struct duplicate_pair *p);
+/* {"incidents": [summary a, summary b], "score", "reasons", "found_at"}. */
+json_t *duplicate_pair_to_json(const struct duplicate_pair *p);
+
+/* The queue's keyset position after the pair (a, b), as an opaque cursor
+ * (out: at least 64 bytes); decode is false for anything else. */
+void duplicate_queue_cursor_encode(long long a, long long b, char *out, size_t size);
+bool duplicate_queue_cursor_decode(const char *text, long long *a, long long *b);
+
+/* "Not a duplicate": {"incidents": ["12", "34"], "reason": "..."}, two
+ * distinct incident ids (in either order; *a gets the lower) and a reason
+ * of 1 to 2000 characters. reason borrows from doc. */
+bool duplicate_dismissal_from_json(json_t *doc, long long *a, long long *b, const char **reason,
+                                   bool *swapped, struct api_error *e);
 
 #endif

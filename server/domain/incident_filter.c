@@ -31,15 +31,9 @@ void incident_cursor_encode(bool by_change, const char *position, long long id, 
 
 static bool cursor_decode(const char *text, char mode, struct incident_filter *f)
 {
-    unsigned char plain[64];
-    size_t len = strlen(text);
-    if (len > 80)
+    char s[64];
+    if (!base64url_decode_text(text, s, sizeof s, 5))
         return false;
-    long n = base64url_decode(text, len, plain, sizeof plain - 1);
-    if (n < 5 || memchr(plain, '\0', (size_t)n))
-        return false;
-    plain[n] = '\0';
-    const char *s = (const char *)plain;
     if (s[0] != mode || s[1] != '|')
         return false;
     const char *bar = strchr(s + 2, '|');

@@ -17,6 +17,8 @@ void handle_incident_patch(struct http_request *r);
 void handle_incident_status(struct http_request *r);
 void handle_incident_revisions(struct http_request *r);
 void handle_incident_duplicates(struct http_request *r);
+void handle_duplicate_queue(struct http_request *r);
+void handle_duplicate_dismiss(struct http_request *r);
 void handle_trends(struct http_request *r);
 void handle_report_poc(struct http_request *r);
 void handle_report_publish(struct http_request *r);

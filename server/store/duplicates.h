@@ -31,4 +31,23 @@ bool store_duplicate_candidates(struct db_conn *c, long long id, size_t limit,
  * candidates scoring DUPLICATE_QUEUE_THRESHOLD or more replace its pairs. */
 bool store_duplicate_pairs_refresh(struct db_conn *c, long long id, struct api_error *e);
 
+/* The reviewers' queue: up to limit + 1 pairs (the extra one says there
+ * is another page) scoring DUPLICATE_QUEUE_THRESHOLD or more, both
+ * incidents reported or verified, not dismissed; the later-recorded
+ * incident's id first, descending; after (after_a, after_b) when
+ * has_cursor. The caller frees each pair (duplicate_pair_free) and the
+ * array. */
+bool store_duplicate_queue(struct db_conn *c, long limit, bool has_cursor, long long after_a,
+                           long long after_b, struct duplicate_pair **out, size_t *n,
+                           struct api_error *e);
+
+/* Records that a < b are not duplicates of each other (who: key_id, why:
+ * reason). *missing names an id that is no incident (nothing recorded);
+ * otherwise *created says whether this call recorded it (false: it was
+ * already, and *record is the first record) and *record is {"incidents",
+ * "reason", "by", "at"} (new reference). */
+bool store_duplicate_dismiss(struct db_conn *c, long long a, long long b, const char *reason,
+                             long long key_id, long long *missing, bool *created, json_t **record,
+                             struct api_error *e);
+
 #endif

@@ -418,6 +418,29 @@ class ConformanceTour(ServerTestCase):
                   key='reviewer')
         self.call(404, 'GET', '/v1/incidents/987654321/duplicates',
                   key='reviewer')
+        # The queue holds the tour's copies of valid_incident().
+        for key, expect in (('monitor', 403), ('monitor2', 403),
+                            ('analyst', 403), ('reviewer', 200),
+                            ('admin', 200)):
+            self.call(expect, 'GET', '/v1/duplicates', key=key)
+        r = self.call(200, 'GET', '/v1/duplicates?limit=1', key='reviewer')
+        cursor = self.body(r, 'the queue').get('next_cursor')
+        if cursor:
+            self.call(200, 'GET', '/v1/duplicates?limit=1&cursor=' + cursor,
+                      key='admin')
+        else:
+            self.problems.append('the queue had one page: no cursor toured')
+        pair = {'incidents': [mine, inc['admin'].get('id', '1')],
+                'reason': 'tour: two attacks on one day'}
+        for key in ('monitor', 'monitor2', 'analyst'):
+            self.call(403, 'POST', '/v1/duplicates/dismissals', key=key,
+                      body=pair)
+        self.call(201, 'POST', '/v1/duplicates/dismissals', key='reviewer',
+                  body=pair)
+        self.call(200, 'POST', '/v1/duplicates/dismissals', key='admin',
+                  body=pair)
+        self.call(400, 'POST', '/v1/duplicates/dismissals', key='admin',
+                  body={'incidents': [mine, '987654321'], 'reason': 'x'})
 
     def trends(self):
         base = '/v1/trends?from=%s&to=%s' % (FROM, TO)
@@ -549,6 +572,9 @@ class ConformanceTour(ServerTestCase):
              {'status': 'rejected', 'reason': 'x'}, {}),
             ('GET', '/v1/incidents/%s/revisions' % iid, None, {}),
             ('GET', '/v1/incidents/%s/duplicates' % iid, None, {}),
+            ('GET', '/v1/duplicates', None, {}),
+            ('POST', '/v1/duplicates/dismissals',
+             {'incidents': [iid, '987654321'], 'reason': 'x'}, {}),
             ('GET', '/v1/trends', None, {}),
             ('GET', '/v1/reports/poc', None, {}),
             ('POST', '/v1/reports/poc/publish',
@@ -578,6 +604,9 @@ class ConformanceTour(ServerTestCase):
         self.call(400, 'GET', '/v1/incidents?no_such_parameter=1', **lenient)
         self.call(400, 'GET', '/v1/incidents/%s/duplicates?limit=51' % iid,
                   **lenient)
+        self.call(400, 'GET', '/v1/duplicates?limit=0', **lenient)
+        self.call(400, 'POST', '/v1/duplicates/dismissals',
+                  body={'incidents': [iid], 'reason': 'x'}, **lenient)
         self.call(400, 'GET', '/v1/trends?period=fortnight', key='analyst',
                   **lenient)
         self.call(400, 'GET', '/v1/reports/poc?years=0', key='analyst',

@@ -280,3 +280,162 @@ class DuplicatesTest(ServerTestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class QueueTest(ServerTestCase):
+    """GET /v1/duplicates and POST /v1/duplicates/dismissals, on a server
+    of their own so that the queue holds only what these tests made."""
+
+    def queue(self, query='', key='reviewer'):
+        r = self.srv.request('GET', '/v1/duplicates' + query, key=key)
+        self.assertStatus(r, 200)
+        return r.json
+
+    def pairs(self):
+        """Every queued pair, as (a, b), following the cursors."""
+        out, query = [], '?limit=2'
+        while True:
+            page = self.queue(query)
+            out += [tuple(x['id'] for x in item['incidents']) for item in page['items']]
+            if not page['next_cursor']:
+                return out
+            query = '?limit=2&cursor=' + page['next_cursor']
+
+    def dismiss(self, a, b, reason='different attacks', key='reviewer'):
+        return self.srv.request('POST', '/v1/duplicates/dismissals', key=key,
+                                body={'incidents': [a, b], 'reason': reason})
+
+    def alike(self):
+        """Two incidents alike enough for the queue (score 0.8)."""
+        day = next(_dates)
+        return (self.srv.create(base(day))['id'],
+                self.srv.create(base(day), key='monitor2')['id'])
+
+    def test_likely_pairs_queue_newest_first(self):
+        first = self.alike()
+        second = self.alike()
+        day = next(_dates)
+        weak = (self.srv.create(base(day))['id'],
+                self.srv.create(base(day, tactic='ground_engagement', perpetrator='unknown',
+                                     location={'admin1': 'AF01',
+                                               'admin2': 'AF0102'}))['id'])
+        pairs = self.pairs()
+        self.assertLess(pairs.index(second), pairs.index(first))
+        self.assertNotIn(weak, pairs, 'a score of 0.43 is below the threshold')
+        item = [x for x in self.queue('?limit=1000')['items']
+                if tuple(y['id'] for y in x['incidents']) == second][0]
+        self.assertAlmostEqual(item['score'], 0.8)
+        self.assertEqual(sorted(x['code'] for x in item['reasons']), sorted(ALIKE))
+        self.assertEqual(set(item['incidents'][0]), {
+            'id', 'status', 'occurred_on', 'date_precision', 'admin1', 'admin2',
+            'tactic', 'perpetrator', 'party_group', 'killed', 'injured'})
+        self.assertTrue(item['found_at'].endswith('Z'))
+
+    def test_pages_neither_skip_nor_repeat(self):
+        for _ in range(3):
+            self.alike()
+        pairs = self.pairs()
+        self.assertEqual(len(pairs), len(set(pairs)))
+        self.assertEqual(pairs, [tuple(x['id'] for x in item['incidents'])
+                                 for item in self.queue('?limit=1000')['items']])
+        self.assertEqual(pairs, sorted(pairs, key=lambda p: (-int(p[1]), -int(p[0]))))
+
+    def test_dismissal_is_recorded_once_and_leaves_the_queue(self):
+        a, b = self.alike()
+        self.assertIn((a, b), self.pairs())
+        r = self.dismiss(b, a, reason='two attacks on one day')
+        self.assertStatus(r, 201)
+        self.assertEqual(r.json['incidents'], [a, b])
+        self.assertEqual(r.json['reason'], 'two attacks on one day')
+        self.assertEqual(r.json['by'], 'reviewer')
+        again = self.dismiss(a, b, reason='said twice', key='admin')
+        self.assertStatus(again, 200)
+        self.assertEqual(again.json, r.json, 'the first record stands')
+        self.assertNotIn((a, b), self.pairs())
+        self.assertEqual(self.srv.rows(
+            'SELECT d.reason, k.name FROM duplicate_dismissals d JOIN api_keys k '
+            'ON k.id = d.key_id WHERE a = %s AND b = %s', int(a), int(b)),
+            [('two attacks on one day', 'reviewer')])
+        cands = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a,
+                                 key='reviewer').json['items']
+        self.assertEqual([x['dismissed'] for x in cands if x['id'] == b], [True])
+        # Amended, the pair is found again and stays dismissed.
+        inc = self.srv.get_incident(b).json
+        self.assertStatus(self.srv.patch(b, {'external_ref': 'X-1', 'reason': 'ref'},
+                                         inc['version']), 200)
+        self.assertNotIn((a, b), self.pairs())
+
+    def test_decided_pairs_leave_the_queue(self):
+        a, b = self.alike()
+        self.assertStatus(self.srv.set_status(b, 'duplicate', duplicate_of=a), 200)
+        self.assertNotIn((a, b), self.pairs())
+        self.assertStatus(self.srv.set_status(b, 'reported'), 200)
+        self.assertIn((a, b), self.pairs(), 'undone, the pair is undecided again')
+        self.assertStatus(self.srv.set_status(a, 'retracted'), 200)
+        self.assertNotIn((a, b), self.pairs())
+
+    def test_an_amendment_rescored(self):
+        a, b = self.alike()
+        self.assertIn((a, b), self.pairs())
+        inc = self.srv.get_incident(b).json
+        self.assertStatus(self.srv.patch(
+            b, {'tactic': 'ground_engagement', 'perpetrator': 'unknown',
+                'location': {'admin1': 'AF01', 'admin2': 'AF0102'},
+                'reason': 'it was another clash'}, inc['version']), 200)
+        self.assertNotIn((a, b), self.pairs())
+        self.assertEqual(self.srv.scalar(
+            'SELECT count(*) FROM duplicate_pairs WHERE a = %s AND b = %s',
+            int(a), int(b)), 0)
+
+    def test_roles(self):
+        a, b = self.alike()
+        for key in ROLES + ('monitor2',):
+            q = self.srv.request('GET', '/v1/duplicates', key=key)
+            d = self.dismiss(a, b, key=key)
+            if key in ('reviewer', 'admin'):
+                self.assertStatus(q, 200)
+                self.assertIn(d.status, (200, 201))
+            else:
+                self.assertError(q, 403, 'forbidden')
+                self.assertError(d, 403, 'forbidden')
+
+    def test_hostile_input(self):
+        a, b = self.alike()
+        for limit in ('0', '1001', 'x', '-3'):
+            self.assertError(self.srv.request('GET', '/v1/duplicates?limit=' + limit,
+                                              key='reviewer'), 400, 'invalid_field', 'limit')
+        for cursor in ('x', '', 'eyJhIjoxfQ', 'cXwxfDI', 'ZHwyMDI2LTAxLTAxfDU'):
+            self.assertError(self.srv.request('GET', '/v1/duplicates?cursor=' + cursor,
+                                              key='reviewer'), 400, 'invalid_field', 'cursor')
+        self.assertError(self.srv.request('GET', '/v1/duplicates?status=x', key='reviewer'),
+                         400, 'unknown_field', 'status')
+        post = lambda body: self.srv.request('POST', '/v1/duplicates/dismissals',
+                                             key='reviewer', body=body)
+        self.assertError(post({'reason': 'x'}), 400, 'missing_field', 'incidents')
+        self.assertError(post({'incidents': [a, b]}), 400, 'missing_field', 'reason')
+        self.assertError(post({'incidents': [a, b], 'reason': ''}), 400,
+                         'invalid_field', 'reason')
+        self.assertError(post({'incidents': [a], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents')
+        self.assertError(post({'incidents': [a, b, a], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents')
+        self.assertError(post({'incidents': 'a,b', 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents')
+        self.assertError(post({'incidents': [a, int(b)], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents[1]')
+        self.assertError(post({'incidents': ['0', b], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents[0]')
+        self.assertError(post({'incidents': [a, a], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents[1]')
+        self.assertError(post({'incidents': [a, '987654321'], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents[1]')
+        self.assertError(post({'incidents': ['987654321', a], 'reason': 'x'}), 400,
+                         'invalid_field', 'incidents[0]')
+        self.assertError(post({'incidents': [a, b], 'reason': 'x', 'note': 1}), 400,
+                         'unknown_field', 'note')
+        self.assertError(self.srv.request('POST', '/v1/duplicates/dismissals',
+                                          key='reviewer', raw=b'{"incidents": [',),
+                         400, 'malformed_json')
+        self.assertEqual(self.srv.scalar(
+            'SELECT count(*) FROM duplicate_dismissals WHERE a = %s OR b = %s',
+            int(a), int(a)), 0)
