@@ -31,8 +31,8 @@
     "  SELECT " id ", c.ord - 1, c.v->>'name', (c.v->>'age')::smallint"                            \
     "  FROM " src ", jsonb_array_elements(" doc "->'casualties') WITH ORDINALITY AS c(v, ord)"     \
     "  WHERE c.v->>'name' IS NOT NULL OR c.v->>'age' IS NOT NULL),"                                \
-    "src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference)"                 \
-    "  SELECT " id ", s.ord - 1, s.v->>'type', s.v->>'reference'"                                  \
+    "src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference, merged_from)"    \
+    "  SELECT " id ", s.ord - 1, s.v->>'type', s.v->>'reference', (s.v->>'merged_from')::bigint"   \
     "  FROM " src ", jsonb_array_elements(" doc "->'sources') WITH ORDINALITY AS s(v, ord))"
 #define CHILDREN_CTES CHILDREN_CTES_OF("inc, d", "inc.id", "d.doc")
 
@@ -174,7 +174,8 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     "   'count_max', g.count_max, 'role', g.role, 'age', cp.age, 'name', cp.name)"             \
     "   ORDER BY g.ordinal) FROM casualty_groups g LEFT JOIN casualty_personal cp"             \
     "   USING (incident_id, ordinal) WHERE g.incident_id = i.id),"                             \
-    " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference)"            \
+    " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference,"            \
+    "   'merged_from', s.merged_from::text)"                                                   \
     "   ORDER BY s.ordinal) FROM incident_sources s WHERE s.incident_id = i.id),"              \
     " i.change_xid::text, i.attribution,"                                                      \
     " (SELECT json_agg(m.impact ORDER BY m.impact COLLATE \"C\") FROM incident_impacts m"       \
@@ -285,6 +286,8 @@ static void row_parse(PGresult *r, int row, struct incident *inc)
         inc->sources[i].type = xstrdup(json_string_value(json_object_get(s, "type")));
         const char *ref = json_string_value(json_object_get(s, "reference"));
         inc->sources[i].reference = ref ? xstrdup(ref) : NULL;
+        const char *from = json_string_value(json_object_get(s, "merged_from"));
+        inc->sources[i].merged_from = from ? strtoll(from, NULL, 10) : 0;
     }
     json_decref(sources);
 }

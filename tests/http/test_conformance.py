@@ -441,6 +441,19 @@ class ConformanceTour(ServerTestCase):
                   body=pair)
         self.call(400, 'POST', '/v1/duplicates/dismissals', key='admin',
                   body={'incidents': [mine, '987654321'], 'reason': 'x'})
+        # A duplicate lends its sources, then is taken back.
+        kept = inc['admin'].get('id', '1')
+        r = self.call(201, 'POST', '/v1/incidents', key='monitor',
+                      body=valid_incident())
+        dup = self.body(r, 'create a duplicate to merge').get('id', '1')
+        self.call(200, 'POST', '/v1/incidents/%s/status' % dup, key='reviewer',
+                  body={'status': 'duplicate', 'duplicate_of': kept,
+                        'merge_sources': True, 'reason': 'same attack'})
+        for key in ('admin', 'analyst'):
+            self.call(200, 'GET', '/v1/incidents/%s' % kept, key=key)
+        self.call(200, 'GET', '/v1/incidents/%s/revisions' % kept, key='admin')
+        self.call(200, 'POST', '/v1/incidents/%s/status' % dup, key='admin',
+                  body={'status': 'reported', 'reason': 'two attacks'})
 
     def trends(self):
         base = '/v1/trends?from=%s&to=%s' % (FROM, TO)

@@ -439,3 +439,154 @@ class QueueTest(ServerTestCase):
         self.assertEqual(self.srv.scalar(
             'SELECT count(*) FROM duplicate_dismissals WHERE a = %s OR b = %s',
             int(a), int(a)), 0)
+
+
+class MergeTest(ServerTestCase):
+    """Marking a duplicate with "merge_sources": true lends its sources to
+    the incident kept, with lineage and a revision on both; undoing the
+    duplicate takes them back. Checked in the database, and the rollups
+    must still verify."""
+
+    def make(self, sources, key='monitor', **overrides):
+        return self.srv.create(base(next(_dates), sources=sources, **overrides), key=key)
+
+    def sources_in_db(self, iid):
+        return self.srv.rows(
+            'SELECT type, reference, merged_from FROM incident_sources '
+            'WHERE incident_id = %s ORDER BY ordinal', int(iid))
+
+    def last_revision(self, iid):
+        return self.srv.revisions(iid).json['items'][-1]
+
+    def assertRollupVerifies(self):
+        proc = self.srv.civcasd('rollup', 'verify')
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def test_merge_then_undo(self):
+        kept = self.make([{'type': 'witness', 'reference': 'interview 3'}])
+        dup = self.make([{'type': 'medical', 'reference': 'clinic log'},
+                         {'type': 'local_authority'}], key='monitor2')
+        r = self.srv.set_status(dup['id'], 'duplicate', reason='same market attack',
+                                duplicate_of=kept['id'], merge_sources=True)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json['status'], 'duplicate')
+        self.assertEqual(r.json['duplicate_of'], kept['id'])
+        self.assertEqual(len(r.json['sources']), 2, "the duplicate keeps its own")
+
+        now = self.srv.get_incident(kept['id']).json
+        self.assertEqual(now['sources'], [
+            {'type': 'witness', 'reference': 'interview 3'},
+            {'type': 'medical', 'reference': 'clinic log', 'merged_from': dup['id']},
+            {'type': 'local_authority', 'reference': None, 'merged_from': dup['id']}])
+        self.assertEqual(now['version'], kept['version'] + 1)
+        self.assertEqual(now['status'], 'reported', 'a merge keeps the status')
+        self.assertEqual(now['verification']['source_types'], 3)
+        self.assertTrue(now['verification']['meets_standard'])
+        self.assertEqual(self.sources_in_db(kept['id']), [
+            ('witness', 'interview 3', None),
+            ('medical', 'clinic log', int(dup['id'])),
+            ('local_authority', None, int(dup['id']))])
+        self.assertEqual(self.srv.scalar('SELECT source_types FROM incidents WHERE id = %s',
+                                         int(kept['id'])), 3)
+        rev = self.last_revision(kept['id'])
+        self.assertEqual(rev['version'], now['version'])
+        self.assertEqual(rev['reason'], 'sources merged from duplicate %s: same market attack'
+                         % dup['id'])
+        self.assertEqual(list(rev['changes']), ['sources'])
+        rev = self.last_revision(dup['id'])
+        self.assertEqual(rev['status'], 'duplicate')
+        self.assertEqual(rev['reason'], 'same market attack')
+        self.assertEqual(rev['changes']['duplicate_of'], {'from': None, 'to': kept['id']})
+        # The lineage survives an amendment of the incident kept.
+        self.assertStatus(self.srv.patch(kept['id'], {'external_ref': 'K-1', 'reason': 'ref'},
+                                         now['version']), 200)
+        self.assertEqual(len([s for s in self.sources_in_db(kept['id']) if s[2]]), 2)
+        # The analyst sees the lineage, not the references.
+        seen = self.srv.get_incident(kept['id'], key='analyst').json['sources']
+        self.assertEqual(seen[1], {'type': 'medical', 'merged_from': dup['id']})
+        self.assertRollupVerifies()
+
+        # Undo: the duplicate is reported again; the lent sources go back.
+        r = self.srv.set_status(dup['id'], 'reported', reason='two attacks after all')
+        self.assertStatus(r, 200)
+        self.assertIsNone(r.json['duplicate_of'])
+        self.assertEqual(self.sources_in_db(kept['id']), [('witness', 'interview 3', None)])
+        self.assertEqual(self.sources_in_db(dup['id']), [('medical', 'clinic log', None),
+                                                         ('local_authority', None, None)])
+        back = self.srv.get_incident(kept['id']).json
+        self.assertEqual(back['verification']['source_types'], 1)
+        rev = self.last_revision(kept['id'])
+        self.assertEqual(rev['version'], back['version'])
+        self.assertEqual(rev['reason'], 'duplicate %s undone, its merged sources removed: '
+                         'two attacks after all' % dup['id'])
+        self.assertEqual(self.last_revision(dup['id'])['changes']['status'],
+                         {'from': 'duplicate', 'to': 'reported'})
+        self.assertEqual(self.srv.rows(
+            'SELECT status, duplicate_of FROM incidents WHERE id = %s', int(dup['id'])),
+            [('reported', None)])
+        self.assertRollupVerifies()
+
+    def test_verified_incident_kept_stays_verified_and_counts(self):
+        kept = self.make([{'type': 'witness'}, {'type': 'medical'},
+                          {'type': 'local_authority'}])
+        self.assertStatus(self.srv.set_status(kept['id'], 'verified'), 200)
+        dup = self.make([{'type': 'media'}])
+        self.assertStatus(self.srv.set_status(dup['id'], 'verified', override=True), 200)
+        self.assertStatus(self.srv.set_status(dup['id'], 'duplicate', duplicate_of=kept['id'],
+                                              merge_sources=True), 200)
+        now = self.srv.get_incident(kept['id']).json
+        self.assertEqual(now['status'], 'verified')
+        self.assertEqual(now['verification']['source_types'], 4)
+        self.assertRollupVerifies()
+        self.assertStatus(self.srv.set_status(dup['id'], 'retracted'), 200)
+        self.assertEqual(len(self.sources_in_db(kept['id'])), 3)
+        self.assertRollupVerifies()
+
+    def test_moved_to_another_incident(self):
+        first = self.make([{'type': 'witness'}])
+        second = self.make([{'type': 'witness'}])
+        dup = self.make([{'type': 'medical'}])
+        self.assertStatus(self.srv.set_status(dup['id'], 'duplicate', duplicate_of=first['id'],
+                                              merge_sources=True), 200)
+        self.assertStatus(self.srv.set_status(dup['id'], 'duplicate', duplicate_of=second['id'],
+                                              merge_sources=True), 200)
+        self.assertEqual(self.sources_in_db(first['id']), [('witness', None, None)])
+        self.assertEqual(self.sources_in_db(second['id']),
+                         [('witness', None, None), ('medical', None, int(dup['id']))])
+        # Without merge_sources, marking lends nothing (and undoing takes
+        # back only what was lent).
+        other = self.make([{'type': 'witness'}])
+        dup2 = self.make([{'type': 'media'}])
+        self.assertStatus(self.srv.set_status(dup2['id'], 'duplicate',
+                                              duplicate_of=other['id']), 200)
+        self.assertEqual(self.sources_in_db(other['id']), [('witness', None, None)])
+        version = self.srv.get_incident(other['id']).json['version']
+        self.assertStatus(self.srv.set_status(dup2['id'], 'reported'), 200)
+        self.assertEqual(self.srv.get_incident(other['id']).json['version'], version,
+                         'nothing to give back: no revision')
+        self.assertRollupVerifies()
+
+    def test_refused_merges_change_nothing(self):
+        kept = self.make([{'type': 'witness'}] * 30)
+        dup = self.make([{'type': 'medical'}] * 21)
+        before = self.srv.counts()
+        r = self.srv.set_status(dup['id'], 'duplicate', duplicate_of=kept['id'],
+                                merge_sources=True)
+        self.assertError(r, 422, 'invalid_field', 'merge_sources')
+        self.assertEqual(self.srv.counts(), before)
+        self.assertEqual(self.srv.get_incident(dup['id']).json['status'], 'reported')
+        self.assertEqual(self.srv.get_incident(kept['id']).json['version'], 1)
+        self.assertError(self.srv.set_status(dup['id'], 'verified', override=True,
+                                             merge_sources=True),
+                         400, 'invalid_field', 'merge_sources')
+        self.assertError(self.srv.set_status(dup['id'], 'duplicate', duplicate_of=kept['id'],
+                                             merge_sources='yes'),
+                         400, 'invalid_field', 'merge_sources')
+        self.assertError(self.srv.set_status(dup['id'], 'duplicate', duplicate_of='987654321',
+                                             merge_sources=True),
+                         400, 'invalid_field', 'duplicate_of')
+        # A client may carry lineage in sources, only as an id.
+        self.assertError(self.srv.post_incident(base(next(_dates), sources=[
+            {'type': 'witness', 'merged_from': 12}])), 400, 'invalid_field',
+            'sources[0].merged_from')
+        self.assertEqual(self.srv.counts(), before)
