@@ -1540,7 +1540,7 @@ CREATE INDEX incidents_created_by_idx ON public.incidents USING btree (created_b
 
 CREATE INDEX incidents_external_ref_idx ON public.incidents USING btree (external_ref) WHERE (external_ref IS NOT NULL);
 
-CREATE INDEX incidents_narrative_trgm_idx ON public.incidents USING gin (narrative public.gin_trgm_ops) WHERE (narrative IS NOT NULL);
+CREATE INDEX incidents_narrative_date_idx ON public.incidents USING btree (date_precision, occurred_on) WHERE (narrative IS NOT NULL);
 
 CREATE INDEX incidents_occurred_idx ON public.incidents USING btree (occurred_on DESC, id DESC);
 

@@ -38,7 +38,7 @@
 /* pg_trgm similarities: reworded accounts of one attack score around 0.4
  * to 0.7; unrelated ones of the same kind of attack below 0.3. */
 #define NARRATIVE_SIMILAR 0.5
-#define NARRATIVE_LIKE 0.3
+#define NARRATIVE_LIKE DUPLICATE_NARRATIVE_MIN
 
 /* The party nobody could be held responsible for: two incidents both
  * "unknown" share ignorance, not a perpetrator. */

@@ -25,6 +25,9 @@
 /* The widest date window of any precision (a month): the store searches
  * this far either side and duplicate_score narrows it. */
 #define DUPLICATE_WINDOW_DAYS 31
+/* Narratives this similar (pg_trgm's similarity) or more are evidence,
+ * and make a candidate of an incident in another place. */
+#define DUPLICATE_NARRATIVE_MIN 0.3
 /* Coordinates this close (km) are one place. */
 #define DUPLICATE_NEAR_KM 2.0
 #define DUPLICATE_MAX_REASONS 8

@@ -21,21 +21,28 @@
 #define SUMMARY_NCOLUMNS 11
 
 /* The pool is the union of four index ranges (migrations/0010): the
- * province's, one per date precision, each as wide as the wider of the two
- * windows ($3 days for a day, $4 a week, $5 a month); the others bounded by
- * the widest ($2 days either side), being rare. Only then are the statuses,
+ * province's and the narratives', one per date precision, each as wide as
+ * the wider of the two windows ($3 days for a day, $4 a week, $5 a month;
+ * narratives as similar as $6 or more); coordinates and external
+ * references bounded by the widest window ($2 days either side), being
+ * rare. Only then are the statuses,
  * the exact windows and the evidence looked at, for a few hundred rows at
  * most. The incident itself comes back too (self = true), with the same
  * columns, so one round trip brings both sides of every comparison.
  * Coordinates: 0.03 degrees is over 2 km on any map of a place where
- * people live (a degree of longitude is 111 km x cos(latitude)). */
+ * people live (a degree of longitude is 111 km x cos(latitude)).
+ * At most 1,000 of the pool are weighed, several times the most seen at
+ * 1M incidents: a bound on the work, and on the planner's estimate, which
+ * cannot know how narrow the windows are; without it the estimate passed
+ * jit_above_cost, and compiling the plan took 90 ms of a 100 ms search. */
+// clang-format off
 #define CANDIDATES_SQL                                                                             \
     "WITH me AS (SELECT id, occurred_on, admin1, lat, lon, external_ref, narrative,"               \
     "  CASE date_precision WHEN 'day' THEN $3::int WHEN 'week' THEN $4::int ELSE $5::int END"      \
     "  AS days FROM incidents WHERE id = $1::bigint),"                                             \
+    "w (precision, days) AS (VALUES ('day', $3::int), ('week', $4::int), ('month', $5::int)),"     \
     "pool AS ("                                                                                    \
-    " SELECT c.id FROM me CROSS JOIN (VALUES ('day', $3::int), ('week', $4::int),"                 \
-    "  ('month', $5::int)) w (precision, days) JOIN incidents c ON c.admin1 = me.admin1"           \
+    " SELECT c.id FROM me CROSS JOIN w JOIN incidents c ON c.admin1 = me.admin1"                   \
     "  AND c.date_precision = w.precision AND c.occurred_on BETWEEN"                               \
     "  me.occurred_on - greatest(me.days, w.days) AND me.occurred_on + greatest(me.days, w.days)"  \
     " UNION SELECT c.id FROM me JOIN incidents c ON c.lat IS NOT NULL"                             \
@@ -45,31 +52,29 @@
     "   AND me.lon + 0.03 / greatest(cos(radians(me.lat)), 0.01)"                                  \
     " UNION SELECT c.id FROM me JOIN incidents c ON c.external_ref = me.external_ref"              \
     "  AND c.occurred_on BETWEEN me.occurred_on - $2::int AND me.occurred_on + $2::int"            \
-    " UNION SELECT c.id FROM me JOIN incidents c ON c.narrative % me.narrative"                    \
-    "  AND c.occurred_on BETWEEN me.occurred_on - $2::int AND me.occurred_on + $2::int)"           \
-    "SELECT c.id = me.id, " SUMMARY_COLUMNS(                                                       \
-        "c", "p") ", c.lat, c.lon,"                                                                \
-                  " r.kl, r.kh, r.il, r.ih, c.id <> me.id AND c.external_ref = me.external_ref,"   \
-                  " CASE WHEN c.id = me.id OR c.narrative IS NULL OR me.narrative IS NULL THEN -1" \
-                  "  ELSE similarity(c.narrative, me.narrative) END,"                              \
-                  " EXISTS (SELECT 1 FROM duplicate_dismissals d"                                  \
-                  "  WHERE d.a = least(c.id, me.id) AND d.b = greatest(c.id, me.id))"              \
-                  " FROM me CROSS JOIN LATERAL (SELECT id FROM pool UNION SELECT me.id) ids"       \
-                  " JOIN incidents c ON c.id = ids.id JOIN parties p ON p.code = c.perpetrator,"   \
-                  " LATERAL (SELECT"                                                               \
-                  "  coalesce(sum(coalesce(g.count_min, g.count)) FILTER (WHERE g.outcome = "      \
-                  "'killed'), 0) kl,"                                                              \
-                  "  coalesce(sum(coalesce(g.count_max, g.count)) FILTER (WHERE g.outcome = "      \
-                  "'killed'), 0) kh,"                                                              \
-                  "  coalesce(sum(coalesce(g.count_min, g.count)) FILTER (WHERE g.outcome = "      \
-                  "'injured'), 0) il,"                                                             \
-                  "  coalesce(sum(coalesce(g.count_max, g.count)) FILTER (WHERE g.outcome = "      \
-                  "'injured'), 0) ih"                                                              \
-                  "  FROM casualty_groups g WHERE g.incident_id = c.id) r"                         \
-                  " WHERE c.id = me.id OR (c.status IN ('reported', 'verified')"                   \
-                  "  AND abs(c.occurred_on - me.occurred_on) <= greatest(me.days,"                 \
-                  "   CASE c.date_precision WHEN 'day' THEN $3::int WHEN 'week' THEN $4::int"      \
-                  "   ELSE $5::int END))"
+    " UNION SELECT c.id FROM me CROSS JOIN w JOIN incidents c ON me.narrative IS NOT NULL"         \
+    "  AND c.narrative IS NOT NULL AND c.date_precision = w.precision AND c.occurred_on BETWEEN"   \
+    "  me.occurred_on - greatest(me.days, w.days) AND me.occurred_on + greatest(me.days, w.days)"  \
+    "  AND similarity(c.narrative, me.narrative) >= $6::float8)"                                   \
+    "SELECT c.id = me.id, " SUMMARY_COLUMNS("c", "p") ", c.lat, c.lon,"                            \
+    " r.kl, r.kh, r.il, r.ih, c.id <> me.id AND c.external_ref = me.external_ref,"                 \
+    " CASE WHEN c.id = me.id OR c.narrative IS NULL OR me.narrative IS NULL THEN -1"               \
+    "  ELSE similarity(c.narrative, me.narrative) END,"                                            \
+    " EXISTS (SELECT 1 FROM duplicate_dismissals d"                                                \
+    "  WHERE d.a = least(c.id, me.id) AND d.b = greatest(c.id, me.id))"                            \
+    " FROM me CROSS JOIN LATERAL ((SELECT id FROM pool LIMIT 1000) UNION SELECT me.id) ids"        \
+    " JOIN incidents c ON c.id = ids.id JOIN parties p ON p.code = c.perpetrator,"                 \
+    " LATERAL (SELECT"                                                                             \
+    "  coalesce(sum(coalesce(g.count_min, g.count)) FILTER (WHERE g.outcome = 'killed'), 0) kl,"   \
+    "  coalesce(sum(coalesce(g.count_max, g.count)) FILTER (WHERE g.outcome = 'killed'), 0) kh,"   \
+    "  coalesce(sum(coalesce(g.count_min, g.count)) FILTER (WHERE g.outcome = 'injured'), 0) il,"  \
+    "  coalesce(sum(coalesce(g.count_max, g.count)) FILTER (WHERE g.outcome = 'injured'), 0) ih"   \
+    "  FROM casualty_groups g WHERE g.incident_id = c.id) r"                                       \
+    " WHERE c.id = me.id OR (c.status IN ('reported', 'verified')"                                 \
+    "  AND abs(c.occurred_on - me.occurred_on) <= greatest(me.days,"                               \
+    "   CASE c.date_precision WHEN 'day' THEN $3::int WHEN 'week' THEN $4::int"                    \
+    "   ELSE $5::int END))"
+// clang-format on
 DB_STMT(stmt_candidates, CANDIDATES_SQL);
 
 static char *col(PGresult *r, int row, int n)
@@ -136,10 +141,12 @@ bool store_duplicate_candidates(struct db_conn *c, long long id, size_t limit,
     snprintf(day, sizeof day, "%d", duplicate_date_window("day"));
     snprintf(week, sizeof week, "%d", duplicate_date_window("week"));
     snprintf(month, sizeof month, "%d", duplicate_date_window("month"));
-    const char *params[] = {idtext, widest, day, week, month};
+    char similar[16];
+    snprintf(similar, sizeof similar, "%.3f", DUPLICATE_NARRATIVE_MIN);
+    const char *params[] = {idtext, widest, day, week, month, similar};
     *out = NULL;
     *n = 0;
-    PGresult *r = db_query(c, &stmt_candidates, 5, params, e);
+    PGresult *r = db_query(c, &stmt_candidates, 6, params, e);
     if (!r)
         return false;
     int rows = PQntuples(r);
@@ -214,22 +221,18 @@ bool store_duplicate_pairs_refresh(struct db_conn *c, long long id, struct api_e
  * of the pair first (duplicate_pairs_b_idx read backwards). A pair leaves
  * it when either incident stops competing (rejected, retracted, marked a
  * duplicate) or when it is dismissed. */
+// clang-format off
 DB_STMT(stmt_queue,
-        "SELECT p.a, p.b, p.score, p.reasons::text, " TS("p.found_at") ", " SUMMARY_COLUMNS(
-            "ia",
-            "pa") ", " SUMMARY_COLUMNS("ib",
-                                       "pb") " FROM duplicate_pairs p JOIN incidents ia ON ia.id = "
-                                             "p.a JOIN incidents ib ON ib.id = p.b"
-                                             " JOIN parties pa ON pa.code = ia.perpetrator JOIN "
-                                             "parties pb ON pb.code = ib.perpetrator"
-                                             " WHERE p.score >= $1::numeric AND ia.status IN "
-                                             "('reported', 'verified')"
-                                             " AND ib.status IN ('reported', 'verified')"
-                                             " AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals "
-                                             "d WHERE d.a = p.a AND d.b = p.b)"
-                                             " AND ($2::bigint IS NULL OR (p.b, p.a) < "
-                                             "($2::bigint, $3::bigint))"
-                                             " ORDER BY p.b DESC, p.a DESC LIMIT $4::int");
+        "SELECT p.a, p.b, p.score, p.reasons::text, " TS("p.found_at") ","
+        " " SUMMARY_COLUMNS("ia", "pa") ", " SUMMARY_COLUMNS("ib", "pb")
+        " FROM duplicate_pairs p JOIN incidents ia ON ia.id = p.a JOIN incidents ib ON ib.id = p.b"
+        " JOIN parties pa ON pa.code = ia.perpetrator JOIN parties pb ON pb.code = ib.perpetrator"
+        " WHERE p.score >= $1::numeric AND ia.status IN ('reported', 'verified')"
+        " AND ib.status IN ('reported', 'verified')"
+        " AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d WHERE d.a = p.a AND d.b = p.b)"
+        " AND ($2::bigint IS NULL OR (p.b, p.a) < ($2::bigint, $3::bigint))"
+        " ORDER BY p.b DESC, p.a DESC LIMIT $4::int");
+// clang-format on
 
 bool store_duplicate_queue(struct db_conn *c, long limit, bool has_cursor, long long after_a,
                            long long after_b, struct duplicate_pair **out, size_t *n,
@@ -261,17 +264,17 @@ bool store_duplicate_queue(struct db_conn *c, long limit, bool has_cursor, long 
 
 DB_STMT(stmt_exist, "SELECT id FROM incidents WHERE id IN ($1::bigint, $2::bigint)");
 /* Idempotent: a pair dismissed already keeps its first record. */
+// clang-format off
 DB_STMT(stmt_dismiss,
         "WITH ins AS (INSERT INTO duplicate_dismissals (a, b, key_id, reason)"
         " VALUES ($1::bigint, $2::bigint, $3::bigint, $4) ON CONFLICT (a, b) DO NOTHING"
         " RETURNING a, b, key_id, reason, at)"
-        " SELECT true, ins.reason, k.name, " TS(
-            "ins.at") " FROM ins JOIN api_keys k ON k.id = ins.key_id"
-                      " UNION ALL SELECT false, d.reason, k.name, " TS(
-                          "d.at") " FROM duplicate_dismissals d"
-                                  " JOIN api_keys k ON k.id = d.key_id WHERE d.a = $1::bigint AND "
-                                  "d.b = $2::bigint"
-                                  " AND NOT EXISTS (SELECT 1 FROM ins)");
+        " SELECT true, ins.reason, k.name, " TS("ins.at")
+        " FROM ins JOIN api_keys k ON k.id = ins.key_id"
+        " UNION ALL SELECT false, d.reason, k.name, " TS("d.at")
+        " FROM duplicate_dismissals d JOIN api_keys k ON k.id = d.key_id"
+        " WHERE d.a = $1::bigint AND d.b = $2::bigint AND NOT EXISTS (SELECT 1 FROM ins)");
+// clang-format on
 
 bool store_duplicate_dismiss(struct db_conn *c, long long a, long long b, const char *reason,
                              long long key_id, long long *missing, bool *created, json_t **record,
