@@ -32,7 +32,8 @@ CREATE INDEX incidents_narrative_date_idx ON incidents (date_precision, occurred
     WHERE narrative IS NOT NULL;
 
 -- Likely pairs (score at or above the queue's threshold), kept for every
--- incident as it is written: a = the lower id. reasons: the evidence, by
+-- incident after it is written (from duplicate_pending, below, by a thread
+-- of civcasd serve): a = the lower id. reasons: the evidence, by
 -- field name, never a field's text.
 CREATE TABLE duplicate_pairs (
     a         bigint NOT NULL REFERENCES incidents (id),
@@ -44,6 +45,19 @@ CREATE TABLE duplicate_pairs (
     CHECK (a < b)
 );
 CREATE INDEX duplicate_pairs_b_idx ON duplicate_pairs (b, a);
+
+-- Incidents whose pairs are to be found again: a create, an amendment, an
+-- import or a status change back to reported or verified adds a row in its
+-- own transaction, and the queue keeper of civcasd serve takes rows from it
+-- in batches, refreshing their incidents' pairs (a search for candidates
+-- each) off the write path. A heap without indexes or keys, like the
+-- rollup journal: the insert is cheap and no two writers wait on a row. An
+-- incident written twice before it is taken has two rows (refreshed once
+-- per batch); an id that is no incident (never: incidents are not
+-- deleted) would be taken and clear nothing.
+CREATE TABLE duplicate_pending (
+    incident_id  bigint NOT NULL
+);
 
 -- "Not a duplicate": who decided, when and why. A dismissed pair leaves the
 -- queue for good, whatever its score becomes.

@@ -298,6 +298,10 @@ CREATE TABLE public.duplicate_pairs (
     CONSTRAINT duplicate_pairs_score_check CHECK (((score >= (0)::numeric) AND (score <= (1)::numeric)))
 );
 
+CREATE TABLE public.duplicate_pending (
+    incident_id bigint NOT NULL
+);
+
 CREATE TABLE public.idempotency_keys (
     key_id bigint NOT NULL,
     idem_key text NOT NULL,

@@ -9,7 +9,6 @@
 #include "domain/incident_filter.h"
 #include "domain/taxonomy.h"
 #include "handlers/handlers.h"
-#include "store/duplicates.h"
 #include "store/incidents.h"
 #include "store/taxonomy.h"
 #include "util/crypto.h"
@@ -162,8 +161,7 @@ void handle_incident_create(struct http_request *r)
             goto done;
         }
     }
-    if (!store_incident_insert(r->db, &inc, document, changes, r->who.key_id, r->who.name, &e) ||
-        !store_duplicate_pairs_refresh(r->db, inc.id, &e))
+    if (!store_incident_insert(r->db, &inc, document, changes, r->who.key_id, r->who.name, &e))
         goto fail;
     json_t *body = incident_to_json(&inc, view_of(r), (int)cfg.verify_min_source_types);
     response = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -374,7 +372,7 @@ void handle_incident_patch(struct http_request *r)
     cur.created_by = NULL;
     memcpy(next.created_at, cur.created_at, sizeof next.created_at);
     if (!store_incident_amend(r->db, &next, document, changes, reason, r->who.key_id, &e) ||
-        !store_duplicate_pairs_refresh(r->db, next.id, &e) || !db_commit(r->db, &e))
+        !db_commit(r->db, &e))
         goto fail;
     in_tx = false;
     reply_incident(r, 200, &next);

@@ -217,6 +217,60 @@ bool store_duplicate_pairs_refresh(struct db_conn *c, long long id, struct api_e
     return ok;
 }
 
+/* One queue keeper at a time over the database (several daemons may
+ * share it): refreshes of two incidents that are each other's candidates
+ * touch the same pair, and in two transactions at once they could
+ * deadlock. */
+DB_STMT(stmt_pending_lock,
+        "SELECT pg_try_advisory_xact_lock(hashtext('civcas.duplicate_queue'))");
+/* Up to $1 pending rows (a heap without indexes: taken by ctid), deleted
+ * as they are taken; an incident pending twice comes back once. */
+DB_STMT(stmt_pending_take,
+        "WITH taken AS (DELETE FROM duplicate_pending WHERE ctid = ANY(ARRAY("
+        "  SELECT ctid FROM duplicate_pending LIMIT $1::int FOR UPDATE SKIP LOCKED))"
+        "  RETURNING incident_id)"
+        " SELECT incident_id, count(*) FROM taken GROUP BY incident_id ORDER BY incident_id");
+
+bool store_duplicate_pending_refresh(struct db_conn *c, long limit, long long *taken,
+                                     long long *refreshed, struct api_error *e)
+{
+    *taken = *refreshed = 0;
+    char lim[24];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *params[] = {lim};
+    if (!db_begin(c, e))
+        return false;
+    PGresult *r = db_query(c, &stmt_pending_lock, 0, NULL, e);
+    if (!r)
+        goto fail;
+    bool mine = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!mine) {
+        db_rollback(c); /* another daemon is at it */
+        return true;
+    }
+    if (!(r = db_query(c, &stmt_pending_take, 1, params, e)))
+        goto fail;
+    int rows = PQntuples(r);
+    long long count = 0;
+    for (int i = 0; i < rows; i++) {
+        count += strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        if (!store_duplicate_pairs_refresh(c, strtoll(PQgetvalue(r, i, 0), NULL, 10), e)) {
+            PQclear(r);
+            goto fail;
+        }
+    }
+    PQclear(r);
+    if (!db_commit(c, e))
+        return false;
+    *taken = count;
+    *refreshed = rows;
+    return true;
+fail:
+    db_rollback(c);
+    return false;
+}
+
 /* The queue: pairs still likely and undecided, the later-recorded incident
  * of the pair first (duplicate_pairs_b_idx read backwards). A pair leaves
  * it when either incident stops competing (rejected, retracted, marked a

@@ -31,6 +31,15 @@ bool store_duplicate_candidates(struct db_conn *c, long long id, size_t limit,
  * candidates scoring DUPLICATE_QUEUE_THRESHOLD or more replace its pairs. */
 bool store_duplicate_pairs_refresh(struct db_conn *c, long long id, struct api_error *e);
 
+/* In one transaction of its own: takes up to limit rows of
+ * duplicate_pending (what writes marked) and refreshes the pairs of their
+ * incidents. *taken: rows taken (fewer than limit: none left); *refreshed:
+ * incidents refreshed. Takes nothing, and succeeds, while another
+ * connection is doing it. On failure everything is rolled back: the rows
+ * stay pending. */
+bool store_duplicate_pending_refresh(struct db_conn *c, long limit, long long *taken,
+                                     long long *refreshed, struct api_error *e);
+
 /* The reviewers' queue: up to limit + 1 pairs (the extra one says there
  * is another page) scoring DUPLICATE_QUEUE_THRESHOLD or more, both
  * incidents reported or verified, not dismissed; the later-recorded

@@ -1,9 +1,15 @@
 """Duplicates: GET /v1/incidents/{id}/duplicates ranks the candidates of one
 incident with a score and the reasons (docs/api.md, "Duplicates"); each
 reason is checked on hand-built pairs, each in a date window of its own so
-that no other incident of the class competes."""
+that no other incident of the class competes. The reviewers' queue is kept
+after the writes, by a thread of serve (CIVCAS_DUPLICATE_QUEUE_MS): its
+tests wait until what was written has been taken in."""
 
 import itertools
+import json
+import os
+import tempfile
+import time
 import unittest
 
 from harness import ROLES, ServerTestCase, _overridden, days_ago
@@ -282,9 +288,33 @@ if __name__ == '__main__':
     unittest.main()
 
 
-class QueueTest(ServerTestCase):
-    """GET /v1/duplicates and POST /v1/duplicates/dismissals, on a server
-    of their own so that the queue holds only what these tests made."""
+def pending(srv):
+    """The incident ids marked for the queue keeper, sorted, as strings."""
+    return sorted(str(x[0]) for x in srv.rows('SELECT incident_id FROM duplicate_pending'))
+
+
+def metric(srv, name):
+    r = srv.request('GET', '/metrics', key=None)
+    for line in r.body.decode('utf-8').splitlines():
+        if line.startswith(name + ' '):
+            return float(line.split()[1])
+    raise AssertionError('%s missing from /metrics' % name)
+
+
+class QueueCase(ServerTestCase):
+    """The queue as reviewers read it, once the keeper has caught up."""
+
+    def settle(self, timeout=10.0):
+        """Waits until the queue keeper has taken in every write: no row
+        left in duplicate_pending. A batch deletes its rows in the
+        transaction that refreshes their pairs, so an empty table means the
+        pairs are committed."""
+        deadline = time.monotonic() + timeout
+        while self.srv.scalar('SELECT count(*) FROM duplicate_pending'):
+            if time.monotonic() > deadline:
+                self.fail('the queue keeper left %r pending after %.0f s'
+                          % (pending(self.srv), timeout))
+            time.sleep(0.02)
 
     def queue(self, query='', key='reviewer'):
         r = self.srv.request('GET', '/v1/duplicates' + query, key=key)
@@ -292,7 +322,9 @@ class QueueTest(ServerTestCase):
         return r.json
 
     def pairs(self):
-        """Every queued pair, as (a, b), following the cursors."""
+        """Every queued pair, as (a, b), following the cursors, after the
+        keeper has taken in what was written."""
+        self.settle()
         out, query = [], '?limit=2'
         while True:
             page = self.queue(query)
@@ -301,15 +333,22 @@ class QueueTest(ServerTestCase):
                 return out
             query = '?limit=2&cursor=' + page['next_cursor']
 
-    def dismiss(self, a, b, reason='different attacks', key='reviewer'):
-        return self.srv.request('POST', '/v1/duplicates/dismissals', key=key,
-                                body={'incidents': [a, b], 'reason': reason})
-
     def alike(self):
         """Two incidents alike enough for the queue (score 0.8)."""
         day = next(_dates)
         return (self.srv.create(base(day))['id'],
                 self.srv.create(base(day), key='monitor2')['id'])
+
+
+class QueueTest(QueueCase):
+    """GET /v1/duplicates and POST /v1/duplicates/dismissals, on a server
+    of their own so that the queue holds only what these tests made; the
+    keeper takes writes in every 50 ms."""
+    server_env = {'CIVCAS_DUPLICATE_QUEUE_MS': '50'}
+
+    def dismiss(self, a, b, reason='different attacks', key='reviewer'):
+        return self.srv.request('POST', '/v1/duplicates/dismissals', key=key,
+                                body={'incidents': [a, b], 'reason': reason})
 
     def test_likely_pairs_queue_newest_first(self):
         first = self.alike()
@@ -373,6 +412,25 @@ class QueueTest(ServerTestCase):
         self.assertIn((a, b), self.pairs(), 'undone, the pair is undecided again')
         self.assertStatus(self.srv.set_status(a, 'retracted'), 200)
         self.assertNotIn((a, b), self.pairs())
+
+    def test_back_among_candidates_finds_what_was_written_meanwhile(self):
+        day = next(_dates)
+        a = self.srv.create(base(day))['id']
+        self.assertStatus(self.srv.set_status(a, 'rejected'), 200)
+        b = self.srv.create(base(day), key='monitor2')['id']
+        self.assertNotIn((a, b), self.pairs(), 'a rejected incident is no candidate')
+        self.assertStatus(self.srv.set_status(a, 'reported'), 200)
+        self.assertIn((a, b), self.pairs())
+
+    def test_writes_are_taken_in_and_counted(self):
+        taken = metric(self.srv, 'civcas_duplicate_queue_pending_taken_total')
+        a, b = self.alike()
+        self.assertIn((a, b), self.pairs())
+        self.assertEqual(pending(self.srv), [])
+        self.assertGreaterEqual(
+            metric(self.srv, 'civcas_duplicate_queue_pending_taken_total'), taken + 2)
+        self.assertGreater(metric(self.srv, 'civcas_duplicate_queue_batches_total'), 0)
+        self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_errors_total'), 0)
 
     def test_an_amendment_rescored(self):
         a, b = self.alike()
@@ -439,6 +497,73 @@ class QueueTest(ServerTestCase):
         self.assertEqual(self.srv.scalar(
             'SELECT count(*) FROM duplicate_dismissals WHERE a = %s OR b = %s',
             int(a), int(a)), 0)
+
+
+class QueueKeptAfterTheWriteTest(QueueCase):
+    """With CIVCAS_DUPLICATE_QUEUE_MS=0 no keeper runs: a write only marks
+    its incident in duplicate_pending and returns; the queue does not move
+    until a daemon keeps it again. The candidates route is computed when
+    asked, whatever the queue."""
+    server_env = {'CIVCAS_DUPLICATE_QUEUE_MS': '0'}
+
+    def import_jsonl(self, docs):
+        fd, path = tempfile.mkstemp(suffix='.jsonl', prefix='civcas-dups-')
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                f.write(''.join(json.dumps(d) + '\n' for d in docs))
+            proc = self.srv.civcasd('import', path, '--errors', path + '.errors.csv')
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        finally:
+            for p in (path, path + '.errors.csv'):
+                if os.path.exists(p):
+                    os.unlink(p)
+
+    def test_writes_mark_and_the_next_keeper_takes_them_in(self):
+        a, b = self.alike()
+        self.assertEqual(pending(self.srv), sorted([a, b]))
+        self.assertEqual(self.queue()['items'], [])
+        self.assertEqual(self.srv.scalar('SELECT count(*) FROM duplicate_pairs'), 0)
+        cands = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a,
+                                 key='reviewer').json['items']
+        self.assertEqual([x['score'] for x in cands if x['id'] == b], [0.8],
+                         'candidates are searched when asked')
+        # An amendment marks its incident again; so does a status change
+        # that brings an incident back among the candidates (not one that
+        # takes it out: the queue leaves such pairs out when read).
+        inc = self.srv.get_incident(b).json
+        self.assertStatus(self.srv.patch(b, {'external_ref': 'X-9', 'reason': 'ref'},
+                                         inc['version']), 200)
+        self.assertStatus(self.srv.set_status(a, 'rejected'), 200)
+        self.assertEqual(pending(self.srv), sorted([a, b, b]))
+        self.assertStatus(self.srv.set_status(a, 'reported'), 200)
+        self.assertEqual(pending(self.srv), sorted([a, a, b, b]))
+        # Imported incidents are marked in their batch's statement.
+        day = next(_dates)
+        self.import_jsonl([base(day), base(day, external_ref='R-2')])
+        imported = [str(x[0]) for x in self.srv.rows(
+            'SELECT id FROM incidents WHERE occurred_on = %s ORDER BY id', days_ago(day))]
+        self.assertEqual(len(imported), 2)
+        self.assertEqual(pending(self.srv), sorted([a, a, b, b] + imported))
+        self.assertEqual(self.queue()['items'], [])
+
+        # A daemon that keeps the queue takes every mark in.
+        self.srv.stop()
+        self.srv.env['CIVCAS_DUPLICATE_QUEUE_MS'] = '50'
+        self.srv.start()
+        try:
+            pairs = self.pairs()
+            self.assertIn((a, b), pairs)
+            self.assertIn(tuple(imported), pairs)
+            self.assertEqual(pending(self.srv), [])
+            self.assertEqual(
+                metric(self.srv, 'civcas_duplicate_queue_pending_taken_total'), 6)
+            self.assertEqual(
+                metric(self.srv, 'civcas_duplicate_queue_refreshed_total'), 4,
+                'an incident marked twice is searched once')
+        finally:
+            self.srv.stop()
+            self.srv.env['CIVCAS_DUPLICATE_QUEUE_MS'] = '0'
+            self.srv.start()
 
 
 class MergeTest(ServerTestCase):
