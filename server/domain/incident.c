@@ -374,7 +374,7 @@ static bool validate_sources(json_t *doc, const struct taxonomy *t, struct incid
     if (n > INCIDENT_MAX_SOURCES)
         return err_invalid(e, "sources", "sources may list at most %d sources",
                            INCIDENT_MAX_SOURCES);
-    static const char *const allowed[] = {"type", "reference", NULL};
+    static const char *const allowed[] = {"type", "reference", "merged_from", NULL};
     inc->sources = xcalloc(n ? n : 1, sizeof *inc->sources);
     for (size_t i = 0; i < n; i++) {
         char path[160];
@@ -392,6 +392,12 @@ static bool validate_sources(json_t *doc, const struct taxonomy *t, struct incid
                        NULL, e))
             return false;
         s->reference = dup_or_null(reference);
+        const char *from;
+        char field[192];
+        jv_path(field, sizeof field, path, "merged_from");
+        if (!jv_string(item, "merged_from", path, false, 1, 20, &from, NULL, e) ||
+            (from && !id_parse(from, &s->merged_from)))
+            return err_invalid(e, field, "%s must be an incident id string", field);
     }
     return true;
 }
@@ -516,6 +522,13 @@ char *incident_impacts_key(const struct incident *inc)
     return buf_steal(&key, NULL);
 }
 
+static json_t *id_or_null(long long id)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", id);
+    return id ? json_string(text) : json_null();
+}
+
 static json_t *string_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -581,6 +594,10 @@ json_t *incident_document(const struct incident *inc)
         json_t *s = json_object();
         json_object_set_new(s, "type", json_string(inc->sources[i].type));
         json_object_set_new(s, "reference", string_or_null(inc->sources[i].reference));
+        /* Only on a merged source: a document of the incident's own
+         * sources reads as it always did. */
+        if (inc->sources[i].merged_from)
+            json_object_set_new(s, "merged_from", id_or_null(inc->sources[i].merged_from));
         json_array_append_new(sources, s);
     }
     json_object_set_new(doc, "sources", sources);
@@ -710,14 +727,16 @@ bool incident_id_parse(const char *s, long long *out)
 
 bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_error *e)
 {
-    static const char *const allowed[] = {"status", "reason", "override", "duplicate_of", NULL};
+    static const char *const allowed[] = {"status",       "reason",        "override",
+                                          "duplicate_of", "merge_sources", NULL};
     memset(sc, 0, sizeof *sc);
     const char *dup;
     enum jv_presence pdup;
     if (!jv_only_keys(doc, allowed, "", e) ||
         !jv_enum(doc, "status", "", true, incident_statuses, &sc->status, NULL, e) ||
         !jv_string(doc, "reason", "", true, 1, INCIDENT_MAX_REASON, &sc->reason, NULL, e) ||
-        !jv_boolean(doc, "override", "", false, &sc->override, NULL, e))
+        !jv_boolean(doc, "override", "", false, &sc->override, NULL, e) ||
+        !jv_boolean(doc, "merge_sources", "", false, &sc->merge_sources, NULL, e))
         return false;
     if (!jv_string(doc, "duplicate_of", "", false, 1, 20, &dup, &pdup, e)) {
         if (strcmp(e->code, ERR_INVALID_FIELD) == 0)
@@ -733,7 +752,44 @@ bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_e
         return err_invalid(e, "duplicate_of", "duplicate_of must be an incident id string");
     if (sc->override && strcmp(sc->status, "verified") != 0)
         return err_invalid(e, "override", "override goes only with status verified");
+    if (sc->merge_sources && !is_duplicate)
+        return err_invalid(e, "merge_sources", "merge_sources goes only with status duplicate");
     return true;
+}
+
+bool incident_sources_merge(struct incident *kept, const struct incident *dup,
+                            struct api_error *e)
+{
+    size_t n = kept->nsources + dup->nsources;
+    if (n > INCIDENT_MAX_SOURCES)
+        return api_error_set(e, 422, ERR_INVALID_FIELD, "merge_sources",
+                             "the incident kept would list %zu sources; at most %d", n,
+                             INCIDENT_MAX_SOURCES);
+    kept->sources = xrealloc(kept->sources, (n ? n : 1) * sizeof *kept->sources);
+    for (size_t i = 0; i < dup->nsources; i++) {
+        struct source *s = &kept->sources[kept->nsources++];
+        s->type = xstrdup(dup->sources[i].type);
+        s->reference = dup_or_null(dup->sources[i].reference);
+        s->merged_from = dup->id;
+    }
+    return true;
+}
+
+size_t incident_sources_unmerge(struct incident *kept, long long dup_id)
+{
+    size_t kept_n = 0;
+    for (size_t i = 0; i < kept->nsources; i++) {
+        struct source *s = &kept->sources[i];
+        if (s->merged_from == dup_id) {
+            free(s->type);
+            free(s->reference);
+        } else {
+            kept->sources[kept_n++] = *s;
+        }
+    }
+    size_t removed = kept->nsources - kept_n;
+    kept->nsources = kept_n;
+    return removed;
 }
 
 
@@ -772,12 +828,6 @@ static json_t *change(json_t *from, json_t *to)
     return json_pack("{s:o, s:o}", "from", from, "to", to);
 }
 
-static json_t *id_or_null(long long id)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%lld", id);
-    return id ? json_string(text) : json_null();
-}
 
 bool incident_status_apply(struct incident *inc, const struct status_change *sc,
                            int min_source_types, const char *target_status, json_t *changes,

@@ -31,8 +31,8 @@
     "  SELECT " id ", c.ord - 1, c.v->>'name', (c.v->>'age')::smallint"                            \
     "  FROM " src ", jsonb_array_elements(" doc "->'casualties') WITH ORDINALITY AS c(v, ord)"     \
     "  WHERE c.v->>'name' IS NOT NULL OR c.v->>'age' IS NOT NULL),"                                \
-    "src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference)"                 \
-    "  SELECT " id ", s.ord - 1, s.v->>'type', s.v->>'reference'"                                  \
+    "src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference, merged_from)"    \
+    "  SELECT " id ", s.ord - 1, s.v->>'type', s.v->>'reference', (s.v->>'merged_from')::bigint"   \
     "  FROM " src ", jsonb_array_elements(" doc "->'sources') WITH ORDINALITY AS s(v, ord))"
 #define CHILDREN_CTES CHILDREN_CTES_OF("inc, d", "inc.id", "d.doc")
 
@@ -66,11 +66,12 @@
     "  a[62]"                                                                                      \
     "  FROM " src
 
-/* The insert of a new incident with its children and first revision.
- * With rollup upkeep on, the same statement journals the incident's
- * contribution (rollup_apply's row, built from the document and from its
- * counts by category computed in C: $7), so a create neither reads back
- * what it wrote nor runs a function for it. */
+/* The insert of a new incident with its children and first revision,
+ * and its row in duplicate_pending (its pairs are found after the commit,
+ * by serve's queue keeper). With rollup upkeep on, the same statement
+ * journals the incident's contribution (rollup_apply's row, built from the
+ * document and from its counts by category computed in C: $7), so a create
+ * neither reads back what it wrote nor runs a function for it. */
 #define INSERT_CTES                                                                                \
     "WITH d AS (SELECT $1::jsonb AS doc),"                                                         \
     "inc AS (INSERT INTO incidents (" INCIDENT_INSERT_COLUMNS ")"                                  \
@@ -83,7 +84,8 @@
                       "  changes, document, at)"                                                   \
                       " SELECT inc.id, 1, inc.status, $5::bigint, NULL, $6::jsonb, d.doc, "        \
                       "inc.created_at"                                                             \
-                      " FROM inc, d)"
+                      " FROM inc, d),"                                                             \
+                      "dq AS (INSERT INTO duplicate_pending (incident_id) SELECT id FROM inc)"
 #define INSERT_RESULT                                                                              \
     " SELECT id, version, status, " TS("created_at") ", " TS("updated_at") " FROM inc"
 DB_STMT(stmt_insert, INSERT_CTES INSERT_RESULT);
@@ -174,7 +176,8 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     "   'count_max', g.count_max, 'role', g.role, 'age', cp.age, 'name', cp.name)"             \
     "   ORDER BY g.ordinal) FROM casualty_groups g LEFT JOIN casualty_personal cp"             \
     "   USING (incident_id, ordinal) WHERE g.incident_id = i.id),"                             \
-    " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference)"            \
+    " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference,"            \
+    "   'merged_from', s.merged_from::text)"                                                   \
     "   ORDER BY s.ordinal) FROM incident_sources s WHERE s.incident_id = i.id),"              \
     " i.change_xid::text, i.attribution,"                                                      \
     " (SELECT json_agg(m.impact ORDER BY m.impact COLLATE \"C\") FROM incident_impacts m"       \
@@ -285,6 +288,8 @@ static void row_parse(PGresult *r, int row, struct incident *inc)
         inc->sources[i].type = xstrdup(json_string_value(json_object_get(s, "type")));
         const char *ref = json_string_value(json_object_get(s, "reference"));
         inc->sources[i].reference = ref ? xstrdup(ref) : NULL;
+        const char *from = json_string_value(json_object_get(s, "merged_from"));
+        inc->sources[i].merged_from = from ? strtoll(from, NULL, 10) : 0;
     }
     json_decref(sources);
 }
@@ -329,8 +334,11 @@ bool store_incident_load(struct db_conn *c, long long id, long long owner, bool 
     return true;
 }
 
+/* The amendment also marks the incident's duplicate pairs to be found
+ * again (duplicate_pending), in the same statement. */
 DB_STMT(stmt_update,
-        "UPDATE incidents SET occurred_on = (doc->>'occurred_on')::date,"
+        "WITH dq AS (INSERT INTO duplicate_pending (incident_id) VALUES ($1::bigint))"
+        " UPDATE incidents SET occurred_on = (doc->>'occurred_on')::date,"
         " date_precision = doc->>'date_precision', time_of_day = (doc->>'time_of_day')::time,"
         " admin1 = doc#>>'{location,admin1}', admin2 = doc#>>'{location,admin2}',"
         " place = doc#>>'{location,place}', lat = (doc#>>'{location,lat}')::float8,"
@@ -403,8 +411,15 @@ bool store_incident_amend(struct db_conn *c, struct incident *inc, json_t *docum
     return ok;
 }
 
+/* An incident back among the candidates (reported or verified again after
+ * being rejected, retracted or a duplicate) missed the pairs written
+ * meanwhile: it is marked to be searched again. The CTE reads the row as
+ * it was before the update. */
 DB_STMT(stmt_status,
-        "UPDATE incidents SET status = $2, duplicate_of = $3::bigint,"
+        "WITH dq AS (INSERT INTO duplicate_pending (incident_id) SELECT id FROM incidents"
+        " WHERE id = $1::bigint AND status NOT IN ('reported', 'verified')"
+        " AND $2 IN ('reported', 'verified'))"
+        " UPDATE incidents SET status = $2, duplicate_of = $3::bigint,"
         " verification_override = $4::boolean, version = version + 1, updated_at = now(),"
         " change_xid = pg_current_xact_id() WHERE id = $1::bigint"
         " RETURNING version, " TS("updated_at"));
@@ -636,6 +651,7 @@ bool store_incident_commit_create(struct db_conn *c, long long incident_id, long
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(v, ord)),"                         \
     "s AS MATERIALIZED (SELECT s0.*, first_value(hash) OVER w AS first_hash,"                      \
     "  row_number() OVER w AS nth FROM s0 WINDOW w AS (PARTITION BY idem_key ORDER BY ord))"
+// clang-format off
 DB_STMT(
     stmt_import,
     "WITH " IMPORT_ROWS ", r.v->'doc' AS doc, r.v->'chg' AS chg,"
@@ -649,42 +665,22 @@ DB_STMT(
     "  FROM s ORDER BY ord ON CONFLICT (key_id, idem_key) DO NOTHING RETURNING incident_id),"
     "f AS MATERIALIZED (SELECT s.* FROM s JOIN claim ON claim.incident_id = s.id),"
     "inc AS (INSERT INTO incidents (id, status, version, " INCIDENT_INSERT_COLUMNS ")"
-    " OVERRIDING SYSTEM VALUE SELECT id, status, CASE status WHEN 'verified' THEN 2 ELSE 1 "
-    "END," INCIDENT_INSERT_VALUES(
-        "killed", "injured", "types",
-        "$3::bigint") " FROM f ORDER BY id)," CHILDREN_CTES_OF("f", "f.id",
-                                                               "f.doc") ","
-                                                                        "rev AS (INSERT INTO "
-                                                                        "incident_revisions "
-                                                                        "(incident_id, version, "
-                                                                        "status, key_id, reason,"
-                                                                        "  changes, document)"
-                                                                        " SELECT id, 1, "
-                                                                        "'reported', $3::bigint, "
-                                                                        "NULL, chg, doc FROM f"
-                                                                        " UNION ALL SELECT id, 2, "
-                                                                        "'verified', $3::bigint, "
-                                                                        "$5, $4::jsonb, doc FROM f"
-                                                                        "  WHERE status = "
-                                                                        "'verified'),"
-                                                                        "jr AS (" JOURNAL_INSERT(
-                                                                            "status", "impacts",
-                                                                            "f") ")"
-                                                                                 " SELECT f.id, "
-                                                                                 "COALESCE(k."
-                                                                                 "request_hash, "
-                                                                                 "s.first_hash) = "
-                                                                                 "s.hash"
-                                                                                 " FROM s LEFT "
-                                                                                 "JOIN f USING "
-                                                                                 "(ord)"
-                                                                                 " LEFT JOIN "
-                                                                                 "idempotency_keys "
-                                                                                 "k ON k.key_id = "
-                                                                                 "$2::bigint AND "
-                                                                                 "k.idem_key = "
-                                                                                 "s.idem_key"
-                                                                                 " ORDER BY s.ord");
+    " OVERRIDING SYSTEM VALUE SELECT id, status, CASE status WHEN 'verified' THEN 2 ELSE 1 END,"
+    INCIDENT_INSERT_VALUES("killed", "injured", "types", "$3::bigint") " FROM f ORDER BY id),"
+    CHILDREN_CTES_OF("f", "f.id", "f.doc") ","
+    "rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,"
+    "  changes, document)"
+    " SELECT id, 1, 'reported', $3::bigint, NULL, chg, doc FROM f"
+    " UNION ALL SELECT id, 2, 'verified', $3::bigint, $5, $4::jsonb, doc FROM f"
+    "  WHERE status = 'verified'),"
+    "jr AS (" JOURNAL_INSERT("status", "impacts", "f") "),"
+    /* Their pairs are found after the commit, by serve's queue keeper. */
+    "dq AS (INSERT INTO duplicate_pending (incident_id) SELECT id FROM f)"
+    " SELECT f.id, COALESCE(k.request_hash, s.first_hash) = s.hash"
+    " FROM s LEFT JOIN f USING (ord)"
+    " LEFT JOIN idempotency_keys k ON k.key_id = $2::bigint AND k.idem_key = s.idem_key"
+    " ORDER BY s.ord");
+// clang-format on
 DB_STMT(stmt_import_dry,
         "WITH " IMPORT_ROWS IMPORT_FROM
         " SELECT CASE WHEN k.idem_key IS NULL AND s.nth = 1 THEN 1 END,"

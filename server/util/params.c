@@ -1,6 +1,7 @@
 /* Comma-separated parameter lists. */
 #include "util/params.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool comma_list_each(const char *list, bool (*fn)(const char *item, size_t len, void *ctx),
@@ -29,4 +30,19 @@ json_t *comma_list_json(const char *list)
     json_t *a = json_array();
     comma_list_each(list, append_item, a);
     return a;
+}
+
+bool param_limit(param_fn get, void *ctx, const char *name, long def, long max, long *out,
+                 struct api_error *e)
+{
+    const char *text = get(ctx, name);
+    *out = def;
+    if (!text)
+        return true;
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end || v < 1 || v > max)
+        return err_invalid(e, name, "%s must be an integer from 1 to %ld", name, max);
+    *out = v;
+    return true;
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/apierr.h"
+
 /* The value of parameter name, or NULL when absent. Borrowed. */
 typedef const char *(*param_fn)(void *ctx, const char *name);
 
@@ -19,5 +21,10 @@ bool comma_list_each(const char *list, bool (*fn)(const char *item, size_t len, 
 
 /* The items of a comma list as a JSON array of strings. New reference. */
 json_t *comma_list_json(const char *list);
+
+/* A page size parameter: def when absent, else an integer from 1 to max;
+ * anything else is a 400 naming the parameter (never clamped). */
+bool param_limit(param_fn get, void *ctx, const char *name, long def, long max, long *out,
+                 struct api_error *e);
 
 #endif

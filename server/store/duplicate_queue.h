@@ -1,0 +1,31 @@
+/*
+ * The duplicate queue keeper. A write marks its incident in
+ * duplicate_pending, in its own transaction (one row, no search); this
+ * thread of `civcasd serve` takes the marks in batches every interval, on a
+ * database connection of its own, and refreshes the marked incidents'
+ * pairs (store_duplicate_pairs_refresh), so the reviewers' queue follows
+ * the writes within about an interval. Several daemons on one database are
+ * fine: one keeps the queue at a time.
+ */
+#ifndef CIVCAS_STORE_DUPLICATE_QUEUE_H
+#define CIVCAS_STORE_DUPLICATE_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Pending rows taken a transaction at most. */
+#define DUPLICATE_QUEUE_BATCH 100
+
+/* Starts keeping the queue every interval_ms on a connection to url. */
+bool duplicate_queue_start(const char *url, long interval_ms);
+/* Since start, for /metrics: batches done, batches failed, pending rows
+ * taken, incidents whose pairs were refreshed. */
+struct duplicate_queue_stats {
+    uint64_t batches, errors, pending, refreshed;
+};
+void duplicate_queue_stats(struct duplicate_queue_stats *out);
+/* Stops the thread (after the batch in progress) and closes its
+ * connection; nothing when it was not started. */
+void duplicate_queue_stop(void);
+
+#endif
