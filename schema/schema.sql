@@ -280,12 +280,26 @@ CREATE TABLE public.casualty_personal (
 );
 
 CREATE TABLE public.duplicate_dismissals (
+    id bigint NOT NULL,
     a bigint NOT NULL,
     b bigint NOT NULL,
     key_id bigint NOT NULL,
     reason text NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT duplicate_dismissals_check CHECK ((a < b))
+    undone_key_id bigint,
+    undone_reason text,
+    undone_at timestamp with time zone,
+    CONSTRAINT duplicate_dismissals_check CHECK ((a < b)),
+    CONSTRAINT duplicate_dismissals_check1 CHECK ((((undone_key_id IS NULL) = (undone_at IS NULL)) AND ((undone_key_id IS NULL) = (undone_reason IS NULL))))
+);
+
+ALTER TABLE public.duplicate_dismissals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.duplicate_dismissals_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE public.duplicate_pairs (
@@ -298,8 +312,11 @@ CREATE TABLE public.duplicate_pairs (
     CONSTRAINT duplicate_pairs_score_check CHECK (((score >= (0)::numeric) AND (score <= (1)::numeric)))
 );
 
-CREATE TABLE public.duplicate_pending (
-    incident_id bigint NOT NULL
+CREATE TABLE public.duplicate_watermark (
+    one boolean DEFAULT true NOT NULL,
+    change_xid xid8 NOT NULL,
+    id bigint NOT NULL,
+    CONSTRAINT duplicate_watermark_one_check CHECK (one)
 );
 
 CREATE TABLE public.idempotency_keys (
@@ -1459,10 +1476,13 @@ ALTER TABLE ONLY public.casualty_personal
     ADD CONSTRAINT casualty_personal_pkey PRIMARY KEY (incident_id, ordinal);
 
 ALTER TABLE ONLY public.duplicate_dismissals
-    ADD CONSTRAINT duplicate_dismissals_pkey PRIMARY KEY (a, b);
+    ADD CONSTRAINT duplicate_dismissals_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.duplicate_pairs
     ADD CONSTRAINT duplicate_pairs_pkey PRIMARY KEY (a, b);
+
+ALTER TABLE ONLY public.duplicate_watermark
+    ADD CONSTRAINT duplicate_watermark_pkey PRIMARY KEY (one);
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (key_id, idem_key);
@@ -1528,23 +1548,17 @@ CREATE INDEX admin_areas_parent_idx ON public.admin_areas USING btree (parent);
 
 CREATE INDEX casualty_groups_role_idx ON public.casualty_groups USING btree (incident_id) WHERE (role IS NOT NULL);
 
+CREATE UNIQUE INDEX duplicate_dismissals_pair_idx ON public.duplicate_dismissals USING btree (a, b) WHERE (undone_at IS NULL);
+
 CREATE INDEX duplicate_pairs_b_idx ON public.duplicate_pairs USING btree (b, a);
 
 CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree (created_at);
 
-CREATE INDEX incident_sources_merged_idx ON public.incident_sources USING btree (merged_from) WHERE (merged_from IS NOT NULL);
-
-CREATE INDEX incidents_admin1_date_idx ON public.incidents USING btree (admin1, date_precision, occurred_on);
-
 CREATE INDEX incidents_change_idx ON public.incidents USING btree (change_xid, id);
-
-CREATE INDEX incidents_coords_date_idx ON public.incidents USING btree (occurred_on, lat, lon) WHERE (lat IS NOT NULL);
 
 CREATE INDEX incidents_created_by_idx ON public.incidents USING btree (created_by, occurred_on DESC, id DESC);
 
-CREATE INDEX incidents_external_ref_idx ON public.incidents USING btree (external_ref) WHERE (external_ref IS NOT NULL);
-
-CREATE INDEX incidents_narrative_date_idx ON public.incidents USING btree (date_precision, occurred_on) WHERE (narrative IS NOT NULL);
+CREATE INDEX incidents_imprecise_date_idx ON public.incidents USING btree (date_precision, occurred_on) WHERE (date_precision <> 'day'::text);
 
 CREATE INDEX incidents_occurred_idx ON public.incidents USING btree (occurred_on DESC, id DESC);
 
@@ -1583,6 +1597,9 @@ ALTER TABLE ONLY public.duplicate_dismissals
 
 ALTER TABLE ONLY public.duplicate_dismissals
     ADD CONSTRAINT duplicate_dismissals_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.api_keys(id);
+
+ALTER TABLE ONLY public.duplicate_dismissals
+    ADD CONSTRAINT duplicate_dismissals_undone_key_id_fkey FOREIGN KEY (undone_key_id) REFERENCES public.api_keys(id);
 
 ALTER TABLE ONLY public.duplicate_pairs
     ADD CONSTRAINT duplicate_pairs_a_fkey FOREIGN KEY (a) REFERENCES public.incidents(id);

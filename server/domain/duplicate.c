@@ -230,7 +230,8 @@ json_t *duplicate_candidate_to_json(const struct duplicate_candidate *c)
     json_t *out = duplicate_summary_to_json(&c->facts);
     json_object_set_new(out, "score", json_real(c->score));
     json_object_set_new(out, "reasons", duplicate_reasons_json(c));
-    json_object_set_new(out, "dismissed", json_boolean(c->facts.dismissed));
+    json_object_set_new(out, "dismissed", json_boolean(c->facts.dismissal != 0));
+    json_object_set_new(out, "dismissal", id_json_or_null(c->facts.dismissal));
     return out;
 }
 
@@ -306,4 +307,11 @@ bool duplicate_dismissal_from_json(json_t *doc, long long *a, long long *b, cons
     *a = *swapped ? ids[1] : ids[0];
     *b = *swapped ? ids[0] : ids[1];
     return true;
+}
+
+bool duplicate_dismissal_undo_from_json(json_t *doc, const char **reason, struct api_error *e)
+{
+    static const char *const allowed[] = {"reason", NULL};
+    return jv_only_keys(doc, allowed, "", e) &&
+           jv_string(doc, "reason", "", true, 1, INCIDENT_MAX_REASON, reason, NULL, e);
 }

@@ -22,8 +22,7 @@
 #define DUPLICATE_CANDIDATES_MAX 50
 /* A pair scoring this much or more is queued for the reviewers. */
 #define DUPLICATE_QUEUE_THRESHOLD 0.5
-/* The widest date window of any precision (a month): the store searches
- * this far either side and duplicate_score narrows it. */
+/* The widest date window of any precision (a month's). */
 #define DUPLICATE_WINDOW_DAYS 31
 /* Narratives this similar (pg_trgm's similarity) or more are evidence,
  * and make a candidate of an incident in another place. */
@@ -53,7 +52,7 @@ struct duplicate_facts {
      * the incident itself: false and -1). */
     bool same_external_ref;
     double narrative_similarity; /* pg_trgm similarity 0..1, -1 when either has none */
-    bool dismissed;              /* a reviewer dismissed this pair */
+    long long dismissal;         /* the live dismissal of this pair; 0: none */
 };
 
 struct duplicate_reason {
@@ -92,8 +91,8 @@ json_t *duplicate_reasons_json(const struct duplicate_candidate *c);
  * detail. New reference. */
 json_t *duplicate_summary_to_json(const struct duplicate_facts *f);
 
-/* A candidate for the API: its summary, score, reasons and whether the pair
- * was dismissed. New reference. */
+/* A candidate for the API: its summary, score, reasons, whether the pair
+ * was dismissed and by which dismissal (its id, or null). New reference. */
 json_t *duplicate_candidate_to_json(const struct duplicate_candidate *c);
 
 /* A pair of the reviewers' queue: a < b (ids), the score and reasons as
@@ -118,5 +117,9 @@ bool duplicate_queue_cursor_decode(const char *text, long long *a, long long *b)
  * of 1 to 2000 characters. reason borrows from doc. */
 bool duplicate_dismissal_from_json(json_t *doc, long long *a, long long *b, const char **reason,
                                    bool *swapped, struct api_error *e);
+
+/* Undoing a dismissal: {"reason": "..."}, 1 to 2000 characters. reason
+ * borrows from doc. */
+bool duplicate_dismissal_undo_from_json(json_t *doc, const char **reason, struct api_error *e);
 
 #endif

@@ -156,7 +156,9 @@ char *incident_impacts_key(const struct incident *inc);
 
 /* Merges a PATCH body onto the stored document: validates the patch's own
  * shape (known fields, reason), returns the merged document (new reference)
- * and the reason (borrowed from patch). */
+ * and the reason (borrowed from patch). The stored sources merged from a
+ * duplicate are left out of it: the client's fields are validated alone,
+ * then incident_sources_keep_merged() puts those back. */
 json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
                              struct api_error *e);
 
@@ -191,6 +193,13 @@ bool incident_status_apply(struct incident *inc, const struct status_change *sc,
  * merge_sources) when kept would list more than INCIDENT_MAX_SOURCES. */
 bool incident_sources_merge(struct incident *kept, const struct incident *dup,
                             struct api_error *e);
+
+/* An amendment keeps the sources merged into the incident: appends cur's
+ * sources that have merged_from to next (validated from the client's
+ * fields, which cannot carry merged_from). False (422 on sources) when
+ * next would list more than INCIDENT_MAX_SOURCES. */
+bool incident_sources_keep_merged(struct incident *next, const struct incident *cur,
+                                  struct api_error *e);
 
 /* Undoing it: removes kept's sources merged from dup_id; returns how many. */
 size_t incident_sources_unmerge(struct incident *kept, long long dup_id);

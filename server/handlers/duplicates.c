@@ -1,5 +1,6 @@
 /* Duplicates: one incident's candidates, the reviewers' queue, dismissals
- * (the dismissal's row is its audit record: who, when, why). */
+ * and their undoing (the dismissal's row is its audit record: who, when,
+ * why, and who undid it, when and why). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -94,39 +95,60 @@ void handle_duplicate_queue(struct http_request *r)
     http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
 }
 
+/* The end of a write: commits and answers status with record (stolen),
+ * or rolls back what began (in_tx) and answers the error. */
+static void reply_written(struct http_request *r, bool ok, bool in_tx, int status, json_t *record,
+                          struct api_error *e)
+{
+    if (ok && db_commit(r->db, e)) {
+        http_reply_json(r, status, record);
+        return;
+    }
+    json_decref(record);
+    if (in_tx)
+        db_rollback(r->db);
+    http_reply_error(r, e);
+}
+
 void handle_duplicate_dismiss(struct http_request *r)
 {
     struct api_error e;
     json_t *doc = NULL, *record = NULL;
-    long long a, b, missing;
+    long long a, b, missing = 0;
     const char *reason;
-    bool swapped, created, in_tx = false;
-    if (!json_parse_strict(r->body.data ? r->body.data : "", r->body.len, &doc, &e) ||
-        !duplicate_dismissal_from_json(doc, &a, &b, &reason, &swapped, &e))
-        goto fail;
-    db_begin_deferred(r->db);
-    in_tx = true;
-    if (!store_duplicate_dismiss(r->db, a, b, reason, r->who.key_id, &missing, &created, &record,
-                                 &e))
-        goto fail;
-    if (missing) {
+    bool swapped, created = false;
+    bool ok = json_parse_strict(r->body.data ? r->body.data : "", r->body.len, &doc, &e) &&
+              duplicate_dismissal_from_json(doc, &a, &b, &reason, &swapped, &e);
+    bool in_tx = ok;
+    if (ok) {
+        db_begin_deferred(r->db);
+        ok = store_duplicate_dismiss(r->db, a, b, reason, r->who.key_id, &missing, &created,
+                                     &record, &e);
+    }
+    if (ok && missing) {
         /* The body's own order names the field. */
         int index = (missing == a) == !swapped ? 0 : 1;
-        err_invalid(&e, index ? "incidents[1]" : "incidents[0]", "incidents[%d] names no incident",
-                    index);
-        goto fail;
+        ok = err_invalid(&e, index ? "incidents[1]" : "incidents[0]",
+                         "incidents[%d] names no incident", index);
     }
-    if (!db_commit(r->db, &e))
-        goto fail;
-    in_tx = false;
-    http_reply_json(r, created ? 201 : 200, record);
-    record = NULL;
-    goto done;
-fail:
-    if (in_tx)
-        db_rollback(r->db);
-    http_reply_error(r, &e);
-done:
-    json_decref(record);
+    reply_written(r, ok, in_tx, created ? 201 : 200, record, &e);
+    json_decref(doc);
+}
+
+void handle_duplicate_dismissal_undo(struct http_request *r)
+{
+    struct api_error e;
+    json_t *doc = NULL, *record = NULL;
+    const char *reason;
+    bool ok = json_parse_strict(r->body.data ? r->body.data : "", r->body.len, &doc, &e) &&
+              duplicate_dismissal_undo_from_json(doc, &reason, &e);
+    bool in_tx = ok;
+    if (ok) {
+        db_begin_deferred(r->db);
+        ok = store_duplicate_dismissal_undo(r->db, r->path_id, reason, r->who.key_id, &record, &e);
+    }
+    if (ok && !record)
+        ok = api_error_set(&e, 404, ERR_NOT_FOUND, NULL, "no such dismissal");
+    reply_written(r, ok, in_tx, 200, record, &e);
     json_decref(doc);
 }

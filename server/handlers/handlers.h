@@ -19,6 +19,7 @@ void handle_incident_revisions(struct http_request *r);
 void handle_incident_duplicates(struct http_request *r);
 void handle_duplicate_queue(struct http_request *r);
 void handle_duplicate_dismiss(struct http_request *r);
+void handle_duplicate_dismissal_undo(struct http_request *r);
 void handle_trends(struct http_request *r);
 void handle_report_poc(struct http_request *r);
 void handle_report_publish(struct http_request *r);

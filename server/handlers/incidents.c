@@ -352,7 +352,7 @@ void handle_incident_patch(struct http_request *r)
     stored = incident_document(&cur);
     if (!version_matches(&cur, given, version, &e) ||
         !(merged = incident_patch_merge(stored, patch, &reason, &e)) ||
-        !validate(r, merged, &next, &e))
+        !validate(r, merged, &next, &e) || !incident_sources_keep_merged(&next, &cur, &e))
         goto fail;
     document = incident_document(&next);
     changes = incident_diff(stored, document);

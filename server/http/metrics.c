@@ -211,18 +211,15 @@ void metrics_render(struct buf *out)
     struct duplicate_queue_stats d;
     duplicate_queue_stats(&d);
     buf_printf(out,
-               "# HELP civcas_duplicate_queue_batches_total Batches of pending incidents taken in by the duplicates queue.\n"
+               "# HELP civcas_duplicate_queue_batches_total Batches of written incidents taken in by the duplicates queue.\n"
                "# TYPE civcas_duplicate_queue_batches_total counter\n"
                "civcas_duplicate_queue_batches_total %llu\n"
-               "# HELP civcas_duplicate_queue_errors_total Batches that failed (left pending, retried every interval).\n"
+               "# HELP civcas_duplicate_queue_errors_total Batches that failed (taken again next interval).\n"
                "# TYPE civcas_duplicate_queue_errors_total counter\n"
                "civcas_duplicate_queue_errors_total %llu\n"
-               "# HELP civcas_duplicate_queue_pending_taken_total Pending rows (writes) taken in.\n"
-               "# TYPE civcas_duplicate_queue_pending_taken_total counter\n"
-               "civcas_duplicate_queue_pending_taken_total %llu\n"
                "# HELP civcas_duplicate_queue_refreshed_total Incidents whose duplicate pairs were searched again.\n"
                "# TYPE civcas_duplicate_queue_refreshed_total counter\n"
                "civcas_duplicate_queue_refreshed_total %llu\n",
                (unsigned long long)d.batches, (unsigned long long)d.errors,
-               (unsigned long long)d.pending, (unsigned long long)d.refreshed);
+               (unsigned long long)d.refreshed);
 }

@@ -38,6 +38,8 @@ static const struct route routes[] = {
     {"GET", "/v1/duplicates", ROLE_REVIEWER | ROLE_ADMIN, false, handle_duplicate_queue},
     {"POST", "/v1/duplicates/dismissals", ROLE_REVIEWER | ROLE_ADMIN, true,
      handle_duplicate_dismiss},
+    {"POST", "/v1/duplicates/dismissals/{id}/undo", ROLE_REVIEWER | ROLE_ADMIN, true,
+     handle_duplicate_dismissal_undo},
     {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_trends},
     {"GET", "/v1/reports/poc", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, false, handle_report_poc},
     {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, true, handle_report_publish},

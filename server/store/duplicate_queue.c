@@ -1,28 +1,27 @@
 /* The duplicate queue keeper: a thread of serve that refreshes the pairs
- * of the incidents writes marked in duplicate_pending
- * (migrations/0010_duplicates.sql) on its own connection. */
+ * of the incidents written since its watermark (migrations/0010) on its
+ * own connection. */
 #include "store/duplicate_queue.h"
 
 #include "store/background.h"
 #include "store/duplicates.h"
 #include "util/log.h"
 
-static uint64_t batches_total, pending_total, refreshed_total;
+static uint64_t batches_total, refreshed_total;
 
 /* One batch; another at once while batches come back full. A failed batch
- * leaves its rows pending for the next round. */
+ * leaves the watermark where it was, for the next round. */
 static bool keep_round(struct db_conn *c, bool *again, struct api_error *e)
 {
-    long long taken, refreshed;
+    long long refreshed;
     *again = false;
-    if (!store_duplicate_pending_refresh(c, DUPLICATE_QUEUE_BATCH, &taken, &refreshed, e))
+    if (!store_duplicate_queue_keep(c, DUPLICATE_QUEUE_BATCH, &refreshed, e))
         return false;
     __atomic_add_fetch(&batches_total, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&pending_total, (uint64_t)taken, __ATOMIC_RELAXED);
     __atomic_add_fetch(&refreshed_total, (uint64_t)refreshed, __ATOMIC_RELAXED);
-    if (taken > 0)
+    if (refreshed > 0)
         log_debug("duplicate queue: %lld incidents' pairs refreshed", refreshed);
-    *again = taken >= DUPLICATE_QUEUE_BATCH;
+    *again = refreshed >= DUPLICATE_QUEUE_BATCH;
     return true;
 }
 
@@ -33,7 +32,6 @@ void duplicate_queue_stats(struct duplicate_queue_stats *out)
 {
     out->batches = __atomic_load_n(&batches_total, __ATOMIC_RELAXED);
     out->errors = background_errors(&keeper);
-    out->pending = __atomic_load_n(&pending_total, __ATOMIC_RELAXED);
     out->refreshed = __atomic_load_n(&refreshed_total, __ATOMIC_RELAXED);
 }
 

@@ -27,18 +27,14 @@ bool store_duplicate_candidates(struct db_conn *c, long long id, size_t limit,
                                 struct duplicate_facts *me, bool *found,
                                 struct duplicate_candidate **out, size_t *n, struct api_error *e);
 
-/* Recomputes the queued pairs of incident id (after it was written): its
- * candidates scoring DUPLICATE_QUEUE_THRESHOLD or more replace its pairs. */
-bool store_duplicate_pairs_refresh(struct db_conn *c, long long id, struct api_error *e);
-
-/* In one transaction of its own: takes up to limit rows of
- * duplicate_pending (what writes marked) and refreshes the pairs of their
- * incidents. *taken: rows taken (fewer than limit: none left); *refreshed:
- * incidents refreshed. Takes nothing, and succeeds, while another
- * connection is doing it. On failure everything is rolled back: the rows
- * stay pending. */
-bool store_duplicate_pending_refresh(struct db_conn *c, long limit, long long *taken,
-                                     long long *refreshed, struct api_error *e);
+/* In one transaction of its own: refreshes the pairs of up to limit
+ * incidents written after the queue's watermark (duplicate_watermark,
+ * migrations/0010), oldest change first, and moves the watermark past
+ * them. *refreshed: incidents refreshed (fewer than limit: none left for
+ * now). Does nothing, and succeeds, while another connection is at it. On
+ * failure everything is rolled back: the watermark stays. */
+bool store_duplicate_queue_keep(struct db_conn *c, long limit, long long *refreshed,
+                                struct api_error *e);
 
 /* The reviewers' queue: up to limit + 1 pairs (the extra one says there
  * is another page) scoring DUPLICATE_QUEUE_THRESHOLD or more, both
@@ -53,10 +49,17 @@ bool store_duplicate_queue(struct db_conn *c, long limit, bool has_cursor, long 
 /* Records that a < b are not duplicates of each other (who: key_id, why:
  * reason). *missing names an id that is no incident (nothing recorded);
  * otherwise *created says whether this call recorded it (false: it was
- * already, and *record is the first record) and *record is {"incidents",
- * "reason", "by", "at"} (new reference). */
+ * already, and *record is the first record) and *record is {"id",
+ * "incidents", "reason", "by", "at", "undone": null} (new reference). */
 bool store_duplicate_dismiss(struct db_conn *c, long long a, long long b, const char *reason,
                              long long key_id, long long *missing, bool *created, json_t **record,
                              struct api_error *e);
+
+/* Undoes dismissal id (who: key_id, why: reason): the pair may enter the
+ * queue again. The record stays, with "undone": {"reason", "by", "at"};
+ * undone already, it keeps the first undo. *record: NULL when there is no
+ * such dismissal, otherwise the record (new reference). */
+bool store_duplicate_dismissal_undo(struct db_conn *c, long long id, const char *reason,
+                                    long long key_id, json_t **record, struct api_error *e);
 
 #endif

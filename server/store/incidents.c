@@ -66,12 +66,11 @@
     "  a[62]"                                                                                      \
     "  FROM " src
 
-/* The insert of a new incident with its children and first revision,
- * and its row in duplicate_pending (its pairs are found after the commit,
- * by serve's queue keeper). With rollup upkeep on, the same statement
- * journals the incident's contribution (rollup_apply's row, built from the
- * document and from its counts by category computed in C: $7), so a create
- * neither reads back what it wrote nor runs a function for it. */
+/* The insert of a new incident with its children and first revision.
+ * With rollup upkeep on, the same statement journals the incident's
+ * contribution (rollup_apply's row, built from the document and from its
+ * counts by category computed in C: $7), so a create neither reads back
+ * what it wrote nor runs a function for it. */
 #define INSERT_CTES                                                                                \
     "WITH d AS (SELECT $1::jsonb AS doc),"                                                         \
     "inc AS (INSERT INTO incidents (" INCIDENT_INSERT_COLUMNS ")"                                  \
@@ -84,8 +83,7 @@
                       "  changes, document, at)"                                                   \
                       " SELECT inc.id, 1, inc.status, $5::bigint, NULL, $6::jsonb, d.doc, "        \
                       "inc.created_at"                                                             \
-                      " FROM inc, d),"                                                             \
-                      "dq AS (INSERT INTO duplicate_pending (incident_id) SELECT id FROM inc)"
+                      " FROM inc, d)"
 #define INSERT_RESULT                                                                              \
     " SELECT id, version, status, " TS("created_at") ", " TS("updated_at") " FROM inc"
 DB_STMT(stmt_insert, INSERT_CTES INSERT_RESULT);
@@ -334,11 +332,8 @@ bool store_incident_load(struct db_conn *c, long long id, long long owner, bool 
     return true;
 }
 
-/* The amendment also marks the incident's duplicate pairs to be found
- * again (duplicate_pending), in the same statement. */
 DB_STMT(stmt_update,
-        "WITH dq AS (INSERT INTO duplicate_pending (incident_id) VALUES ($1::bigint))"
-        " UPDATE incidents SET occurred_on = (doc->>'occurred_on')::date,"
+        "UPDATE incidents SET occurred_on = (doc->>'occurred_on')::date,"
         " date_precision = doc->>'date_precision', time_of_day = (doc->>'time_of_day')::time,"
         " admin1 = doc#>>'{location,admin1}', admin2 = doc#>>'{location,admin2}',"
         " place = doc#>>'{location,place}', lat = (doc#>>'{location,lat}')::float8,"
@@ -411,15 +406,8 @@ bool store_incident_amend(struct db_conn *c, struct incident *inc, json_t *docum
     return ok;
 }
 
-/* An incident back among the candidates (reported or verified again after
- * being rejected, retracted or a duplicate) missed the pairs written
- * meanwhile: it is marked to be searched again. The CTE reads the row as
- * it was before the update. */
 DB_STMT(stmt_status,
-        "WITH dq AS (INSERT INTO duplicate_pending (incident_id) SELECT id FROM incidents"
-        " WHERE id = $1::bigint AND status NOT IN ('reported', 'verified')"
-        " AND $2 IN ('reported', 'verified'))"
-        " UPDATE incidents SET status = $2, duplicate_of = $3::bigint,"
+        "UPDATE incidents SET status = $2, duplicate_of = $3::bigint,"
         " verification_override = $4::boolean, version = version + 1, updated_at = now(),"
         " change_xid = pg_current_xact_id() WHERE id = $1::bigint"
         " RETURNING version, " TS("updated_at"));
@@ -673,9 +661,7 @@ DB_STMT(
     " SELECT id, 1, 'reported', $3::bigint, NULL, chg, doc FROM f"
     " UNION ALL SELECT id, 2, 'verified', $3::bigint, $5, $4::jsonb, doc FROM f"
     "  WHERE status = 'verified'),"
-    "jr AS (" JOURNAL_INSERT("status", "impacts", "f") "),"
-    /* Their pairs are found after the commit, by serve's queue keeper. */
-    "dq AS (INSERT INTO duplicate_pending (incident_id) SELECT id FROM f)"
+    "jr AS (" JOURNAL_INSERT("status", "impacts", "f") ")"
     " SELECT f.id, COALESCE(k.request_hash, s.first_hash) = s.hash"
     " FROM s LEFT JOIN f USING (ord)"
     " LEFT JOIN idempotency_keys k ON k.key_id = $2::bigint AND k.idem_key = s.idem_key"

@@ -435,12 +435,22 @@ class ConformanceTour(ServerTestCase):
         for key in ('monitor', 'monitor2', 'analyst'):
             self.call(403, 'POST', '/v1/duplicates/dismissals', key=key,
                       body=pair)
-        self.call(201, 'POST', '/v1/duplicates/dismissals', key='reviewer',
-                  body=pair)
+        r = self.call(201, 'POST', '/v1/duplicates/dismissals', key='reviewer',
+                      body=pair)
+        dismissal = self.body(r, 'a dismissal').get('id', '1')
         self.call(200, 'POST', '/v1/duplicates/dismissals', key='admin',
                   body=pair)
         self.call(400, 'POST', '/v1/duplicates/dismissals', key='admin',
                   body={'incidents': [mine, '987654321'], 'reason': 'x'})
+        undo = '/v1/duplicates/dismissals/%s/undo' % dismissal
+        for key in ('monitor', 'monitor2', 'analyst'):
+            self.call(403, 'POST', undo, key=key, body={'reason': 'x'})
+        self.call(200, 'POST', undo, key='reviewer',
+                  body={'reason': 'tour: one attack after all'})
+        self.call(200, 'POST', undo, key='admin', body={'reason': 'again'})
+        self.call(400, 'POST', undo, key='admin', body={'why': 'x'})
+        self.call(404, 'POST', '/v1/duplicates/dismissals/987654321/undo',
+                  key='admin', body={'reason': 'x'})
         # A duplicate lends its sources, then is taken back.
         kept = inc['admin'].get('id', '1')
         r = self.call(201, 'POST', '/v1/incidents', key='monitor',
@@ -588,6 +598,8 @@ class ConformanceTour(ServerTestCase):
             ('GET', '/v1/duplicates', None, {}),
             ('POST', '/v1/duplicates/dismissals',
              {'incidents': [iid, '987654321'], 'reason': 'x'}, {}),
+            ('POST', '/v1/duplicates/dismissals/987654321/undo',
+             {'reason': 'x'}, {}),
             ('GET', '/v1/trends', None, {}),
             ('GET', '/v1/reports/poc', None, {}),
             ('POST', '/v1/reports/poc/publish',

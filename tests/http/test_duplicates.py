@@ -2,8 +2,11 @@
 incident with a score and the reasons (docs/api.md, "Duplicates"); each
 reason is checked on hand-built pairs, each in a date window of its own so
 that no other incident of the class competes. The reviewers' queue is kept
-after the writes, by a thread of serve (CIVCAS_DUPLICATE_QUEUE_MS): its
-tests wait until what was written has been taken in."""
+after the writes, by a thread of serve (CIVCAS_DUPLICATE_QUEUE_MS) that
+reads the incidents written since its watermark: its tests wait until what
+was written has been taken in. Dismissals and their undoing; merged
+sources, which only the server writes; and the incidents recorded before
+the queue existed, taken in by the keeper."""
 
 import itertools
 import json
@@ -12,7 +15,10 @@ import tempfile
 import time
 import unittest
 
+import psycopg2
+
 from harness import ROLES, ServerTestCase, _overridden, days_ago
+from test_migration_drift import RestoredServer
 
 # Each case takes its own date, far enough from every other case's that
 # their windows (31 days either side at most) never meet.
@@ -245,7 +251,7 @@ class DuplicatesTest(ServerTestCase):
             self.assertNotIn(secret, body)
         item = [x for x in r.json['items'] if x['id'] == o][0]
         self.assertEqual(set(item), {
-            'id', 'score', 'reasons', 'dismissed', 'status', 'occurred_on',
+            'id', 'score', 'reasons', 'dismissed', 'dismissal', 'status', 'occurred_on',
             'date_precision', 'admin1', 'admin2', 'tactic', 'perpetrator',
             'party_group', 'killed', 'injured'})
 
@@ -288,9 +294,12 @@ if __name__ == '__main__':
     unittest.main()
 
 
-def pending(srv):
-    """The incident ids marked for the queue keeper, sorted, as strings."""
-    return sorted(str(x[0]) for x in srv.rows('SELECT incident_id FROM duplicate_pending'))
+def unread(srv):
+    """The ids of the incidents written since the queue keeper's watermark
+    (not yet taken in), sorted, as strings."""
+    return sorted(str(x[0]) for x in srv.rows(
+        'SELECT id FROM incidents WHERE (change_xid, id) > '
+        '((SELECT change_xid FROM duplicate_watermark), (SELECT id FROM duplicate_watermark))'))
 
 
 def metric(srv, name):
@@ -305,15 +314,14 @@ class QueueCase(ServerTestCase):
     """The queue as reviewers read it, once the keeper has caught up."""
 
     def settle(self, timeout=10.0):
-        """Waits until the queue keeper has taken in every write: no row
-        left in duplicate_pending. A batch deletes its rows in the
-        transaction that refreshes their pairs, so an empty table means the
-        pairs are committed."""
+        """Waits until the queue keeper has taken in every write: the
+        watermark past every incident. A batch moves it in the transaction
+        that refreshes their pairs, so then the pairs are committed."""
         deadline = time.monotonic() + timeout
-        while self.srv.scalar('SELECT count(*) FROM duplicate_pending'):
+        while unread(self.srv):
             if time.monotonic() > deadline:
-                self.fail('the queue keeper left %r pending after %.0f s'
-                          % (pending(self.srv), timeout))
+                self.fail('the queue keeper left %r unread after %.0f s'
+                          % (unread(self.srv), timeout))
             time.sleep(0.02)
 
     def queue(self, query='', key='reviewer'):
@@ -384,9 +392,11 @@ class QueueTest(QueueCase):
         self.assertIn((a, b), self.pairs())
         r = self.dismiss(b, a, reason='two attacks on one day')
         self.assertStatus(r, 201)
+        self.assertEqual(set(r.json), {'id', 'incidents', 'reason', 'by', 'at', 'undone'})
         self.assertEqual(r.json['incidents'], [a, b])
         self.assertEqual(r.json['reason'], 'two attacks on one day')
         self.assertEqual(r.json['by'], 'reviewer')
+        self.assertIsNone(r.json['undone'])
         again = self.dismiss(a, b, reason='said twice', key='admin')
         self.assertStatus(again, 200)
         self.assertEqual(again.json, r.json, 'the first record stands')
@@ -397,11 +407,76 @@ class QueueTest(QueueCase):
             [('two attacks on one day', 'reviewer')])
         cands = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a,
                                  key='reviewer').json['items']
-        self.assertEqual([x['dismissed'] for x in cands if x['id'] == b], [True])
+        self.assertEqual([(x['dismissed'], x['dismissal']) for x in cands if x['id'] == b],
+                         [(True, r.json['id'])])
         # Amended, the pair is found again and stays dismissed.
         inc = self.srv.get_incident(b).json
         self.assertStatus(self.srv.patch(b, {'external_ref': 'X-1', 'reason': 'ref'},
                                          inc['version']), 200)
+        self.assertNotIn((a, b), self.pairs())
+
+    def undo(self, dismissal, reason='the same attack after all', key='reviewer'):
+        return self.srv.request('POST', '/v1/duplicates/dismissals/%s/undo' % dismissal,
+                                key=key, body={'reason': reason})
+
+    def test_a_dismissal_undone_puts_the_pair_back(self):
+        a, b = self.alike()
+        first = self.dismiss(a, b, reason='two attacks').json
+        self.assertNotIn((a, b), self.pairs())
+        r = self.undo(first['id'], reason='one attack, two reports', key='admin')
+        self.assertStatus(r, 200)
+        undone = r.json['undone']
+        self.assertEqual({k: undone[k] for k in ('reason', 'by')},
+                         {'reason': 'one attack, two reports', 'by': 'admin'})
+        self.assertTrue(undone['at'].endswith('Z'))
+        self.assertEqual({k: r.json[k] for k in ('id', 'incidents', 'reason', 'by', 'at')},
+                         {k: first[k] for k in ('id', 'incidents', 'reason', 'by', 'at')},
+                         'the dismissal is kept as it was, with its undoing')
+        self.assertIn((a, b), self.pairs(), 'undecided again')
+        cands = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a,
+                                 key='reviewer').json['items']
+        self.assertEqual([(x['dismissed'], x['dismissal']) for x in cands if x['id'] == b],
+                         [(False, None)])
+        # Undone twice: the first undoing stands.
+        again = self.undo(first['id'], reason='said twice')
+        self.assertStatus(again, 200)
+        self.assertEqual(again.json, r.json)
+        # Dismissed again: a new dismissal, the history kept.
+        second = self.dismiss(b, a, reason='two attacks after all')
+        self.assertStatus(second, 201)
+        self.assertNotEqual(second.json['id'], first['id'])
+        self.assertIsNone(second.json['undone'])
+        self.assertNotIn((a, b), self.pairs())
+        self.assertEqual(self.srv.rows(
+            'SELECT d.reason, k.name, d.undone_reason, u.name FROM duplicate_dismissals d '
+            'JOIN api_keys k ON k.id = d.key_id LEFT JOIN api_keys u ON u.id = d.undone_key_id '
+            'WHERE a = %s AND b = %s ORDER BY d.id', int(a), int(b)),
+            [('two attacks', 'reviewer', 'one attack, two reports', 'admin'),
+             ('two attacks after all', 'reviewer', None, None)])
+
+    def test_undo_refused(self):
+        a, b = self.alike()
+        d = self.dismiss(a, b).json['id']
+        post = lambda path, body, key='reviewer', **kw: self.srv.request(
+            'POST', '/v1/duplicates/dismissals/%s/undo' % path, key=key, body=body, **kw)
+        for key in ('monitor', 'monitor2', 'analyst'):
+            self.assertError(post(d, {'reason': 'x'}, key=key), 403, 'forbidden')
+        self.assertError(post('987654321', {'reason': 'x'}), 404, 'not_found')
+        self.assertError(post('x', {'reason': 'x'}), 404, 'not_found')
+        self.assertError(post(d, {}), 400, 'missing_field', 'reason')
+        self.assertError(post(d, {'reason': ''}), 400, 'invalid_field', 'reason')
+        self.assertError(post(d, {'reason': 'x' * 2001}), 400, 'invalid_field', 'reason')
+        self.assertError(post(d, {'reason': 7}), 400, 'invalid_field', 'reason')
+        self.assertError(post(d, {'reason': 'x', 'incidents': [a, b]}), 400,
+                         'unknown_field', 'incidents')
+        self.assertError(self.srv.request('POST', '/v1/duplicates/dismissals/%s/undo' % d,
+                                          key='reviewer', raw=b'{"reason": '),
+                         400, 'malformed_json')
+        self.assertError(self.srv.request('DELETE', '/v1/duplicates/dismissals/%s/undo' % d,
+                                          key='reviewer'), 405, 'method_not_allowed')
+        self.assertEqual(self.srv.scalar(
+            'SELECT count(*) FROM duplicate_dismissals WHERE id = %s AND undone_at IS NOT NULL',
+            int(d)), 0, 'nothing was undone')
         self.assertNotIn((a, b), self.pairs())
 
     def test_decided_pairs_leave_the_queue(self):
@@ -423,14 +498,33 @@ class QueueTest(QueueCase):
         self.assertIn((a, b), self.pairs())
 
     def test_writes_are_taken_in_and_counted(self):
-        taken = metric(self.srv, 'civcas_duplicate_queue_pending_taken_total')
+        refreshed = metric(self.srv, 'civcas_duplicate_queue_refreshed_total')
         a, b = self.alike()
         self.assertIn((a, b), self.pairs())
-        self.assertEqual(pending(self.srv), [])
+        self.assertEqual(unread(self.srv), [])
         self.assertGreaterEqual(
-            metric(self.srv, 'civcas_duplicate_queue_pending_taken_total'), taken + 2)
+            metric(self.srv, 'civcas_duplicate_queue_refreshed_total'), refreshed + 2)
         self.assertGreater(metric(self.srv, 'civcas_duplicate_queue_batches_total'), 0)
         self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_errors_total'), 0)
+
+    def test_a_write_that_commits_late_is_not_passed_over(self):
+        """A transaction still open when the keeper reads holds back its
+        horizon: an incident written before it but committed after the
+        keeper moved on is taken in all the same."""
+        day = next(_dates)
+        a = self.srv.create(base(day))['id']
+        late = psycopg2.connect(self.srv.dsn)
+        try:
+            with late.cursor() as cur:
+                # An open transaction with an id, older than the next write.
+                cur.execute('SELECT pg_current_xact_id()')
+                b = self.srv.create(base(day), key='monitor2')['id']
+                time.sleep(0.3)
+                self.assertIn(b, unread(self.srv), 'b waits while an older write runs')
+            late.commit()
+        finally:
+            late.close()
+        self.assertIn((a, b), self.pairs())
 
     def test_an_amendment_rescored(self):
         a, b = self.alike()
@@ -500,10 +594,10 @@ class QueueTest(QueueCase):
 
 
 class QueueKeptAfterTheWriteTest(QueueCase):
-    """With CIVCAS_DUPLICATE_QUEUE_MS=0 no keeper runs: a write only marks
-    its incident in duplicate_pending and returns; the queue does not move
-    until a daemon keeps it again. The candidates route is computed when
-    asked, whatever the queue."""
+    """With CIVCAS_DUPLICATE_QUEUE_MS=0 no keeper runs: a write writes
+    nothing for the queue, and the queue does not move until a daemon keeps
+    it again, which then takes in everything written since its watermark.
+    The candidates route is computed when asked, whatever the queue."""
     server_env = {'CIVCAS_DUPLICATE_QUEUE_MS': '0'}
 
     def import_jsonl(self, docs):
@@ -518,35 +612,31 @@ class QueueKeptAfterTheWriteTest(QueueCase):
                 if os.path.exists(p):
                     os.unlink(p)
 
-    def test_writes_mark_and_the_next_keeper_takes_them_in(self):
+    def test_writes_wait_for_the_next_keeper(self):
         a, b = self.alike()
-        self.assertEqual(pending(self.srv), sorted([a, b]))
+        self.assertEqual(unread(self.srv), sorted([a, b]))
         self.assertEqual(self.queue()['items'], [])
         self.assertEqual(self.srv.scalar('SELECT count(*) FROM duplicate_pairs'), 0)
         cands = self.srv.request('GET', '/v1/incidents/%s/duplicates' % a,
                                  key='reviewer').json['items']
         self.assertEqual([x['score'] for x in cands if x['id'] == b], [0.8],
                          'candidates are searched when asked')
-        # An amendment marks its incident again; so does a status change
-        # that brings an incident back among the candidates (not one that
-        # takes it out: the queue leaves such pairs out when read).
+        # Amendments, status changes and imports are writes like creates.
         inc = self.srv.get_incident(b).json
         self.assertStatus(self.srv.patch(b, {'external_ref': 'X-9', 'reason': 'ref'},
                                          inc['version']), 200)
         self.assertStatus(self.srv.set_status(a, 'rejected'), 200)
-        self.assertEqual(pending(self.srv), sorted([a, b, b]))
         self.assertStatus(self.srv.set_status(a, 'reported'), 200)
-        self.assertEqual(pending(self.srv), sorted([a, a, b, b]))
-        # Imported incidents are marked in their batch's statement.
         day = next(_dates)
         self.import_jsonl([base(day), base(day, external_ref='R-2')])
         imported = [str(x[0]) for x in self.srv.rows(
             'SELECT id FROM incidents WHERE occurred_on = %s ORDER BY id', days_ago(day))]
         self.assertEqual(len(imported), 2)
-        self.assertEqual(pending(self.srv), sorted([a, a, b, b] + imported))
+        self.assertEqual(unread(self.srv), sorted([a, b] + imported))
         self.assertEqual(self.queue()['items'], [])
 
-        # A daemon that keeps the queue takes every mark in.
+        # A daemon that keeps the queue takes every write in, each incident
+        # once whatever the number of its writes.
         self.srv.stop()
         self.srv.env['CIVCAS_DUPLICATE_QUEUE_MS'] = '50'
         self.srv.start()
@@ -554,12 +644,8 @@ class QueueKeptAfterTheWriteTest(QueueCase):
             pairs = self.pairs()
             self.assertIn((a, b), pairs)
             self.assertIn(tuple(imported), pairs)
-            self.assertEqual(pending(self.srv), [])
-            self.assertEqual(
-                metric(self.srv, 'civcas_duplicate_queue_pending_taken_total'), 6)
-            self.assertEqual(
-                metric(self.srv, 'civcas_duplicate_queue_refreshed_total'), 4,
-                'an incident marked twice is searched once')
+            self.assertEqual(unread(self.srv), [])
+            self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_refreshed_total'), 4)
         finally:
             self.srv.stop()
             self.srv.env['CIVCAS_DUPLICATE_QUEUE_MS'] = '0'
@@ -622,24 +708,49 @@ class MergeTest(ServerTestCase):
         self.assertEqual(rev['status'], 'duplicate')
         self.assertEqual(rev['reason'], 'same market attack')
         self.assertEqual(rev['changes']['duplicate_of'], {'from': None, 'to': kept['id']})
-        # The lineage survives an amendment of the incident kept.
+        # The lineage survives amendments of the incident kept, even of its
+        # sources: they are its own; the merged ones are the server's.
         self.assertStatus(self.srv.patch(kept['id'], {'external_ref': 'K-1', 'reason': 'ref'},
                                          now['version']), 200)
         self.assertEqual(len([s for s in self.sources_in_db(kept['id']) if s[2]]), 2)
+        r = self.srv.patch(kept['id'], {'sources': [{'type': 'witness',
+                                                     'reference': 'interview 3'},
+                                                    {'type': 'media'}],
+                                        'reason': 'a press report'}, now['version'] + 1)
+        self.assertStatus(r, 200)
+        self.assertEqual(self.sources_in_db(kept['id']), [
+            ('witness', 'interview 3', None), ('media', None, None),
+            ('medical', 'clinic log', int(dup['id'])),
+            ('local_authority', None, int(dup['id']))])
+        self.assertEqual(r.json['verification']['source_types'], 4)
+        rev = self.last_revision(kept['id'])
+        self.assertEqual(rev['changes']['sources']['to'][1], {'type': 'media', 'reference': None})
+        # Sending the sources back as read, lineage and all, is refused:
+        # merged_from is never the client's to write.
+        echoed = self.srv.get_incident(kept['id']).json
+        before = self.srv.counts()
+        self.assertError(self.srv.patch(kept['id'], {'sources': echoed['sources'],
+                                                     'reason': 'as read'},
+                                        echoed['version']),
+                         400, 'invalid_field', 'sources[2].merged_from')
+        self.assertEqual(self.srv.counts(), before)
+        self.assertEqual(self.srv.get_incident(kept['id']).json['version'], echoed['version'])
+        now = self.srv.get_incident(kept['id']).json
         # The analyst sees the lineage, not the references.
         seen = self.srv.get_incident(kept['id'], key='analyst').json['sources']
-        self.assertEqual(seen[1], {'type': 'medical', 'merged_from': dup['id']})
+        self.assertEqual(seen[2], {'type': 'medical', 'merged_from': dup['id']})
         self.assertRollupVerifies()
 
         # Undo: the duplicate is reported again; the lent sources go back.
         r = self.srv.set_status(dup['id'], 'reported', reason='two attacks after all')
         self.assertStatus(r, 200)
         self.assertIsNone(r.json['duplicate_of'])
-        self.assertEqual(self.sources_in_db(kept['id']), [('witness', 'interview 3', None)])
+        self.assertEqual(self.sources_in_db(kept['id']), [('witness', 'interview 3', None),
+                                                          ('media', None, None)])
         self.assertEqual(self.sources_in_db(dup['id']), [('medical', 'clinic log', None),
                                                          ('local_authority', None, None)])
         back = self.srv.get_incident(kept['id']).json
-        self.assertEqual(back['verification']['source_types'], 1)
+        self.assertEqual(back['verification']['source_types'], 2)
         rev = self.last_revision(kept['id'])
         self.assertEqual(rev['version'], back['version'])
         self.assertEqual(rev['reason'], 'duplicate %s undone, its merged sources removed: '
@@ -710,8 +821,69 @@ class MergeTest(ServerTestCase):
         self.assertError(self.srv.set_status(dup['id'], 'duplicate', duplicate_of='987654321',
                                              merge_sources=True),
                          400, 'invalid_field', 'duplicate_of')
-        # A client may carry lineage in sources, only as an id.
-        self.assertError(self.srv.post_incident(base(next(_dates), sources=[
-            {'type': 'witness', 'merged_from': 12}])), 400, 'invalid_field',
-            'sources[0].merged_from')
         self.assertEqual(self.srv.counts(), before)
+
+    def test_lineage_is_the_servers_to_write(self):
+        """merged_from is set only by a merge: in a create, an amendment or
+        an import it is a 400 naming the field, whatever its value."""
+        kept = self.make([{'type': 'witness'}])
+        before = self.srv.counts()
+        for value in (kept['id'], 12, None, '', {'id': kept['id']}):
+            self.assertError(self.srv.post_incident(base(next(_dates), sources=[
+                {'type': 'medical'}, {'type': 'witness', 'merged_from': value}])),
+                400, 'invalid_field', 'sources[1].merged_from')
+            self.assertError(self.srv.patch(kept['id'], {
+                'sources': [{'type': 'witness', 'merged_from': value}], 'reason': 'x'},
+                kept['version']), 400, 'invalid_field', 'sources[0].merged_from')
+        self.assertEqual(self.srv.counts(), before)
+        self.assertEqual(self.sources_in_db(kept['id']), [('witness', None, None)])
+        fd, path = tempfile.mkstemp(suffix='.jsonl', prefix='civcas-lineage-')
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                f.write(json.dumps(base(next(_dates), sources=[
+                    {'type': 'witness', 'merged_from': kept['id']}])) + '\n')
+            proc = self.srv.civcasd('import', path, '--errors', path + '.errors.csv')
+            self.assertEqual(proc.returncode, 5, proc.stdout + proc.stderr)
+            with open(path + '.errors.csv', encoding='utf-8') as f:
+                self.assertIn('sources[0].merged_from', f.read())
+        finally:
+            for p in (path, path + '.errors.csv'):
+                if os.path.exists(p):
+                    os.unlink(p)
+        self.assertEqual(self.srv.counts(), before)
+
+
+class RecordedBeforeTest(QueueCase):
+    """The incidents recorded before migration 0010 (the 300 of the 0008
+    fixture, restored and migrated in place) are taken in by the keeper,
+    a batch of at most 100 a transaction, and the queue then holds, for
+    every one of them, exactly its candidates scoring 0.5 or more."""
+
+    @classmethod
+    def setUpClass(cls):
+        super(ServerTestCase, cls).setUpClass()
+        cls.srv = RestoredServer(env={'CIVCAS_DUPLICATE_QUEUE_MS': '50'})
+
+    def test_taken_in_a_batch_at_a_time(self):
+        n = self.srv.scalar('SELECT count(*) FROM incidents')
+        self.assertGreater(n, 200, 'the fixture takes several batches')
+        self.settle(timeout=120)
+        self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_refreshed_total'), n)
+        self.assertGreaterEqual(metric(self.srv, 'civcas_duplicate_queue_batches_total'),
+                                -(-n // 100))
+        self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_errors_total'), 0)
+        competing = [str(x[0]) for x in self.srv.rows(
+            "SELECT id FROM incidents WHERE status IN ('reported', 'verified')")]
+        expected = set()
+        for iid in competing:
+            items = self.srv.request('GET', '/v1/incidents/%s/duplicates?limit=50' % iid,
+                                     key='reviewer').json['items']
+            self.assertLess(len(items), 50)
+            expected |= {tuple(sorted((iid, x['id']), key=int))
+                         for x in items if x['score'] >= 0.5}
+        self.assertTrue(expected, 'the fixture holds likely pairs')
+        self.assertEqual(set(self.pairs()), expected)
+
+
+if __name__ == '__main__':
+    unittest.main()
