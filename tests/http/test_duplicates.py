@@ -313,10 +313,13 @@ def metric(srv, name):
 class QueueCase(ServerTestCase):
     """The queue as reviewers read it, once the keeper has caught up."""
 
-    def settle(self, timeout=10.0):
+    def settle(self, timeout=60.0):
         """Waits until the queue keeper has taken in every write: the
         watermark past every incident. A batch moves it in the transaction
-        that refreshes their pairs, so then the pairs are committed."""
+        that refreshes their pairs, so then the pairs are committed. The
+        keeper takes only writes older than every write in flight anywhere
+        in the cluster (as changed_since does), so on a cluster shared with
+        other work this may take a while."""
         deadline = time.monotonic() + timeout
         while unread(self.srv):
             if time.monotonic() > deadline:
