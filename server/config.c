@@ -61,6 +61,9 @@ static const struct setting settings[] = {
      "`rollup rebuild` (serve)"},
     {"rollup-fold-ms", "CIVCAS_ROLLUP_FOLD_MS", SET_INT, "1000", 50, 600000, OFF(rollup_fold_ms),
      "how often the rollup journal is folded into the cells, in ms (serve)"},
+    {"duplicate-queue-ms", "CIVCAS_DUPLICATE_QUEUE_MS", SET_INT, "1000", 0, 600000,
+     OFF(duplicate_queue_ms),
+     "how often the duplicates queue takes in what was written, in ms; 0 = never (serve)"},
     {"rate-address", "CIVCAS_RATE_ADDRESS", SET_INT, "50", 0, 1000000, OFF(rate_address),
      "requests a second per client address, bursts of 4 seconds' worth; 0 = no limit; 429 "
      "past it (serve)"},

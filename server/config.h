@@ -34,6 +34,7 @@ struct config {
     long statement_timeout_ms;
     long rollup_writes;        /* 0 only to measure what rollup maintenance costs */
     long rollup_fold_ms;       /* journal folding interval */
+    long duplicate_queue_ms;   /* duplicate queue upkeep interval; 0 = off */
     long rate_address;         /* requests a second per client address; 0 = no limit */
     long rate_key;             /* requests a second per API key; 0 = no limit */
     char *signing_key;         /* PEM file of the key that signs publications; "" = none */

@@ -16,6 +16,7 @@
 #include "http/server.h"
 #include "import/import.h"
 #include "store/db.h"
+#include "store/duplicate_queue.h"
 #include "store/keys.h"
 #include "store/migrate.h"
 #include "store/rollup.h"
@@ -530,7 +531,16 @@ static int cmd_serve(int argc, char **argv)
         signer_free(signer);
         return EXIT_FAILURE_RUNTIME;
     }
+    if (cfg.duplicate_queue_ms == 0)
+        log_warn("CIVCAS_DUPLICATE_QUEUE_MS=0: the duplicates queue stays as it is until a "
+                 "daemon keeps it again");
+    else if (!duplicate_queue_start(cfg.database_url, cfg.duplicate_queue_ms)) {
+        log_error("cannot start the duplicate queue keeper");
+        rollup_folder_stop();
+        return EXIT_FAILURE_RUNTIME;
+    }
     if (!http_server_start()) {
+        duplicate_queue_stop();
         rollup_folder_stop();
         log_buffer_stop();
         db_pool_shutdown();
@@ -547,6 +557,7 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     log_info("signal %d: draining and stopping", sig);
     http_server_stop(30);
+    duplicate_queue_stop();
     rollup_folder_stop();
     log_buffer_stop();
     db_pool_shutdown();

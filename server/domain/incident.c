@@ -384,6 +384,15 @@ static bool validate_sources(json_t *doc, const struct taxonomy *t, struct incid
             return err_invalid(e, path, "%s must be an object", path);
         const char *reference;
         struct source *s = &inc->sources[i];
+        /* Lineage is the server's to write (a merge of a duplicate). */
+        if (json_object_get(item, "merged_from")) {
+            char field[192];
+            jv_path(field, sizeof field, path, "merged_from");
+            return err_invalid(e, field,
+                               "%s is set by the server when a duplicate's sources are "
+                               "merged; it cannot be sent",
+                               field);
+        }
         if (!jv_only_keys(item, allowed, path, e) ||
             !code_field(item, "type", path, true, NULL, &t->source_types, &s->type, NULL, e))
             return false;
@@ -516,6 +525,7 @@ char *incident_impacts_key(const struct incident *inc)
     return buf_steal(&key, NULL);
 }
 
+
 static json_t *string_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -581,6 +591,10 @@ json_t *incident_document(const struct incident *inc)
         json_t *s = json_object();
         json_object_set_new(s, "type", json_string(inc->sources[i].type));
         json_object_set_new(s, "reference", string_or_null(inc->sources[i].reference));
+        /* Only on a merged source: a document of the incident's own
+         * sources reads as it always did. */
+        if (inc->sources[i].merged_from)
+            json_object_set_new(s, "merged_from", id_json_or_null(inc->sources[i].merged_from));
         json_array_append_new(sources, s);
     }
     json_object_set_new(doc, "sources", sources);
@@ -675,6 +689,12 @@ json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
         !jv_string(patch, "reason", "", true, 1, INCIDENT_MAX_REASON, reason, NULL, e))
         return NULL;
     json_t *merged = json_deep_copy(stored);
+    /* The sources a merge lent are the server's: out of what the client's
+     * fields are validated as (incident_sources_keep_merged puts them back). */
+    json_t *sources = json_object_get(merged, "sources");
+    for (size_t i = json_array_size(sources); i-- > 0;)
+        if (json_object_get(json_array_get(sources, i), "merged_from"))
+            json_array_remove(sources, i);
     const char *key;
     json_t *value;
     json_object_foreach(patch, key, value) {
@@ -710,14 +730,16 @@ bool incident_id_parse(const char *s, long long *out)
 
 bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_error *e)
 {
-    static const char *const allowed[] = {"status", "reason", "override", "duplicate_of", NULL};
+    static const char *const allowed[] = {"status",       "reason",        "override",
+                                          "duplicate_of", "merge_sources", NULL};
     memset(sc, 0, sizeof *sc);
     const char *dup;
     enum jv_presence pdup;
     if (!jv_only_keys(doc, allowed, "", e) ||
         !jv_enum(doc, "status", "", true, incident_statuses, &sc->status, NULL, e) ||
         !jv_string(doc, "reason", "", true, 1, INCIDENT_MAX_REASON, &sc->reason, NULL, e) ||
-        !jv_boolean(doc, "override", "", false, &sc->override, NULL, e))
+        !jv_boolean(doc, "override", "", false, &sc->override, NULL, e) ||
+        !jv_boolean(doc, "merge_sources", "", false, &sc->merge_sources, NULL, e))
         return false;
     if (!jv_string(doc, "duplicate_of", "", false, 1, 20, &dup, &pdup, e)) {
         if (strcmp(e->code, ERR_INVALID_FIELD) == 0)
@@ -733,9 +755,65 @@ bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_e
         return err_invalid(e, "duplicate_of", "duplicate_of must be an incident id string");
     if (sc->override && strcmp(sc->status, "verified") != 0)
         return err_invalid(e, "override", "override goes only with status verified");
+    if (sc->merge_sources && !is_duplicate)
+        return err_invalid(e, "merge_sources", "merge_sources goes only with status duplicate");
     return true;
 }
 
+/* Appends to inc copies of from's sources (only those merged from a
+ * duplicate when merged_only), marked merged_from = mark (0: as they are).
+ * False, 422 on field, when inc would list more than INCIDENT_MAX_SOURCES. */
+static bool sources_append(struct incident *inc, const struct incident *from, bool merged_only,
+                           long long mark, const char *field, struct api_error *e)
+{
+    size_t n = inc->nsources;
+    for (size_t i = 0; i < from->nsources; i++)
+        n += !merged_only || from->sources[i].merged_from;
+    if (n > INCIDENT_MAX_SOURCES)
+        return api_error_set(e, 422, ERR_INVALID_FIELD, field,
+                             "the incident would list %zu sources (with those merged from "
+                             "duplicates); at most %d",
+                             n, INCIDENT_MAX_SOURCES);
+    inc->sources = xrealloc(inc->sources, (n ? n : 1) * sizeof *inc->sources);
+    for (size_t i = 0; i < from->nsources; i++) {
+        const struct source *f = &from->sources[i];
+        if (merged_only && !f->merged_from)
+            continue;
+        struct source *s = &inc->sources[inc->nsources++];
+        s->type = xstrdup(f->type);
+        s->reference = dup_or_null(f->reference);
+        s->merged_from = mark ? mark : f->merged_from;
+    }
+    return true;
+}
+
+bool incident_sources_merge(struct incident *kept, const struct incident *dup, struct api_error *e)
+{
+    return sources_append(kept, dup, false, dup->id, "merge_sources", e);
+}
+
+bool incident_sources_keep_merged(struct incident *next, const struct incident *cur,
+                                  struct api_error *e)
+{
+    return sources_append(next, cur, true, 0, "sources", e);
+}
+
+size_t incident_sources_unmerge(struct incident *kept, long long dup_id)
+{
+    size_t kept_n = 0;
+    for (size_t i = 0; i < kept->nsources; i++) {
+        struct source *s = &kept->sources[i];
+        if (s->merged_from == dup_id) {
+            free(s->type);
+            free(s->reference);
+        } else {
+            kept->sources[kept_n++] = *s;
+        }
+    }
+    size_t removed = kept->nsources - kept_n;
+    kept->nsources = kept_n;
+    return removed;
+}
 
 /* Restricted fields of a change list keep their names but lose their
  * values; lists keep their entries without the restricted members. */
@@ -772,12 +850,6 @@ static json_t *change(json_t *from, json_t *to)
     return json_pack("{s:o, s:o}", "from", from, "to", to);
 }
 
-static json_t *id_or_null(long long id)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%lld", id);
-    return id ? json_string(text) : json_null();
-}
 
 bool incident_status_apply(struct incident *inc, const struct status_change *sc,
                            int min_source_types, const char *target_status, json_t *changes,
@@ -810,7 +882,7 @@ bool incident_status_apply(struct incident *inc, const struct status_change *sc,
                             change(json_string(inc->status), json_string(sc->status)));
     if (sc->duplicate_of != inc->duplicate_of)
         json_object_set_new(changes, "duplicate_of",
-                            change(id_or_null(inc->duplicate_of), id_or_null(sc->duplicate_of)));
+                            change(id_json_or_null(inc->duplicate_of), id_json_or_null(sc->duplicate_of)));
     if (override != inc->verification_override)
         json_object_set_new(
             changes, "verification_override",

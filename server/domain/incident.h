@@ -70,6 +70,7 @@ struct abduction {
 struct source {
     char *type;
     char *reference;
+    long long merged_from; /* the duplicate it came from by a merge; 0 = its own */
 };
 
 struct incident {
@@ -155,7 +156,9 @@ char *incident_impacts_key(const struct incident *inc);
 
 /* Merges a PATCH body onto the stored document: validates the patch's own
  * shape (known fields, reason), returns the merged document (new reference)
- * and the reason (borrowed from patch). */
+ * and the reason (borrowed from patch). The stored sources merged from a
+ * duplicate are left out of it: the client's fields are validated alone,
+ * then incident_sources_keep_merged() puts those back. */
 json_t *incident_patch_merge(json_t *stored, json_t *patch, const char **reason,
                              struct api_error *e);
 
@@ -169,6 +172,7 @@ struct status_change {
     const char *reason; /* borrowed from the request */
     bool override;
     long long duplicate_of;
+    bool merge_sources; /* only with duplicate: lend the sources to duplicate_of */
 };
 bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_error *e);
 
@@ -182,6 +186,23 @@ bool status_change_from_json(json_t *doc, struct status_change *sc, struct api_e
 bool incident_status_apply(struct incident *inc, const struct status_change *sc,
                            int min_source_types, const char *target_status, json_t *changes,
                            struct api_error *e);
+
+/* Merging a duplicate into the incident kept: appends dup's sources to
+ * kept's, each marked merged_from = dup->id, so kept counts their types
+ * toward verification and records where they came from. False (422 on
+ * merge_sources) when kept would list more than INCIDENT_MAX_SOURCES. */
+bool incident_sources_merge(struct incident *kept, const struct incident *dup,
+                            struct api_error *e);
+
+/* An amendment keeps the sources merged into the incident: appends cur's
+ * sources that have merged_from to next (validated from the client's
+ * fields, which cannot carry merged_from). False (422 on sources) when
+ * next would list more than INCIDENT_MAX_SOURCES. */
+bool incident_sources_keep_merged(struct incident *next, const struct incident *cur,
+                                  struct api_error *e);
+
+/* Undoing it: removes kept's sources merged from dup_id; returns how many. */
+size_t incident_sources_unmerge(struct incident *kept, long long dup_id);
 
 /* Whether list is a comma list of incident statuses, none empty. */
 bool incident_status_list_valid(const char *list);

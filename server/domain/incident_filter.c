@@ -31,15 +31,9 @@ void incident_cursor_encode(bool by_change, const char *position, long long id, 
 
 static bool cursor_decode(const char *text, char mode, struct incident_filter *f)
 {
-    unsigned char plain[64];
-    size_t len = strlen(text);
-    if (len > 80)
+    char s[64];
+    if (!base64url_decode_text(text, s, sizeof s, 5))
         return false;
-    long n = base64url_decode(text, len, plain, sizeof plain - 1);
-    if (n < 5 || memchr(plain, '\0', (size_t)n))
-        return false;
-    plain[n] = '\0';
-    const char *s = (const char *)plain;
     if (s[0] != mode || s[1] != '|')
         return false;
     const char *bar = strchr(s + 2, '|');
@@ -110,17 +104,9 @@ bool incident_filter_parse_scalars(param_fn get, void *ctx, long long owner,
                                    struct incident_filter *f, struct api_error *e)
 {
     memset(f, 0, sizeof *f);
-    f->limit = INCIDENT_LIST_DEFAULT;
     f->owner = owner;
-    const char *limit = get(ctx, "limit");
-    if (limit) {
-        char *end;
-        long v = strtol(limit, &end, 10);
-        if (limit[0] < '0' || limit[0] > '9' || *end || v < 1 || v > INCIDENT_LIST_MAX)
-            return err_invalid(e, "limit", "limit must be an integer from 1 to %d",
-                               INCIDENT_LIST_MAX);
-        f->limit = v;
-    }
+    if (!param_limit(get, ctx, "limit", INCIDENT_LIST_DEFAULT, INCIDENT_LIST_MAX, &f->limit, e))
+        return false;
     long from_days = 0, to_days = 0;
     f->from = get(ctx, "from");
     f->to = get(ctx, "to");

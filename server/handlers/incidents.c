@@ -339,6 +339,10 @@ static bool version_matches(const struct incident *inc, bool given, int version,
 bool handler_incident_amend(struct http_request *r, struct incident *cur, struct incident *next,
                             const char *reason, bool *changed, struct api_error *e)
 {
+    /* Sources merged in from a duplicate stay: the client's fields (a
+     * PATCH, an edited form) cannot carry them. */
+    if (!incident_sources_keep_merged(next, cur, e))
+        return false;
     json_t *stored = incident_document(cur);
     json_t *document = incident_document(next);
     json_t *changes = incident_diff(stored, document);
@@ -431,6 +435,49 @@ static bool duplicate_target(struct http_request *r, const struct incident *inc,
     return true;
 }
 
+/* Rewrites the sources of incident kept_id (locked, after the duplicate
+ * was) as a new version with a revision: merge adds dup's, otherwise those
+ * merged from dup are taken out (nothing written when there are none).
+ * The revision's reason says which, with the status change's reason. */
+static bool move_sources(struct http_request *r, long long kept_id, const struct incident *dup,
+                         bool merge, const char *reason, struct api_error *e)
+{
+    struct incident kept = {0};
+    json_t *before = NULL, *after = NULL, *changes = NULL;
+    char *why = NULL;
+    bool found, ok = false;
+    if (!store_incident_load(r->db, kept_id, 0, true, &kept, &found, e))
+        return false;
+    if (!found) {
+        ok = true; /* duplicate_of is a foreign key: it cannot be gone */
+        goto done;
+    }
+    before = incident_document(&kept);
+    if (merge && !incident_sources_merge(&kept, dup, e))
+        goto done;
+    if (!merge && incident_sources_unmerge(&kept, dup->id) == 0) {
+        ok = true;
+        goto done;
+    }
+    after = incident_document(&kept);
+    changes = incident_diff(before, after);
+    size_t size = strlen(reason) + 96;
+    why = xmalloc(size);
+    if (merge)
+        snprintf(why, size, "sources merged from duplicate %lld: %s", dup->id, reason);
+    else
+        snprintf(why, size, "duplicate %lld undone, its merged sources removed: %s", dup->id,
+                 reason);
+    ok = store_incident_amend(r->db, &kept, after, changes, why, r->who.key_id, e);
+done:
+    free(why);
+    json_decref(changes);
+    json_decref(after);
+    json_decref(before);
+    incident_free(&kept);
+    return ok;
+}
+
 void handle_incident_status(struct http_request *r)
 {
     struct api_error e;
@@ -452,10 +499,17 @@ void handle_incident_status(struct http_request *r)
         goto fail;
     }
     const char *target_status;
+    long long was_duplicate_of = inc.duplicate_of;
     if (!version_matches(&inc, given, version, &e) ||
         !duplicate_target(r, &inc, &sc, &target_status, &e) ||
         !incident_status_apply(&inc, &sc, (int)cfg.verify_min_source_types, target_status,
                                changes, &e))
+        goto fail;
+    /* No longer the duplicate of what it was: the incident kept gives back
+     * what it was lent. Then, asked to, lend the sources to the new one. */
+    if ((was_duplicate_of && inc.duplicate_of != was_duplicate_of &&
+         !move_sources(r, was_duplicate_of, &inc, false, sc.reason, &e)) ||
+        (sc.merge_sources && !move_sources(r, inc.duplicate_of, &inc, true, sc.reason, &e)))
         goto fail;
     document = incident_document(&inc);
     if (!store_incident_set_status(r->db, &inc, document, changes, sc.reason, r->who.key_id, &e) ||

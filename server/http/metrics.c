@@ -7,6 +7,7 @@
 
 #include "http/request.h"
 #include "store/db.h"
+#include "store/duplicate_queue.h"
 #include "store/rollup_fold.h"
 
 #define MAX_ROUTES HTTP_ROUTES_MAX
@@ -207,4 +208,18 @@ void metrics_render(struct buf *out)
                (unsigned long long)p.errors, (unsigned long long)p.reconnects, resident_bytes(),
                (unsigned long long)f.folds, (unsigned long long)f.errors,
                (unsigned long long)f.rows);
+    struct duplicate_queue_stats d;
+    duplicate_queue_stats(&d);
+    buf_printf(out,
+               "# HELP civcas_duplicate_queue_batches_total Batches of written incidents taken in by the duplicates queue.\n"
+               "# TYPE civcas_duplicate_queue_batches_total counter\n"
+               "civcas_duplicate_queue_batches_total %llu\n"
+               "# HELP civcas_duplicate_queue_errors_total Batches that failed (taken again next interval).\n"
+               "# TYPE civcas_duplicate_queue_errors_total counter\n"
+               "civcas_duplicate_queue_errors_total %llu\n"
+               "# HELP civcas_duplicate_queue_refreshed_total Incidents whose duplicate pairs were searched again.\n"
+               "# TYPE civcas_duplicate_queue_refreshed_total counter\n"
+               "civcas_duplicate_queue_refreshed_total %llu\n",
+               (unsigned long long)d.batches, (unsigned long long)d.errors,
+               (unsigned long long)d.refreshed);
 }

@@ -31,8 +31,8 @@
     "  SELECT " id ", c.ord - 1, c.v->>'name', (c.v->>'age')::smallint"                            \
     "  FROM " src ", jsonb_array_elements(" doc "->'casualties') WITH ORDINALITY AS c(v, ord)"     \
     "  WHERE c.v->>'name' IS NOT NULL OR c.v->>'age' IS NOT NULL),"                                \
-    "src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference)"                 \
-    "  SELECT " id ", s.ord - 1, s.v->>'type', s.v->>'reference'"                                  \
+    "src AS (INSERT INTO incident_sources (incident_id, ordinal, type, reference, merged_from)"    \
+    "  SELECT " id ", s.ord - 1, s.v->>'type', s.v->>'reference', (s.v->>'merged_from')::bigint"   \
     "  FROM " src ", jsonb_array_elements(" doc "->'sources') WITH ORDINALITY AS s(v, ord))"
 #define CHILDREN_CTES CHILDREN_CTES_OF("inc, d", "inc.id", "d.doc")
 
@@ -174,7 +174,8 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     "   'count_max', g.count_max, 'role', g.role, 'age', cp.age, 'name', cp.name)"             \
     "   ORDER BY g.ordinal) FROM casualty_groups g LEFT JOIN casualty_personal cp"             \
     "   USING (incident_id, ordinal) WHERE g.incident_id = i.id),"                             \
-    " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference)"            \
+    " (SELECT json_agg(json_build_object('type', s.type, 'reference', s.reference,"            \
+    "   'merged_from', s.merged_from::text)"                                                   \
     "   ORDER BY s.ordinal) FROM incident_sources s WHERE s.incident_id = i.id),"              \
     " i.change_xid::text, i.attribution,"                                                      \
     " (SELECT json_agg(m.impact ORDER BY m.impact COLLATE \"C\") FROM incident_impacts m"       \
@@ -285,6 +286,8 @@ static void row_parse(PGresult *r, int row, struct incident *inc)
         inc->sources[i].type = xstrdup(json_string_value(json_object_get(s, "type")));
         const char *ref = json_string_value(json_object_get(s, "reference"));
         inc->sources[i].reference = ref ? xstrdup(ref) : NULL;
+        const char *from = json_string_value(json_object_get(s, "merged_from"));
+        inc->sources[i].merged_from = from ? strtoll(from, NULL, 10) : 0;
     }
     json_decref(sources);
 }
@@ -632,6 +635,7 @@ bool store_incident_commit_create(struct db_conn *c, long long incident_id, long
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(v, ord)),"                         \
     "s AS MATERIALIZED (SELECT s0.*, first_value(hash) OVER w AS first_hash,"                      \
     "  row_number() OVER w AS nth FROM s0 WINDOW w AS (PARTITION BY idem_key ORDER BY ord))"
+// clang-format off
 DB_STMT(
     stmt_import,
     "WITH " IMPORT_ROWS ", r.v->'doc' AS doc, r.v->'chg' AS chg,"
@@ -645,42 +649,20 @@ DB_STMT(
     "  FROM s ORDER BY ord ON CONFLICT (key_id, idem_key) DO NOTHING RETURNING incident_id),"
     "f AS MATERIALIZED (SELECT s.* FROM s JOIN claim ON claim.incident_id = s.id),"
     "inc AS (INSERT INTO incidents (id, status, version, " INCIDENT_INSERT_COLUMNS ")"
-    " OVERRIDING SYSTEM VALUE SELECT id, status, CASE status WHEN 'verified' THEN 2 ELSE 1 "
-    "END," INCIDENT_INSERT_VALUES(
-        "killed", "injured", "types",
-        "$3::bigint") " FROM f ORDER BY id)," CHILDREN_CTES_OF("f", "f.id",
-                                                               "f.doc") ","
-                                                                        "rev AS (INSERT INTO "
-                                                                        "incident_revisions "
-                                                                        "(incident_id, version, "
-                                                                        "status, key_id, reason,"
-                                                                        "  changes, document)"
-                                                                        " SELECT id, 1, "
-                                                                        "'reported', $3::bigint, "
-                                                                        "NULL, chg, doc FROM f"
-                                                                        " UNION ALL SELECT id, 2, "
-                                                                        "'verified', $3::bigint, "
-                                                                        "$5, $4::jsonb, doc FROM f"
-                                                                        "  WHERE status = "
-                                                                        "'verified'),"
-                                                                        "jr AS (" JOURNAL_INSERT(
-                                                                            "status", "impacts",
-                                                                            "f") ")"
-                                                                                 " SELECT f.id, "
-                                                                                 "COALESCE(k."
-                                                                                 "request_hash, "
-                                                                                 "s.first_hash) = "
-                                                                                 "s.hash"
-                                                                                 " FROM s LEFT "
-                                                                                 "JOIN f USING "
-                                                                                 "(ord)"
-                                                                                 " LEFT JOIN "
-                                                                                 "idempotency_keys "
-                                                                                 "k ON k.key_id = "
-                                                                                 "$2::bigint AND "
-                                                                                 "k.idem_key = "
-                                                                                 "s.idem_key"
-                                                                                 " ORDER BY s.ord");
+    " OVERRIDING SYSTEM VALUE SELECT id, status, CASE status WHEN 'verified' THEN 2 ELSE 1 END,"
+    INCIDENT_INSERT_VALUES("killed", "injured", "types", "$3::bigint") " FROM f ORDER BY id),"
+    CHILDREN_CTES_OF("f", "f.id", "f.doc") ","
+    "rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,"
+    "  changes, document)"
+    " SELECT id, 1, 'reported', $3::bigint, NULL, chg, doc FROM f"
+    " UNION ALL SELECT id, 2, 'verified', $3::bigint, $5, $4::jsonb, doc FROM f"
+    "  WHERE status = 'verified'),"
+    "jr AS (" JOURNAL_INSERT("status", "impacts", "f") ")"
+    " SELECT f.id, COALESCE(k.request_hash, s.first_hash) = s.hash"
+    " FROM s LEFT JOIN f USING (ord)"
+    " LEFT JOIN idempotency_keys k ON k.key_id = $2::bigint AND k.idem_key = s.idem_key"
+    " ORDER BY s.ord");
+// clang-format on
 DB_STMT(stmt_import_dry,
         "WITH " IMPORT_ROWS IMPORT_FROM
         " SELECT CASE WHEN k.idem_key IS NULL AND s.nth = 1 THEN 1 END,"

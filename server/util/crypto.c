@@ -143,3 +143,15 @@ long base64_decode(const char *in, size_t len, unsigned char *out, size_t out_si
         len--;
     return b64_decode(b64std, in, len, out, out_size);
 }
+
+bool base64url_decode_text(const char *in, char *out, size_t out_size, size_t min_len)
+{
+    size_t len = strlen(in);
+    if (len > 80 || out_size < 2)
+        return false;
+    long n = base64url_decode(in, len, (unsigned char *)out, out_size - 1);
+    if (n < (long)min_len || memchr(out, '\0', (size_t)n))
+        return false;
+    out[n] = '\0';
+    return true;
+}

@@ -25,6 +25,10 @@ void base64url_encode(const unsigned char *in, size_t len, char *out);
 /* Strict: only the base64url alphabet, no padding, canonical trailing bits.
  * Returns the decoded length or -1. */
 long base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size);
+/* An opaque cursor's text: in (at most 80 characters) decoded into out as a
+ * NUL-terminated string of at least min_len characters and no NUL of its
+ * own; false for anything else. */
+bool base64url_decode_text(const char *in, char *out, size_t out_size, size_t min_len);
 
 /* Standard base64 (RFC 4648 section 4) with its padding, strictly, as HTTP
  * Basic credentials are written. Returns the decoded length or -1. */

@@ -1,7 +1,8 @@
-/* Parsing of row ids. */
+/* Row ids: parsed from and written as the API spells them. */
 #include "util/ids.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,4 +20,11 @@ bool id_parse(const char *s, long long *out)
         return false;
     *out = v;
     return true;
+}
+
+json_t *id_json_or_null(long long id)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", id);
+    return id ? json_string(text) : json_null();
 }

@@ -3,8 +3,11 @@
 #ifndef CIVCAS_IDS_H
 #define CIVCAS_IDS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 bool id_parse(const char *s, long long *out);
+/* id as a JSON string; 0 (no row) as null. New reference. */
+json_t *id_json_or_null(long long id);
 
 #endif

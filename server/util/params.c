@@ -40,3 +40,18 @@ bool count_text_parse(const char *s, long *out)
     *out = strtol(s, NULL, 10);
     return true;
 }
+
+bool param_limit(param_fn get, void *ctx, const char *name, long def, long max, long *out,
+                 struct api_error *e)
+{
+    const char *text = get(ctx, name);
+    *out = def;
+    if (!text)
+        return true;
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end || v < 1 || v > max)
+        return err_invalid(e, name, "%s must be an integer from 1 to %ld", name, max);
+    *out = v;
+    return true;
+}

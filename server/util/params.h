@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/apierr.h"
+
 /* The value of parameter name, or NULL when absent. Borrowed. */
 typedef const char *(*param_fn)(void *ctx, const char *name);
 
@@ -24,5 +26,10 @@ json_t *comma_list_json(const char *list);
  * whole number, at most 9 of them, so it fits any integer type; the
  * caller holds it to its field's range. */
 bool count_text_parse(const char *s, long *out);
+
+/* A page size parameter: def when absent, else an integer from 1 to max;
+ * anything else is a 400 naming the parameter (never clamped). */
+bool param_limit(param_fn get, void *ctx, const char *name, long def, long max, long *out,
+                 struct api_error *e);
 
 #endif

@@ -132,7 +132,8 @@ class ConformanceTour(ServerTestCase):
     # makes the close a reset, which Prism may see before the answer. A
     # body of a few KiB arrives whole with its headers.
     server_env = {'CIVCAS_PUBLIC': '1', 'CIVCAS_PUBLIC_MIN_CELL': '2',
-                  'CIVCAS_BODY_LIMIT': str(BODY_LIMIT)}
+                  'CIVCAS_BODY_LIMIT': str(BODY_LIMIT),
+                  'CIVCAS_DUPLICATE_QUEUE_MS': '100'}
 
     @classmethod
     def setUpClass(cls):
@@ -236,6 +237,7 @@ class ConformanceTour(ServerTestCase):
         self.operations()
         incidents = self.incidents()
         self.statuses(incidents)
+        self.duplicates(incidents)
         self.trends()
         report_id = self.reports()
         self.public(report_id)
@@ -406,6 +408,71 @@ class ConformanceTour(ServerTestCase):
             self.call(expect, 'GET', '/v1/incidents/%s/revisions' % mine,
                       key=key)
         self.call(404, 'GET', '/v1/incidents/987654321/revisions')
+
+    def duplicates(self, inc):
+        """Candidates of an incident that has some (the tour recorded
+        valid_incident() several times)."""
+        mine = inc['reviewer'].get('id', '1')
+        for key, expect in (('monitor', 403), ('monitor2', 403),
+                            ('analyst', 403), ('reviewer', 200),
+                            ('admin', 200)):
+            self.call(expect, 'GET', '/v1/incidents/%s/duplicates' % mine,
+                      key=key)
+        self.call(200, 'GET', '/v1/incidents/%s/duplicates?limit=1' % mine,
+                  key='reviewer')
+        self.call(404, 'GET', '/v1/incidents/987654321/duplicates',
+                  key='reviewer')
+        # The queue holds the tour's copies of valid_incident().
+        for key, expect in (('monitor', 403), ('monitor2', 403),
+                            ('analyst', 403), ('reviewer', 200),
+                            ('admin', 200)):
+            self.call(expect, 'GET', '/v1/duplicates', key=key)
+        # The keeper takes writes in after they commit, once every write
+        # in flight in the cluster is older: wait for two pairs, directly.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not self.srv.request(
+                'GET', '/v1/duplicates?limit=1', key='reviewer').json.get('next_cursor'):
+            time.sleep(0.1)
+        r = self.call(200, 'GET', '/v1/duplicates?limit=1', key='reviewer')
+        cursor = self.body(r, 'the queue').get('next_cursor')
+        if cursor:
+            self.call(200, 'GET', '/v1/duplicates?limit=1&cursor=' + cursor,
+                      key='admin')
+        else:
+            self.problems.append('the queue had one page: no cursor toured')
+        pair = {'incidents': [mine, inc['admin'].get('id', '1')],
+                'reason': 'tour: two attacks on one day'}
+        for key in ('monitor', 'monitor2', 'analyst'):
+            self.call(403, 'POST', '/v1/duplicates/dismissals', key=key,
+                      body=pair)
+        r = self.call(201, 'POST', '/v1/duplicates/dismissals', key='reviewer',
+                      body=pair)
+        dismissal = self.body(r, 'a dismissal').get('id', '1')
+        self.call(200, 'POST', '/v1/duplicates/dismissals', key='admin',
+                  body=pair)
+        self.call(400, 'POST', '/v1/duplicates/dismissals', key='admin',
+                  body={'incidents': [mine, '987654321'], 'reason': 'x'})
+        undo = '/v1/duplicates/dismissals/%s/undo' % dismissal
+        for key in ('monitor', 'monitor2', 'analyst'):
+            self.call(403, 'POST', undo, key=key, body={'reason': 'x'})
+        self.call(200, 'POST', undo, key='reviewer',
+                  body={'reason': 'tour: one attack after all'})
+        self.call(200, 'POST', undo, key='admin', body={'reason': 'again'})
+        self.call(404, 'POST', '/v1/duplicates/dismissals/987654321/undo',
+                  key='admin', body={'reason': 'x'})
+        # A duplicate lends its sources, then is taken back.
+        kept = inc['admin'].get('id', '1')
+        r = self.call(201, 'POST', '/v1/incidents', key='monitor',
+                      body=valid_incident())
+        dup = self.body(r, 'create a duplicate to merge').get('id', '1')
+        self.call(200, 'POST', '/v1/incidents/%s/status' % dup, key='reviewer',
+                  body={'status': 'duplicate', 'duplicate_of': kept,
+                        'merge_sources': True, 'reason': 'same attack'})
+        for key in ('admin', 'analyst'):
+            self.call(200, 'GET', '/v1/incidents/%s' % kept, key=key)
+        self.call(200, 'GET', '/v1/incidents/%s/revisions' % kept, key='admin')
+        self.call(200, 'POST', '/v1/incidents/%s/status' % dup, key='admin',
+                  body={'status': 'reported', 'reason': 'two attacks'})
 
     def trends(self):
         base = '/v1/trends?from=%s&to=%s' % (FROM, TO)
@@ -594,6 +661,12 @@ class ConformanceTour(ServerTestCase):
             ('POST', '/v1/incidents/%s/status' % iid,
              {'status': 'rejected', 'reason': 'x'}, {}),
             ('GET', '/v1/incidents/%s/revisions' % iid, None, {}),
+            ('GET', '/v1/incidents/%s/duplicates' % iid, None, {}),
+            ('GET', '/v1/duplicates', None, {}),
+            ('POST', '/v1/duplicates/dismissals',
+             {'incidents': [iid, '987654321'], 'reason': 'x'}, {}),
+            ('POST', '/v1/duplicates/dismissals/987654321/undo',
+             {'reason': 'x'}, {}),
             ('GET', '/v1/trends', None, {}),
             ('GET', '/v1/reports/poc', None, {}),
             ('POST', '/v1/reports/poc/publish',
@@ -621,6 +694,13 @@ class ConformanceTour(ServerTestCase):
         self.call(400, 'GET', '/v1/incidents?limit=0', **lenient)
         self.call(400, 'GET', '/v1/incidents?from=yesterday', **lenient)
         self.call(400, 'GET', '/v1/incidents?no_such_parameter=1', **lenient)
+        self.call(400, 'GET', '/v1/incidents/%s/duplicates?limit=51' % iid,
+                  **lenient)
+        self.call(400, 'GET', '/v1/duplicates?limit=0', **lenient)
+        self.call(400, 'POST', '/v1/duplicates/dismissals',
+                  body={'incidents': [iid], 'reason': 'x'}, **lenient)
+        self.call(400, 'POST', '/v1/duplicates/dismissals/987654321/undo',
+                  body={'why': 'x'}, **lenient)
         self.call(400, 'GET', '/v1/trends?period=fortnight', key='analyst',
                   **lenient)
         self.call(400, 'GET', '/v1/reports/poc?years=0', key='analyst',

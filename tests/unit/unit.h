@@ -11,5 +11,6 @@ Suite *suite_incident(void);
 Suite *suite_period(void);
 Suite *suite_buf(void);
 Suite *suite_csv(void);
+Suite *suite_duplicate(void);
 
 #endif
