@@ -18,6 +18,7 @@ Environment:
                        default)
 """
 
+import html
 import csv
 import io
 import os
@@ -664,10 +665,12 @@ class WidenedReportTest(ServerTestCase):
         r = self.get({'from': FROM, 'to': TO, 'format': 'html'})
         self.assertStatus(r, 200)
         page = r.body.decode('utf-8')
+        # Captions are escaped text (the role table's has an apostrophe).
+        text = html.unescape(page)
         for name in ('thematic', 'by_attribution', 'by_role'):
             self.assertIn('id="table-%s"' % name, page)
             self.assertIn('<caption>%s</caption>'
-                          % self.table(self.plain, name)['title'], page)
+                          % self.table(self.plain, name)['title'], text)
         self.assertIn("<h2>Impacts, attribution and victims' roles</h2>",
                       page)
         self.assertIn('id="chart-impacts"', page)
