@@ -231,6 +231,7 @@ CREATE TABLE public.admin_areas (
     illustrative boolean DEFAULT false NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT admin_areas_check CHECK (((level = 0) = (parent IS NULL))),
     CONSTRAINT admin_areas_level_check CHECK (((level >= 0) AND (level <= 3))),
     CONSTRAINT admin_areas_pcode_check CHECK ((pcode ~ '^[A-Za-z0-9-]{1,32}$'::text))
@@ -262,6 +263,7 @@ CREATE TABLE public.attributions (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT attributions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -359,6 +361,7 @@ CREATE TABLE public.impacts (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT impacts_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -455,6 +458,7 @@ CREATE TABLE public.parties (
     group_code text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT parties_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -463,6 +467,7 @@ CREATE TABLE public.party_groups (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT party_groups_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -500,6 +505,7 @@ CREATE TABLE public.regions (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT regions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -1485,6 +1491,7 @@ CREATE TABLE public.source_types (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT source_types_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -1494,6 +1501,7 @@ CREATE TABLE public.tactics (
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
     abduction boolean DEFAULT false NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT tactics_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 
@@ -1510,6 +1518,7 @@ CREATE TABLE public.victim_roles (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT victim_roles_code_check CHECK (((code ~ '^[a-z0-9_]{1,64}$'::text) AND (code <> 'none'::text)))
 );
 
@@ -1518,6 +1527,7 @@ CREATE TABLE public.weapons (
     name text NOT NULL,
     sort integer NOT NULL,
     active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT weapons_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
 );
 

@@ -2,10 +2,12 @@
  * taxonomy file validation. */
 #include "domain/taxonomy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/jsonv.h"
+#include "util/lang.h"
 #include "util/mem.h"
 
 static int code_cmp(const void *a, const void *b)
@@ -17,6 +19,12 @@ const struct tx_code *taxonomy_find(const struct tx_list *list, const char *code
 {
     struct tx_code key = {.code = (char *)code};
     return bsearch(&key, list->items, list->n, sizeof key, code_cmp);
+}
+
+const char *taxonomy_label(const struct tx_code *c, const char *lang)
+{
+    const char *label = lang_label(c->labels, lang);
+    return label ? label : c->name;
 }
 
 static char *opt_string(json_t *v)
@@ -37,6 +45,9 @@ static void list_fill(struct tx_list *list, json_t *rows)
         t->level = (int)json_integer_value(json_array_get(row, 3));
         t->name = opt_string(json_array_get(row, 4));
         t->abduction = json_is_true(json_array_get(row, 5));
+        json_t *labels = json_array_get(row, 6);
+        if (json_is_object(labels) && json_object_size(labels) > 0)
+            t->labels = json_incref(labels);
         t->order = (int)i; /* rows arrive in display order */
         if (!t->code)
             t->code = xstrdup("");
@@ -51,6 +62,7 @@ static void list_free(struct tx_list *list)
         free(list->items[i].group);
         free(list->items[i].region);
         free(list->items[i].name);
+        json_decref(list->items[i].labels);
     }
     free(list->items);
 }
@@ -67,7 +79,27 @@ void taxonomy_free(struct taxonomy *t)
     list_free(&t->impacts);
     list_free(&t->attributions);
     list_free(&t->roles);
+    for (size_t i = 0; i < t->nlangs; i++)
+        free(t->langs[i]);
+    free(t->langs);
     free(t);
+}
+
+/* Adds the tags of labels that t->langs lacks. */
+static void langs_add(struct taxonomy *t, json_t *labels)
+{
+    const char *tag;
+    json_t *text;
+    json_object_foreach(labels, tag, text)
+    {
+        bool seen = false;
+        for (size_t i = 0; i < t->nlangs && !seen; i++)
+            seen = lang_tag_equal(t->langs[i], tag);
+        if (seen)
+            continue;
+        t->langs = xrealloc(t->langs, (t->nlangs + 1) * sizeof *t->langs);
+        t->langs[t->nlangs++] = xstrdup(tag);
+    }
 }
 
 struct taxonomy *taxonomy_from_codes(json_t *doc)
@@ -84,6 +116,12 @@ struct taxonomy *taxonomy_from_codes(json_t *doc)
     list_fill(&t->impacts, json_object_get(doc, "impacts"));
     list_fill(&t->attributions, json_object_get(doc, "attributions"));
     list_fill(&t->roles, json_object_get(doc, "victim_roles"));
+    const struct tx_list *lists[] = {&t->party_groups, &t->parties, &t->tactics, &t->weapons,
+                                     &t->source_types, &t->regions, &t->areas,   &t->impacts,
+                                     &t->attributions, &t->roles};
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            langs_add(t, lists[l]->items[i].labels);
     return t;
 }
 
@@ -126,6 +164,47 @@ static bool listed(json_t *list, const char *key, const char *code)
     return false;
 }
 
+bool taxonomy_labels_validate(json_t *item, const char *path, struct api_error *e)
+{
+    json_t *labels = json_object_get(item, "labels");
+    if (!labels)
+        return true;
+    char where[200];
+    snprintf(where, sizeof where, "%s%slabels", path, path[0] ? "." : "");
+    if (!json_is_object(labels))
+        return err_invalid(e, where, "%s must be an object of language tag: label", where);
+    if (json_object_size(labels) > TAXONOMY_MAX_LABELS)
+        return err_invalid(e, where, "%s may hold at most %d labels", where, TAXONOMY_MAX_LABELS);
+    const char *tag;
+    json_t *text;
+    json_object_foreach(labels, tag, text)
+    {
+        char field[260];
+        snprintf(field, sizeof field, "%s.%s", where, tag);
+        if (!lang_tag_valid(tag))
+            return err_invalid(e, where,
+                               "%s: %.40s is not a BCP 47 language tag (language[-script]"
+                               "[-region][-variant], such as fa-AF or ps)",
+                               where, tag);
+        const char *other;
+        json_t *v;
+        json_object_foreach(labels, other, v)
+        {
+            if (other == tag)
+                break;
+            if (lang_tag_equal(other, tag))
+                return err_invalid(e, where, "%s: %s appears twice", where, tag);
+        }
+        const char *label;
+        if (!jv_string(labels, tag, where, true, 1, TAXONOMY_LABEL_MAX, &label, NULL, e))
+            return false;
+        for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                return err_invalid(e, field, "%s may not hold control characters", field);
+    }
+    return true;
+}
+
 /* Checks a list of {code, name[, extra]} entries: shape, code syntax,
  * uniqueness. extra names one more required string member, except for
  * tactics, whose extra member is the optional boolean "abduction". */
@@ -135,7 +214,7 @@ static bool check_list(json_t *doc, const char *key, const char *extra, struct a
     if (!json_is_array(list) || json_array_size(list) == 0)
         return err_invalid(e, key, "%s must be a non-empty array", key);
     bool flag = extra && strcmp(extra, "abduction") == 0;
-    const char *allowed[] = {"code", "name", extra, NULL};
+    const char *allowed[] = {"code", "name", "labels", extra, NULL};
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item)
@@ -150,7 +229,8 @@ static bool check_list(json_t *doc, const char *key, const char *extra, struct a
             !jv_string(item, "code", path, true, 1, 64, &code, NULL, e) ||
             !jv_string(item, "name", path, true, 1, 200, &name, NULL, e) ||
             (extra && !flag && !jv_string(item, extra, path, true, 1, 64, &x, NULL, e)) ||
-            (flag && !jv_boolean(item, extra, path, false, &b, NULL, e)))
+            (flag && !jv_boolean(item, extra, path, false, &b, NULL, e)) ||
+            !taxonomy_labels_validate(item, path, e))
             return false;
         if (!code_valid(code))
             return err_invalid(e, path, "%s.code must be 1-64 of a-z, 0-9, _", path);
@@ -168,8 +248,8 @@ static bool check_areas(json_t *doc, struct api_error *e)
     json_t *regions = json_object_get(doc, "regions");
     if (!json_is_array(areas) || json_array_size(areas) == 0)
         return err_invalid(e, "admin_areas", "admin_areas must be a non-empty array");
-    static const char *const allowed[] = {"pcode",  "name",         "level", "parent",
-                                          "region", "illustrative", NULL};
+    static const char *const allowed[] = {"pcode",  "name",         "level",  "parent",
+                                          "region", "illustrative", "labels", NULL};
     size_t i;
     json_t *item;
     json_array_foreach(areas, i, item)
@@ -187,7 +267,8 @@ static bool check_areas(json_t *doc, struct api_error *e)
             !jv_integer(item, "level", path, true, 0, 3, &level, NULL, e) ||
             !jv_string(item, "parent", path, false, 1, 32, &parent, NULL, e) ||
             !jv_string(item, "region", path, false, 1, 64, &region, NULL, e) ||
-            !jv_boolean(item, "illustrative", path, false, &illustrative, NULL, e))
+            !jv_boolean(item, "illustrative", path, false, &illustrative, NULL, e) ||
+            !taxonomy_labels_validate(item, path, e))
             return false;
         if (!pcode_valid(pcode))
             return err_invalid(e, path, "%s.pcode must be 1-32 of A-Z, a-z, 0-9, -", path);
@@ -220,43 +301,47 @@ static bool check_areas(json_t *doc, struct api_error *e)
 }
 
 /* The default lists of the fields a file may leave out (the shipped
- * taxonomy, schema/taxonomy-unama.json, lists the same). */
+ * taxonomy, schema/taxonomy-unama.json, lists the same, labels too). */
 struct default_code {
-    const char *code, *name;
+    const char *code, *name, *dari, *pashto;
 };
 static const struct default_code default_impacts[] = {
-    {"education", "Education"},
-    {"health_care", "Health care"},
-    {"place_of_worship", "Places of worship"},
-    {"humanitarian", "Humanitarian personnel or assets"},
-    {"media", "Media"},
-    {"election", "Election-related"},
-    {"cultural_property", "Cultural property"},
-    {"civilian_government", "Civilian government"},
-    {"detention", "Detention"},
-    {NULL, NULL},
+    {"education", "Education", "معارف", "پوهنه"},
+    {"health_care", "Health care", "مراقبت‌های صحی", "روغتیايي پاملرنه"},
+    {"place_of_worship", "Places of worship", "اماکن مذهبی", "عبادت ځایونه"},
+    {"humanitarian", "Humanitarian personnel or assets",
+     "کارکنان یا دارایی‌های بشردوستانه", "بشري کارکوونکي یا شتمنۍ"},
+    {"media", "Media", "رسانه‌ها", "رسنۍ"},
+    {"election", "Election-related", "مرتبط با انتخابات", "له ټاکنو سره تړلي"},
+    {"cultural_property", "Cultural property", "میراث فرهنگی", "کلتوري میراث"},
+    {"civilian_government", "Civilian government", "حکومت ملکی", "ملکي حکومت"},
+    {"detention", "Detention", "بازداشت", "توقیف"},
+    {NULL, NULL, NULL, NULL},
 };
 static const struct default_code default_attributions[] = {
-    {"claimed", "Claimed by the party"},
-    {"acknowledged", "Acknowledged by the party"},
-    {"determined", "Determined by the mission"},
-    {"alleged", "Alleged"},
-    {"unknown", "Unknown"},
-    {NULL, NULL},
+    {"claimed", "Claimed by the party", "مسئولیت را طرف درگیری پذیرفته", "د اړخ له خوا ادعا شوې"},
+    {"acknowledged", "Acknowledged by the party", "طرف درگیری آن را پذیرفته",
+     "د اړخ له خوا منل شوې"},
+    {"determined", "Determined by the mission", "تعیین‌شده توسط هیئت",
+     "د ماموریت له خوا ټاکل شوې"},
+    {"alleged", "Alleged", "ادعاشده", "ادعا شوې"},
+    {"unknown", "Unknown", "نامعلوم", "نامعلوم"},
+    {NULL, NULL, NULL, NULL},
 };
 static const struct default_code default_roles[] = {
-    {"teacher", "Teacher"},
-    {"student", "Student"},
-    {"health_worker", "Health worker"},
-    {"humanitarian_worker", "Humanitarian worker"},
-    {"journalist", "Journalist or media worker"},
-    {"religious_figure", "Religious figure"},
-    {"tribal_elder", "Tribal elder"},
-    {"government_employee", "Government employee"},
-    {"human_rights_defender", "Human rights defender"},
-    {"election_worker", "Election worker"},
-    {"child_in_school", "Child in school"},
-    {NULL, NULL},
+    {"teacher", "Teacher", "معلم", "ښوونکی"},
+    {"student", "Student", "متعلم یا محصل", "زده کوونکی"},
+    {"health_worker", "Health worker", "کارمند صحی", "روغتیايي کارکوونکی"},
+    {"humanitarian_worker", "Humanitarian worker", "کارمند بشردوستانه", "بشري کارکوونکی"},
+    {"journalist", "Journalist or media worker", "خبرنگار یا کارمند رسانه",
+     "خبریال یا رسنیز کارکوونکی"},
+    {"religious_figure", "Religious figure", "شخصیت مذهبی", "دیني شخصیت"},
+    {"tribal_elder", "Tribal elder", "بزرگ قومی", "قومي مشر"},
+    {"government_employee", "Government employee", "کارمند دولت", "دولتي کارکوونکی"},
+    {"human_rights_defender", "Human rights defender", "مدافع حقوق بشر", "د بشري حقونو مدافع"},
+    {"election_worker", "Election worker", "کارمند انتخابات", "د ټاکنو کارکوونکی"},
+    {"child_in_school", "Child in school", "کودک در مکتب", "په ښوونځي کې ماشوم"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void add_default(json_t *doc, const char *key, const struct default_code *list)
@@ -265,7 +350,9 @@ static void add_default(json_t *doc, const char *key, const struct default_code 
         return;
     json_t *array = json_array();
     for (const struct default_code *d = list; d->code; d++)
-        json_array_append_new(array, json_pack("{s:s, s:s}", "code", d->code, "name", d->name));
+        json_array_append_new(array,
+                              json_pack("{s:s, s:s, s:{s:s, s:s}}", "code", d->code, "name",
+                                        d->name, "labels", "fa-AF", d->dari, "ps", d->pashto));
     json_object_set_new(doc, key, array);
 }
 

@@ -4,6 +4,7 @@
 #define CIVCAS_HANDLERS_H
 
 #include "domain/incident.h"
+#include "domain/taxonomy.h"
 #include "http/request.h"
 #include "util/sign.h"
 
@@ -73,5 +74,13 @@ bool handlers_can_sign(struct api_error *e);
  * other than the default) is for reviewers and admins: false with e set to
  * 403 on `status` for any other role. Trends and reports alike. */
 bool handler_count_allowed(struct http_request *r, bool custom_status, struct api_error *e);
+
+/* The language of the answer (util/lang.h): the lang parameter of q, else
+ * Accept-Language, among the report's languages (domain/phrases.h) and
+ * those the taxonomy t has labels in; English when none matches. Sets
+ * Content-Language. False with e set (400 naming lang) when lang is not
+ * a language tag. *lang is static or borrowed from t. */
+bool handler_lang(struct http_request *r, const struct http_query *q, const struct taxonomy *t,
+                  const char **lang, struct api_error *e);
 
 #endif

@@ -25,14 +25,23 @@ static const char report_html_policy[] = "default-src 'none'; style-src 'unsafe-
                                          "base-uri 'none'; form-action 'none'; "
                                          "frame-ancestors 'none'";
 
-/* Builds the report for p with the current taxonomy. */
-static json_t *build(struct http_request *r, const struct poc_params *p, struct api_error *e)
+/* Builds the report for p with the current taxonomy; with q (a GET), in
+ * the language the request asks for. */
+static json_t *build(struct http_request *r, const struct http_query *q, struct poc_params *p,
+                     struct api_error *e)
 {
     /* Labels must match the figures, which join the taxonomy at query
      * time: the revision read with the key. */
     struct taxonomy *t = store_taxonomy_acquire_revision(r->db, r->taxonomy_revision, e);
     if (!t)
         return NULL;
+    const char *lang;
+    if (q && !handler_lang(r, q, t, &lang, e)) {
+        store_taxonomy_release(t);
+        return NULL;
+    }
+    if (q)
+        snprintf(p->lang, sizeof p->lang, "%s", lang);
     json_t *report = poc_build(r->db, p, t, e);
     store_taxonomy_release(t);
     return report;
@@ -46,9 +55,11 @@ void handle_report_poc(struct http_request *r)
     enum poc_format format;
     const char *table;
     json_t *report = NULL;
+    bool latin = false;
     if (!http_query_parse(r, poc_param_names, &q, &e) || !poc_parse(query_param, &q, &p, &e) ||
         !poc_parse_format(query_param, &q, &format, &table, &e) ||
-        !handler_count_allowed(r, p.custom_status, &e) || !(report = build(r, &p, &e))) {
+        !poc_parse_digits(query_param, &q, &latin, &e) ||
+        !handler_count_allowed(r, p.custom_status, &e) || !(report = build(r, &q, &p, &e))) {
         http_reply_error(r, &e);
         return;
     }
@@ -59,10 +70,10 @@ void handle_report_poc(struct http_request *r)
     struct buf out;
     buf_init(&out);
     if (format == POC_HTML) {
-        poc_render_html(report, &out);
+        poc_render_html(report, p.lang, latin, &out);
         http_add_header(r, "Content-Security-Policy", report_html_policy);
         http_reply_bytes(r, 200, "text/html; charset=utf-8", out.data, out.len);
-    } else if (poc_render_table(report, table, format == POC_HXL, &out, &e)) {
+    } else if (poc_render_table(report, table, format == POC_HXL, p.lang, &out, &e)) {
         http_add_header(r, "Content-Disposition", "inline; filename=\"poc-report.csv\"");
         http_reply_bytes(r, 200, "text/csv; charset=utf-8", out.data ? out.data : "", out.len);
     } else {
@@ -121,7 +132,7 @@ void handle_report_publish(struct http_request *r)
         !publish_body(doc, &title, &e))
         goto fail;
     struct body_params bp = {doc, ""};
-    if (!poc_parse(body_param, &bp, &p, &e) || !(report = build(r, &p, &e)))
+    if (!poc_parse(body_param, &bp, &p, &e) || !(report = build(r, NULL, &p, &e)))
         goto fail;
     json_t *parameters = poc_parameters_json(&p);
     content = json_pack("{s:o, s:O}", "parameters", parameters, "report", report);

@@ -6,6 +6,7 @@
 #include "store/taxonomy.h"
 #include "trends/trend.h"
 #include "trends/trend_render.h"
+#include "util/lang.h"
 
 static const char *query_param(void *ctx, const char *name)
 {
@@ -29,8 +30,10 @@ void handle_trends(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    bool ok = trend_parse(query_param, &q, t, &tq, &e);
+    const char *lang = LANG_DEFAULT;
+    bool ok = handler_lang(r, &q, t, &lang, &e) && trend_parse(query_param, &q, t, &tq, &e);
     tq.max_values = cfg.trend_max_values;
+    tq.lang = lang;
     if (!ok || !handler_count_allowed(r, tq.custom_status, &e) ||
         !trend_run(r->db, &tq, &result, &e)) {
         http_reply_error(r, &e);

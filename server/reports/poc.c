@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "domain/incident.h"
+#include "domain/phrases.h"
 #include "trends/trend_render.h"
 #include "util/dates.h"
 #include "util/mem.h"
 
-const char *const poc_param_names[] = {"from",   "to",    "years", "status",
-                                       "format", "table", "range", NULL};
+const char *const poc_param_names[] = {"from",  "to",    "years", "status", "format",
+                                       "table", "range", "lang",  "digits", NULL};
 
 static const char *const table_names[] = {"headline",
                                           "same_period_by_year",
@@ -28,11 +29,6 @@ static const char *const table_names[] = {"headline",
                                           "by_attribution",
                                           "by_role",
                                           NULL};
-
-static const char rounding[] =
-    "share_pct and change_pct are computed from exact counts and rounded half away from zero "
-    "to one decimal only for display; change_pct is null where the same period last year had "
-    "none; rounded shares need not add up to exactly 100 (each is off by at most 0.05)";
 
 json_t *poc_find_table(json_t *report, const char *name)
 {
@@ -58,6 +54,7 @@ bool poc_table_known(const char *name)
 bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e)
 {
     memset(p, 0, sizeof *p);
+    snprintf(p->lang, sizeof p->lang, "%s", LANG_DEFAULT);
     int y, m, d;
     civil_from_days(date_today_at_offset(0), &y, &m, &d);
     p->from = days_from_civil(y, 1, 1);
@@ -106,6 +103,15 @@ bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *
     if (range && strcmp(range, "true") != 0 && strcmp(range, "false") != 0)
         return err_invalid(e, "range", "range must be true or false");
     p->range = range && strcmp(range, "true") == 0;
+    return true;
+}
+
+bool poc_parse_digits(param_fn get, void *ctx, bool *latin, struct api_error *e)
+{
+    const char *d = get(ctx, "digits");
+    *latin = d && strcmp(d, "latin") == 0;
+    if (d && !*latin && strcmp(d, "native") != 0)
+        return err_invalid(e, "digits", "digits must be latin or native");
     return true;
 }
 
@@ -252,11 +258,12 @@ static json_t *values_json(const struct figures *f, bool range)
     return o;
 }
 
-static json_t *table_new(const char *name, const char *title, const char *const *columns)
+/* A table with its title in the report's language. */
+static json_t *table_new(const struct poc_params *p, const char *name, const char *const *columns)
 {
     json_t *tbl = json_object();
     json_object_set_new(tbl, "name", json_string(name));
-    json_object_set_new(tbl, "title", json_string(title));
+    json_object_set_new(tbl, "title", json_string(phrase_of(p->lang, "title", name)));
     json_t *cols = json_array();
     for (; *columns; columns++)
         json_array_append_new(cols, json_string(*columns));
@@ -265,11 +272,12 @@ static json_t *table_new(const char *name, const char *title, const char *const 
     return tbl;
 }
 
-static void add_row(json_t *tbl, json_t *key, const char *label, json_t *values)
+static void add_row(const struct poc_params *p, json_t *tbl, json_t *key, const char *label,
+                    json_t *values)
 {
     json_t *row = json_object();
     json_object_set_new(row, "key", key);
-    json_object_set_new(row, "label", json_string(label ? label : "Unknown"));
+    json_object_set_new(row, "label", json_string(label ? label : phrase(p->lang, "unknown")));
     json_object_set_new(row, "values", values);
     json_array_append_new(json_object_get(tbl, "rows"), row);
 }
@@ -320,21 +328,36 @@ static json_t *compared_values(const struct poc_ctx *x, const struct figures *no
 
 /* ---- tables ----------------------------------------------------------------- */
 
-static const char *month_names[] = {"January",   "February", "March",    "April",
-                                    "May",       "June",     "July",     "August",
-                                    "September", "October",  "November", "December"};
+/* A month's name (prefix "month") or its short form ("mon") in lang. */
+static const char *month_name(const char *lang, const char *prefix, int month)
+{
+    char n[4];
+    snprintf(n, sizeof n, "%d", month);
+    return phrase_of(lang, prefix, n);
+}
 
-static void span_label(long from, long to, char *out, size_t size)
+/* "1 Jan - 30 Jun 2025" in lang. New string (xfree'd by the caller). */
+static char *span_label(const char *lang, long from, long to)
 {
     int fy, fm, fd, ty, tm, td;
     civil_from_days(from, &fy, &fm, &fd);
     civil_from_days(to, &ty, &tm, &td);
-    if (fy == ty)
-        snprintf(out, size, "%d %.3s - %d %.3s %d", fd, month_names[fm - 1], td,
-                 month_names[tm - 1], ty);
-    else
-        snprintf(out, size, "%d %.3s %d - %d %.3s %d", fd, month_names[fm - 1], fy, td,
-                 month_names[tm - 1], ty);
+    char nums[4][8];
+    snprintf(nums[0], sizeof nums[0], "%d", fd);
+    snprintf(nums[1], sizeof nums[1], "%d", fy);
+    snprintf(nums[2], sizeof nums[2], "%d", td);
+    snprintf(nums[3], sizeof nums[3], "%d", ty);
+    const char *fmon = month_name(lang, "mon", fm), *tmon = month_name(lang, "mon", tm);
+    struct buf out;
+    buf_init(&out);
+    if (fy == ty) {
+        const char *args[] = {nums[0], fmon, nums[2], tmon, nums[3]};
+        phrase_format(&out, phrase(lang, "span.year"), args, 5);
+    } else {
+        const char *args[] = {nums[0], fmon, nums[1], nums[2], tmon, nums[3]};
+        phrase_format(&out, phrase(lang, "span.years"), args, 6);
+    }
+    return buf_steal(&out, NULL);
 }
 
 static json_t *headline(const struct poc_ctx *x)
@@ -343,10 +366,10 @@ static json_t *headline(const struct poc_ctx *x)
                                        "casualties",       "previous_killed",
                                        "previous_injured", "previous_casualties",
                                        "change_pct",       NULL};
-    json_t *tbl = table_new("headline", "Civilian casualties", cols);
+    json_t *tbl = table_new(x->p, "headline", cols);
     json_t *v = compared_values(x, &x->all, &x->all_prev, false);
     json_object_set_new(tbl, "total", json_deep_copy(v));
-    add_row(tbl, json_object(), "Civilian casualties", v);
+    add_row(x->p, tbl, json_object(), phrase(x->p->lang, "title.headline"), v);
     return tbl;
 }
 
@@ -355,7 +378,7 @@ static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p
 {
     static const char *const cols[] = {"killed", "injured", "casualties", NULL};
     static const struct trend_spec whole = {PERIOD_YEAR, {0}, 0, false, false};
-    json_t *tbl = table_new("same_period_by_year", "The same period in earlier years", cols);
+    json_t *tbl = table_new(p, "same_period_by_year", cols);
     for (int back = p->years - 1; back >= 0; back--) {
         long from = date_minus_years(p->from, back), to = date_minus_years(p->to, back);
         struct poc_trend tr;
@@ -369,10 +392,11 @@ static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p
         }
         int y, m, d;
         civil_from_days(to, &y, &m, &d);
-        char year[8], label[64];
+        char year[8];
         snprintf(year, sizeof year, "%d", y % 10000);
-        span_label(from, to, label, sizeof label);
-        add_row(tbl, json_pack("{s:s}", "year", year), label, values_json(&f, p->range));
+        char *label = span_label(p->lang, from, to);
+        add_row(p, tbl, json_pack("{s:s}", "year", year), label, values_json(&f, p->range));
+        free(label);
     }
     json_object_set_new(tbl, "total", json_null());
     return tbl;
@@ -380,10 +404,10 @@ static json_t *same_period_by_year(struct db_conn *c, const struct poc_params *p
 
 /* by_month and by_quarter: one row per period of the trend. */
 static json_t *by_period(const struct poc_ctx *x, const struct poc_trend *tr, const char *name,
-                         const char *title, const char *keyname)
+                         const char *keyname)
 {
     static const char *const cols[] = {"killed", "injured", "casualties", NULL};
-    json_t *tbl = table_new(name, title, cols);
+    json_t *tbl = table_new(x->p, name, cols);
     const struct trend_range *now = &tr->r.now;
     for (long i = 0; i < now->nperiods; i++) {
         /* The low and high estimates exist only when asked for. */
@@ -394,16 +418,23 @@ static json_t *by_period(const struct poc_ctx *x, const struct poc_trend *tr, co
                     total[est][m] = now->period_totals[est][m][i];
         struct figures f;
         figures_of(total, &f);
-        char label[16], pretty[32];
+        char label[16];
         period_label(tr->q.period, now->starts[i], label);
+        struct buf pretty;
+        buf_init(&pretty);
         if (tr->q.period == PERIOD_MONTH) {
             int y, m, d;
+            char year[8];
             civil_from_days(now->starts[i], &y, &m, &d);
-            snprintf(pretty, sizeof pretty, "%s %d", month_names[m - 1], y);
+            snprintf(year, sizeof year, "%d", y);
+            const char *args[] = {month_name(x->p->lang, "month", m), year};
+            phrase_format(&pretty, phrase(x->p->lang, "month_year"), args, 2);
         } else {
-            snprintf(pretty, sizeof pretty, "%s", label);
+            buf_puts(&pretty, label);
         }
-        add_row(tbl, json_pack("{s:s}", keyname, label), pretty, values_json(&f, x->p->range));
+        char *text = buf_steal(&pretty, NULL);
+        add_row(x->p, tbl, json_pack("{s:s}", keyname, label), text, values_json(&f, x->p->range));
+        free(text);
     }
     json_object_set_new(tbl, "total", values_json(&x->all, x->p->range));
     return tbl;
@@ -459,10 +490,10 @@ static struct ranked *series_in_order(const struct poc_ctx *x, const struct poc_
  * dimension before its rows. A compared trend adds last year's casualties
  * and the change. */
 static json_t *share_table(const struct poc_ctx *x, const struct poc_trend *tr, const char *name,
-                           const char *title, bool subtotals)
+                           bool subtotals)
 {
     bool compared = tr->r.compared;
-    json_t *tbl = table_new(name, title, compared ? share_columns : share_only_columns);
+    json_t *tbl = table_new(x->p, name, compared ? share_columns : share_only_columns);
     const struct trend_query *q = &tr->q;
     const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
     size_t n;
@@ -488,7 +519,7 @@ static json_t *share_table(const struct poc_ctx *x, const struct poc_trend *tr, 
             json_t *gkey = json_object();
             json_object_set_new(gkey, trend_dim_name(q->by[0]),
                                 first ? json_string(first) : json_null());
-            add_row(tbl, gkey, trend_dim_label(x->t, q->by[0], first),
+            add_row(x->p, tbl, gkey, trend_dim_label(x->t, q->by[0], first, x->p->lang),
                     share_values(x, &g, compared ? &previous : NULL));
             json_t *rows = json_object_get(tbl, "rows");
             json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "subtotal",
@@ -498,7 +529,8 @@ static json_t *share_table(const struct poc_ctx *x, const struct poc_trend *tr, 
         figures_of(s->total, &f);
         if (compared)
             figures_of(before->series[order[r].index].total, &prev);
-        add_row(tbl, trend_series_key_json(q, s), trend_dim_label(x->t, q->by[last], s->key[last]),
+        add_row(x->p, tbl, trend_series_key_json(q, s),
+                trend_dim_label(x->t, q->by[last], s->key[last], x->p->lang),
                 share_values(x, &f, compared ? &prev.casualties : NULL));
     }
     free(order);
@@ -510,12 +542,9 @@ static json_t *share_table(const struct poc_ctx *x, const struct poc_trend *tr, 
 /* by_category always lists all seven categories. */
 static json_t *by_category(const struct poc_ctx *x, const struct poc_trend *tr)
 {
-    json_t *tbl = table_new("by_category", "Civilian casualties by sex and age", share_columns);
+    json_t *tbl = table_new(x->p, "by_category", share_columns);
     static const char *const codes[] = {
         "men", "women", "boys", "girls", "adult_unknown_sex", "child_unknown_sex", "unknown"};
-    static const char *const labels[] = {
-        "Men",        "Women", "Boys", "Girls", "Adults, sex unknown", "Children, sex unknown",
-        "Age unknown"};
     const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
     for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
         struct figures f, prev;
@@ -527,8 +556,8 @@ static json_t *by_category(const struct poc_ctx *x, const struct poc_trend *tr)
                 figures_of(before->series[i].total, &prev);
             }
         }
-        add_row(tbl, json_pack("{s:s}", "category", codes[k]), labels[k],
-                share_values(x, &f, &prev.casualties));
+        add_row(x->p, tbl, json_pack("{s:s}", "category", codes[k]),
+                phrase_of(x->p->lang, "category", codes[k]), share_values(x, &f, &prev.casualties));
     }
     json_object_set_new(tbl, "total", share_values(x, &x->all, &x->all_prev.casualties));
     return tbl;
@@ -553,8 +582,7 @@ static json_t *women_children_values(const struct poc_ctx *x, const struct figur
 }
 
 /* Women and children by one dimension, from a trend by (dim, category). */
-static json_t *women_children(const struct poc_ctx *x, const struct poc_trend *tr,
-                              const char *name, const char *title)
+static json_t *women_children(const struct poc_ctx *x, const struct poc_trend *tr, const char *name)
 {
     static const char *const cols[] = {"women_killed",
                                        "women_injured",
@@ -563,7 +591,7 @@ static json_t *women_children(const struct poc_ctx *x, const struct poc_trend *t
                                        "children_injured",
                                        "children_casualties",
                                        NULL};
-    json_t *tbl = table_new(name, title, cols);
+    json_t *tbl = table_new(x->p, name, cols);
     const struct trend_range *now = &tr->r.now;
     enum trend_dim dim = tr->q.by[0];
     size_t n = now->nseries;
@@ -611,7 +639,8 @@ static json_t *women_children(const struct poc_ctx *x, const struct poc_trend *t
             continue;
         json_t *key = json_object();
         json_object_set_new(key, trend_dim_name(dim), code ? json_string(code) : json_null());
-        add_row(tbl, key, trend_dim_label(x->t, dim, code), women_children_values(x, v));
+        add_row(x->p, tbl, key, trend_dim_label(x->t, dim, code, x->p->lang),
+                women_children_values(x, v));
         figures_add(&total[0], &v[0]);
         figures_add(&total[1], &v[1]);
     }
@@ -634,16 +663,13 @@ static json_t *thematic(const struct poc_ctx *x, const struct poc_trend *tr)
     const struct trend_range *now = &tr->r.now, *before = &tr->r.before;
     if (now->total[EST_BEST][M_INCIDENTS] == 0 && before->total[EST_BEST][M_INCIDENTS] == 0)
         return NULL;
-    json_t *tbl = table_new("thematic", "Incidents and civilian casualties by impact", cols);
+    json_t *tbl = table_new(x->p, "thematic", cols);
     json_t *overlapping = json_array();
     for (const char *const *c = cols; *c; c++)
         if (strcmp(*c, "change_pct") != 0)
             json_array_append_new(overlapping, json_string(*c));
     json_object_set_new(tbl, "overlapping", overlapping);
-    json_object_set_new(tbl, "note",
-                        json_string("An incident with several impacts counts under each of "
-                                    "them, so the rows may add up to more than the total, "
-                                    "which counts each incident once"));
+    json_object_set_new(tbl, "note", json_string(phrase(x->p->lang, "note.thematic")));
     size_t n = now->nseries;
     struct ranked *order = xcalloc(n ? n : 1, sizeof *order);
     for (size_t i = 0; i < n; i++) {
@@ -656,8 +682,8 @@ static json_t *thematic(const struct poc_ctx *x, const struct poc_trend *tr)
         struct figures f, prev;
         figures_of(s->total, &f);
         figures_of(before->series[order[r].index].total, &prev);
-        add_row(tbl, trend_series_key_json(&tr->q, s),
-                trend_dim_label(x->t, DIM_IMPACT, s->key[0]),
+        add_row(x->p, tbl, trend_series_key_json(&tr->q, s),
+                trend_dim_label(x->t, DIM_IMPACT, s->key[0], x->p->lang),
                 compared_values(x, &f, &prev, true));
     }
     free(order);
@@ -683,8 +709,7 @@ static json_t *by_attribution(const struct poc_ctx *x, const struct poc_trend *t
               now->series[i].total[EST_BEST][M_INCIDENTS] != 0;
     if (!any)
         return NULL;
-    return share_table(x, tr, "by_attribution",
-                       "Civilian casualties by party group and basis of attribution", true);
+    return share_table(x, tr, "by_attribution", true);
 }
 
 /* by_role: per victim's role, with the casualties of no recorded role as
@@ -698,7 +723,7 @@ static json_t *by_role(const struct poc_ctx *x, const struct poc_trend *tr)
         any = now->series[i].key[0] && strcmp(now->series[i].key[0], TAXONOMY_NO_ROLE) != 0;
     if (!any)
         return NULL;
-    return share_table(x, tr, "by_role", "Civilian casualties by victim's role", false);
+    return share_table(x, tr, "by_role", false);
 }
 
 /* The trends the tables are made of, run in one snapshot. */
@@ -766,24 +791,16 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
 
     json_array_append_new(tables, headline(&x));
     json_array_append(tables, multi);
-    json_array_append_new(
-        tables, by_period(&x, &tr[T_MONTH], "by_month", "Civilian casualties by month", "month"));
-    json_array_append_new(tables, by_period(&x, &tr[T_QUARTER], "by_quarter",
-                                            "Civilian casualties by quarter", "quarter"));
-    json_array_append_new(tables, share_table(&x, &tr[T_PARTY], "by_party",
-                                              "Civilian casualties by party to the conflict", true));
-    json_array_append_new(tables, share_table(&x, &tr[T_TACTIC], "by_tactic",
-                                              "Civilian casualties by tactic", false));
+    json_array_append_new(tables, by_period(&x, &tr[T_MONTH], "by_month", "month"));
+    json_array_append_new(tables, by_period(&x, &tr[T_QUARTER], "by_quarter", "quarter"));
+    json_array_append_new(tables, share_table(&x, &tr[T_PARTY], "by_party", true));
+    json_array_append_new(tables, share_table(&x, &tr[T_TACTIC], "by_tactic", false));
     json_array_append_new(tables, by_category(&x, &tr[T_CATEGORY]));
     json_array_append_new(tables,
-                          women_children(&x, &tr[T_WC_GROUP], "women_children_by_party_group",
-                                         "Women and children casualties by party group"));
-    json_array_append_new(tables, women_children(&x, &tr[T_WC_TACTIC], "women_children_by_tactic",
-                                                 "Women and children casualties by tactic"));
-    json_array_append_new(tables, share_table(&x, &tr[T_REGION], "by_region",
-                                              "Civilian casualties by region", false));
-    json_array_append_new(tables, share_table(&x, &tr[T_PROVINCE], "by_province",
-                                              "Civilian casualties by province", false));
+                          women_children(&x, &tr[T_WC_GROUP], "women_children_by_party_group"));
+    json_array_append_new(tables, women_children(&x, &tr[T_WC_TACTIC], "women_children_by_tactic"));
+    json_array_append_new(tables, share_table(&x, &tr[T_REGION], "by_region", false));
+    json_array_append_new(tables, share_table(&x, &tr[T_PROVINCE], "by_province", false));
     /* Tables of the widened record, only where the data has what they
      * show: a report over data without it stays as it always was. */
     append_table(tables, thematic(&x, &tr[T_IMPACT]));
@@ -802,7 +819,7 @@ json_t *poc_build(struct db_conn *c, const struct poc_params *p, const struct ta
     /* Only when asked, so that answers without it stay as they were. */
     if (p->range)
         json_object_set_new(report, "range", json_true());
-    json_object_set_new(report, "rounding", json_string(rounding));
+    json_object_set_new(report, "rounding", json_string(phrase(p->lang, "rounding")));
     json_object_set(report, "tables", tables);
 done:
     if (own_tx)

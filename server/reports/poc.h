@@ -16,6 +16,7 @@
 #include "store/db.h"
 #include "trends/trend.h"
 #include "util/buf.h"
+#include "util/lang.h"
 
 #define POC_MAX_DAYS 366
 #define POC_MAX_YEARS 20
@@ -28,13 +29,18 @@ struct poc_params {
     char status[128];
     bool custom_status; /* anything but the default "verified" */
     bool range;         /* range=true: each count with its low and high estimates */
+    char lang[LANG_TAG_MAX + 1]; /* titles' and labels' language; "en" unless set */
 };
 
-/* Reads from, to, years, status, range (and for GET also format and table).
+/* Reads from, to, years, status, range (and for GET also format and table;
+ * the handler chooses the language, lang, from lang and Accept-Language).
  * Errors name the parameter. For a body (publish), get reads its members. */
 bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
 bool poc_parse_format(param_fn get, void *ctx, enum poc_format *format,
                       const char **table, struct api_error *e);
+/* digits=latin|native (default native): the HTML page's numbers in Latin
+ * digits or in the language's own. */
+bool poc_parse_digits(param_fn get, void *ctx, bool *latin, struct api_error *e);
 extern const char *const poc_param_names[];
 
 /* {"from", "to", "years", "status": [...]}. New reference. */

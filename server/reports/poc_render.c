@@ -2,12 +2,15 @@
 #include "reports/poc_render.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "domain/phrases.h"
 #include "reports/poc.h"
 #include "trends/trend.h"
 #include "util/dates.h"
+#include "util/lang.h"
 
 /* ---- CSV and HXL ------------------------------------------------------------ */
 
@@ -110,8 +113,8 @@ static json_t *key_columns(json_t *tbl)
     return cols;
 }
 
-bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *out,
-                      struct api_error *e)
+bool poc_render_table(json_t *report, const char *table, bool hxl, const char *lang,
+                      struct buf *out, struct api_error *e)
 {
     json_t *tbl = poc_find_table(report, table);
     if (!tbl && poc_table_known(table))
@@ -149,8 +152,8 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
     json_t *rows = json_copy(json_object_get(tbl, "rows"));
     json_t *total = json_object_get(tbl, "total");
     if (json_is_object(total)) {
-        json_t *trow = json_pack("{s:o, s:s, s:O}", "key", json_object(), "label", "Total",
-                                 "values", total);
+        json_t *trow = json_pack("{s:o, s:s, s:O}", "key", json_object(), "label",
+                                 phrase(lang, "total"), "values", total);
         json_array_append_new(rows, trow);
     }
     json_array_foreach(rows, r, row) {
@@ -185,38 +188,72 @@ bool poc_render_table(json_t *report, const char *table, bool hxl, struct buf *o
 
 /* ---- HTML ------------------------------------------------------------------- */
 
+/* What a page is written in: its language, direction and digits. */
+struct page {
+    struct buf *out;
+    const char *lang;
+    bool rtl;
+    enum lang_digits digits;
+};
 
-static const char *column_title(const char *c)
+/* ASCII number text in the page's digits. */
+static void page_number(const struct page *pg, const char *text)
 {
-    static const struct hxl_tag titles[] = {
-        {"killed", "Killed"},
-        {"injured", "Injured"},
-        {"casualties", "Total"},
-        {"share_pct", "Share %"},
-        {"change_pct", "Change %"},
-        {"previous_killed", "Killed, last year"},
-        {"previous_injured", "Injured, last year"},
-        {"previous_casualties", "Total, last year"},
-        {"incidents", "Incidents"},
-        {"previous_incidents", "Incidents, last year"},
-        {"women_killed", "Women killed"},
-        {"women_injured", "Women injured"},
-        {"women_casualties", "Women total"},
-        {"children_killed", "Children killed"},
-        {"children_injured", "Children injured"},
-        {"children_casualties", "Children total"},
-    };
-    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
-        if (strcmp(titles[i].column, c) == 0)
-            return titles[i].tag;
-    return c;
+    lang_number(pg->out, text, pg->digits);
 }
 
-static void date_words(json_t *date, char *out, size_t size)
+/* Text escaped for HTML, its digits in the page's. */
+static void page_text(const struct page *pg, const char *text)
 {
-    static const char *const months[] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
+    if (pg->digits == DIGITS_LATIN) {
+        buf_xml_text(pg->out, text);
+        return;
+    }
+    struct buf t;
+    buf_init(&t);
+    lang_digits_text(&t, text, pg->digits);
+    buf_putc(&t, '\0');
+    buf_xml_text(pg->out, t.data);
+    buf_free(&t);
+}
+
+/* A phrase with its {n} replaced by args (already in the page's digits),
+ * escaped. */
+static void page_phrase(const struct page *pg, const char *key, const char *const *args, int nargs)
+{
+    struct buf t;
+    buf_init(&t);
+    phrase_format(&t, phrase(pg->lang, key), args, nargs);
+    buf_putc(&t, '\0');
+    buf_xml_text(pg->out, t.data);
+    buf_free(&t);
+}
+
+/* An integer or a one-decimal number in the page's digits, into out. */
+static void page_format(const struct page *pg, char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void page_format(const struct page *pg, char *out, size_t size, const char *fmt, ...)
+{
+    char ascii[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ascii, sizeof ascii, fmt, ap);
+    va_end(ap);
+    struct buf t;
+    buf_init(&t);
+    lang_number(&t, ascii, pg->digits);
+    snprintf(out, size, "%.*s", (int)t.len, t.data ? t.data : "");
+    buf_free(&t);
+}
+
+static const char *column_title(const struct page *pg, const char *c)
+{
+    const char *title = phrase_of(pg->lang, "col", c);
+    return title ? title : c;
+}
+
+static void date_words(const struct page *pg, json_t *date, char *out, size_t size)
+{
     long day;
     int y, m, d;
     if (!date_parse(json_string_value(date), &day)) {
@@ -224,35 +261,55 @@ static void date_words(json_t *date, char *out, size_t size)
         return;
     }
     civil_from_days(day, &y, &m, &d);
-    snprintf(out, size, "%d %s %d", d, months[m - 1], y);
+    char dd[32], yy[32], mm[4];
+    page_format(pg, dd, sizeof dd, "%d", d);
+    page_format(pg, yy, sizeof yy, "%d", y);
+    snprintf(mm, sizeof mm, "%d", m);
+    const char *args[] = {dd, phrase_of(pg->lang, "month", mm), yy};
+    struct buf t;
+    buf_init(&t);
+    phrase_format(&t, phrase(pg->lang, "date"), args, 3);
+    snprintf(out, size, "%.*s", (int)t.len, t.data ? t.data : "");
+    buf_free(&t);
 }
 
 /* Where the low or high estimate of a count differs from it, "at least
  * LOW and up to HIGH" (nothing otherwise). */
-static void html_range(struct buf *out, json_t *v, const char *before, const char *after)
+static void html_range(const struct page *pg, json_t *v, const char *before, const char *after)
 {
     if (!json_is_object(v))
         return;
     long long low = (long long)json_integer_value(json_object_get(v, "low"));
     long long best = (long long)json_integer_value(json_object_get(v, "best"));
     long long high = (long long)json_integer_value(json_object_get(v, "high"));
-    if (low != best || high != best)
-        buf_printf(out, "%sat least %lld and up to %lld%s", before, low, high, after);
+    if (low == best && high == best)
+        return;
+    char lo[48], hi[48];
+    page_format(pg, lo, sizeof lo, "%lld", low);
+    page_format(pg, hi, sizeof hi, "%lld", high);
+    const char *args[] = {lo, hi};
+    buf_puts(pg->out, before);
+    page_phrase(pg, "page.range", args, 2);
+    buf_puts(pg->out, after);
 }
 
 /* A table cell: the count (its best estimate), and its range beside it. */
-static void html_cell(struct buf *out, json_t *v)
+static void html_cell(const struct page *pg, json_t *v)
 {
     char num[32];
     number_text(estimate(v, "best"), num, sizeof num);
-    buf_puts(out, "<td>");
-    buf_puts(out, num[0] ? num : "&ndash;");
-    html_range(out, v, " <span class=\"range\">(", ")</span>");
-    buf_puts(out, "</td>");
+    buf_puts(pg->out, "<td>");
+    if (num[0])
+        page_number(pg, num);
+    else
+        buf_puts(pg->out, "&ndash;");
+    html_range(pg, v, " <span class=\"range\">(", ")</span>");
+    buf_puts(pg->out, "</td>");
 }
 
-static void html_table(struct buf *out, json_t *tbl)
+static void html_table(const struct page *pg, json_t *tbl)
 {
+    struct buf *out = pg->out;
     json_t *columns = json_object_get(tbl, "columns");
     buf_puts(out, "<table id=\"table-");
     buf_xml_text(out, json_string_value(json_object_get(tbl, "name")));
@@ -263,7 +320,7 @@ static void html_table(struct buf *out, json_t *tbl)
     json_t *c;
     json_array_foreach(columns, i, c) {
         buf_puts(out, "<th scope=\"col\">");
-        buf_xml_text(out, column_title(json_string_value(c)));
+        buf_xml_text(out, column_title(pg, json_string_value(c)));
         buf_puts(out, "</th>");
     }
     buf_puts(out, "</tr></thead><tbody>");
@@ -274,18 +331,20 @@ static void html_table(struct buf *out, json_t *tbl)
         bool nested = !sub && json_object_get(json_object_get(row, "key"), "party");
         buf_puts(out, sub ? "<tr class=\"subtotal\">" : "<tr>");
         buf_puts(out, nested ? "<th scope=\"row\" class=\"nested\">" : "<th scope=\"row\">");
-        buf_xml_text(out, json_string_value(json_object_get(row, "label")));
+        page_text(pg, json_string_value(json_object_get(row, "label")));
         buf_puts(out, "</th>");
         json_array_foreach(columns, i, c)
-            html_cell(out, json_object_get(json_object_get(row, "values"), json_string_value(c)));
+            html_cell(pg, json_object_get(json_object_get(row, "values"), json_string_value(c)));
         buf_puts(out, "</tr>");
     }
     buf_puts(out, "</tbody>");
     json_t *total = json_object_get(tbl, "total");
     if (json_is_object(total)) {
-        buf_puts(out, "<tfoot><tr><th scope=\"row\">Total</th>");
+        buf_puts(out, "<tfoot><tr><th scope=\"row\">");
+        buf_xml_text(out, phrase(pg->lang, "total"));
+        buf_puts(out, "</th>");
         json_array_foreach(columns, i, c)
-            html_cell(out, json_object_get(total, json_string_value(c)));
+            html_cell(pg, json_object_get(total, json_string_value(c)));
         buf_puts(out, "</tr></tfoot>");
     }
     buf_puts(out, "</table>\n");
@@ -317,14 +376,64 @@ static void axis_scale(double max, double *top, double *step)
 
 static const char *const series_colors[] = {"#9e1b32", "#e8a33d"};
 
+/* Charts are drawn left to right and mirrored on a right-to-left page:
+ * an x coordinate, and the left edge of a box of width w at x. Text
+ * anchors need no change: "start" and "end" follow the text's direction,
+ * which the page's dir gives every SVG text. */
+static double mx(const struct page *pg, double x)
+{
+    return pg->rtl ? CHART_W - x : x;
+}
+
+static double mbox(const struct page *pg, double x, double w)
+{
+    return pg->rtl ? CHART_W - x - w : x;
+}
+
+/* The chart's <svg>, title and heading. */
+static void chart_open(const struct page *pg, const char *id, const char *title, double height)
+{
+    buf_printf(pg->out,
+               "<figure><svg id=\"%s\" class=\"chart\" "
+               "viewBox=\"0 0 %d %.0f\" role=\"img\" aria-labelledby=\"%s-title\">"
+               "<title id=\"%s-title\">",
+               id, CHART_W, height, id, id);
+    buf_xml_text(pg->out, title);
+    buf_printf(pg->out,
+               "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
+               CHART_W / 2);
+    buf_xml_text(pg->out, title);
+    buf_puts(pg->out, "</text>");
+}
+
+/* A legend entry: a swatch at (x, y) of the legend and its text beside
+ * it, mirrored on a right-to-left page. */
+static void legend_entry(const struct page *pg, double x, const char *color, const char *text)
+{
+    double rx = pg->rtl ? -x - 12 : x, tx = pg->rtl ? -x - 16 : x + 16;
+    /* No x at 0, as the page always had it. */
+    if (rx != 0)
+        buf_printf(pg->out, "<rect x=\"%g\"", rx);
+    else
+        buf_puts(pg->out, "<rect");
+    buf_printf(pg->out, " width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%g\" y=\"10\">", color,
+               tx);
+    buf_xml_text(pg->out, text);
+    buf_puts(pg->out, "</text>");
+}
+
 /* Vertical grouped bars: killed and injured for each category, named by
  * the rows' keyname key, or without one by their labels, slanted (names
  * are longer than years or months). */
-static void chart_bars(struct buf *out, const char *id, const char *title, const char *xlabel,
+static void chart_bars(const struct page *pg, const char *id, const char *title, const char *xlabel,
                        json_t *tbl, const char *keyname)
 {
+    struct buf *out = pg->out;
     bool slanted = keyname == NULL;
-    int height = slanted ? CHART_H + 90 : CHART_H;
+    /* The Arabic script reaches further below the line: room for the
+     * legend's, the plot as high as ever. */
+    int below = pg->rtl ? 8 : 0;
+    int height = (slanted ? CHART_H + 90 : CHART_H) + below;
     json_t *rows = json_object_get(tbl, "rows");
     size_t n = json_array_size(rows);
     double max = 0;
@@ -336,24 +445,18 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
     }
     double top, step;
     axis_scale(max, &top, &step);
-    const double left = slanted ? 150 : 60, right = 20, topm = 40, bottom = slanted ? 150 : 60;
+    const double left = slanted ? 150 : 60, right = 20, topm = 40,
+                 bottom = (slanted ? 150 : 60) + below;
     double plot_w = CHART_W - left - right, plot_h = height - topm - bottom;
-    buf_printf(out,
-               "<figure><svg id=\"%s\" class=\"chart\" "
-               "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"%s-title\">"
-               "<title id=\"%s-title\">",
-               id, CHART_W, height, id, id);
-    buf_xml_text(out, title);
-    buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
-               CHART_W / 2);
-    buf_xml_text(out, title);
-    buf_puts(out, "</text>");
+    chart_open(pg, id, title, height);
     for (double v = 0; v <= top + 0.5; v += step) {
         double y = topm + plot_h - v / top * plot_h;
+        char tick[48];
+        page_format(pg, tick, sizeof tick, "%.0f", v);
         buf_printf(out,
                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.0f</text>",
-                   left, left + plot_w, y, y, left - 6, y + 4, v);
+                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>",
+                   mx(pg, left), mx(pg, left + plot_w), y, y, mx(pg, left - 6), y + 4, tick);
     }
     double slot = n ? plot_w / (double)n : plot_w;
     double bar = fmin(28, slot / 2.6);
@@ -365,67 +468,63 @@ static void chart_bars(struct buf *out, const char *id, const char *title, const
             double val = (double)best_count(json_object_get(v, names[s]));
             double h = val / top * plot_h;
             double x = left + slot * (double)i + slot / 2 - bar + bar * s;
+            char num[48];
+            page_format(pg, num, sizeof num, "%.0f", val);
             buf_printf(out,
                        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                       "<title>%s: %.0f</title></rect>",
-                       x, topm + plot_h - h, bar - 1, h, series_colors[s], names[s], val);
+                       "<title>%s: %s</title></rect>",
+                       mbox(pg, x, bar - 1), topm + plot_h - h, bar - 1, h, series_colors[s],
+                       phrase_of(pg->lang, "tip", names[s]), num);
         }
-        double lx = left + slot * (double)i + slot / 2, ly = topm + plot_h + 16;
+        double lx = mx(pg, left + slot * (double)i + slot / 2), ly = topm + plot_h + 16;
         const char *label;
         if (slanted) {
             label = json_string_value(json_object_get(row, "label"));
             buf_printf(out,
                        "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\" "
-                       "transform=\"rotate(-35 %.1f %.1f)\">",
-                       lx, ly, lx, ly);
+                       "transform=\"rotate(%d %.1f %.1f)\">",
+                       lx, ly, pg->rtl ? 35 : -35, lx, ly);
         } else {
             label = json_string_value(json_object_get(json_object_get(row, "key"), keyname));
             buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">",
                        lx, ly);
         }
-        buf_xml_text(out, label ? label : "");
+        page_text(pg, label ? label : "");
         buf_puts(out, "</text>");
     }
     buf_printf(out,
                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
                "<text x=\"%.1f\" y=\"%d\" class=\"axis-label\" text-anchor=\"middle\">",
-               left, left + plot_w, topm + plot_h, topm + plot_h, left + plot_w / 2, height - 22);
+               mx(pg, left), mx(pg, left + plot_w), topm + plot_h, topm + plot_h,
+               mx(pg, left + plot_w / 2), height - 22 - below);
     buf_xml_text(out, xlabel);
     buf_printf(out,
-               "</text><text transform=\"translate(16 %.1f) rotate(-90)\" class=\"axis-label\" "
-               "text-anchor=\"middle\">Civilian casualties</text>",
-               topm + plot_h / 2);
-    /* Legend. */
-    buf_printf(out,
-               "<g class=\"legend\" transform=\"translate(%.1f %d)\">"
-               "<rect width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"16\" y=\"10\">Killed</text>"
-               "<rect x=\"80\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-               "<text x=\"96\" y=\"10\">Injured</text></g></svg></figure>\n",
-               left + plot_w - 160, height - 14, series_colors[0], series_colors[1]);
+               "</text><text transform=\"translate(%g %.1f) rotate(-90)\" class=\"axis-label\" "
+               "text-anchor=\"middle\">",
+               mx(pg, 16), topm + plot_h / 2);
+    buf_xml_text(out, phrase(pg->lang, "axis.casualties"));
+    buf_printf(out, "</text><g class=\"legend\" transform=\"translate(%.1f %d)\">",
+               mx(pg, left + plot_w - 160), height - 14 - below);
+    legend_entry(pg, 0, series_colors[0], phrase(pg->lang, "legend.killed"));
+    legend_entry(pg, 80, series_colors[1], phrase(pg->lang, "legend.injured"));
+    buf_puts(out, "</g></svg></figure>\n");
 }
 
 /* Horizontal bars of share_pct, for the non-subtotal rows (or only the
  * subtotal rows when subtotals_only). */
-static void chart_shares(struct buf *out, const char *id, const char *title, json_t *tbl,
+static void chart_shares(const struct page *pg, const char *id, const char *title, json_t *tbl,
                          bool subtotals_only)
 {
+    struct buf *out = pg->out;
     json_t *rows = json_object_get(tbl, "rows");
     size_t shown = 0;
     for (size_t i = 0; i < json_array_size(rows); i++)
         shown += json_is_true(json_object_get(json_array_get(rows, i), "subtotal")) == subtotals_only;
-    const double left = 210, right = 60, topm = 40, row_h = 22, bottom = 50;
+    /* Room below for the Arabic script, as in chart_bars. */
+    const double left = 210, right = 60, topm = 40, row_h = 22, bottom = pg->rtl ? 58 : 50;
     double height = topm + row_h * (double)(shown ? shown : 1) + bottom;
     double plot_w = CHART_W - left - right;
-    buf_printf(out,
-               "<figure><svg id=\"%s\" class=\"chart\" "
-               "viewBox=\"0 0 %d %.0f\" role=\"img\" aria-labelledby=\"%s-title\">"
-               "<title id=\"%s-title\">",
-               id, CHART_W, height, id, id);
-    buf_xml_text(out, title);
-    buf_printf(out, "</title><text x=\"%d\" y=\"20\" class=\"chart-title\" text-anchor=\"middle\">",
-               CHART_W / 2);
-    buf_xml_text(out, title);
-    buf_puts(out, "</text>");
+    chart_open(pg, id, title, height);
     size_t k = 0;
     for (size_t i = 0; i < json_array_size(rows); i++) {
         json_t *row = json_array_get(rows, i);
@@ -434,29 +533,35 @@ static void chart_shares(struct buf *out, const char *id, const char *title, jso
         json_t *share = json_object_get(json_object_get(row, "values"), "share_pct");
         double pct = json_is_number(share) ? json_number_value(share) : 0;
         double y = topm + row_h * (double)k;
-        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", left - 8,
-                   y + 15);
-        buf_xml_text(out, json_string_value(json_object_get(row, "label")));
+        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">",
+                   mx(pg, left - 8), y + 15);
+        page_text(pg, json_string_value(json_object_get(row, "label")));
+        char num[48];
+        page_format(pg, num, sizeof num, "%.1f%%", pct);
         buf_printf(out,
                    "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                   "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%.1f%%</text>",
-                   left, y + 4, pct / 100.0 * plot_w, row_h - 6, series_colors[0],
-                   left + pct / 100.0 * plot_w + 4, y + 15, pct);
+                   "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%s</text>",
+                   mbox(pg, left, pct / 100.0 * plot_w), y + 4, pct / 100.0 * plot_w, row_h - 6,
+                   series_colors[0], mx(pg, left + pct / 100.0 * plot_w + 4), y + 15, num);
         k++;
     }
     double axis_y = topm + row_h * (double)(shown ? shown : 1);
-    buf_printf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>", left,
-               left + plot_w, axis_y, axis_y);
-    for (int p = 0; p <= 100; p += 25)
-        buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">%d</text>",
-                   left + p / 100.0 * plot_w, axis_y + 14, p);
-    buf_printf(out,
-               "<text x=\"%.1f\" y=\"%.1f\" class=\"axis-label\" text-anchor=\"middle\">Share of "
-               "civilian casualties (%%)</text>"
-               "<g class=\"legend\" transform=\"translate(%.1f %.1f)\"><rect width=\"12\" "
-               "height=\"12\" fill=\"%s\"/><text x=\"16\" y=\"10\">Killed and injured</text></g>"
-               "</svg></figure>\n",
-               left + plot_w / 2, axis_y + 32, left, axis_y + 38 - 12 + 12, series_colors[0]);
+    buf_printf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>",
+               mx(pg, left), mx(pg, left + plot_w), axis_y, axis_y);
+    for (int p = 0; p <= 100; p += 25) {
+        char num[48];
+        page_format(pg, num, sizeof num, "%d", p);
+        buf_printf(out,
+                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">%s</text>",
+                   mx(pg, left + p / 100.0 * plot_w), axis_y + 14, num);
+    }
+    buf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis-label\" text-anchor=\"middle\">",
+               mx(pg, left + plot_w / 2), axis_y + 32);
+    buf_xml_text(out, phrase(pg->lang, "axis.share"));
+    buf_printf(out, "</text><g class=\"legend\" transform=\"translate(%.1f %.1f)\">", mx(pg, left),
+               axis_y + 38 - 12 + 12);
+    legend_entry(pg, 0, series_colors[0], phrase(pg->lang, "legend.both"));
+    buf_puts(out, "</g></svg></figure>\n");
 }
 
 static const char page_style[] =
@@ -482,19 +587,38 @@ static const char page_style[] =
  * bytes. */
 static const char widened_style[] =
     ".note{color:#555;font-size:8.5pt}.range{display:block;color:#555;font-size:8pt}";
+/* A right-to-left page: the headline's bar, captions and row headings on
+ * the right, fonts that have the Arabic script (Debian's fonts-noto-core
+ * first, then KACST and FarsiWeb's, then DejaVu, which has most of it).
+ * Numbers stay right-aligned, in columns of equal-width digits. */
+static const char rtl_style[] =
+    "body{font-family:'Noto Naskh Arabic','Noto Naskh Arabic UI','Noto Sans Arabic',"
+    "'Noto Sans Arabic UI','KacstBook','KacstOne','Nazli','DejaVu Sans',Arial,sans-serif;"
+    "line-height:1.6}"
+    ".headline{border-left:none;border-right:4pt solid #9e1b32}"
+    "caption,th[scope=row]{text-align:right}th.nested{padding-left:4pt;padding-right:14pt}"
+    "td{font-variant-numeric:tabular-nums}";
 
-void poc_render_html(json_t *report, struct buf *out)
+void poc_render_html(json_t *report, const char *lang, bool latin_digits, struct buf *out)
 {
-    char from[40], to[40], pfrom[40], pto[40];
+    struct page pgv = {out, lang ? lang : LANG_DEFAULT, false, DIGITS_LATIN};
+    const struct page *pg = &pgv;
+    pgv.rtl = lang_rtl(pgv.lang);
+    pgv.digits = latin_digits ? DIGITS_LATIN : lang_native_digits(pgv.lang);
+    char from[96], to[96], pfrom[96], pto[96];
     json_t *period = json_object_get(report, "period");
     json_t *cmp = json_object_get(report, "comparison_period");
-    date_words(json_object_get(period, "from"), from, sizeof from);
-    date_words(json_object_get(period, "to"), to, sizeof to);
-    date_words(json_object_get(cmp, "from"), pfrom, sizeof pfrom);
-    date_words(json_object_get(cmp, "to"), pto, sizeof pto);
-    buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    date_words(pg, json_object_get(period, "from"), from, sizeof from);
+    date_words(pg, json_object_get(period, "to"), to, sizeof to);
+    date_words(pg, json_object_get(cmp, "from"), pfrom, sizeof pfrom);
+    date_words(pg, json_object_get(cmp, "to"), pto, sizeof pto);
+    buf_puts(out, "<!DOCTYPE html>\n<html lang=\"");
+    buf_xml_text(out, pg->lang);
+    buf_puts(out, pg->rtl ? "\" dir=\"rtl\">" : "\">");
+    buf_puts(out, "<head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width\"><title>");
-    buf_printf(out, "Protection of Civilians: %s to %s", from, to);
+    const char *span[] = {from, to, pfrom, pto};
+    page_phrase(pg, "page.title", span, 2);
     buf_printf(out, "</title><style>%s</style>", page_style);
     bool widened = json_is_true(json_object_get(report, "range"));
     size_t i;
@@ -503,70 +627,82 @@ void poc_render_html(json_t *report, struct buf *out)
         widened = widened || json_object_get(tbl, "note");
     if (widened)
         buf_printf(out, "<style>%s</style>", widened_style);
-    buf_puts(out, "</head><body>\n");
-    buf_printf(out, "<h1>Protection of Civilians: civilian casualties</h1>"
-                    "<p class=\"meta\">Period: %s to %s. Compared with %s to %s. Counted: "
-                    "incidents with status ",
-               from, to, pfrom, pto);
+    if (pg->rtl)
+        buf_printf(out, "<style>%s</style>", rtl_style);
+    buf_puts(out, "</head><body>\n<h1>");
+    buf_xml_text(out, phrase(pg->lang, "page.heading"));
+    buf_puts(out, "</h1><p class=\"meta\">");
+    page_phrase(pg, "page.meta", span, 4);
     json_t *s;
     json_array_foreach(json_object_get(report, "status"), i, s) {
-        buf_puts(out, i ? ", " : "");
-        buf_xml_text(out, json_string_value(s));
+        const char *status = json_string_value(s);
+        const char *word = phrase_of(pg->lang, "status", status);
+        buf_puts(out, i ? phrase(pg->lang, "list_separator") : "");
+        buf_xml_text(out, word ? word : status);
     }
     buf_puts(out, ".</p>\n");
 
     json_t *tables = json_object_get(report, "tables");
     json_t *head = poc_find_table(report, "headline");
     json_t *hv = json_object_get(json_array_get(json_object_get(head, "rows"), 0), "values");
-    long long casualties = best_count(json_object_get(hv, "casualties"));
+    char casualties[48], killed[48], injured[48];
+    page_format(pg, casualties, sizeof casualties, "%lld",
+                best_count(json_object_get(hv, "casualties")));
+    page_format(pg, killed, sizeof killed, "%lld", best_count(json_object_get(hv, "killed")));
+    page_format(pg, injured, sizeof injured, "%lld", best_count(json_object_get(hv, "injured")));
+    const char *split[] = {killed, injured};
+    buf_puts(out, "<p class=\"headline\"><strong>");
+    page_phrase(pg, "page.headline", (const char *[]){casualties}, 1);
+    buf_puts(out, "</strong>");
+    page_phrase(pg, "page.split", split, 2);
     json_t *change = json_object_get(hv, "change_pct");
-    buf_printf(out,
-               "<p class=\"headline\"><strong>%lld civilian casualties</strong> (%lld killed and "
-               "%lld injured)",
-               casualties, best_count(json_object_get(hv, "killed")),
-               best_count(json_object_get(hv, "injured")));
     if (json_is_number(change)) {
         double pct = json_number_value(change);
-        buf_printf(out, ", a %.1f per cent %s compared with the same period last year", fabs(pct),
-                   pct >= 0 ? "increase" : "decrease");
+        char amount[48];
+        page_format(pg, amount, sizeof amount, "%.1f", fabs(pct));
+        page_phrase(pg, pct >= 0 ? "page.increase" : "page.decrease", (const char *[]){amount}, 1);
     }
     buf_puts(out, ".");
-    html_range(out, json_object_get(hv, "casualties"), " Where sources disagree, the estimates: ",
-               " civilian casualties.");
-    buf_puts(out, "</p>\n");
-
-    buf_puts(out, "<h2>Charts</h2>\n");
-    chart_bars(out, "chart-years", "Civilian casualties in the same period of each year", "Year",
+    html_range(pg, json_object_get(hv, "casualties"), phrase(pg->lang, "page.estimates"),
+               phrase(pg->lang, "page.estimates_end"));
+    buf_puts(out, "</p>\n<h2>");
+    buf_xml_text(out, phrase(pg->lang, "page.charts"));
+    buf_puts(out, "</h2>\n");
+    chart_bars(pg, "chart-years", phrase(pg->lang, "chart.years"), phrase(pg->lang, "axis.year"),
                poc_find_table(report, "same_period_by_year"), "year");
-    chart_bars(out, "chart-months", "Civilian casualties by month", "Month",
+    chart_bars(pg, "chart-months", phrase(pg->lang, "chart.months"), phrase(pg->lang, "axis.month"),
                poc_find_table(report, "by_month"), "month");
-    chart_shares(out, "chart-parties", "Share of civilian casualties by party group",
+    chart_shares(pg, "chart-parties", phrase(pg->lang, "chart.parties"),
                  poc_find_table(report, "by_party"), true);
-    chart_shares(out, "chart-tactics", "Share of civilian casualties by tactic",
+    chart_shares(pg, "chart-tactics", phrase(pg->lang, "chart.tactics"),
                  poc_find_table(report, "by_tactic"), false);
     /* The tables of impacts and roles are there only when the data has
      * them; so are their charts. */
     json_t *thematic = poc_find_table(report, "thematic"), *roles = poc_find_table(report, "by_role");
     if (thematic)
-        chart_bars(out, "chart-impacts", "Civilian casualties in incidents by impact", "Impact",
-                   thematic, NULL);
+        chart_bars(pg, "chart-impacts", phrase(pg->lang, "chart.impacts"),
+                   phrase(pg->lang, "axis.impact"), thematic, NULL);
     if (roles)
-        chart_shares(out, "chart-roles", "Share of civilian casualties by victim's role", roles,
-                     false);
+        chart_shares(pg, "chart-roles", phrase(pg->lang, "chart.roles"), roles, false);
 
-    buf_puts(out, "<h2>Tables</h2>\n");
+    buf_puts(out, "<h2>");
+    buf_xml_text(out, phrase(pg->lang, "page.tables"));
+    buf_puts(out, "</h2>\n");
     bool heading = false;
     json_array_foreach(tables, i, tbl) {
         /* The tables of the widened record under a heading of their own. */
         const char *name = json_string_value(json_object_get(tbl, "name"));
         if (!heading && (strcmp(name, "thematic") == 0 || strcmp(name, "by_attribution") == 0 ||
                          strcmp(name, "by_role") == 0)) {
-            buf_puts(out, "<h2>Impacts, attribution and victims' roles</h2>\n");
+            /* A phrase is static text of ours: as it is. */
+            buf_puts(out, "<h2>");
+            buf_puts(out, phrase(pg->lang, "page.widened"));
+            buf_puts(out, "</h2>\n");
             heading = true;
         }
-        html_table(out, tbl);
+        html_table(pg, tbl);
     }
     buf_puts(out, "<p class=\"rounding\">");
-    buf_xml_text(out, json_string_value(json_object_get(report, "rounding")));
+    page_text(pg, json_string_value(json_object_get(report, "rounding")));
     buf_puts(out, ".</p>\n</body></html>\n");
 }

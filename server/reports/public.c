@@ -368,7 +368,7 @@ json_t *public_trend_answer(struct db_conn *c, const struct trend_query *q,
         if (q->nby == 1) {
             json_object_set_new(key, trend_dim_name(rows[i].dim),
                                 rows[i].code ? json_string(rows[i].code) : json_null());
-            const char *label = trend_dim_label(t, rows[i].dim, rows[i].code);
+            const char *label = trend_dim_label(t, rows[i].dim, rows[i].code, NULL);
             if (label)
                 json_object_set_new(labels, trend_dim_name(rows[i].dim), json_string(label));
         }

@@ -30,9 +30,11 @@ static json_t *json_column(PGresult *r, struct api_error *e)
     return doc;
 }
 
-/* Every list as [code, group-or-parent, region, level, name, abduction]. */
+/* Every list as [code, group-or-parent, region, level, name, abduction,
+ * labels]. */
 #define CODES_OF(table)                                                                            \
-    "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name) ORDER BY sort)"         \
+    "COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name, NULL, labels)"          \
+    " ORDER BY sort)"                                                                              \
     " FROM " table " WHERE active), '[]')"
 
 /* clang-format off */
@@ -40,14 +42,16 @@ DB_STMT(stmt_codes,
         "SELECT json_build_object("
         " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
         " 'party_groups', " CODES_OF("party_groups") ","
-        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, NULL, 0, name)"
+        " 'parties', COALESCE((SELECT json_agg(json_build_array(code, group_code, NULL, 0, name,"
+        "   NULL, labels)"
         "   ORDER BY sort) FROM parties WHERE active), '[]'),"
         " 'tactics', COALESCE((SELECT json_agg(json_build_array(code, NULL, NULL, 0, name,"
-        "   abduction) ORDER BY sort) FROM tactics WHERE active), '[]'),"
+        "   abduction, labels) ORDER BY sort) FROM tactics WHERE active), '[]'),"
         " 'weapons', " CODES_OF("weapons") ","
         " 'source_types', " CODES_OF("source_types") ","
         " 'regions', " CODES_OF("regions") ","
-        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level, name)"
+        " 'areas', COALESCE((SELECT json_agg(json_build_array(pcode, parent, region, level, name,"
+        "   NULL, labels)"
         "   ORDER BY sort) FROM admin_areas WHERE active), '[]'),"
         " 'impacts', " CODES_OF("impacts") ","
         " 'attributions', " CODES_OF("attributions") ","
@@ -67,7 +71,8 @@ static json_t *taxonomy_codes(struct db_conn *c, struct api_error *e)
 }
 
 #define LIST_OF(table)                                                                             \
-    "COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name) ORDER BY sort)"       \
+    "COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name, 'labels', labels)"    \
+    " ORDER BY sort)"                                                                              \
     " FROM " table " WHERE active), '[]')"
 
 /* clang-format off */
@@ -77,15 +82,15 @@ DB_STMT(stmt_public,
         " 'revision', COALESCE((SELECT revision FROM taxonomy_meta), 0),"
         " 'party_groups', " LIST_OF("party_groups") ","
         " 'parties', COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name,"
-        "   'group', group_code) ORDER BY sort) FROM parties WHERE active), '[]'),"
+        "   'group', group_code, 'labels', labels) ORDER BY sort) FROM parties WHERE active), '[]'),"
         " 'tactics', COALESCE((SELECT json_agg(json_build_object('code', code, 'name', name,"
-        "   'abduction', abduction) ORDER BY sort) FROM tactics WHERE active), '[]'),"
+        "   'abduction', abduction, 'labels', labels) ORDER BY sort) FROM tactics WHERE active), '[]'),"
         " 'weapons', " LIST_OF("weapons") ","
         " 'source_types', " LIST_OF("source_types") ","
         " 'regions', " LIST_OF("regions") ","
         " 'admin_areas', COALESCE((SELECT json_agg(json_build_object('pcode', pcode,"
         "   'name', name, 'level', level, 'parent', parent, 'region', region,"
-        "   'illustrative', illustrative) ORDER BY sort) FROM admin_areas WHERE active), '[]'),"
+        "   'illustrative', illustrative, 'labels', labels) ORDER BY sort) FROM admin_areas WHERE active), '[]'),"
         " 'impacts', " LIST_OF("impacts") ","
         " 'attributions', " LIST_OF("attributions") ","
         " 'victim_roles', " LIST_OF("victim_roles") ")::text");
@@ -104,21 +109,22 @@ json_t *store_taxonomy_public(struct db_conn *c, struct api_error *e)
 /* One upsert and one deactivation per simple list; the list travels as a
  * JSON parameter [{code, name, sort}]. */
 #define SIMPLE_UPSERT(table)                                                                       \
-    "INSERT INTO " table " (code, name, sort, active)"                                             \
-    " SELECT code, name, sort, true FROM jsonb_to_recordset($1::jsonb)"                            \
-    "  AS t(code text, name text, sort integer)"                                                   \
-    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, sort = EXCLUDED.sort,"                \
-    "  active = true"
+    "INSERT INTO " table " (code, name, labels, sort, active)"                                     \
+    " SELECT code, name, COALESCE(labels, '{}'), sort, true FROM jsonb_to_recordset($1::jsonb)"    \
+    "  AS t(code text, name text, labels jsonb, sort integer)"                                     \
+    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, labels = EXCLUDED.labels,"            \
+    "  sort = EXCLUDED.sort, active = true"
 #define DEACTIVATE(table, key)                                                                     \
     "UPDATE " table " SET active = false WHERE active AND " key " NOT IN"                          \
     " (SELECT value->>'" key "' FROM jsonb_array_elements($1::jsonb))"
 
 DB_STMT(up_groups, SIMPLE_UPSERT("party_groups"));
-DB_STMT(up_tactics, "INSERT INTO tactics (code, name, sort, abduction, active)"
-                    " SELECT code, name, sort, COALESCE(abduction, false), true"
-                    " FROM jsonb_to_recordset($1::jsonb)"
-                    "  AS t(code text, name text, sort integer, abduction boolean)"
-                    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, sort = EXCLUDED.sort,"
+DB_STMT(up_tactics, "INSERT INTO tactics (code, name, labels, sort, abduction, active)"
+                    " SELECT code, name, COALESCE(labels, '{}'), sort, COALESCE(abduction, false),"
+                    "  true FROM jsonb_to_recordset($1::jsonb)"
+                    "  AS t(code text, name text, labels jsonb, sort integer, abduction boolean)"
+                    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
+                    "  labels = EXCLUDED.labels, sort = EXCLUDED.sort,"
                     "  abduction = EXCLUDED.abduction, active = true");
 DB_STMT(up_impacts, SIMPLE_UPSERT("impacts"));
 DB_STMT(up_attributions, SIMPLE_UPSERT("attributions"));
@@ -126,19 +132,24 @@ DB_STMT(up_roles, SIMPLE_UPSERT("victim_roles"));
 DB_STMT(up_weapons, SIMPLE_UPSERT("weapons"));
 DB_STMT(up_sources, SIMPLE_UPSERT("source_types"));
 DB_STMT(up_regions, SIMPLE_UPSERT("regions"));
-DB_STMT(up_parties, "INSERT INTO parties (code, name, group_code, sort, active)"
-                    " SELECT code, name, \"group\", sort, true FROM jsonb_to_recordset($1::jsonb)"
-                    "  AS t(code text, name text, \"group\" text, sort integer)"
+DB_STMT(up_parties, "INSERT INTO parties (code, name, labels, group_code, sort, active)"
+                    " SELECT code, name, COALESCE(labels, '{}'), \"group\", sort, true"
+                    " FROM jsonb_to_recordset($1::jsonb)"
+                    "  AS t(code text, name text, labels jsonb, \"group\" text, sort integer)"
                     " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
-                    "  group_code = EXCLUDED.group_code, sort = EXCLUDED.sort, active = true");
+                    "  labels = EXCLUDED.labels, group_code = EXCLUDED.group_code,"
+                    "  sort = EXCLUDED.sort, active = true");
 /* Areas arrive ordered by level, so every parent exists before its children. */
 DB_STMT(up_areas,
-        "INSERT INTO admin_areas (pcode, name, level, parent, region, illustrative, sort, active)"
-        " SELECT pcode, name, level, parent, region, COALESCE(illustrative, false), sort, true"
-        " FROM jsonb_to_recordset($1::jsonb) AS t(pcode text, name text, level smallint,"
-        "  parent text, region text, illustrative boolean, sort integer)"
+        "INSERT INTO admin_areas (pcode, name, labels, level, parent, region, illustrative,"
+        "  sort, active)"
+        " SELECT pcode, name, COALESCE(labels, '{}'), level, parent, region,"
+        "  COALESCE(illustrative, false), sort, true"
+        " FROM jsonb_to_recordset($1::jsonb) AS t(pcode text, name text, labels jsonb,"
+        "  level smallint, parent text, region text, illustrative boolean, sort integer)"
         " ORDER BY level"
-        " ON CONFLICT (pcode) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
+        " ON CONFLICT (pcode) DO UPDATE SET name = EXCLUDED.name, labels = EXCLUDED.labels,"
+        "  level = EXCLUDED.level,"
         "  parent = EXCLUDED.parent, region = EXCLUDED.region,"
         "  illustrative = EXCLUDED.illustrative, sort = EXCLUDED.sort, active = true");
 DB_STMT(off_groups, DEACTIVATE("party_groups", "code"));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "domain/incident.h"
+#include "domain/phrases.h"
 #include "util/dates.h"
 #include "util/mem.h"
 #include "util/params.h"
@@ -97,7 +98,6 @@ static const char *const measure_hxl[M_COUNT] = {"#affected+killed", "#affected+
                                                  "#affected+total", "#event+num",
                                                  "#affected+abducted"};
 /* The label of casualty groups without a role. */
-static const char no_role_label[] = "No role recorded";
 
 /* The grouping sets of migrations/0002_rollups.sql, 0004 and 0005 (set 0
  * is no set: rollup_facts, the incidents at their finest grain, read when
@@ -132,10 +132,10 @@ static const struct gset_def facts = {0, GRAIN_DAY, CELL_DIMS};
 #define NGSETS (sizeof gsets / sizeof gsets[0])
 
 const char *const trend_param_names[] = {
-    "from",   "to",     "period", "by",     "measures",  "status",  "compare",
-    "format", "range",  "party_group", "party", "tactic", "weapon", "admin1",
-    "admin2", "region", "sex",    "age_group", "outcome", "category", "impact",
-    "attribution", "role", NULL};
+    "from",        "to",     "period",      "by",        "measures", "status",   "compare",
+    "format",      "range",  "party_group", "party",     "tactic",   "weapon",   "admin1",
+    "admin2",      "region", "sex",         "age_group", "outcome",  "category", "impact",
+    "attribution", "role",   "lang",        NULL};
 
 static const struct tx_list *tx_list_of(const struct taxonomy *t, int list)
 {
@@ -166,14 +166,15 @@ const char *trend_dim_name(enum trend_dim d)
     return dims[d].name;
 }
 
-const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const char *code)
+const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const char *code,
+                            const char *lang)
 {
     if (!code || dims[d].list < 0)
         return NULL;
     if (d == DIM_ROLE && strcmp(code, TAXONOMY_NO_ROLE) == 0)
-        return no_role_label;
+        return phrase(lang, "no_role");
     const struct tx_code *found = taxonomy_find(tx_list_of(t, dims[d].list), code);
-    return found ? found->name : NULL;
+    return found ? taxonomy_label(found, lang) : NULL;
 }
 
 int trend_dim_rank(const struct taxonomy *t, enum trend_dim d, const char *code)

@@ -62,6 +62,7 @@ struct trend_query {
     long max_values; /* most values (periods x series x measures x estimates, both
                         ranges) an answer may hold; 0 = no limit but TREND_MAX_SERIES */
     bool range;      /* range=true: the low and high estimates beside each figure */
+    const char *lang; /* the labels' language (util/lang.h); NULL: English */
     /* Never from a request: set by civcasd itself (the totals of an answer
      * whose series overlap; the public release). */
     bool harmed_only; /* incidents: only those that killed or injured someone */
@@ -120,9 +121,10 @@ void trend_result_free(struct trend_result *r);
 
 /* A dimension's parameter name ("party_group"). */
 const char *trend_dim_name(enum trend_dim d);
-/* A code's display name in d's taxonomy list, or NULL (fixed values such
- * as sexes have none). */
-const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const char *code);
+/* A code's display name in d's taxonomy list in lang (NULL: English), or
+ * NULL (fixed values such as sexes have none). */
+const char *trend_dim_label(const struct taxonomy *t, enum trend_dim d, const char *code,
+                            const char *lang);
 /* A code's position in the deployment's display order (unknown and NULL
  * last). */
 int trend_dim_rank(const struct taxonomy *t, enum trend_dim d, const char *code);

@@ -70,7 +70,7 @@ static json_t *series_json(const struct trend_query *q, const struct taxonomy *t
     json_object_set_new(o, "key", trend_series_key_json(q, s));
     json_t *labels = json_object();
     for (int k = 0; k < q->nby; k++) {
-        const char *name = trend_dim_label(t, q->by[k], s->key[k]);
+        const char *name = trend_dim_label(t, q->by[k], s->key[k], q->lang);
         if (name)
             json_object_set_new(labels, trend_dim_name(q->by[k]), json_string(name));
     }
@@ -222,7 +222,7 @@ void trend_result_csv(const struct trend_query *q, const struct trend_result *r,
                 buf_csv_field(out, s->key[k]);
                 if (trend_dim_labelled(q->by[k])) {
                     buf_putc(out, ',');
-                    buf_csv_field(out, trend_dim_label(t, q->by[k], s->key[k]));
+                    buf_csv_field(out, trend_dim_label(t, q->by[k], s->key[k], q->lang));
                 }
             }
             for (enum trend_measure m = 0; m < M_COUNT; m++) {

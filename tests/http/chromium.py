@@ -118,6 +118,24 @@ def print_pdf(url, out_path, timeout=RUN_TIMEOUT):
                  '--virtual-time-budget=5000', url], timeout)
 
 
+def font_charset(family):
+    """The code points fontconfig says the fonts of family cover, as a
+    list of (first, last) ranges (fc-list's %{charset})."""
+    proc = subprocess.run(['fc-list', '--format=%{charset}\\n',
+                           ':family=' + re.sub(r'([\\:,=-])', r'\\\1', family)],
+                          capture_output=True,
+                          text=True, timeout=60)
+    ranges = []
+    for line in proc.stdout.splitlines():
+        for part in line.split():
+            lo, _, hi = part.partition('-')
+            try:
+                ranges.append((int(lo, 16), int(hi or lo, 16)))
+            except ValueError:
+                pass
+    return ranges
+
+
 # --------------------------------------------------------------------------
 # PDF facts (enough for a smoke test; Chromium writes plain page objects)
 
@@ -597,6 +615,30 @@ class Tab:
                 'type': kind, 'key': key, 'code': code or key,
                 'windowsVirtualKeyCode': key_code,
                 'nativeVirtualKeyCode': key_code})
+
+    def platform_fonts(self, selector):
+        """For every element matching selector, in document order: (its
+        own text, that is its child text nodes', and the families of the
+        fonts Chromium drew that text with), from DevTools'
+        CSS.getPlatformFontsForNode."""
+        self.send('DOM.enable')
+        self.send('CSS.enable')
+        root = self.send('DOM.getDocument', {'depth': -1})['root']
+        ids = self.send('DOM.querySelectorAll', {
+            'nodeId': root['nodeId'], 'selector': selector})['nodeIds']
+        texts = self.evaluate(
+            'Array.from(document.querySelectorAll(%s)).map(e => '
+            'Array.from(e.childNodes).filter(n => n.nodeType === 3)'
+            '.map(n => n.data).join(""))' % json.dumps(selector))
+        if len(texts) != len(ids):
+            raise DevToolsError('%d elements but %d texts for %s'
+                                % (len(ids), len(texts), selector))
+        out = []
+        for node, text in zip(ids, texts):
+            fonts = self.send('CSS.getPlatformFontsForNode',
+                              {'nodeId': node})['fonts']
+            out.append((text, [f['familyName'] for f in fonts]))
+        return out
 
     def screenshot(self, out_path):
         """A PNG of the whole page as it is now."""

@@ -267,6 +267,13 @@ class ConformanceTour(ServerTestCase):
                   headers={'X-Request-Id': 'tour-0001'})
         for role in ROLES:
             self.call(200, 'GET', '/v1/taxonomy', key=role)
+        # Languages: lang, Accept-Language, the English fallback, a
+        # malformed tag.
+        self.call(200, 'GET', '/v1/taxonomy?lang=fa-AF', key='monitor')
+        self.call(200, 'GET', '/v1/taxonomy?lang=de', key='monitor')
+        self.call(200, 'GET', '/v1/taxonomy', key='monitor',
+                  headers={'Accept-Language': 'ps, en;q=0.5'})
+        self.call(400, 'GET', '/v1/taxonomy?lang=fa_AF', key='monitor')
 
     def incidents(self):
         """Creates the incidents the rest of the tour uses; returns them by
@@ -489,8 +496,13 @@ class ConformanceTour(ServerTestCase):
                       '&by=role,sex&role=teacher,none&measures=killed,incidents',
                       '&period=quarter&measures=abducted,incidents'
                       '&compare=previous_year&range=true',
-                      '&format=hxl&by=impact&period=year&range=true'):
+                      '&format=hxl&by=impact&period=year&range=true',
+                      '&format=csv&by=party&lang=ps',
+                      '&by=admin1,tactic&lang=fa-AF'):
             self.call(200, 'GET', base + query, key='analyst')
+        self.call(200, 'GET', base + '&by=party_group', key='analyst',
+                  headers={'Accept-Language': 'fa-AF'})
+        self.call(400, 'GET', base + '&lang=fa_AF', key='analyst')
         self.call(200, 'GET', '/v1/trends', key='analyst')
         self.other_statuses(base)
         self.call(400, 'GET', base + '&by=no_such_dimension', key='analyst')
@@ -517,6 +529,13 @@ class ConformanceTour(ServerTestCase):
         self.call(200, 'GET', base + '&format=hxl&table=by_category',
                   key='analyst')
         self.call(200, 'GET', base + '&format=html', key='analyst')
+        self.call(200, 'GET', base + '&format=html&lang=fa-AF', key='analyst')
+        self.call(200, 'GET', base + '&format=html&lang=ar&digits=latin',
+                  key='analyst')
+        self.call(200, 'GET', base + '&lang=ps', key='analyst')
+        self.call(200, 'GET', base + '&format=csv&table=by_province',
+                  key='analyst', headers={'Accept-Language': 'ps'})
+        self.call(400, 'GET', base + '&lang=12', key='analyst')
         self.other_statuses(base)
         self.call(400, 'GET', base + '&format=csv', key='analyst')
         self.call(400, 'GET', base + '&format=csv&table=no_such_table',
@@ -705,6 +724,8 @@ class ConformanceTour(ServerTestCase):
                   **lenient)
         self.call(400, 'GET', '/v1/reports/poc?years=0', key='analyst',
                   **lenient)
+        self.call(400, 'GET', '/v1/reports/poc?format=html&digits=roman',
+                  key='analyst', **lenient)
         self.call(400, 'GET', '/v1/public/trends?period=day', key=None,
                   **lenient)
         self.call(400, 'POST', '/v1/incidents', key='monitor',

@@ -819,3 +819,173 @@ class ReportHtmlTest(ServerTestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+RTL_LANG = 'fa-AF'
+# Dari, Pashto (letters of its own: ټ ډ ړ ږ ښ ګ ڼ ۍ ې) and Arabic.
+RTL_LANGS = (RTL_LANG, 'ps', 'ar')
+RTL_SCREENSHOT_PATH = os.environ.get('CIVCAS_REPORT_RTL_SCREENSHOT',
+                                     '/tmp/civcas-report-fa-screenshot.png')
+EN_FULL_SCREENSHOT_PATH = '/tmp/civcas-report-en-full.png'
+# The elements whose text the page draws.
+TEXT_SELECTOR = 'h1, h2, p, strong, caption, th, td, span, svg text'
+# Characters that are never drawn: spaces and format characters (the
+# directional marks before a minus sign, the zero-width non-joiner of Dari
+# words).
+UNDRAWN = re.compile('[\\s\u200b-\u200f\u061c\u2066-\u2069]')
+OVERFLOWING_CELLS = (
+    'Array.from(document.querySelectorAll("th, td, caption"))'
+    '.filter(c => c.scrollWidth > c.clientWidth)'
+    '.map(c => [c.tagName, c.textContent.slice(0, 60), c.scrollWidth, '
+    'c.clientWidth])')
+# SVG texts reaching out of their chart's drawing, as laid out on screen
+# (sideways; with vertical=true also below or above it).
+TEXTS_OUTSIDE_CHARTS = (
+    '(vertical => Array.from(document.querySelectorAll("svg.chart"))'
+    '.flatMap(svg => {'
+    ' const s = svg.getBoundingClientRect();'
+    ' return Array.from(svg.querySelectorAll("text"))'
+    '  .filter(t => { const b = t.getBoundingClientRect();'
+    '   return b.left < s.left - 1 || b.right > s.right + 1 ||'
+    '    (vertical && (b.top < s.top - 1 || b.bottom > s.bottom + 1)); })'
+    '  .map(t => t.textContent); }))')
+FIRST_AND_LAST_BAR = (
+    '(id => { const r = document.querySelectorAll("#" + id + " > rect");'
+    ' const box = e => [e.x.baseVal.value, e.width.baseVal.value];'
+    ' return [box(r[0]), box(r[r.length - 1])]; })')
+
+
+class RightToLeftReportTest(ServerTestCase):
+    """The page in English and in Dari, as headless Chromium draws them:
+    direction, mirrored charts, digits, every character drawn by a font
+    that has it (no fallback boxes), no text overflowing its cell."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            create_incidents(cls.srv, INCIDENTS)
+            q = urllib.parse.urlencode({'from': FROM, 'to': TO,
+                                        'years': YEARS, 'format': 'html'})
+            cls.pages = {}
+            for lang in ('en',) + RTL_LANGS:
+                r = cls.srv.request('GET', '/v1/reports/poc?%s&lang=%s'
+                                    % (q, lang), key='analyst', timeout=60)
+                cls.pages[lang] = r
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    def page_file(self, lang):
+        r = self.pages[lang]
+        self.assertStatus(r, 200)
+        self.assertEqual(r.headers.get('Content-Language'), lang)
+        path = '/tmp/civcas-report-%s.html' % lang
+        with open(path, 'wb') as f:
+            f.write(r.body)
+        return path
+
+    def test_direction_and_digits(self):
+        page = self.pages[RTL_LANG].body.decode('utf-8')
+        self.assertIn('<html lang="fa-AF" dir="rtl">', page)
+        self.assertRegex(page, '<td>[\u06f0-\u06f9]')
+        self.assertNotRegex(page, '<td>[0-9]')
+        self.assertIn('Noto Naskh Arabic', page)
+        en = self.pages['en'].body.decode('utf-8')
+        self.assertIn('<html lang="en">', en)
+        self.assertNotIn('dir="rtl"', en)
+
+    def drawn(self, lang):
+        """(fonts per text element, overflowing cells, texts outside their
+        chart, first and last bar of two charts, the document's
+        direction) of the page in lang, as Chromium lays it out."""
+        chromium.find_chromium()
+        url = chromium.file_url(self.page_file(lang))
+        with chromium.Tab() as tab:
+            tab.navigate(url)
+            fonts = tab.platform_fonts(TEXT_SELECTOR)
+            overflow = tab.evaluate(OVERFLOWING_CELLS)
+            # The English page's legends sit on the chart's lower edge
+            # as they always have; the right-to-left ones have room.
+            outside = tab.evaluate('%s(%s)' % (
+                TEXTS_OUTSIDE_CHARTS, 'false' if lang == 'en' else 'true'))
+            bars = {c: tab.evaluate('%s(%s)' % (FIRST_AND_LAST_BAR,
+                                                 json_str(c)))
+                    for c in ('chart-years', 'chart-parties')}
+            direction = tab.evaluate(
+                'getComputedStyle(document.body).direction')
+            self.assertEqual(tab.report().errors, [])
+        return fonts, overflow, outside, bars, direction
+
+    def assertEveryGlyphDrawn(self, fonts):
+        charsets = {}
+        missing = []
+        for text, families in fonts:
+            chars = set(UNDRAWN.sub('', text))
+            if not chars:
+                continue
+            self.assertTrue(families, 'no font drew %r' % text)
+            for fam in families:
+                self.assertNotRegex(fam, '(?i)last ?resort')
+                if fam not in charsets:
+                    charsets[fam] = chromium.font_charset(fam)
+            for ch in chars:
+                cp = ord(ch)
+                if not any(lo <= cp <= hi for fam in families
+                           for lo, hi in charsets[fam]):
+                    missing.append((ch, hex(cp), text[:40], families))
+        self.assertEqual(missing, [], 'characters drawn by a font without '
+                         'them (fallback boxes)')
+        return set(charsets)
+
+    def test_english_page_drawn(self):
+        fonts, overflow, outside, bars, direction = self.drawn('en')
+        self.assertEqual(direction, 'ltr')
+        self.assertEveryGlyphDrawn(fonts)
+        self.assertEqual(overflow, [], 'text overflowing its cell')
+        self.assertEqual(outside, [], 'chart texts outside the chart')
+        # Left to right: the share bars start at the left margin, the
+        # years run left to right.
+        (first_x, _), _ = bars['chart-parties']
+        self.assertAlmostEqual(first_x, 210, delta=1)
+        (y0, _), (y1, _) = bars['chart-years']
+        self.assertLess(y0, y1)
+
+    def test_right_to_left_pages_drawn(self):
+        for lang in RTL_LANGS:
+            with self.subTest(lang=lang):
+                self.check_right_to_left(lang)
+
+    def check_right_to_left(self, lang):
+        fonts, overflow, outside, bars, direction = self.drawn(lang)
+        self.assertEqual(direction, 'rtl')
+        families = self.assertEveryGlyphDrawn(fonts)
+        self.assertTrue(any(re.search('Arabic|Naskh|Kacst|Nazli', f)
+                            for f in families),
+                        'no Arabic-script font used: %r' % families)
+        self.assertEqual(overflow, [], 'text overflowing its cell')
+        self.assertEqual(outside, [], 'chart texts outside the chart')
+        # Mirrored: the share bars end at the right margin (640 - 210),
+        # the years run right to left.
+        (x, w), _ = bars['chart-parties']
+        self.assertAlmostEqual(x + w, 640 - 210, delta=1)
+        (y0, _), (y1, _) = bars['chart-years']
+        self.assertGreater(y0, y1)
+
+    def test_screenshots(self):
+        for lang, out in (('en', EN_FULL_SCREENSHOT_PATH),
+                          (RTL_LANG, RTL_SCREENSHOT_PATH)):
+            url = chromium.file_url(self.page_file(lang))
+            proc = chromium.screenshot(url, out)
+            self.assertTrue(os.path.exists(out), 'no screenshot; chromium '
+                            'exit %d:\n%s' % (proc.returncode,
+                                              proc.stderr[-2000:]))
+            with open(out, 'rb') as f:
+                self.assertIsNotNone(chromium.png_size(f.read()))
+            self.assertGreater(os.path.getsize(out), MIN_SCREENSHOT_BYTES)
+            sys.stderr.write('\nreport screenshot (%s): %s\n' % (lang, out))
+
+
+def json_str(s):
+    import json
+    return json.dumps(s)

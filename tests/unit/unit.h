@@ -12,5 +12,6 @@ Suite *suite_period(void);
 Suite *suite_buf(void);
 Suite *suite_csv(void);
 Suite *suite_duplicate(void);
+Suite *suite_lang(void);
 
 #endif
