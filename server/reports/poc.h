@@ -28,9 +28,10 @@ struct poc_params {
     char status[128];
     bool custom_status; /* anything but the default "verified" */
     bool range;         /* range=true: each count with its low and high estimates */
+    char as_of[48];     /* as_of: the figures as known at this moment; "" = now */
 };
 
-/* Reads from, to, years, status, range (and for GET also format and table).
+/* Reads from, to, years, status, range, as_of (and for GET also format and table).
  * Errors name the parameter. For a body (publish), get reads its members. */
 bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
 bool poc_parse_format(param_fn get, void *ctx, enum poc_format *format,
