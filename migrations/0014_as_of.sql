@@ -255,3 +255,61 @@ SELECT f.*
 FROM revisions_since(t) s
 CROSS JOIN LATERAL revision_victim_facts(s.incident_id, s.status, s.document) f
 $$;
+
+-- One incident's sources, at t or (t NULL) now: what GET
+-- /v1/reports/{id}/drift builds a report of, once as the incident stood
+-- at publication and once as it stands, to see which cells it moved.
+CREATE FUNCTION incident_facts_at(p_incident bigint, t timestamptz)
+RETURNS SETOF rollup_facts
+LANGUAGE sql STABLE AS $$
+SELECT * FROM rollup_facts WHERE incident_id = p_incident AND t IS NULL
+UNION ALL
+SELECT f.*
+FROM (SELECT r.status, r.document FROM incident_revisions r
+      WHERE r.incident_id = p_incident AND r.at <= t
+      ORDER BY r.version DESC LIMIT 1) s
+CROSS JOIN LATERAL revision_facts(p_incident, s.status, s.document) f
+$$;
+
+CREATE FUNCTION incident_live_at(p_incident bigint, t timestamptz)
+RETURNS SETOF rollup_live
+LANGUAGE sql STABLE AS $$
+SELECT g.gset, x.status, rollup_period(g.grain, x.period),
+       CASE WHEN g.by_admin1 THEN x.admin1 ELSE '' END,
+       CASE WHEN g.by_admin2 THEN x.admin2 ELSE '' END,
+       CASE WHEN g.by_party THEN x.party ELSE '' END,
+       CASE WHEN g.by_tactic THEN x.tactic ELSE '' END,
+       CASE WHEN g.by_weapon THEN x.weapon ELSE '' END,
+       CASE WHEN g.by_attribution THEN x.attribution ELSE '' END,
+       CASE WHEN g.by_impacts THEN x.impacts ELSE '' END, x.incidents, x.killed, x.injured,
+       x.k_male_adult, x.k_male_child, x.k_male_unknown, x.k_female_adult, x.k_female_child,
+       x.k_female_unknown, x.k_unknown_adult, x.k_unknown_child, x.k_unknown_unknown,
+       x.i_male_adult, x.i_male_child, x.i_male_unknown, x.i_female_adult, x.i_female_child,
+       x.i_female_unknown, x.i_unknown_adult, x.i_unknown_child, x.i_unknown_unknown,
+       x.unharmed, x.abducted, x.killed_below, x.killed_above, x.injured_below, x.injured_above,
+       x.k_male_adult_below, x.k_male_child_below, x.k_male_unknown_below,
+       x.k_female_adult_below, x.k_female_child_below, x.k_female_unknown_below,
+       x.k_unknown_adult_below, x.k_unknown_child_below, x.k_unknown_unknown_below,
+       x.i_male_adult_below, x.i_male_child_below, x.i_male_unknown_below,
+       x.i_female_adult_below, x.i_female_child_below, x.i_female_unknown_below,
+       x.i_unknown_adult_below, x.i_unknown_child_below, x.i_unknown_unknown_below,
+       x.k_male_adult_above, x.k_male_child_above, x.k_male_unknown_above,
+       x.k_female_adult_above, x.k_female_child_above, x.k_female_unknown_above,
+       x.k_unknown_adult_above, x.k_unknown_child_above, x.k_unknown_unknown_above,
+       x.i_male_adult_above, x.i_male_child_above, x.i_male_unknown_above,
+       x.i_female_adult_above, x.i_female_child_above, x.i_female_unknown_above,
+       x.i_unknown_adult_above, x.i_unknown_child_above, x.i_unknown_unknown_above
+FROM incident_facts_at(p_incident, t) x CROSS JOIN rollup_gsets g
+$$;
+
+CREATE FUNCTION incident_victim_facts_at(p_incident bigint, t timestamptz)
+RETURNS SETOF rollup_victim_facts
+LANGUAGE sql STABLE AS $$
+SELECT * FROM rollup_victim_facts WHERE incident_id = p_incident AND t IS NULL
+UNION ALL
+SELECT f.*
+FROM (SELECT r.status, r.document FROM incident_revisions r
+      WHERE r.incident_id = p_incident AND r.at <= t
+      ORDER BY r.version DESC LIMIT 1) s
+CROSS JOIN LATERAL revision_victim_facts(p_incident, s.status, s.document) f
+$$;

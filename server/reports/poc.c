@@ -237,6 +237,7 @@ static bool trend(struct db_conn *c, const struct poc_params *p, long from, long
     q->measures[M_INCIDENTS] = spec->incidents;
     q->range = p->range;
     memcpy(q->as_of, p->as_of, sizeof q->as_of);
+    memcpy(q->incident, p->incident, sizeof q->incident);
     snprintf(q->status, sizeof q->status, "%s", p->status);
     q->compare = spec->compare ? COMPARE_PREVIOUS_YEAR : COMPARE_NONE;
     for (int k = 0; k < spec->nby; k++)

@@ -29,6 +29,7 @@ struct poc_params {
     bool custom_status; /* anything but the default "verified" */
     bool range;         /* range=true: each count with its low and high estimates */
     char as_of[48];     /* as_of: the figures as known at this moment; "" = now */
+    char incident[24];  /* never from a request: one incident's figures alone */
 };
 
 /* Reads from, to, years, status, range, as_of (and for GET also format and table).

@@ -731,10 +731,19 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
         params[n++] = scratch[5];
     }
     /* As of a moment: each source with the changes since taken back
-     * (migrations/0014_as_of.sql), the moment the next parameter. */
-    char live[48] = " rollup_live", finest[48] = " rollup_facts",
-         victim_facts[48] = " rollup_victim_facts";
-    if (q->as_of[0]) {
+     * (migrations/0014_as_of.sql), the moment the next parameter. One
+     * incident: its own sources, at the moment or (NULL) now. */
+    char live[64] = " rollup_live", finest[64] = " rollup_facts",
+         victim_facts[64] = " rollup_victim_facts";
+    if (q->incident[0]) {
+        params[n++] = q->incident;
+        params[n++] = q->as_of[0] ? q->as_of : NULL;
+        snprintf(live, sizeof live, " incident_live_at($%d::bigint, $%d::timestamptz)", n - 1, n);
+        snprintf(finest, sizeof finest, " incident_facts_at($%d::bigint, $%d::timestamptz)", n - 1,
+                 n);
+        snprintf(victim_facts, sizeof victim_facts,
+                 " incident_victim_facts_at($%d::bigint, $%d::timestamptz)", n - 1, n);
+    } else if (q->as_of[0]) {
         params[n++] = q->as_of;
         snprintf(live, sizeof live, " rollup_live_as_of($%d::timestamptz)", n);
         snprintf(finest, sizeof finest, " rollup_facts_as_of($%d::timestamptz)", n);
@@ -982,7 +991,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     struct plan p = plan(q, from, to);
     struct buf sql;
     buf_init(&sql);
-    const char *params[7 + DIM_COUNT];
+    const char *params[9 + DIM_COUNT];
     char scratch[6][16];
     int n;
     build_sql(q, &p, from, to, &sql, params, &n, scratch);
@@ -991,7 +1000,7 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
      * for the values each time, as is an answer as of a moment (how many
      * revisions follow it decides the plan). */
     PGresult *res =
-        db_query_cached(c, sql.data, n, params, p.source == SRC_CELLS && !q->as_of[0], e);
+        db_query_cached(c, sql.data, n, params, p.source == SRC_CELLS && !q->as_of[0] && !q->incident[0], e);
     buf_free(&sql);
     if (!res)
         return false;

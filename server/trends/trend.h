@@ -63,6 +63,9 @@ struct trend_query {
                         ranges) an answer may hold; 0 = no limit but TREND_MAX_SERIES */
     bool range;      /* range=true: the low and high estimates beside each figure */
     char as_of[48];  /* as_of: the figures as known at this moment; "" = now */
+    /* Never from a request: one incident's figures alone (its id in
+     * decimal; "" = every incident), as of as_of or now. */
+    char incident[24];
     /* Never from a request: set by civcasd itself (the totals of an answer
      * whose series overlap; the public release). */
     bool harmed_only; /* incidents: only those that killed or injured someone */

@@ -307,5 +307,152 @@ class AsOfTest(ServerTestCase):
         self.assertEqual(a['series'], b['series'])
 
 
+def group(outcome, count, sex='male', age_group='adult'):
+    return {'outcome': outcome, 'sex': sex, 'age_group': age_group,
+            'count': count}
+
+
+class DriftTest(ServerTestCase):
+    """GET /v1/reports/{id}/drift over changes made after publication, each
+    chosen to move cells or not to."""
+
+    NARRATIVE = 'Witnesses saw the convoy pass the bridge.'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        srv = cls.srv
+        cls.ids = {}
+        specs = {
+            'amended': ('2024-02-10', 'verified', [group('killed', 3)]),
+            'narrative': ('2024-02-11', 'verified', [group('killed', 2)]),
+            'retracted': ('2024-03-05', 'verified', [group('injured', 4)]),
+            'moved_month': ('2024-03-20', 'verified', [group('killed', 1)]),
+            'last_year': ('2023-05-01', 'verified', [group('killed', 6)]),
+            'outside': ('2021-05-01', 'verified', [group('killed', 7)]),
+            'unverified': ('2024-04-01', 'reported', [group('killed', 5)]),
+        }
+        for tag, (day, status, groups) in specs.items():
+            inc = srv.create(valid_incident(occurred_on=day, casualties=groups,
+                                            narrative=cls.NARRATIVE),
+                             key='reviewer')
+            if status == 'verified':
+                assert srv.set_status(inc['id'], 'verified').status == 200
+            cls.ids[tag] = inc['id']
+        r = srv.request('POST', '/v1/reports/poc/publish', key='reviewer',
+                        body={'from': '2024-01-01', 'to': '2024-06-30',
+                              'years': 2})
+        assert r.status == 201, r
+        cls.report = r.json
+        time.sleep(0.01)
+
+        def amend(tag, body, reason):
+            iid = cls.ids[tag]
+            version = srv.get_incident(iid).json['version']
+            body = dict(body, reason=reason)
+            r = srv.patch(iid, body, version)
+            assert r.status == 200, r
+
+        amend('amended', {'casualties': [group('killed', 5)]},
+              'hospital records: two more died')
+        amend('narrative', {'narrative': 'Witnesses saw a convoy.'},
+              'clearer account')
+        assert srv.set_status(cls.ids['retracted'], 'retracted',
+                              reason='source withdrew').status == 200
+        amend('moved_month', {'occurred_on': '2024-04-02'},
+              'date corrected')
+        amend('last_year', {'casualties': [group('killed', 8)]},
+              'late deaths')
+        amend('outside', {'casualties': [group('killed', 9)]},
+              'recount')
+        amend('unverified', {'casualties': [group('killed', 6)]},
+              'recount')
+        new = srv.create(valid_incident(occurred_on='2024-05-05',
+                                        casualties=[group('killed', 2)]),
+                         key='reviewer')
+        assert srv.set_status(new['id'], 'verified',
+                              reason='confirmed').status == 200
+        cls.ids['created'] = new['id']
+
+    def drift(self, key='analyst', report_id=None):
+        return self.srv.request(
+            'GET', '/v1/reports/%s/drift' % (report_id or self.report['id']),
+            key=key, timeout=60)
+
+    def test_lists_exactly_the_incidents_that_moved_a_cell(self):
+        r = self.drift()
+        self.assertStatus(r, 200)
+        got = {i['id'] for i in r.json['incidents']}
+        want = {self.ids[t] for t in ('amended', 'retracted', 'moved_month',
+                                      'last_year', 'created')}
+        self.assertEqual(got, want)
+        self.assertEqual(r.json['published_at'], self.report['created_at'])
+
+    def cells_of(self, tag, answer):
+        for inc in answer['incidents']:
+            if inc['id'] == self.ids[tag]:
+                return inc
+        self.fail('%s not listed' % tag)
+
+    def headline(self, report):
+        return [t for t in report['tables']
+                if t['name'] == 'headline'][0]['rows'][0]['values']
+
+    def test_cells_say_published_now_and_by_how_much(self):
+        answer = self.drift().json
+        now = self.srv.request(
+            'GET', '/v1/reports/poc?from=2024-01-01&to=2024-06-30&years=2',
+            key='analyst').json
+        published = self.headline(self.report['report'])
+        current = self.headline(now)
+        inc = self.cells_of('amended', answer)
+        cell = [c for c in inc['cells'] if c['table'] == 'headline' and
+                c['column'] == 'killed' and c['row'] == {}][0]
+        self.assertEqual(cell['published'], published['killed'])
+        self.assertEqual(cell['now'], current['killed'])
+        self.assertEqual(cell['moved_by'], 2)
+        # The retraction took its injured out.
+        inc = self.cells_of('retracted', answer)
+        cell = [c for c in inc['cells'] if c['table'] == 'headline' and
+                c['column'] == 'injured'][0]
+        self.assertEqual(cell['moved_by'], -4)
+        # A new date moves the months, not the headline.
+        inc = self.cells_of('moved_month', answer)
+        tables = {c['table'] for c in inc['cells']}
+        self.assertIn('by_month', tables)
+        self.assertNotIn('headline', tables)
+        moved = sorted(c['moved_by'] for c in inc['cells']
+                       if c['table'] == 'by_month' and c['column'] == 'killed')
+        self.assertEqual(moved, [-1, 1])
+        # A year earlier: the comparison columns.
+        inc = self.cells_of('last_year', answer)
+        cols = {(c['table'], c['column']) for c in inc['cells']}
+        self.assertIn(('headline', 'previous_killed'), cols)
+        self.assertNotIn(('headline', 'killed'), cols)
+
+    def test_reasons_and_who_as_the_role_may_see(self):
+        answer = self.drift().json
+        inc = self.cells_of('amended', answer)
+        self.assertEqual([v['reason'] for v in inc['revisions']],
+                         ['hospital records: two more died'])
+        self.assertNotIn('by', inc['revisions'][0])
+        self.assertIn('at', inc['revisions'][0])
+        reviewer = self.drift(key='reviewer').json
+        inc = self.cells_of('retracted', reviewer)
+        self.assertEqual(inc['revisions'][0]['status'], 'retracted')
+        self.assertEqual(inc['revisions'][0]['reason'], 'source withdrew')
+        self.assertTrue(inc['revisions'][0]['by'])
+        for text in (self.drift().body.decode(),
+                     self.drift(key='admin').body.decode()):
+            self.assertNotIn('narrative', text)
+            self.assertNotIn('convoy', text)
+
+    def test_roles_and_unknown_reports(self):
+        self.assertStatus(self.drift(key='monitor'), 403)
+        self.assertStatus(self.drift(key=None), 401)
+        r = self.drift(report_id=987654321)
+        self.assertError(r, 404, 'not_found')
+
+
 if __name__ == '__main__':
     unittest.main()
