@@ -336,8 +336,23 @@ bool trend_parse_as_of(param_fn get, void *ctx, char *out, struct api_error *e)
                            "2026-06-30T12:00:00Z");
     if (at > (long long)time(NULL))
         return err_invalid(e, "as_of", "as_of may not be in the future");
-    /* timestamp_valid() bounds it to 40 bytes. */
-    snprintf(out, 48, "%s", v);
+    /* Written again in UTC, to the microsecond: PostgreSQL reads zones
+     * only up to 15:59 and would refuse what RFC 3339 allows. */
+    char micros[7] = "000000";
+    if (v[19] == '.')
+        for (int i = 0; i < 6 && v[20 + i] >= '0' && v[20 + i] <= '9'; i++)
+            micros[i] = v[20 + i];
+    long long day = at / 86400, second = at % 86400;
+    if (second < 0) {
+        second += 86400;
+        day--;
+    }
+    int y, m, d;
+    civil_from_days((long)day, &y, &m, &d);
+    snprintf(out, 48, "%04d-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, second / 3600,
+             second / 60 % 60, second % 60);
+    if (strcmp(micros, "000000") != 0)
+        snprintf(out + 19, 48 - 19, ".%sZ", micros);
     return true;
 }
 

@@ -301,6 +301,10 @@ class AsOfTest(ServerTestCase):
                                      (path, v, r))
         self.assertEqual(self.srv.scalar('SELECT count(*) > 0 FROM incidents'),
                          True)
+        # Every zone RFC 3339 allows, and lower case.
+        for v in ('2020-01-01T00:00:00-23:59', '2020-01-01t00:00:00.5z',
+                  '1000-01-01T00:00:00+23:59'):
+            self.assertEqual(self.trend(QUERIES[0], v)['series'], [], v)
         # A zone offset names the same moment as Z.
         a = self.trend(QUERIES[0], '2020-01-01T02:00:00+02:00')
         b = self.trend(QUERIES[0], '2020-01-01T00:00:00Z')
