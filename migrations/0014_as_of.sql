@@ -153,27 +153,31 @@ FROM (
 WHERE d IS NOT NULL
 $$;
 
--- Each incident revised after t with its status and document at t (NULL
--- when it was created after t). Versions, not moments, order an
--- incident's revisions: they are what the row lock serialised.
-CREATE FUNCTION revisions_since(t timestamptz)
-RETURNS TABLE (incident_id bigint, status text, document jsonb)
+-- The incidents revised after t.
+CREATE FUNCTION revised_since(t timestamptz)
+RETURNS TABLE (incident_id bigint)
 LANGUAGE sql STABLE AS $$
-SELECT c.incident_id, r.status, r.document
-FROM (SELECT DISTINCT s.incident_id FROM incident_revisions s WHERE s.at > t) c
-LEFT JOIN LATERAL (
-    SELECT p.status, p.document FROM incident_revisions p
-    WHERE p.incident_id = c.incident_id AND p.at <= t
-    ORDER BY p.version DESC LIMIT 1) r ON true
+SELECT DISTINCT s.incident_id FROM incident_revisions s WHERE s.at > t
 $$;
 
 -- What turns today's facts into the facts as of t: for each incident
--- revised after t, its facts at t, and its facts now taken back.
-CREATE FUNCTION rollup_facts_changes(t timestamptz)
+-- revised after t, its facts at t (from its latest revision at or before
+-- t: versions, not moments, order an incident's revisions, as the row
+-- lock serialised them; none when it was created after t), and its facts
+-- now taken back. Only facts dated lo..hi: a query passes its range, so
+-- the incidents it cannot count cost no more than their lookup.
+CREATE FUNCTION rollup_facts_changes(t timestamptz, lo date, hi date)
 RETURNS SETOF rollup_facts
 LANGUAGE sql STABLE AS $$
+WITH s AS MATERIALIZED (SELECT incident_id FROM revised_since(t))
 SELECT f.*
-FROM revisions_since(t) s CROSS JOIN LATERAL revision_facts(s.incident_id, s.status, s.document) f
+FROM s
+CROSS JOIN LATERAL (
+    SELECT p.status, p.document FROM incident_revisions p
+    WHERE p.incident_id = s.incident_id AND p.at <= t
+    ORDER BY p.version DESC LIMIT 1) r
+CROSS JOIN LATERAL revision_facts(s.incident_id, r.status, r.document) f
+WHERE f.period BETWEEN lo AND hi
 UNION ALL
 SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f.tactic, f.weapon,
        f.attribution, f.impacts, -f.incidents, -f.killed, -f.injured, -f.k_male_adult,
@@ -195,21 +199,27 @@ SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f
        -f.i_male_unknown_above, -f.i_female_adult_above, -f.i_female_child_above,
        -f.i_female_unknown_above, -f.i_unknown_adult_above, -f.i_unknown_child_above,
        -f.i_unknown_unknown_above
-FROM revisions_since(t) s JOIN rollup_facts f ON f.incident_id = s.incident_id
+FROM s
+-- One index lookup per incident (OFFSET 0 keeps the planner from joining
+-- every incident instead).
+CROSS JOIN LATERAL (
+    SELECT * FROM rollup_facts x
+    WHERE x.incident_id = s.incident_id AND x.period BETWEEN lo AND hi OFFSET 0) f
 $$;
 
--- rollup_facts as of t.
-CREATE FUNCTION rollup_facts_as_of(t timestamptz)
+-- rollup_facts as of t, for a query of the days lo..hi.
+CREATE FUNCTION rollup_facts_as_of(t timestamptz, lo date, hi date)
 RETURNS SETOF rollup_facts
 LANGUAGE sql STABLE AS $$
 SELECT * FROM rollup_facts
 UNION ALL
-SELECT * FROM rollup_facts_changes(t)
+SELECT * FROM rollup_facts_changes(t, lo, hi)
 $$;
 
--- rollup_live as of t: the cells and the journal, and the changes since t
--- expanded to the grouping sets as the journal is.
-CREATE FUNCTION rollup_live_as_of(t timestamptz)
+-- rollup_live as of t, for a query of the cells of periods lo..hi (their
+-- days lie within lo..hi + 31): the cells and the journal, and the
+-- changes since t expanded to the grouping sets as the journal is.
+CREATE FUNCTION rollup_live_as_of(t timestamptz, lo date, hi date)
 RETURNS SETOF rollup_live
 LANGUAGE sql STABLE AS $$
 SELECT * FROM rollup_live
@@ -239,12 +249,13 @@ SELECT g.gset, x.status, rollup_period(g.grain, x.period),
        x.i_male_adult_above, x.i_male_child_above, x.i_male_unknown_above,
        x.i_female_adult_above, x.i_female_child_above, x.i_female_unknown_above,
        x.i_unknown_adult_above, x.i_unknown_child_above, x.i_unknown_unknown_above
-FROM rollup_facts_changes(t) x CROSS JOIN rollup_gsets g
+FROM rollup_facts_changes(t, lo, hi + 31) x CROSS JOIN rollup_gsets g
 $$;
 
--- rollup_victim_facts as of t: the groups of the incidents not revised
--- since, and those of the others as their documents stood at t.
-CREATE FUNCTION rollup_victim_facts_as_of(t timestamptz)
+-- rollup_victim_facts as of t, for a query of the days lo..hi: the
+-- groups of the incidents not revised since, and those of the others as
+-- their documents stood at t.
+CREATE FUNCTION rollup_victim_facts_as_of(t timestamptz, lo date, hi date)
 RETURNS SETOF rollup_victim_facts
 LANGUAGE sql STABLE AS $$
 SELECT v.* FROM rollup_victim_facts v
@@ -252,8 +263,13 @@ WHERE NOT EXISTS (SELECT 1 FROM incident_revisions r
                   WHERE r.incident_id = v.incident_id AND r.at > t)
 UNION ALL
 SELECT f.*
-FROM revisions_since(t) s
-CROSS JOIN LATERAL revision_victim_facts(s.incident_id, s.status, s.document) f
+FROM revised_since(t) s
+CROSS JOIN LATERAL (
+    SELECT p.status, p.document FROM incident_revisions p
+    WHERE p.incident_id = s.incident_id AND p.at <= t
+    ORDER BY p.version DESC LIMIT 1) r
+CROSS JOIN LATERAL revision_victim_facts(s.incident_id, r.status, r.document) f
+WHERE f.period BETWEEN lo AND hi
 $$;
 
 -- One incident's sources, at t or (t NULL) now: what GET

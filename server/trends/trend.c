@@ -748,8 +748,8 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
     /* As of a moment: each source with the changes since taken back
      * (migrations/0014_as_of.sql), the moment the next parameter. One
      * incident: its own sources, at the moment or (NULL) now. */
-    char live[64] = " rollup_live", finest[64] = " rollup_facts",
-         victim_facts[64] = " rollup_victim_facts";
+    char live[96] = " rollup_live", finest[96] = " rollup_facts",
+         victim_facts[96] = " rollup_victim_facts";
     if (q->incident[0]) {
         params[n++] = q->incident;
         params[n++] = q->as_of[0] ? q->as_of : NULL;
@@ -759,11 +759,14 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
         snprintf(victim_facts, sizeof victim_facts,
                  " incident_victim_facts_at($%d::bigint, $%d::timestamptz)", n - 1, n);
     } else if (q->as_of[0]) {
+        /* With the range's first and last day: the changes outside it are
+         * left out before they are summed. */
         params[n++] = q->as_of;
-        snprintf(live, sizeof live, " rollup_live_as_of($%d::timestamptz)", n);
-        snprintf(finest, sizeof finest, " rollup_facts_as_of($%d::timestamptz)", n);
-        snprintf(victim_facts, sizeof victim_facts, " rollup_victim_facts_as_of($%d::timestamptz)",
+        snprintf(live, sizeof live, " rollup_live_as_of($%d::timestamptz, $3::date, $4::date)", n);
+        snprintf(finest, sizeof finest, " rollup_facts_as_of($%d::timestamptz, $3::date, $4::date)",
                  n);
+        snprintf(victim_facts, sizeof victim_facts,
+                 " rollup_victim_facts_as_of($%d::timestamptz, $2::date, $3::date)", n);
     }
 
     buf_puts(sql, "SELECT ");
@@ -784,6 +787,15 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
      * their groups. */
     if (p->source == SRC_VICTIMS)
         buf_printf(sql, VICTIM_ROWS, victim_facts);
+    else if (p->week && (q->as_of[0] || q->incident[0]))
+        /* The same ranges from one scan: the changes since a moment are
+         * then computed once, not three times. */
+        buf_printf(sql,
+                   " FROM (SELECT * FROM%s WHERE (gset = $1::smallint"
+                   "  AND (period >= $3::date AND period < $6::date"
+                   "   OR period >= $7::date AND period <= $4::date))"
+                   " OR (gset = $5::smallint AND period >= $6::date AND period < $7::date)) c",
+                   live);
     else if (p->week)
         /* Three range scans: the days before the first whole week, the
          * days after the last, the weeks between. */
