@@ -311,3 +311,18 @@ bench_machine_text() {
 		"$("$CIVCASD" --version | head -n 1)" "$SERVER_THREADS" "$SERVER_IO" "$SERVER_POOL" "$how" \
 		"$(dpkg-query -W -f='${Version}' wrk 2>/dev/null)"
 }
+
+# bench_trend_queries: sets Q_A .. Q_F (Q_B an array), the queries of
+# bench/trends.sh, which bench/as_of.sh asks as of past moments too.
+bench_trend_queries() {
+	Q_A='/v1/trends?from=2025-01-01&to=2025-06-30&period=month&by=party&measures=killed,injured'
+	Q_C='/v1/trends?from=2021-01-01&to=2025-12-31&period=month&by=tactic'
+	Q_D='/v1/trends?from=2025-01-01&to=2025-12-31&period=week&by=admin2&admin1=AF27&measures=incidents'
+	Q_B=()
+	local y
+	for y in 2021 2022 2023 2024 2025; do
+		Q_B+=("/v1/trends?from=$y-01-01&to=$y-06-30&period=half&by=category&category=men,women,boys,girls&measures=killed,injured,casualties")
+	done
+	Q_E='/v1/trends?from=2025-01-01&to=2025-12-31&period=month&by=impact&measures=incidents'
+	Q_F='/v1/trends?from=2025-01-01&to=2025-06-30&period=half&by=party_group&measures=killed&range=true'
+}

@@ -214,15 +214,7 @@ sql_times() {
 		awk '{ printf "%.6f\n", $1 / 1000 }' >"$file"
 }
 
-Q_A='/v1/trends?from=2025-01-01&to=2025-06-30&period=month&by=party&measures=killed,injured'
-Q_C='/v1/trends?from=2021-01-01&to=2025-12-31&period=month&by=tactic'
-Q_D='/v1/trends?from=2025-01-01&to=2025-12-31&period=week&by=admin2&admin1=AF27&measures=incidents'
-Q_B=()
-for y in 2021 2022 2023 2024 2025; do
-	Q_B+=("/v1/trends?from=$y-01-01&to=$y-06-30&period=half&by=category&category=men,women,boys,girls&measures=killed,injured,casualties")
-done
-Q_E='/v1/trends?from=2025-01-01&to=2025-12-31&period=month&by=impact&measures=incidents'
-Q_F='/v1/trends?from=2025-01-01&to=2025-06-30&period=half&by=party_group&measures=killed&range=true'
+bench_trend_queries
 
 # run_query NAME BASELINE URL...: the answers and timings of query NAME
 # through HTTP (the URLs) and by GROUP BY (bench/baseline/BASELINE.sql, and

@@ -5,268 +5,6 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
 COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
 
-CREATE FUNCTION public.report_snapshots_immutable() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RAISE EXCEPTION 'report snapshots are immutable'
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
-
-CREATE FUNCTION public.rollup_apply(p_incident bigint, p_sign integer) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-INSERT INTO rollup_journal (status, occurred_on, admin1, admin2, party, tactic, weapon, attribution, impacts,
-    incidents, killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult,
-    k_female_child, k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,
-    i_male_adult, i_male_child, i_male_unknown, i_female_adult, i_female_child,
-    i_female_unknown, i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted,
-    killed_below, killed_above, injured_below, injured_above, k_male_adult_below,
-    k_male_child_below, k_male_unknown_below, k_female_adult_below, k_female_child_below,
-    k_female_unknown_below, k_unknown_adult_below, k_unknown_child_below,
-    k_unknown_unknown_below, i_male_adult_below, i_male_child_below, i_male_unknown_below,
-    i_female_adult_below, i_female_child_below, i_female_unknown_below, i_unknown_adult_below,
-    i_unknown_child_below, i_unknown_unknown_below, k_male_adult_above, k_male_child_above,
-    k_male_unknown_above, k_female_adult_above, k_female_child_above, k_female_unknown_above,
-    k_unknown_adult_above, k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above,
-    i_male_child_above, i_male_unknown_above, i_female_adult_above, i_female_child_above,
-    i_female_unknown_above, i_unknown_adult_above, i_unknown_child_above,
-    i_unknown_unknown_above)
-SELECT status, period, admin1, admin2, party, tactic, weapon, attribution, impacts,
-       p_sign * incidents, p_sign * killed, p_sign * injured, p_sign * k_male_adult,
-       p_sign * k_male_child, p_sign * k_male_unknown, p_sign * k_female_adult,
-       p_sign * k_female_child, p_sign * k_female_unknown, p_sign * k_unknown_adult,
-       p_sign * k_unknown_child, p_sign * k_unknown_unknown, p_sign * i_male_adult,
-       p_sign * i_male_child, p_sign * i_male_unknown, p_sign * i_female_adult,
-       p_sign * i_female_child, p_sign * i_female_unknown, p_sign * i_unknown_adult,
-       p_sign * i_unknown_child, p_sign * i_unknown_unknown, p_sign * unharmed,
-       p_sign * abducted, p_sign * killed_below, p_sign * killed_above, p_sign * injured_below,
-       p_sign * injured_above, p_sign * k_male_adult_below, p_sign * k_male_child_below,
-       p_sign * k_male_unknown_below, p_sign * k_female_adult_below,
-       p_sign * k_female_child_below, p_sign * k_female_unknown_below,
-       p_sign * k_unknown_adult_below, p_sign * k_unknown_child_below,
-       p_sign * k_unknown_unknown_below, p_sign * i_male_adult_below,
-       p_sign * i_male_child_below, p_sign * i_male_unknown_below,
-       p_sign * i_female_adult_below, p_sign * i_female_child_below,
-       p_sign * i_female_unknown_below, p_sign * i_unknown_adult_below,
-       p_sign * i_unknown_child_below, p_sign * i_unknown_unknown_below,
-       p_sign * k_male_adult_above, p_sign * k_male_child_above, p_sign * k_male_unknown_above,
-       p_sign * k_female_adult_above, p_sign * k_female_child_above,
-       p_sign * k_female_unknown_above, p_sign * k_unknown_adult_above,
-       p_sign * k_unknown_child_above, p_sign * k_unknown_unknown_above,
-       p_sign * i_male_adult_above, p_sign * i_male_child_above, p_sign * i_male_unknown_above,
-       p_sign * i_female_adult_above, p_sign * i_female_child_above,
-       p_sign * i_female_unknown_above, p_sign * i_unknown_adult_above,
-       p_sign * i_unknown_child_above, p_sign * i_unknown_unknown_above
-FROM rollup_facts
-WHERE incident_id = p_incident;
-END
-$$;
-
-CREATE FUNCTION public.rollup_fold() RETURNS bigint
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    folded bigint;
-BEGIN
-IF NOT pg_try_advisory_xact_lock(hashtext('civcas.rollup_fold')) THEN
-    RETURN 0;
-END IF;
-LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE;
-WITH gone AS (DELETE FROM rollup_journal RETURNING *),
-counted AS (SELECT count(*) AS n FROM gone),
-ins AS (
-INSERT INTO rollup_cells AS r (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts,
-    incidents, killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult,
-    k_female_child, k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,
-    i_male_adult, i_male_child, i_male_unknown, i_female_adult, i_female_child,
-    i_female_unknown, i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted,
-    killed_below, killed_above, injured_below, injured_above, k_male_adult_below,
-    k_male_child_below, k_male_unknown_below, k_female_adult_below, k_female_child_below,
-    k_female_unknown_below, k_unknown_adult_below, k_unknown_child_below,
-    k_unknown_unknown_below, i_male_adult_below, i_male_child_below, i_male_unknown_below,
-    i_female_adult_below, i_female_child_below, i_female_unknown_below, i_unknown_adult_below,
-    i_unknown_child_below, i_unknown_unknown_below, k_male_adult_above, k_male_child_above,
-    k_male_unknown_above, k_female_adult_above, k_female_child_above, k_female_unknown_above,
-    k_unknown_adult_above, k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above,
-    i_male_child_above, i_male_unknown_above, i_female_adult_above, i_female_child_above,
-    i_female_unknown_above, i_unknown_adult_above, i_unknown_child_above,
-    i_unknown_unknown_above)
-SELECT g.gset, j.status,
-       rollup_period(g.grain, j.occurred_on),
-       CASE WHEN g.by_admin1 THEN j.admin1 ELSE '' END,
-       CASE WHEN g.by_admin2 THEN j.admin2 ELSE '' END,
-       CASE WHEN g.by_party THEN j.party ELSE '' END,
-       CASE WHEN g.by_tactic THEN j.tactic ELSE '' END,
-       CASE WHEN g.by_weapon THEN j.weapon ELSE '' END,
-       CASE WHEN g.by_attribution THEN j.attribution ELSE '' END,
-       CASE WHEN g.by_impacts THEN j.impacts ELSE '' END,
-       sum(j.incidents), sum(j.killed), sum(j.injured), sum(j.k_male_adult),
-       sum(j.k_male_child), sum(j.k_male_unknown), sum(j.k_female_adult),
-       sum(j.k_female_child), sum(j.k_female_unknown), sum(j.k_unknown_adult),
-       sum(j.k_unknown_child), sum(j.k_unknown_unknown), sum(j.i_male_adult),
-       sum(j.i_male_child), sum(j.i_male_unknown), sum(j.i_female_adult),
-       sum(j.i_female_child), sum(j.i_female_unknown), sum(j.i_unknown_adult),
-       sum(j.i_unknown_child), sum(j.i_unknown_unknown), sum(j.unharmed), sum(j.abducted),
-       sum(j.killed_below), sum(j.killed_above), sum(j.injured_below), sum(j.injured_above),
-       sum(j.k_male_adult_below), sum(j.k_male_child_below), sum(j.k_male_unknown_below),
-       sum(j.k_female_adult_below), sum(j.k_female_child_below), sum(j.k_female_unknown_below),
-       sum(j.k_unknown_adult_below), sum(j.k_unknown_child_below),
-       sum(j.k_unknown_unknown_below), sum(j.i_male_adult_below), sum(j.i_male_child_below),
-       sum(j.i_male_unknown_below), sum(j.i_female_adult_below), sum(j.i_female_child_below),
-       sum(j.i_female_unknown_below), sum(j.i_unknown_adult_below),
-       sum(j.i_unknown_child_below), sum(j.i_unknown_unknown_below), sum(j.k_male_adult_above),
-       sum(j.k_male_child_above), sum(j.k_male_unknown_above), sum(j.k_female_adult_above),
-       sum(j.k_female_child_above), sum(j.k_female_unknown_above),
-       sum(j.k_unknown_adult_above), sum(j.k_unknown_child_above),
-       sum(j.k_unknown_unknown_above), sum(j.i_male_adult_above), sum(j.i_male_child_above),
-       sum(j.i_male_unknown_above), sum(j.i_female_adult_above), sum(j.i_female_child_above),
-       sum(j.i_female_unknown_above), sum(j.i_unknown_adult_above),
-       sum(j.i_unknown_child_above), sum(j.i_unknown_unknown_above)
-FROM gone j
-CROSS JOIN rollup_gsets g
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts) DO UPDATE SET
-    incidents = r.incidents + EXCLUDED.incidents,
-    killed = r.killed + EXCLUDED.killed,
-    injured = r.injured + EXCLUDED.injured,
-    k_male_adult = r.k_male_adult + EXCLUDED.k_male_adult,
-    k_male_child = r.k_male_child + EXCLUDED.k_male_child,
-    k_male_unknown = r.k_male_unknown + EXCLUDED.k_male_unknown,
-    k_female_adult = r.k_female_adult + EXCLUDED.k_female_adult,
-    k_female_child = r.k_female_child + EXCLUDED.k_female_child,
-    k_female_unknown = r.k_female_unknown + EXCLUDED.k_female_unknown,
-    k_unknown_adult = r.k_unknown_adult + EXCLUDED.k_unknown_adult,
-    k_unknown_child = r.k_unknown_child + EXCLUDED.k_unknown_child,
-    k_unknown_unknown = r.k_unknown_unknown + EXCLUDED.k_unknown_unknown,
-    i_male_adult = r.i_male_adult + EXCLUDED.i_male_adult,
-    i_male_child = r.i_male_child + EXCLUDED.i_male_child,
-    i_male_unknown = r.i_male_unknown + EXCLUDED.i_male_unknown,
-    i_female_adult = r.i_female_adult + EXCLUDED.i_female_adult,
-    i_female_child = r.i_female_child + EXCLUDED.i_female_child,
-    i_female_unknown = r.i_female_unknown + EXCLUDED.i_female_unknown,
-    i_unknown_adult = r.i_unknown_adult + EXCLUDED.i_unknown_adult,
-    i_unknown_child = r.i_unknown_child + EXCLUDED.i_unknown_child,
-    i_unknown_unknown = r.i_unknown_unknown + EXCLUDED.i_unknown_unknown,
-    unharmed = r.unharmed + EXCLUDED.unharmed,
-    abducted = r.abducted + EXCLUDED.abducted,
-    killed_below = r.killed_below + EXCLUDED.killed_below,
-    killed_above = r.killed_above + EXCLUDED.killed_above,
-    injured_below = r.injured_below + EXCLUDED.injured_below,
-    injured_above = r.injured_above + EXCLUDED.injured_above,
-    k_male_adult_below = r.k_male_adult_below + EXCLUDED.k_male_adult_below,
-    k_male_child_below = r.k_male_child_below + EXCLUDED.k_male_child_below,
-    k_male_unknown_below = r.k_male_unknown_below + EXCLUDED.k_male_unknown_below,
-    k_female_adult_below = r.k_female_adult_below + EXCLUDED.k_female_adult_below,
-    k_female_child_below = r.k_female_child_below + EXCLUDED.k_female_child_below,
-    k_female_unknown_below = r.k_female_unknown_below + EXCLUDED.k_female_unknown_below,
-    k_unknown_adult_below = r.k_unknown_adult_below + EXCLUDED.k_unknown_adult_below,
-    k_unknown_child_below = r.k_unknown_child_below + EXCLUDED.k_unknown_child_below,
-    k_unknown_unknown_below = r.k_unknown_unknown_below + EXCLUDED.k_unknown_unknown_below,
-    i_male_adult_below = r.i_male_adult_below + EXCLUDED.i_male_adult_below,
-    i_male_child_below = r.i_male_child_below + EXCLUDED.i_male_child_below,
-    i_male_unknown_below = r.i_male_unknown_below + EXCLUDED.i_male_unknown_below,
-    i_female_adult_below = r.i_female_adult_below + EXCLUDED.i_female_adult_below,
-    i_female_child_below = r.i_female_child_below + EXCLUDED.i_female_child_below,
-    i_female_unknown_below = r.i_female_unknown_below + EXCLUDED.i_female_unknown_below,
-    i_unknown_adult_below = r.i_unknown_adult_below + EXCLUDED.i_unknown_adult_below,
-    i_unknown_child_below = r.i_unknown_child_below + EXCLUDED.i_unknown_child_below,
-    i_unknown_unknown_below = r.i_unknown_unknown_below + EXCLUDED.i_unknown_unknown_below,
-    k_male_adult_above = r.k_male_adult_above + EXCLUDED.k_male_adult_above,
-    k_male_child_above = r.k_male_child_above + EXCLUDED.k_male_child_above,
-    k_male_unknown_above = r.k_male_unknown_above + EXCLUDED.k_male_unknown_above,
-    k_female_adult_above = r.k_female_adult_above + EXCLUDED.k_female_adult_above,
-    k_female_child_above = r.k_female_child_above + EXCLUDED.k_female_child_above,
-    k_female_unknown_above = r.k_female_unknown_above + EXCLUDED.k_female_unknown_above,
-    k_unknown_adult_above = r.k_unknown_adult_above + EXCLUDED.k_unknown_adult_above,
-    k_unknown_child_above = r.k_unknown_child_above + EXCLUDED.k_unknown_child_above,
-    k_unknown_unknown_above = r.k_unknown_unknown_above + EXCLUDED.k_unknown_unknown_above,
-    i_male_adult_above = r.i_male_adult_above + EXCLUDED.i_male_adult_above,
-    i_male_child_above = r.i_male_child_above + EXCLUDED.i_male_child_above,
-    i_male_unknown_above = r.i_male_unknown_above + EXCLUDED.i_male_unknown_above,
-    i_female_adult_above = r.i_female_adult_above + EXCLUDED.i_female_adult_above,
-    i_female_child_above = r.i_female_child_above + EXCLUDED.i_female_child_above,
-    i_female_unknown_above = r.i_female_unknown_above + EXCLUDED.i_female_unknown_above,
-    i_unknown_adult_above = r.i_unknown_adult_above + EXCLUDED.i_unknown_adult_above,
-    i_unknown_child_above = r.i_unknown_child_above + EXCLUDED.i_unknown_child_above,
-    i_unknown_unknown_above = r.i_unknown_unknown_above + EXCLUDED.i_unknown_unknown_above
-RETURNING 1)
-SELECT n INTO folded FROM counted;
-RETURN folded;
-END
-$$;
-
-CREATE FUNCTION public.rollup_period(grain text, d date) RETURNS date
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-SELECT CASE grain
-       WHEN 'day' THEN d
-       WHEN 'week' THEN d - ((d - DATE '2000-01-03') % 7 + 7) % 7
-       ELSE date_trunc('month', d::timestamp)::date END
-$$;
-
-CREATE FUNCTION public.signing_keys_retire_only() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF TG_OP <> 'UPDATE' OR NEW.public_key <> OLD.public_key
-       OR NEW.fingerprint <> OLD.fingerprint OR NEW.valid_from <> OLD.valid_from
-       OR OLD.valid_until IS NOT NULL THEN
-        RAISE EXCEPTION 'a signing key can only be retired, once'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN NEW;
-END
-$$;
-
-CREATE TABLE public.admin_areas (
-    pcode text NOT NULL,
-    name text NOT NULL,
-    level smallint NOT NULL,
-    parent text,
-    region text,
-    illustrative boolean DEFAULT false NOT NULL,
-    sort integer NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT admin_areas_check CHECK (((level = 0) = (parent IS NULL))),
-    CONSTRAINT admin_areas_level_check CHECK (((level >= 0) AND (level <= 3))),
-    CONSTRAINT admin_areas_pcode_check CHECK ((pcode ~ '^[A-Za-z0-9-]{1,32}$'::text))
-);
-
-CREATE TABLE public.api_keys (
-    id bigint NOT NULL,
-    name text NOT NULL,
-    role text NOT NULL,
-    key_hash bytea NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    revoked_at timestamp with time zone,
-    CONSTRAINT api_keys_key_hash_check CHECK ((length(key_hash) = 32)),
-    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
-    CONSTRAINT api_keys_role_check CHECK ((role = ANY (ARRAY['monitor'::text, 'reviewer'::text, 'analyst'::text, 'admin'::text])))
-);
-
-ALTER TABLE public.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.api_keys_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-CREATE TABLE public.attributions (
-    code text NOT NULL,
-    name text NOT NULL,
-    sort integer NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT attributions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
-);
-
 CREATE TABLE public.casualty_groups (
     incident_id bigint NOT NULL,
     ordinal smallint NOT NULL,
@@ -286,85 +24,6 @@ CREATE TABLE public.casualty_groups (
     CONSTRAINT casualty_groups_sex_check CHECK ((sex = ANY (ARRAY['male'::text, 'female'::text, 'unknown'::text])))
 );
 
-CREATE TABLE public.casualty_personal (
-    incident_id bigint NOT NULL,
-    ordinal smallint NOT NULL,
-    name text,
-    age smallint,
-    CONSTRAINT casualty_personal_age_check CHECK (((age >= 0) AND (age <= 120))),
-    CONSTRAINT casualty_personal_check CHECK (((name IS NOT NULL) OR (age IS NOT NULL)))
-);
-
-CREATE TABLE public.duplicate_dismissals (
-    id bigint NOT NULL,
-    a bigint NOT NULL,
-    b bigint NOT NULL,
-    key_id bigint NOT NULL,
-    reason text NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL,
-    undone_key_id bigint,
-    undone_reason text,
-    undone_at timestamp with time zone,
-    CONSTRAINT duplicate_dismissals_check CHECK ((a < b)),
-    CONSTRAINT duplicate_dismissals_check1 CHECK ((((undone_key_id IS NULL) = (undone_at IS NULL)) AND ((undone_key_id IS NULL) = (undone_reason IS NULL))))
-);
-
-ALTER TABLE public.duplicate_dismissals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.duplicate_dismissals_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-CREATE TABLE public.duplicate_pairs (
-    a bigint NOT NULL,
-    b bigint NOT NULL,
-    score numeric(4,3) NOT NULL,
-    reasons jsonb NOT NULL,
-    found_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT duplicate_pairs_check CHECK ((a < b)),
-    CONSTRAINT duplicate_pairs_score_check CHECK (((score >= (0)::numeric) AND (score <= (1)::numeric)))
-);
-
-CREATE TABLE public.duplicate_watermark (
-    one boolean DEFAULT true NOT NULL,
-    change_xid xid8 NOT NULL,
-    id bigint NOT NULL,
-    CONSTRAINT duplicate_watermark_one_check CHECK (one)
-);
-
-CREATE TABLE public.form_submissions (
-    instance_id text NOT NULL,
-    key_id bigint NOT NULL,
-    request_hash bytea NOT NULL,
-    incident_id bigint,
-    deprecated_id text,
-    channel text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT form_submissions_channel_check CHECK ((channel = ANY (ARRAY['openrosa'::text, 'kobo'::text]))),
-    CONSTRAINT form_submissions_instance_id_check CHECK (((length(instance_id) >= 1) AND (length(instance_id) <= 128)))
-);
-
-CREATE TABLE public.idempotency_keys (
-    key_id bigint NOT NULL,
-    idem_key text NOT NULL,
-    request_hash bytea NOT NULL,
-    incident_id bigint,
-    response text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-CREATE TABLE public.impacts (
-    code text NOT NULL,
-    name text NOT NULL,
-    sort integer NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT impacts_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
-);
-
 CREATE TABLE public.incident_abductions (
     incident_id bigint NOT NULL,
     sex text NOT NULL,
@@ -378,27 +37,6 @@ CREATE TABLE public.incident_abductions (
 CREATE TABLE public.incident_impacts (
     incident_id bigint NOT NULL,
     impact text NOT NULL
-);
-
-CREATE TABLE public.incident_revisions (
-    incident_id bigint NOT NULL,
-    version integer NOT NULL,
-    status text NOT NULL,
-    key_id bigint NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL,
-    reason text,
-    changes jsonb NOT NULL,
-    document jsonb NOT NULL,
-    CONSTRAINT incident_revisions_version_check CHECK ((version >= 1))
-);
-
-CREATE TABLE public.incident_sources (
-    incident_id bigint NOT NULL,
-    ordinal smallint NOT NULL,
-    type text NOT NULL,
-    reference text,
-    merged_from bigint,
-    CONSTRAINT incident_sources_ordinal_check CHECK ((ordinal >= 0))
 );
 
 CREATE TABLE public.incidents (
@@ -442,171 +80,6 @@ CREATE TABLE public.incidents (
     CONSTRAINT incidents_status_check CHECK ((status = ANY (ARRAY['reported'::text, 'verified'::text, 'rejected'::text, 'duplicate'::text, 'retracted'::text]))),
     CONSTRAINT incidents_version_check CHECK ((version >= 1))
 );
-
-ALTER TABLE public.incidents ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.incidents_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-CREATE TABLE public.parties (
-    code text NOT NULL,
-    name text NOT NULL,
-    group_code text NOT NULL,
-    sort integer NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT parties_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
-);
-
-CREATE TABLE public.party_groups (
-    code text NOT NULL,
-    name text NOT NULL,
-    sort integer NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT party_groups_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
-);
-
-CREATE TABLE public.public_reports (
-    report_id bigint NOT NULL,
-    sha256 text NOT NULL,
-    body text NOT NULL,
-    min_cell integer NOT NULL,
-    made_by bigint NOT NULL,
-    made_at timestamp with time zone NOT NULL,
-    CONSTRAINT public_reports_min_cell_check CHECK ((min_cell >= 1)),
-    CONSTRAINT public_reports_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
-);
-
-CREATE TABLE public.publications (
-    seq bigint NOT NULL,
-    kind text NOT NULL,
-    report_id bigint NOT NULL,
-    body_sha256 text NOT NULL,
-    body_signature text NOT NULL,
-    link text NOT NULL,
-    link_sha256 text NOT NULL,
-    link_signature text NOT NULL,
-    key_id bigint NOT NULL,
-    CONSTRAINT publications_body_sha256_check CHECK ((body_sha256 ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT publications_body_signature_check CHECK ((body_signature ~ '^[0-9a-f]{128}$'::text)),
-    CONSTRAINT publications_kind_check CHECK ((kind = ANY (ARRAY['report'::text, 'public_report'::text]))),
-    CONSTRAINT publications_link_sha256_check CHECK ((link_sha256 ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT publications_link_signature_check CHECK ((link_signature ~ '^[0-9a-f]{128}$'::text)),
-    CONSTRAINT publications_seq_check CHECK ((seq >= 1))
-);
-
-CREATE TABLE public.regions (
-    code text NOT NULL,
-    name text NOT NULL,
-    sort integer NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT regions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
-);
-
-CREATE TABLE public.report_snapshots (
-    id bigint NOT NULL,
-    kind text NOT NULL,
-    title text NOT NULL,
-    parameters jsonb NOT NULL,
-    sha256 text NOT NULL,
-    body text NOT NULL,
-    created_by bigint NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    CONSTRAINT report_snapshots_kind_check CHECK ((kind = 'poc'::text)),
-    CONSTRAINT report_snapshots_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
-);
-
-CREATE SEQUENCE public.report_snapshots_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
-
-ALTER SEQUENCE public.report_snapshots_id_seq OWNED BY public.report_snapshots.id;
-
-CREATE TABLE public.rollup_cells (
-    gset smallint NOT NULL,
-    status text NOT NULL COLLATE pg_catalog."C",
-    period date NOT NULL,
-    admin1 text NOT NULL COLLATE pg_catalog."C",
-    admin2 text NOT NULL COLLATE pg_catalog."C",
-    party text NOT NULL COLLATE pg_catalog."C",
-    tactic text NOT NULL COLLATE pg_catalog."C",
-    weapon text NOT NULL COLLATE pg_catalog."C",
-    incidents bigint NOT NULL,
-    killed bigint NOT NULL,
-    injured bigint NOT NULL,
-    k_male_adult bigint NOT NULL,
-    k_male_child bigint NOT NULL,
-    k_male_unknown bigint NOT NULL,
-    k_female_adult bigint NOT NULL,
-    k_female_child bigint NOT NULL,
-    k_female_unknown bigint NOT NULL,
-    k_unknown_adult bigint NOT NULL,
-    k_unknown_child bigint NOT NULL,
-    k_unknown_unknown bigint NOT NULL,
-    i_male_adult bigint NOT NULL,
-    i_male_child bigint NOT NULL,
-    i_male_unknown bigint NOT NULL,
-    i_female_adult bigint NOT NULL,
-    i_female_child bigint NOT NULL,
-    i_female_unknown bigint NOT NULL,
-    i_unknown_adult bigint NOT NULL,
-    i_unknown_child bigint NOT NULL,
-    i_unknown_unknown bigint NOT NULL,
-    attribution text DEFAULT ''::text NOT NULL COLLATE pg_catalog."C",
-    impacts text DEFAULT ''::text NOT NULL COLLATE pg_catalog."C",
-    unharmed bigint DEFAULT 0 NOT NULL,
-    abducted bigint DEFAULT 0 NOT NULL,
-    killed_below bigint DEFAULT 0 NOT NULL,
-    killed_above bigint DEFAULT 0 NOT NULL,
-    injured_below bigint DEFAULT 0 NOT NULL,
-    injured_above bigint DEFAULT 0 NOT NULL,
-    k_male_adult_below bigint DEFAULT 0 NOT NULL,
-    k_male_child_below bigint DEFAULT 0 NOT NULL,
-    k_male_unknown_below bigint DEFAULT 0 NOT NULL,
-    k_female_adult_below bigint DEFAULT 0 NOT NULL,
-    k_female_child_below bigint DEFAULT 0 NOT NULL,
-    k_female_unknown_below bigint DEFAULT 0 NOT NULL,
-    k_unknown_adult_below bigint DEFAULT 0 NOT NULL,
-    k_unknown_child_below bigint DEFAULT 0 NOT NULL,
-    k_unknown_unknown_below bigint DEFAULT 0 NOT NULL,
-    i_male_adult_below bigint DEFAULT 0 NOT NULL,
-    i_male_child_below bigint DEFAULT 0 NOT NULL,
-    i_male_unknown_below bigint DEFAULT 0 NOT NULL,
-    i_female_adult_below bigint DEFAULT 0 NOT NULL,
-    i_female_child_below bigint DEFAULT 0 NOT NULL,
-    i_female_unknown_below bigint DEFAULT 0 NOT NULL,
-    i_unknown_adult_below bigint DEFAULT 0 NOT NULL,
-    i_unknown_child_below bigint DEFAULT 0 NOT NULL,
-    i_unknown_unknown_below bigint DEFAULT 0 NOT NULL,
-    k_male_adult_above bigint DEFAULT 0 NOT NULL,
-    k_male_child_above bigint DEFAULT 0 NOT NULL,
-    k_male_unknown_above bigint DEFAULT 0 NOT NULL,
-    k_female_adult_above bigint DEFAULT 0 NOT NULL,
-    k_female_child_above bigint DEFAULT 0 NOT NULL,
-    k_female_unknown_above bigint DEFAULT 0 NOT NULL,
-    k_unknown_adult_above bigint DEFAULT 0 NOT NULL,
-    k_unknown_child_above bigint DEFAULT 0 NOT NULL,
-    k_unknown_unknown_above bigint DEFAULT 0 NOT NULL,
-    i_male_adult_above bigint DEFAULT 0 NOT NULL,
-    i_male_child_above bigint DEFAULT 0 NOT NULL,
-    i_male_unknown_above bigint DEFAULT 0 NOT NULL,
-    i_female_adult_above bigint DEFAULT 0 NOT NULL,
-    i_female_child_above bigint DEFAULT 0 NOT NULL,
-    i_female_unknown_above bigint DEFAULT 0 NOT NULL,
-    i_unknown_adult_above bigint DEFAULT 0 NOT NULL,
-    i_unknown_child_above bigint DEFAULT 0 NOT NULL,
-    i_unknown_unknown_above bigint DEFAULT 0 NOT NULL
-)
-WITH (fillfactor='80');
 
 CREATE VIEW public.rollup_facts AS
  SELECT (0)::smallint AS gset,
@@ -752,6 +225,104 @@ CREATE VIEW public.rollup_facts AS
            FROM public.casualty_groups c
           WHERE (c.incident_id = i.id)) v);
 
+CREATE FUNCTION public.incident_facts_at(p_incident bigint, t timestamp with time zone) RETURNS SETOF public.rollup_facts
+    LANGUAGE sql STABLE
+    AS $$
+SELECT * FROM rollup_facts WHERE incident_id = p_incident AND t IS NULL
+UNION ALL
+SELECT f.*
+FROM (SELECT r.status, r.document FROM incident_revisions r
+      WHERE r.incident_id = p_incident AND r.at <= t
+      ORDER BY r.version DESC LIMIT 1) s
+CROSS JOIN LATERAL revision_facts(p_incident, s.status, s.document) f
+$$;
+
+CREATE FUNCTION public.rollup_period(grain text, d date) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE grain
+       WHEN 'day' THEN d
+       WHEN 'week' THEN d - ((d - DATE '2000-01-03') % 7 + 7) % 7
+       ELSE date_trunc('month', d::timestamp)::date END
+$$;
+
+CREATE TABLE public.rollup_cells (
+    gset smallint NOT NULL,
+    status text NOT NULL COLLATE pg_catalog."C",
+    period date NOT NULL,
+    admin1 text NOT NULL COLLATE pg_catalog."C",
+    admin2 text NOT NULL COLLATE pg_catalog."C",
+    party text NOT NULL COLLATE pg_catalog."C",
+    tactic text NOT NULL COLLATE pg_catalog."C",
+    weapon text NOT NULL COLLATE pg_catalog."C",
+    incidents bigint NOT NULL,
+    killed bigint NOT NULL,
+    injured bigint NOT NULL,
+    k_male_adult bigint NOT NULL,
+    k_male_child bigint NOT NULL,
+    k_male_unknown bigint NOT NULL,
+    k_female_adult bigint NOT NULL,
+    k_female_child bigint NOT NULL,
+    k_female_unknown bigint NOT NULL,
+    k_unknown_adult bigint NOT NULL,
+    k_unknown_child bigint NOT NULL,
+    k_unknown_unknown bigint NOT NULL,
+    i_male_adult bigint NOT NULL,
+    i_male_child bigint NOT NULL,
+    i_male_unknown bigint NOT NULL,
+    i_female_adult bigint NOT NULL,
+    i_female_child bigint NOT NULL,
+    i_female_unknown bigint NOT NULL,
+    i_unknown_adult bigint NOT NULL,
+    i_unknown_child bigint NOT NULL,
+    i_unknown_unknown bigint NOT NULL,
+    attribution text DEFAULT ''::text NOT NULL COLLATE pg_catalog."C",
+    impacts text DEFAULT ''::text NOT NULL COLLATE pg_catalog."C",
+    unharmed bigint DEFAULT 0 NOT NULL,
+    abducted bigint DEFAULT 0 NOT NULL,
+    killed_below bigint DEFAULT 0 NOT NULL,
+    killed_above bigint DEFAULT 0 NOT NULL,
+    injured_below bigint DEFAULT 0 NOT NULL,
+    injured_above bigint DEFAULT 0 NOT NULL,
+    k_male_adult_below bigint DEFAULT 0 NOT NULL,
+    k_male_child_below bigint DEFAULT 0 NOT NULL,
+    k_male_unknown_below bigint DEFAULT 0 NOT NULL,
+    k_female_adult_below bigint DEFAULT 0 NOT NULL,
+    k_female_child_below bigint DEFAULT 0 NOT NULL,
+    k_female_unknown_below bigint DEFAULT 0 NOT NULL,
+    k_unknown_adult_below bigint DEFAULT 0 NOT NULL,
+    k_unknown_child_below bigint DEFAULT 0 NOT NULL,
+    k_unknown_unknown_below bigint DEFAULT 0 NOT NULL,
+    i_male_adult_below bigint DEFAULT 0 NOT NULL,
+    i_male_child_below bigint DEFAULT 0 NOT NULL,
+    i_male_unknown_below bigint DEFAULT 0 NOT NULL,
+    i_female_adult_below bigint DEFAULT 0 NOT NULL,
+    i_female_child_below bigint DEFAULT 0 NOT NULL,
+    i_female_unknown_below bigint DEFAULT 0 NOT NULL,
+    i_unknown_adult_below bigint DEFAULT 0 NOT NULL,
+    i_unknown_child_below bigint DEFAULT 0 NOT NULL,
+    i_unknown_unknown_below bigint DEFAULT 0 NOT NULL,
+    k_male_adult_above bigint DEFAULT 0 NOT NULL,
+    k_male_child_above bigint DEFAULT 0 NOT NULL,
+    k_male_unknown_above bigint DEFAULT 0 NOT NULL,
+    k_female_adult_above bigint DEFAULT 0 NOT NULL,
+    k_female_child_above bigint DEFAULT 0 NOT NULL,
+    k_female_unknown_above bigint DEFAULT 0 NOT NULL,
+    k_unknown_adult_above bigint DEFAULT 0 NOT NULL,
+    k_unknown_child_above bigint DEFAULT 0 NOT NULL,
+    k_unknown_unknown_above bigint DEFAULT 0 NOT NULL,
+    i_male_adult_above bigint DEFAULT 0 NOT NULL,
+    i_male_child_above bigint DEFAULT 0 NOT NULL,
+    i_male_unknown_above bigint DEFAULT 0 NOT NULL,
+    i_female_adult_above bigint DEFAULT 0 NOT NULL,
+    i_female_child_above bigint DEFAULT 0 NOT NULL,
+    i_female_unknown_above bigint DEFAULT 0 NOT NULL,
+    i_unknown_adult_above bigint DEFAULT 0 NOT NULL,
+    i_unknown_child_above bigint DEFAULT 0 NOT NULL,
+    i_unknown_unknown_above bigint DEFAULT 0 NOT NULL
+)
+WITH (fillfactor='80');
+
 CREATE TABLE public.rollup_gsets (
     gset smallint NOT NULL,
     grain text NOT NULL,
@@ -765,105 +336,6 @@ CREATE TABLE public.rollup_gsets (
     CONSTRAINT rollup_gsets_check CHECK ((by_admin1 OR (NOT by_admin2))),
     CONSTRAINT rollup_gsets_grain_check CHECK ((grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
 );
-
-CREATE VIEW public.rollup_contributions AS
- SELECT f.incident_id,
-    g.gset,
-    f.status,
-    public.rollup_period(g.grain, f.period) AS period,
-        CASE
-            WHEN g.by_admin1 THEN f.admin1
-            ELSE ''::text
-        END AS admin1,
-        CASE
-            WHEN g.by_admin2 THEN f.admin2
-            ELSE ''::text
-        END AS admin2,
-        CASE
-            WHEN g.by_party THEN f.party
-            ELSE ''::text
-        END AS party,
-        CASE
-            WHEN g.by_tactic THEN f.tactic
-            ELSE ''::text
-        END AS tactic,
-        CASE
-            WHEN g.by_weapon THEN f.weapon
-            ELSE ''::text
-        END AS weapon,
-        CASE
-            WHEN g.by_attribution THEN f.attribution
-            ELSE ''::text
-        END AS attribution,
-        CASE
-            WHEN g.by_impacts THEN f.impacts
-            ELSE ''::text
-        END AS impacts,
-    f.incidents,
-    f.killed,
-    f.injured,
-    f.k_male_adult,
-    f.k_male_child,
-    f.k_male_unknown,
-    f.k_female_adult,
-    f.k_female_child,
-    f.k_female_unknown,
-    f.k_unknown_adult,
-    f.k_unknown_child,
-    f.k_unknown_unknown,
-    f.i_male_adult,
-    f.i_male_child,
-    f.i_male_unknown,
-    f.i_female_adult,
-    f.i_female_child,
-    f.i_female_unknown,
-    f.i_unknown_adult,
-    f.i_unknown_child,
-    f.i_unknown_unknown,
-    f.unharmed,
-    f.abducted,
-    f.killed_below,
-    f.killed_above,
-    f.injured_below,
-    f.injured_above,
-    f.k_male_adult_below,
-    f.k_male_child_below,
-    f.k_male_unknown_below,
-    f.k_female_adult_below,
-    f.k_female_child_below,
-    f.k_female_unknown_below,
-    f.k_unknown_adult_below,
-    f.k_unknown_child_below,
-    f.k_unknown_unknown_below,
-    f.i_male_adult_below,
-    f.i_male_child_below,
-    f.i_male_unknown_below,
-    f.i_female_adult_below,
-    f.i_female_child_below,
-    f.i_female_unknown_below,
-    f.i_unknown_adult_below,
-    f.i_unknown_child_below,
-    f.i_unknown_unknown_below,
-    f.k_male_adult_above,
-    f.k_male_child_above,
-    f.k_male_unknown_above,
-    f.k_female_adult_above,
-    f.k_female_child_above,
-    f.k_female_unknown_above,
-    f.k_unknown_adult_above,
-    f.k_unknown_child_above,
-    f.k_unknown_unknown_above,
-    f.i_male_adult_above,
-    f.i_male_child_above,
-    f.i_male_unknown_above,
-    f.i_female_adult_above,
-    f.i_female_child_above,
-    f.i_female_unknown_above,
-    f.i_unknown_adult_above,
-    f.i_unknown_child_above,
-    f.i_unknown_unknown_above
-   FROM (public.rollup_facts f
-     CROSS JOIN public.rollup_gsets g);
 
 CREATE TABLE public.rollup_journal (
     status text NOT NULL COLLATE pg_catalog."C",
@@ -1189,6 +661,863 @@ UNION ALL
     rollup_journal_cells.i_unknown_unknown_above
    FROM public.rollup_journal_cells;
 
+CREATE FUNCTION public.incident_live_at(p_incident bigint, t timestamp with time zone) RETURNS SETOF public.rollup_live
+    LANGUAGE sql STABLE
+    AS $$
+SELECT g.gset, x.status, rollup_period(g.grain, x.period),
+       CASE WHEN g.by_admin1 THEN x.admin1 ELSE '' END,
+       CASE WHEN g.by_admin2 THEN x.admin2 ELSE '' END,
+       CASE WHEN g.by_party THEN x.party ELSE '' END,
+       CASE WHEN g.by_tactic THEN x.tactic ELSE '' END,
+       CASE WHEN g.by_weapon THEN x.weapon ELSE '' END,
+       CASE WHEN g.by_attribution THEN x.attribution ELSE '' END,
+       CASE WHEN g.by_impacts THEN x.impacts ELSE '' END, x.incidents, x.killed, x.injured,
+       x.k_male_adult, x.k_male_child, x.k_male_unknown, x.k_female_adult, x.k_female_child,
+       x.k_female_unknown, x.k_unknown_adult, x.k_unknown_child, x.k_unknown_unknown,
+       x.i_male_adult, x.i_male_child, x.i_male_unknown, x.i_female_adult, x.i_female_child,
+       x.i_female_unknown, x.i_unknown_adult, x.i_unknown_child, x.i_unknown_unknown,
+       x.unharmed, x.abducted, x.killed_below, x.killed_above, x.injured_below, x.injured_above,
+       x.k_male_adult_below, x.k_male_child_below, x.k_male_unknown_below,
+       x.k_female_adult_below, x.k_female_child_below, x.k_female_unknown_below,
+       x.k_unknown_adult_below, x.k_unknown_child_below, x.k_unknown_unknown_below,
+       x.i_male_adult_below, x.i_male_child_below, x.i_male_unknown_below,
+       x.i_female_adult_below, x.i_female_child_below, x.i_female_unknown_below,
+       x.i_unknown_adult_below, x.i_unknown_child_below, x.i_unknown_unknown_below,
+       x.k_male_adult_above, x.k_male_child_above, x.k_male_unknown_above,
+       x.k_female_adult_above, x.k_female_child_above, x.k_female_unknown_above,
+       x.k_unknown_adult_above, x.k_unknown_child_above, x.k_unknown_unknown_above,
+       x.i_male_adult_above, x.i_male_child_above, x.i_male_unknown_above,
+       x.i_female_adult_above, x.i_female_child_above, x.i_female_unknown_above,
+       x.i_unknown_adult_above, x.i_unknown_child_above, x.i_unknown_unknown_above
+FROM incident_facts_at(p_incident, t) x CROSS JOIN rollup_gsets g
+$$;
+
+CREATE VIEW public.rollup_victim_facts AS
+ SELECT i.id AS incident_id,
+    i.status,
+    i.occurred_on AS period,
+    i.admin1,
+    COALESCE(i.admin2, ''::text) AS admin2,
+    i.perpetrator AS party,
+    i.tactic,
+    i.weapon,
+    i.attribution,
+    COALESCE(( SELECT string_agg(m.impact, ','::text ORDER BY (m.impact COLLATE "C")) AS string_agg
+           FROM public.incident_impacts m
+          WHERE (m.incident_id = i.id)), ''::text) AS impacts,
+    v.outcome,
+    v.sex,
+    v.age_group,
+    v.role,
+    v.n,
+    v.n_below,
+    v.n_above
+   FROM (public.incidents i
+     CROSS JOIN LATERAL ( SELECT g.outcome,
+            g.sex,
+            g.age_group,
+            COALESCE(g.role, 'none'::text) AS role,
+            (g.count)::bigint AS n,
+            ((g.count - COALESCE(g.count_min, g.count)))::bigint AS n_below,
+            ((COALESCE(g.count_max, g.count) - g.count))::bigint AS n_above
+           FROM public.casualty_groups g
+          WHERE (g.incident_id = i.id)
+        UNION ALL
+         SELECT 'abducted'::text,
+            a.sex,
+            a.age_group,
+            'none'::text,
+            (a.count)::bigint AS count,
+            0,
+            0
+           FROM public.incident_abductions a
+          WHERE (a.incident_id = i.id)) v);
+
+CREATE FUNCTION public.incident_victim_facts_at(p_incident bigint, t timestamp with time zone) RETURNS SETOF public.rollup_victim_facts
+    LANGUAGE sql STABLE
+    AS $$
+SELECT * FROM rollup_victim_facts WHERE incident_id = p_incident AND t IS NULL
+UNION ALL
+SELECT f.*
+FROM (SELECT r.status, r.document FROM incident_revisions r
+      WHERE r.incident_id = p_incident AND r.at <= t
+      ORDER BY r.version DESC LIMIT 1) s
+CROSS JOIN LATERAL revision_victim_facts(p_incident, s.status, s.document) f
+$$;
+
+CREATE FUNCTION public.report_snapshots_immutable() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'report snapshots are immutable'
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE FUNCTION public.revised_since(t timestamp with time zone) RETURNS TABLE(incident_id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+SELECT DISTINCT s.incident_id FROM incident_revisions s WHERE s.at > t
+$$;
+
+CREATE FUNCTION public.revision_facts(p_incident bigint, p_status text, d jsonb) RETURNS SETOF public.rollup_facts
+    LANGUAGE sql IMMUTABLE
+    AS $$
+SELECT 0::smallint AS gset,
+       p_incident AS incident_id,
+       p_status AS status,
+       (d->>'occurred_on')::date AS period,
+       d#>>'{location,admin1}' AS admin1,
+       COALESCE(d#>>'{location,admin2}', '') AS admin2,
+       d->>'perpetrator' AS party,
+       d->>'tactic' AS tactic,
+       d->>'weapon' AS weapon,
+       COALESCE(d->>'attribution', 'unknown') AS attribution,
+       COALESCE((SELECT string_agg(m.impact, ',' ORDER BY m.impact COLLATE "C")
+                 FROM jsonb_array_elements_text(d->'impacts') AS m(impact)), '') AS impacts,
+       1::bigint AS incidents,
+       v.killed, v.injured, v.k_male_adult, v.k_male_child, v.k_male_unknown, v.k_female_adult,
+       v.k_female_child, v.k_female_unknown, v.k_unknown_adult, v.k_unknown_child,
+       v.k_unknown_unknown, v.i_male_adult, v.i_male_child, v.i_male_unknown, v.i_female_adult,
+       v.i_female_child, v.i_female_unknown, v.i_unknown_adult, v.i_unknown_child,
+       v.i_unknown_unknown, v.unharmed,
+       COALESCE((SELECT sum(a.count)
+                 FROM jsonb_to_recordset(d->'abducted') AS a(count integer)), 0)::bigint AS abducted,
+       v.killed_below, v.killed_above, v.injured_below, v.injured_above, v.k_male_adult_below,
+       v.k_male_child_below, v.k_male_unknown_below, v.k_female_adult_below,
+       v.k_female_child_below, v.k_female_unknown_below, v.k_unknown_adult_below,
+       v.k_unknown_child_below, v.k_unknown_unknown_below, v.i_male_adult_below,
+       v.i_male_child_below, v.i_male_unknown_below, v.i_female_adult_below,
+       v.i_female_child_below, v.i_female_unknown_below, v.i_unknown_adult_below,
+       v.i_unknown_child_below, v.i_unknown_unknown_below, v.k_male_adult_above,
+       v.k_male_child_above, v.k_male_unknown_above, v.k_female_adult_above,
+       v.k_female_child_above, v.k_female_unknown_above, v.k_unknown_adult_above,
+       v.k_unknown_child_above, v.k_unknown_unknown_above, v.i_male_adult_above,
+       v.i_male_child_above, v.i_male_unknown_above, v.i_female_adult_above,
+       v.i_female_child_above, v.i_female_unknown_above, v.i_unknown_adult_above,
+       v.i_unknown_child_above, v.i_unknown_unknown_above
+FROM (
+
+    SELECT COALESCE(sum(count) FILTER (WHERE outcome = 'killed'), 0)::bigint AS killed,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured'), 0)::bigint AS injured,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'adult'), 0)::bigint AS k_male_adult,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'child'), 0)::bigint AS k_male_child,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'unknown'), 0)::bigint AS k_male_unknown,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'adult'), 0)::bigint AS k_female_adult,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'child'), 0)::bigint AS k_female_child,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'unknown'), 0)::bigint AS k_female_unknown,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'adult'), 0)::bigint AS k_unknown_adult,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'child'), 0)::bigint AS k_unknown_child,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'unknown'), 0)::bigint AS k_unknown_unknown,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'adult'), 0)::bigint AS i_male_adult,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'child'), 0)::bigint AS i_male_child,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'unknown'), 0)::bigint AS i_male_unknown,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'adult'), 0)::bigint AS i_female_adult,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'child'), 0)::bigint AS i_female_child,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'unknown'), 0)::bigint AS i_female_unknown,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'adult'), 0)::bigint AS i_unknown_adult,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'child'), 0)::bigint AS i_unknown_child,
+           COALESCE(sum(count) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'unknown'), 0)::bigint AS i_unknown_unknown,
+           (count(*) = 0)::int::bigint AS unharmed,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed'), 0)::bigint AS killed_below,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed'), 0)::bigint AS killed_above,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured'), 0)::bigint AS injured_below,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured'), 0)::bigint AS injured_above,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'adult'), 0)::bigint AS k_male_adult_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'child'), 0)::bigint AS k_male_child_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'unknown'), 0)::bigint AS k_male_unknown_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'adult'), 0)::bigint AS k_female_adult_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'child'), 0)::bigint AS k_female_child_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'unknown'), 0)::bigint AS k_female_unknown_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'adult'), 0)::bigint AS k_unknown_adult_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'child'), 0)::bigint AS k_unknown_child_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'unknown'), 0)::bigint AS k_unknown_unknown_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'adult'), 0)::bigint AS i_male_adult_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'child'), 0)::bigint AS i_male_child_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'unknown'), 0)::bigint AS i_male_unknown_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'adult'), 0)::bigint AS i_female_adult_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'child'), 0)::bigint AS i_female_child_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'unknown'), 0)::bigint AS i_female_unknown_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'adult'), 0)::bigint AS i_unknown_adult_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'child'), 0)::bigint AS i_unknown_child_below,
+           COALESCE(sum(count - COALESCE(count_min, count)) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'unknown'), 0)::bigint AS i_unknown_unknown_below,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'adult'), 0)::bigint AS k_male_adult_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'child'), 0)::bigint AS k_male_child_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'male' AND age_group = 'unknown'), 0)::bigint AS k_male_unknown_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'adult'), 0)::bigint AS k_female_adult_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'child'), 0)::bigint AS k_female_child_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'female' AND age_group = 'unknown'), 0)::bigint AS k_female_unknown_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'adult'), 0)::bigint AS k_unknown_adult_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'child'), 0)::bigint AS k_unknown_child_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'killed' AND sex = 'unknown' AND age_group = 'unknown'), 0)::bigint AS k_unknown_unknown_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'adult'), 0)::bigint AS i_male_adult_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'child'), 0)::bigint AS i_male_child_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'male' AND age_group = 'unknown'), 0)::bigint AS i_male_unknown_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'adult'), 0)::bigint AS i_female_adult_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'child'), 0)::bigint AS i_female_child_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'female' AND age_group = 'unknown'), 0)::bigint AS i_female_unknown_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'adult'), 0)::bigint AS i_unknown_adult_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'child'), 0)::bigint AS i_unknown_child_above,
+           COALESCE(sum(COALESCE(count_max, count) - count) FILTER (WHERE outcome = 'injured' AND sex = 'unknown' AND age_group = 'unknown'), 0)::bigint AS i_unknown_unknown_above
+    FROM jsonb_to_recordset(d->'casualties')
+         AS c(outcome text, sex text, age_group text, count integer, count_min integer,
+              count_max integer)
+) v
+WHERE d IS NOT NULL
+$$;
+
+CREATE FUNCTION public.revision_victim_facts(p_incident bigint, p_status text, d jsonb) RETURNS SETOF public.rollup_victim_facts
+    LANGUAGE sql IMMUTABLE
+    AS $$
+SELECT p_incident, p_status, (d->>'occurred_on')::date, d#>>'{location,admin1}',
+       COALESCE(d#>>'{location,admin2}', ''), d->>'perpetrator', d->>'tactic', d->>'weapon',
+       COALESCE(d->>'attribution', 'unknown'),
+       COALESCE((SELECT string_agg(m.impact, ',' ORDER BY m.impact COLLATE "C")
+                 FROM jsonb_array_elements_text(d->'impacts') AS m(impact)), ''),
+       v.outcome, v.sex, v.age_group, v.role, v.n, v.n_below, v.n_above
+FROM (
+    SELECT g.outcome, g.sex, g.age_group, COALESCE(g.role, 'none') AS role,
+           g.count::bigint AS n,
+           (g.count - COALESCE(g.count_min, g.count))::bigint AS n_below,
+           (COALESCE(g.count_max, g.count) - g.count)::bigint AS n_above
+    FROM jsonb_to_recordset(d->'casualties')
+         AS g(outcome text, sex text, age_group text, count integer, count_min integer,
+              count_max integer, role text)
+    UNION ALL
+    SELECT 'abducted', a.sex, a.age_group, 'none', a.count::bigint, 0, 0
+    FROM jsonb_to_recordset(d->'abducted') AS a(sex text, age_group text, count integer)
+) v
+WHERE d IS NOT NULL
+$$;
+
+CREATE FUNCTION public.rollup_apply(p_incident bigint, p_sign integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+INSERT INTO rollup_journal (status, occurred_on, admin1, admin2, party, tactic, weapon, attribution, impacts,
+    incidents, killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult,
+    k_female_child, k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,
+    i_male_adult, i_male_child, i_male_unknown, i_female_adult, i_female_child,
+    i_female_unknown, i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted,
+    killed_below, killed_above, injured_below, injured_above, k_male_adult_below,
+    k_male_child_below, k_male_unknown_below, k_female_adult_below, k_female_child_below,
+    k_female_unknown_below, k_unknown_adult_below, k_unknown_child_below,
+    k_unknown_unknown_below, i_male_adult_below, i_male_child_below, i_male_unknown_below,
+    i_female_adult_below, i_female_child_below, i_female_unknown_below, i_unknown_adult_below,
+    i_unknown_child_below, i_unknown_unknown_below, k_male_adult_above, k_male_child_above,
+    k_male_unknown_above, k_female_adult_above, k_female_child_above, k_female_unknown_above,
+    k_unknown_adult_above, k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above,
+    i_male_child_above, i_male_unknown_above, i_female_adult_above, i_female_child_above,
+    i_female_unknown_above, i_unknown_adult_above, i_unknown_child_above,
+    i_unknown_unknown_above)
+SELECT status, period, admin1, admin2, party, tactic, weapon, attribution, impacts,
+       p_sign * incidents, p_sign * killed, p_sign * injured, p_sign * k_male_adult,
+       p_sign * k_male_child, p_sign * k_male_unknown, p_sign * k_female_adult,
+       p_sign * k_female_child, p_sign * k_female_unknown, p_sign * k_unknown_adult,
+       p_sign * k_unknown_child, p_sign * k_unknown_unknown, p_sign * i_male_adult,
+       p_sign * i_male_child, p_sign * i_male_unknown, p_sign * i_female_adult,
+       p_sign * i_female_child, p_sign * i_female_unknown, p_sign * i_unknown_adult,
+       p_sign * i_unknown_child, p_sign * i_unknown_unknown, p_sign * unharmed,
+       p_sign * abducted, p_sign * killed_below, p_sign * killed_above, p_sign * injured_below,
+       p_sign * injured_above, p_sign * k_male_adult_below, p_sign * k_male_child_below,
+       p_sign * k_male_unknown_below, p_sign * k_female_adult_below,
+       p_sign * k_female_child_below, p_sign * k_female_unknown_below,
+       p_sign * k_unknown_adult_below, p_sign * k_unknown_child_below,
+       p_sign * k_unknown_unknown_below, p_sign * i_male_adult_below,
+       p_sign * i_male_child_below, p_sign * i_male_unknown_below,
+       p_sign * i_female_adult_below, p_sign * i_female_child_below,
+       p_sign * i_female_unknown_below, p_sign * i_unknown_adult_below,
+       p_sign * i_unknown_child_below, p_sign * i_unknown_unknown_below,
+       p_sign * k_male_adult_above, p_sign * k_male_child_above, p_sign * k_male_unknown_above,
+       p_sign * k_female_adult_above, p_sign * k_female_child_above,
+       p_sign * k_female_unknown_above, p_sign * k_unknown_adult_above,
+       p_sign * k_unknown_child_above, p_sign * k_unknown_unknown_above,
+       p_sign * i_male_adult_above, p_sign * i_male_child_above, p_sign * i_male_unknown_above,
+       p_sign * i_female_adult_above, p_sign * i_female_child_above,
+       p_sign * i_female_unknown_above, p_sign * i_unknown_adult_above,
+       p_sign * i_unknown_child_above, p_sign * i_unknown_unknown_above
+FROM rollup_facts
+WHERE incident_id = p_incident;
+END
+$$;
+
+CREATE FUNCTION public.rollup_facts_as_of(t timestamp with time zone, lo date, hi date) RETURNS SETOF public.rollup_facts
+    LANGUAGE sql STABLE
+    AS $$
+SELECT * FROM rollup_facts
+UNION ALL
+SELECT * FROM rollup_facts_changes(t, lo, hi)
+$$;
+
+CREATE FUNCTION public.rollup_facts_changes(t timestamp with time zone, lo date, hi date) RETURNS SETOF public.rollup_facts
+    LANGUAGE sql STABLE
+    AS $$
+WITH s AS MATERIALIZED (SELECT incident_id FROM revised_since(t))
+SELECT f.*
+FROM s
+CROSS JOIN LATERAL (
+    SELECT p.status, p.document FROM incident_revisions p
+    WHERE p.incident_id = s.incident_id AND p.at <= t
+    ORDER BY p.version DESC LIMIT 1) r
+CROSS JOIN LATERAL revision_facts(s.incident_id, r.status, r.document) f
+WHERE f.period BETWEEN lo AND hi
+UNION ALL
+SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f.tactic, f.weapon,
+       f.attribution, f.impacts, -f.incidents, -f.killed, -f.injured, -f.k_male_adult,
+       -f.k_male_child, -f.k_male_unknown, -f.k_female_adult, -f.k_female_child,
+       -f.k_female_unknown, -f.k_unknown_adult, -f.k_unknown_child, -f.k_unknown_unknown,
+       -f.i_male_adult, -f.i_male_child, -f.i_male_unknown, -f.i_female_adult,
+       -f.i_female_child, -f.i_female_unknown, -f.i_unknown_adult, -f.i_unknown_child,
+       -f.i_unknown_unknown, -f.unharmed, -f.abducted, -f.killed_below, -f.killed_above,
+       -f.injured_below, -f.injured_above, -f.k_male_adult_below, -f.k_male_child_below,
+       -f.k_male_unknown_below, -f.k_female_adult_below, -f.k_female_child_below,
+       -f.k_female_unknown_below, -f.k_unknown_adult_below, -f.k_unknown_child_below,
+       -f.k_unknown_unknown_below, -f.i_male_adult_below, -f.i_male_child_below,
+       -f.i_male_unknown_below, -f.i_female_adult_below, -f.i_female_child_below,
+       -f.i_female_unknown_below, -f.i_unknown_adult_below, -f.i_unknown_child_below,
+       -f.i_unknown_unknown_below, -f.k_male_adult_above, -f.k_male_child_above,
+       -f.k_male_unknown_above, -f.k_female_adult_above, -f.k_female_child_above,
+       -f.k_female_unknown_above, -f.k_unknown_adult_above, -f.k_unknown_child_above,
+       -f.k_unknown_unknown_above, -f.i_male_adult_above, -f.i_male_child_above,
+       -f.i_male_unknown_above, -f.i_female_adult_above, -f.i_female_child_above,
+       -f.i_female_unknown_above, -f.i_unknown_adult_above, -f.i_unknown_child_above,
+       -f.i_unknown_unknown_above
+FROM s
+CROSS JOIN LATERAL (
+    SELECT * FROM rollup_facts x
+    WHERE x.incident_id = s.incident_id AND x.period BETWEEN lo AND hi OFFSET 0) f
+$$;
+
+CREATE FUNCTION public.rollup_fold() RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    folded bigint;
+BEGIN
+IF NOT pg_try_advisory_xact_lock(hashtext('civcas.rollup_fold')) THEN
+    RETURN 0;
+END IF;
+LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE;
+WITH gone AS (DELETE FROM rollup_journal RETURNING *),
+counted AS (SELECT count(*) AS n FROM gone),
+ins AS (
+INSERT INTO rollup_cells AS r (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts,
+    incidents, killed, injured, k_male_adult, k_male_child, k_male_unknown, k_female_adult,
+    k_female_child, k_female_unknown, k_unknown_adult, k_unknown_child, k_unknown_unknown,
+    i_male_adult, i_male_child, i_male_unknown, i_female_adult, i_female_child,
+    i_female_unknown, i_unknown_adult, i_unknown_child, i_unknown_unknown, unharmed, abducted,
+    killed_below, killed_above, injured_below, injured_above, k_male_adult_below,
+    k_male_child_below, k_male_unknown_below, k_female_adult_below, k_female_child_below,
+    k_female_unknown_below, k_unknown_adult_below, k_unknown_child_below,
+    k_unknown_unknown_below, i_male_adult_below, i_male_child_below, i_male_unknown_below,
+    i_female_adult_below, i_female_child_below, i_female_unknown_below, i_unknown_adult_below,
+    i_unknown_child_below, i_unknown_unknown_below, k_male_adult_above, k_male_child_above,
+    k_male_unknown_above, k_female_adult_above, k_female_child_above, k_female_unknown_above,
+    k_unknown_adult_above, k_unknown_child_above, k_unknown_unknown_above, i_male_adult_above,
+    i_male_child_above, i_male_unknown_above, i_female_adult_above, i_female_child_above,
+    i_female_unknown_above, i_unknown_adult_above, i_unknown_child_above,
+    i_unknown_unknown_above)
+SELECT g.gset, j.status,
+       rollup_period(g.grain, j.occurred_on),
+       CASE WHEN g.by_admin1 THEN j.admin1 ELSE '' END,
+       CASE WHEN g.by_admin2 THEN j.admin2 ELSE '' END,
+       CASE WHEN g.by_party THEN j.party ELSE '' END,
+       CASE WHEN g.by_tactic THEN j.tactic ELSE '' END,
+       CASE WHEN g.by_weapon THEN j.weapon ELSE '' END,
+       CASE WHEN g.by_attribution THEN j.attribution ELSE '' END,
+       CASE WHEN g.by_impacts THEN j.impacts ELSE '' END,
+       sum(j.incidents), sum(j.killed), sum(j.injured), sum(j.k_male_adult),
+       sum(j.k_male_child), sum(j.k_male_unknown), sum(j.k_female_adult),
+       sum(j.k_female_child), sum(j.k_female_unknown), sum(j.k_unknown_adult),
+       sum(j.k_unknown_child), sum(j.k_unknown_unknown), sum(j.i_male_adult),
+       sum(j.i_male_child), sum(j.i_male_unknown), sum(j.i_female_adult),
+       sum(j.i_female_child), sum(j.i_female_unknown), sum(j.i_unknown_adult),
+       sum(j.i_unknown_child), sum(j.i_unknown_unknown), sum(j.unharmed), sum(j.abducted),
+       sum(j.killed_below), sum(j.killed_above), sum(j.injured_below), sum(j.injured_above),
+       sum(j.k_male_adult_below), sum(j.k_male_child_below), sum(j.k_male_unknown_below),
+       sum(j.k_female_adult_below), sum(j.k_female_child_below), sum(j.k_female_unknown_below),
+       sum(j.k_unknown_adult_below), sum(j.k_unknown_child_below),
+       sum(j.k_unknown_unknown_below), sum(j.i_male_adult_below), sum(j.i_male_child_below),
+       sum(j.i_male_unknown_below), sum(j.i_female_adult_below), sum(j.i_female_child_below),
+       sum(j.i_female_unknown_below), sum(j.i_unknown_adult_below),
+       sum(j.i_unknown_child_below), sum(j.i_unknown_unknown_below), sum(j.k_male_adult_above),
+       sum(j.k_male_child_above), sum(j.k_male_unknown_above), sum(j.k_female_adult_above),
+       sum(j.k_female_child_above), sum(j.k_female_unknown_above),
+       sum(j.k_unknown_adult_above), sum(j.k_unknown_child_above),
+       sum(j.k_unknown_unknown_above), sum(j.i_male_adult_above), sum(j.i_male_child_above),
+       sum(j.i_male_unknown_above), sum(j.i_female_adult_above), sum(j.i_female_child_above),
+       sum(j.i_female_unknown_above), sum(j.i_unknown_adult_above),
+       sum(j.i_unknown_child_above), sum(j.i_unknown_unknown_above)
+FROM gone j
+CROSS JOIN rollup_gsets g
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+ON CONFLICT (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts) DO UPDATE SET
+    incidents = r.incidents + EXCLUDED.incidents,
+    killed = r.killed + EXCLUDED.killed,
+    injured = r.injured + EXCLUDED.injured,
+    k_male_adult = r.k_male_adult + EXCLUDED.k_male_adult,
+    k_male_child = r.k_male_child + EXCLUDED.k_male_child,
+    k_male_unknown = r.k_male_unknown + EXCLUDED.k_male_unknown,
+    k_female_adult = r.k_female_adult + EXCLUDED.k_female_adult,
+    k_female_child = r.k_female_child + EXCLUDED.k_female_child,
+    k_female_unknown = r.k_female_unknown + EXCLUDED.k_female_unknown,
+    k_unknown_adult = r.k_unknown_adult + EXCLUDED.k_unknown_adult,
+    k_unknown_child = r.k_unknown_child + EXCLUDED.k_unknown_child,
+    k_unknown_unknown = r.k_unknown_unknown + EXCLUDED.k_unknown_unknown,
+    i_male_adult = r.i_male_adult + EXCLUDED.i_male_adult,
+    i_male_child = r.i_male_child + EXCLUDED.i_male_child,
+    i_male_unknown = r.i_male_unknown + EXCLUDED.i_male_unknown,
+    i_female_adult = r.i_female_adult + EXCLUDED.i_female_adult,
+    i_female_child = r.i_female_child + EXCLUDED.i_female_child,
+    i_female_unknown = r.i_female_unknown + EXCLUDED.i_female_unknown,
+    i_unknown_adult = r.i_unknown_adult + EXCLUDED.i_unknown_adult,
+    i_unknown_child = r.i_unknown_child + EXCLUDED.i_unknown_child,
+    i_unknown_unknown = r.i_unknown_unknown + EXCLUDED.i_unknown_unknown,
+    unharmed = r.unharmed + EXCLUDED.unharmed,
+    abducted = r.abducted + EXCLUDED.abducted,
+    killed_below = r.killed_below + EXCLUDED.killed_below,
+    killed_above = r.killed_above + EXCLUDED.killed_above,
+    injured_below = r.injured_below + EXCLUDED.injured_below,
+    injured_above = r.injured_above + EXCLUDED.injured_above,
+    k_male_adult_below = r.k_male_adult_below + EXCLUDED.k_male_adult_below,
+    k_male_child_below = r.k_male_child_below + EXCLUDED.k_male_child_below,
+    k_male_unknown_below = r.k_male_unknown_below + EXCLUDED.k_male_unknown_below,
+    k_female_adult_below = r.k_female_adult_below + EXCLUDED.k_female_adult_below,
+    k_female_child_below = r.k_female_child_below + EXCLUDED.k_female_child_below,
+    k_female_unknown_below = r.k_female_unknown_below + EXCLUDED.k_female_unknown_below,
+    k_unknown_adult_below = r.k_unknown_adult_below + EXCLUDED.k_unknown_adult_below,
+    k_unknown_child_below = r.k_unknown_child_below + EXCLUDED.k_unknown_child_below,
+    k_unknown_unknown_below = r.k_unknown_unknown_below + EXCLUDED.k_unknown_unknown_below,
+    i_male_adult_below = r.i_male_adult_below + EXCLUDED.i_male_adult_below,
+    i_male_child_below = r.i_male_child_below + EXCLUDED.i_male_child_below,
+    i_male_unknown_below = r.i_male_unknown_below + EXCLUDED.i_male_unknown_below,
+    i_female_adult_below = r.i_female_adult_below + EXCLUDED.i_female_adult_below,
+    i_female_child_below = r.i_female_child_below + EXCLUDED.i_female_child_below,
+    i_female_unknown_below = r.i_female_unknown_below + EXCLUDED.i_female_unknown_below,
+    i_unknown_adult_below = r.i_unknown_adult_below + EXCLUDED.i_unknown_adult_below,
+    i_unknown_child_below = r.i_unknown_child_below + EXCLUDED.i_unknown_child_below,
+    i_unknown_unknown_below = r.i_unknown_unknown_below + EXCLUDED.i_unknown_unknown_below,
+    k_male_adult_above = r.k_male_adult_above + EXCLUDED.k_male_adult_above,
+    k_male_child_above = r.k_male_child_above + EXCLUDED.k_male_child_above,
+    k_male_unknown_above = r.k_male_unknown_above + EXCLUDED.k_male_unknown_above,
+    k_female_adult_above = r.k_female_adult_above + EXCLUDED.k_female_adult_above,
+    k_female_child_above = r.k_female_child_above + EXCLUDED.k_female_child_above,
+    k_female_unknown_above = r.k_female_unknown_above + EXCLUDED.k_female_unknown_above,
+    k_unknown_adult_above = r.k_unknown_adult_above + EXCLUDED.k_unknown_adult_above,
+    k_unknown_child_above = r.k_unknown_child_above + EXCLUDED.k_unknown_child_above,
+    k_unknown_unknown_above = r.k_unknown_unknown_above + EXCLUDED.k_unknown_unknown_above,
+    i_male_adult_above = r.i_male_adult_above + EXCLUDED.i_male_adult_above,
+    i_male_child_above = r.i_male_child_above + EXCLUDED.i_male_child_above,
+    i_male_unknown_above = r.i_male_unknown_above + EXCLUDED.i_male_unknown_above,
+    i_female_adult_above = r.i_female_adult_above + EXCLUDED.i_female_adult_above,
+    i_female_child_above = r.i_female_child_above + EXCLUDED.i_female_child_above,
+    i_female_unknown_above = r.i_female_unknown_above + EXCLUDED.i_female_unknown_above,
+    i_unknown_adult_above = r.i_unknown_adult_above + EXCLUDED.i_unknown_adult_above,
+    i_unknown_child_above = r.i_unknown_child_above + EXCLUDED.i_unknown_child_above,
+    i_unknown_unknown_above = r.i_unknown_unknown_above + EXCLUDED.i_unknown_unknown_above
+RETURNING 1)
+SELECT n INTO folded FROM counted;
+RETURN folded;
+END
+$$;
+
+CREATE FUNCTION public.rollup_live_as_of(t timestamp with time zone, lo date, hi date) RETURNS SETOF public.rollup_live
+    LANGUAGE sql STABLE
+    AS $$
+SELECT * FROM rollup_live
+UNION ALL
+SELECT g.gset, x.status, rollup_period(g.grain, x.period),
+       CASE WHEN g.by_admin1 THEN x.admin1 ELSE '' END,
+       CASE WHEN g.by_admin2 THEN x.admin2 ELSE '' END,
+       CASE WHEN g.by_party THEN x.party ELSE '' END,
+       CASE WHEN g.by_tactic THEN x.tactic ELSE '' END,
+       CASE WHEN g.by_weapon THEN x.weapon ELSE '' END,
+       CASE WHEN g.by_attribution THEN x.attribution ELSE '' END,
+       CASE WHEN g.by_impacts THEN x.impacts ELSE '' END, x.incidents, x.killed, x.injured,
+       x.k_male_adult, x.k_male_child, x.k_male_unknown, x.k_female_adult, x.k_female_child,
+       x.k_female_unknown, x.k_unknown_adult, x.k_unknown_child, x.k_unknown_unknown,
+       x.i_male_adult, x.i_male_child, x.i_male_unknown, x.i_female_adult, x.i_female_child,
+       x.i_female_unknown, x.i_unknown_adult, x.i_unknown_child, x.i_unknown_unknown,
+       x.unharmed, x.abducted, x.killed_below, x.killed_above, x.injured_below, x.injured_above,
+       x.k_male_adult_below, x.k_male_child_below, x.k_male_unknown_below,
+       x.k_female_adult_below, x.k_female_child_below, x.k_female_unknown_below,
+       x.k_unknown_adult_below, x.k_unknown_child_below, x.k_unknown_unknown_below,
+       x.i_male_adult_below, x.i_male_child_below, x.i_male_unknown_below,
+       x.i_female_adult_below, x.i_female_child_below, x.i_female_unknown_below,
+       x.i_unknown_adult_below, x.i_unknown_child_below, x.i_unknown_unknown_below,
+       x.k_male_adult_above, x.k_male_child_above, x.k_male_unknown_above,
+       x.k_female_adult_above, x.k_female_child_above, x.k_female_unknown_above,
+       x.k_unknown_adult_above, x.k_unknown_child_above, x.k_unknown_unknown_above,
+       x.i_male_adult_above, x.i_male_child_above, x.i_male_unknown_above,
+       x.i_female_adult_above, x.i_female_child_above, x.i_female_unknown_above,
+       x.i_unknown_adult_above, x.i_unknown_child_above, x.i_unknown_unknown_above
+FROM rollup_facts_changes(t, lo, hi + 31) x CROSS JOIN rollup_gsets g
+$$;
+
+CREATE FUNCTION public.rollup_victim_facts_as_of(t timestamp with time zone, lo date, hi date) RETURNS SETOF public.rollup_victim_facts
+    LANGUAGE sql STABLE
+    AS $$
+SELECT v.* FROM rollup_victim_facts v
+WHERE NOT EXISTS (SELECT 1 FROM incident_revisions r
+                  WHERE r.incident_id = v.incident_id AND r.at > t)
+UNION ALL
+SELECT f.*
+FROM revised_since(t) s
+CROSS JOIN LATERAL (
+    SELECT p.status, p.document FROM incident_revisions p
+    WHERE p.incident_id = s.incident_id AND p.at <= t
+    ORDER BY p.version DESC LIMIT 1) r
+CROSS JOIN LATERAL revision_victim_facts(s.incident_id, r.status, r.document) f
+WHERE f.period BETWEEN lo AND hi
+$$;
+
+CREATE FUNCTION public.signing_keys_retire_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' OR NEW.public_key <> OLD.public_key
+       OR NEW.fingerprint <> OLD.fingerprint OR NEW.valid_from <> OLD.valid_from
+       OR OLD.valid_until IS NOT NULL THEN
+        RAISE EXCEPTION 'a signing key can only be retired, once'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TABLE public.admin_areas (
+    pcode text NOT NULL,
+    name text NOT NULL,
+    level smallint NOT NULL,
+    parent text,
+    region text,
+    illustrative boolean DEFAULT false NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT admin_areas_check CHECK (((level = 0) = (parent IS NULL))),
+    CONSTRAINT admin_areas_level_check CHECK (((level >= 0) AND (level <= 3))),
+    CONSTRAINT admin_areas_pcode_check CHECK ((pcode ~ '^[A-Za-z0-9-]{1,32}$'::text))
+);
+
+CREATE TABLE public.api_keys (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    key_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_key_hash_check CHECK ((length(key_hash) = 32)),
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT api_keys_role_check CHECK ((role = ANY (ARRAY['monitor'::text, 'reviewer'::text, 'analyst'::text, 'admin'::text])))
+);
+
+ALTER TABLE public.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.api_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.attributions (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT attributions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
+CREATE TABLE public.casualty_personal (
+    incident_id bigint NOT NULL,
+    ordinal smallint NOT NULL,
+    name text,
+    age smallint,
+    CONSTRAINT casualty_personal_age_check CHECK (((age >= 0) AND (age <= 120))),
+    CONSTRAINT casualty_personal_check CHECK (((name IS NOT NULL) OR (age IS NOT NULL)))
+);
+
+CREATE TABLE public.duplicate_dismissals (
+    id bigint NOT NULL,
+    a bigint NOT NULL,
+    b bigint NOT NULL,
+    key_id bigint NOT NULL,
+    reason text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    undone_key_id bigint,
+    undone_reason text,
+    undone_at timestamp with time zone,
+    CONSTRAINT duplicate_dismissals_check CHECK ((a < b)),
+    CONSTRAINT duplicate_dismissals_check1 CHECK ((((undone_key_id IS NULL) = (undone_at IS NULL)) AND ((undone_key_id IS NULL) = (undone_reason IS NULL))))
+);
+
+ALTER TABLE public.duplicate_dismissals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.duplicate_dismissals_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.duplicate_pairs (
+    a bigint NOT NULL,
+    b bigint NOT NULL,
+    score numeric(4,3) NOT NULL,
+    reasons jsonb NOT NULL,
+    found_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT duplicate_pairs_check CHECK ((a < b)),
+    CONSTRAINT duplicate_pairs_score_check CHECK (((score >= (0)::numeric) AND (score <= (1)::numeric)))
+);
+
+CREATE TABLE public.duplicate_watermark (
+    one boolean DEFAULT true NOT NULL,
+    change_xid xid8 NOT NULL,
+    id bigint NOT NULL,
+    CONSTRAINT duplicate_watermark_one_check CHECK (one)
+);
+
+CREATE TABLE public.form_submissions (
+    instance_id text NOT NULL,
+    key_id bigint NOT NULL,
+    request_hash bytea NOT NULL,
+    incident_id bigint,
+    deprecated_id text,
+    channel text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT form_submissions_channel_check CHECK ((channel = ANY (ARRAY['openrosa'::text, 'kobo'::text]))),
+    CONSTRAINT form_submissions_instance_id_check CHECK (((length(instance_id) >= 1) AND (length(instance_id) <= 128)))
+);
+
+CREATE TABLE public.idempotency_keys (
+    key_id bigint NOT NULL,
+    idem_key text NOT NULL,
+    request_hash bytea NOT NULL,
+    incident_id bigint,
+    response text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.impacts (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT impacts_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
+CREATE TABLE public.incident_revisions (
+    incident_id bigint NOT NULL,
+    version integer NOT NULL,
+    status text NOT NULL,
+    key_id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
+    changes jsonb NOT NULL,
+    document jsonb NOT NULL,
+    CONSTRAINT incident_revisions_version_check CHECK ((version >= 1))
+);
+
+CREATE TABLE public.incident_sources (
+    incident_id bigint NOT NULL,
+    ordinal smallint NOT NULL,
+    type text NOT NULL,
+    reference text,
+    merged_from bigint,
+    CONSTRAINT incident_sources_ordinal_check CHECK ((ordinal >= 0))
+);
+
+ALTER TABLE public.incidents ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.incidents_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.parties (
+    code text NOT NULL,
+    name text NOT NULL,
+    group_code text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT parties_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
+CREATE TABLE public.party_groups (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT party_groups_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
+CREATE TABLE public.public_reports (
+    report_id bigint NOT NULL,
+    sha256 text NOT NULL,
+    body text NOT NULL,
+    min_cell integer NOT NULL,
+    made_by bigint NOT NULL,
+    made_at timestamp with time zone NOT NULL,
+    CONSTRAINT public_reports_min_cell_check CHECK ((min_cell >= 1)),
+    CONSTRAINT public_reports_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+CREATE TABLE public.publications (
+    seq bigint NOT NULL,
+    kind text NOT NULL,
+    report_id bigint NOT NULL,
+    body_sha256 text NOT NULL,
+    body_signature text NOT NULL,
+    link text NOT NULL,
+    link_sha256 text NOT NULL,
+    link_signature text NOT NULL,
+    key_id bigint NOT NULL,
+    CONSTRAINT publications_body_sha256_check CHECK ((body_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT publications_body_signature_check CHECK ((body_signature ~ '^[0-9a-f]{128}$'::text)),
+    CONSTRAINT publications_kind_check CHECK ((kind = ANY (ARRAY['report'::text, 'public_report'::text]))),
+    CONSTRAINT publications_link_sha256_check CHECK ((link_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT publications_link_signature_check CHECK ((link_signature ~ '^[0-9a-f]{128}$'::text)),
+    CONSTRAINT publications_seq_check CHECK ((seq >= 1))
+);
+
+CREATE TABLE public.regions (
+    code text NOT NULL,
+    name text NOT NULL,
+    sort integer NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    labels jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT regions_code_check CHECK ((code ~ '^[a-z0-9_]{1,64}$'::text))
+);
+
+CREATE TABLE public.report_snapshots (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    title text NOT NULL,
+    parameters jsonb NOT NULL,
+    sha256 text NOT NULL,
+    body text NOT NULL,
+    created_by bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT report_snapshots_kind_check CHECK ((kind = 'poc'::text)),
+    CONSTRAINT report_snapshots_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+CREATE SEQUENCE public.report_snapshots_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.report_snapshots_id_seq OWNED BY public.report_snapshots.id;
+
+CREATE VIEW public.rollup_contributions AS
+ SELECT f.incident_id,
+    g.gset,
+    f.status,
+    public.rollup_period(g.grain, f.period) AS period,
+        CASE
+            WHEN g.by_admin1 THEN f.admin1
+            ELSE ''::text
+        END AS admin1,
+        CASE
+            WHEN g.by_admin2 THEN f.admin2
+            ELSE ''::text
+        END AS admin2,
+        CASE
+            WHEN g.by_party THEN f.party
+            ELSE ''::text
+        END AS party,
+        CASE
+            WHEN g.by_tactic THEN f.tactic
+            ELSE ''::text
+        END AS tactic,
+        CASE
+            WHEN g.by_weapon THEN f.weapon
+            ELSE ''::text
+        END AS weapon,
+        CASE
+            WHEN g.by_attribution THEN f.attribution
+            ELSE ''::text
+        END AS attribution,
+        CASE
+            WHEN g.by_impacts THEN f.impacts
+            ELSE ''::text
+        END AS impacts,
+    f.incidents,
+    f.killed,
+    f.injured,
+    f.k_male_adult,
+    f.k_male_child,
+    f.k_male_unknown,
+    f.k_female_adult,
+    f.k_female_child,
+    f.k_female_unknown,
+    f.k_unknown_adult,
+    f.k_unknown_child,
+    f.k_unknown_unknown,
+    f.i_male_adult,
+    f.i_male_child,
+    f.i_male_unknown,
+    f.i_female_adult,
+    f.i_female_child,
+    f.i_female_unknown,
+    f.i_unknown_adult,
+    f.i_unknown_child,
+    f.i_unknown_unknown,
+    f.unharmed,
+    f.abducted,
+    f.killed_below,
+    f.killed_above,
+    f.injured_below,
+    f.injured_above,
+    f.k_male_adult_below,
+    f.k_male_child_below,
+    f.k_male_unknown_below,
+    f.k_female_adult_below,
+    f.k_female_child_below,
+    f.k_female_unknown_below,
+    f.k_unknown_adult_below,
+    f.k_unknown_child_below,
+    f.k_unknown_unknown_below,
+    f.i_male_adult_below,
+    f.i_male_child_below,
+    f.i_male_unknown_below,
+    f.i_female_adult_below,
+    f.i_female_child_below,
+    f.i_female_unknown_below,
+    f.i_unknown_adult_below,
+    f.i_unknown_child_below,
+    f.i_unknown_unknown_below,
+    f.k_male_adult_above,
+    f.k_male_child_above,
+    f.k_male_unknown_above,
+    f.k_female_adult_above,
+    f.k_female_child_above,
+    f.k_female_unknown_above,
+    f.k_unknown_adult_above,
+    f.k_unknown_child_above,
+    f.k_unknown_unknown_above,
+    f.i_male_adult_above,
+    f.i_male_child_above,
+    f.i_male_unknown_above,
+    f.i_female_adult_above,
+    f.i_female_child_above,
+    f.i_female_unknown_above,
+    f.i_unknown_adult_above,
+    f.i_unknown_child_above,
+    f.i_unknown_unknown_above
+   FROM (public.rollup_facts f
+     CROSS JOIN public.rollup_gsets g);
+
 CREATE VIEW public.rollup_sides AS
  SELECT x.side,
     x.gset,
@@ -1418,47 +1747,6 @@ CREATE VIEW public.rollup_sides AS
   GROUP BY x.side, x.gset, x.status, x.period, x.admin1, x.admin2, x.party, x.tactic, x.weapon, x.attribution, x.impacts
  HAVING ((sum(x.incidents) <> (0)::numeric) OR (sum(x.killed) <> (0)::numeric) OR (sum(x.injured) <> (0)::numeric) OR (sum(x.unharmed) <> (0)::numeric) OR (sum(x.abducted) <> (0)::numeric) OR (sum(x.killed_below) <> (0)::numeric) OR (sum(x.killed_above) <> (0)::numeric) OR (sum(x.injured_below) <> (0)::numeric) OR (sum(x.injured_above) <> (0)::numeric));
 
-CREATE VIEW public.rollup_victim_facts AS
- SELECT i.id AS incident_id,
-    i.status,
-    i.occurred_on AS period,
-    i.admin1,
-    COALESCE(i.admin2, ''::text) AS admin2,
-    i.perpetrator AS party,
-    i.tactic,
-    i.weapon,
-    i.attribution,
-    COALESCE(( SELECT string_agg(m.impact, ','::text ORDER BY (m.impact COLLATE "C")) AS string_agg
-           FROM public.incident_impacts m
-          WHERE (m.incident_id = i.id)), ''::text) AS impacts,
-    v.outcome,
-    v.sex,
-    v.age_group,
-    v.role,
-    v.n,
-    v.n_below,
-    v.n_above
-   FROM (public.incidents i
-     CROSS JOIN LATERAL ( SELECT g.outcome,
-            g.sex,
-            g.age_group,
-            COALESCE(g.role, 'none'::text) AS role,
-            (g.count)::bigint AS n,
-            ((g.count - COALESCE(g.count_min, g.count)))::bigint AS n_below,
-            ((COALESCE(g.count_max, g.count) - g.count))::bigint AS n_above
-           FROM public.casualty_groups g
-          WHERE (g.incident_id = i.id)
-        UNION ALL
-         SELECT 'abducted'::text,
-            a.sex,
-            a.age_group,
-            'none'::text,
-            (a.count)::bigint AS count,
-            0,
-            0
-           FROM public.incident_abductions a
-          WHERE (a.incident_id = i.id)) v);
-
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,
     name text NOT NULL,
@@ -1650,6 +1938,8 @@ CREATE INDEX duplicate_pairs_b_idx ON public.duplicate_pairs USING btree (b, a);
 CREATE INDEX form_submissions_incident ON public.form_submissions USING btree (incident_id);
 
 CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree (created_at);
+
+CREATE INDEX incident_revisions_at_idx ON public.incident_revisions USING btree (at, incident_id);
 
 CREATE INDEX incidents_change_idx ON public.incidents USING btree (change_xid, id);
 

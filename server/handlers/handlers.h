@@ -28,6 +28,7 @@ void handle_report_poc(struct http_request *r);
 void handle_report_publish(struct http_request *r);
 void handle_report_get(struct http_request *r);
 void handle_report_list(struct http_request *r);
+void handle_report_drift(struct http_request *r);
 void handle_public_trends(struct http_request *r);
 void handle_public_report(struct http_request *r);
 void handle_report_make_public(struct http_request *r);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "handlers/handlers.h"
+#include "reports/drift.h"
 #include "reports/poc.h"
 #include "reports/poc_render.h"
 #include "store/publications.h"
@@ -216,4 +217,40 @@ void handle_report_list(struct http_request *r)
         http_reply_error(r, &e);
     else
         http_reply_json(r, 200, list);
+}
+
+void handle_report_drift(struct http_request *r)
+{
+    struct api_error e;
+    char *body = NULL;
+    bool found;
+    json_t *snapshot = NULL, *drift = NULL;
+    struct taxonomy *t = NULL;
+    if (!store_report_get(r->db, r->path_id, &body, &found, &e))
+        goto fail;
+    if (!found) {
+        api_error_set(&e, 404, ERR_NOT_FOUND, NULL, "no such report");
+        goto fail;
+    }
+    snapshot = json_loads(body, 0, NULL);
+    if (!snapshot) {
+        err_internal(&e);
+        goto fail;
+    }
+    if (!(t = store_taxonomy_acquire_revision(r->db, r->taxonomy_revision, &e)))
+        goto fail;
+    /* Who made a revision: what GET /v1/incidents/{id}/revisions shows,
+     * to the roles that may read it. */
+    drift = drift_build(r->db, snapshot, t, r->who.role != ROLE_ANALYST, &e);
+    if (!drift)
+        goto fail;
+    http_reply_json(r, 200, drift);
+    goto done;
+fail:
+    http_reply_error(r, &e);
+done:
+    if (t)
+        store_taxonomy_release(t);
+    json_decref(snapshot);
+    free(body);
 }

@@ -58,6 +58,8 @@ static const struct route routes[] = {
      handle_report_make_public},
     {"GET", "/v1/reports/{id}/signature", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
      handle_report_signature},
+    {"GET", "/v1/reports/{id}/drift", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
+     handle_report_drift},
     {"GET", "/v1/public/trends", 0, BODY_NONE, handle_public_trends},
     {"GET", "/v1/public/reports/{id}", 0, BODY_NONE, handle_public_report},
     {"GET", "/v1/public/reports/{id}/signature", 0, BODY_NONE, handle_public_report_signature},

@@ -12,7 +12,7 @@
 #include "util/mem.h"
 
 const char *const poc_param_names[] = {"from",  "to",    "years", "status", "format",
-                                       "table", "range", "lang",  "digits", NULL};
+                                       "table", "range", "lang",  "digits", "as_of", NULL};
 
 static const char *const table_names[] = {"headline",
                                           "same_period_by_year",
@@ -103,7 +103,7 @@ bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *
     if (range && strcmp(range, "true") != 0 && strcmp(range, "false") != 0)
         return err_invalid(e, "range", "range must be true or false");
     p->range = range && strcmp(range, "true") == 0;
-    return true;
+    return trend_parse_as_of(get, ctx, p->as_of, e);
 }
 
 bool poc_parse_digits(param_fn get, void *ctx, bool *latin, struct api_error *e)
@@ -242,6 +242,8 @@ static bool trend(struct db_conn *c, const struct poc_params *p, long from, long
     q->measures[M_KILLED] = q->measures[M_INJURED] = q->measures[M_CASUALTIES] = true;
     q->measures[M_INCIDENTS] = spec->incidents;
     q->range = p->range;
+    memcpy(q->as_of, p->as_of, sizeof q->as_of);
+    memcpy(q->incident, p->incident, sizeof q->incident);
     snprintf(q->status, sizeof q->status, "%s", p->status);
     q->compare = spec->compare ? COMPARE_PREVIOUS_YEAR : COMPARE_NONE;
     for (int k = 0; k < spec->nby; k++)

@@ -30,10 +30,13 @@ struct poc_params {
     bool custom_status; /* anything but the default "verified" */
     bool range;         /* range=true: each count with its low and high estimates */
     char lang[LANG_TAG_MAX + 1]; /* titles' and labels' language; "en" unless set */
+    char as_of[48];     /* as_of: the figures as known at this moment; "" = now */
+    char incident[24];  /* never from a request: one incident's figures alone */
 };
 
-/* Reads from, to, years, status, range (and for GET also format and table;
- * the handler chooses the language, lang, from lang and Accept-Language).
+/* Reads from, to, years, status, range, as_of (and for GET also format and
+ * table; the handler chooses the language, lang, from lang and
+ * Accept-Language).
  * Errors name the parameter. For a body (publish), get reads its members. */
 bool poc_parse(param_fn get, void *ctx, struct poc_params *p, struct api_error *e);
 bool poc_parse_format(param_fn get, void *ctx, enum poc_format *format,

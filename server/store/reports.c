@@ -114,9 +114,9 @@ DB_STMT(stmt_list,
         " ORDER BY s.created_at DESC, s.id DESC), '[]'))::text"
         " FROM report_snapshots s JOIN api_keys k ON k.id = s.created_by");
 
-json_t *store_report_list(struct db_conn *c, struct api_error *e)
+/* The JSON text of a statement's one value, parsed; r is cleared. */
+static json_t *json_answer(PGresult *r, struct api_error *e)
 {
-    PGresult *r = db_query(c, &stmt_list, 0, NULL, e);
     if (!r)
         return NULL;
     json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
@@ -124,4 +124,53 @@ json_t *store_report_list(struct db_conn *c, struct api_error *e)
     if (!doc)
         err_internal(e);
     return doc;
+}
+
+json_t *store_report_list(struct db_conn *c, struct api_error *e)
+{
+    return json_answer(db_query(c, &stmt_list, 0, NULL, e), e);
+}
+
+DB_STMT(stmt_drift_candidates,
+        "SELECT s.incident_id FROM (SELECT DISTINCT incident_id FROM incident_revisions"
+        "  WHERE at > $1::timestamptz) s"
+        " JOIN incidents i ON i.id = s.incident_id"
+        " LEFT JOIN LATERAL (SELECT p.status FROM incident_revisions p"
+        "  WHERE p.incident_id = s.incident_id AND p.at <= $1::timestamptz"
+        "  ORDER BY p.version DESC LIMIT 1) t ON true"
+        " WHERE i.status = ANY (string_to_array($2, ','))"
+        "  OR t.status = ANY (string_to_array($2, ','))"
+        " ORDER BY 1 LIMIT $3::bigint");
+
+bool store_report_drift_candidates(struct db_conn *c, const char *since, const char *statuses,
+                                   size_t max, long long **ids, size_t *n, struct api_error *e)
+{
+    char limit[24];
+    snprintf(limit, sizeof limit, "%zu", max);
+    const char *params[] = {since, statuses, limit};
+    PGresult *r = db_query(c, &stmt_drift_candidates, 3, params, e);
+    if (!r)
+        return false;
+    *n = (size_t)PQntuples(r);
+    *ids = xcalloc(*n ? *n : 1, sizeof **ids);
+    for (size_t i = 0; i < *n; i++)
+        (*ids)[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+    PQclear(r);
+    return true;
+}
+
+DB_STMT(stmt_revisions_since,
+        "SELECT COALESCE(json_agg(json_strip_nulls(json_build_object('version', r.version,"
+        " 'at', " TS("r.at") ", 'status', r.status, 'reason', r.reason,"
+        " 'by', CASE WHEN $3::boolean THEN k.name END)) ORDER BY r.version), '[]')::text"
+        " FROM incident_revisions r JOIN api_keys k ON k.id = r.key_id"
+        " WHERE r.incident_id = $1::bigint AND r.at > $2::timestamptz");
+
+json_t *store_incident_revisions_since(struct db_conn *c, long long id, const char *since,
+                                       bool with_who, struct api_error *e)
+{
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    const char *params[] = {idtext, since, with_who ? "true" : "false"};
+    return json_answer(db_query(c, &stmt_revisions_since, 3, params, e), e);
 }

@@ -31,4 +31,15 @@ bool store_public_report_get(struct db_conn *c, long long id, char **body, bool 
 /* {"items": [...]} newest first. New reference. */
 json_t *store_report_list(struct db_conn *c, struct api_error *e);
 
+/* The incidents revised after since (an API time) that one of statuses
+ * (a comma list) counted then or counts now, by id, at most max: *ids
+ * (caller frees) and *n. */
+bool store_report_drift_candidates(struct db_conn *c, const char *since, const char *statuses,
+                                   size_t max, long long **ids, size_t *n, struct api_error *e);
+/* The revisions of incident id after since, oldest first: [{"version",
+ * "at", "status", "reason"}], with "by" (the key's name) when with_who.
+ * New reference, or NULL with e set. */
+json_t *store_incident_revisions_since(struct db_conn *c, long long id, const char *since,
+                                       bool with_who, struct api_error *e);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "domain/incident.h"
 #include "domain/phrases.h"
@@ -135,7 +136,7 @@ const char *const trend_param_names[] = {
     "from",        "to",     "period",      "by",        "measures", "status",   "compare",
     "format",      "range",  "party_group", "party",     "tactic",   "weapon",   "admin1",
     "admin2",      "region", "sex",         "age_group", "outcome",  "category", "impact",
-    "attribution", "role",   "lang",        NULL};
+    "attribution", "role",   "lang",        "as_of",     NULL};
 
 static const struct tx_list *tx_list_of(const struct taxonomy *t, int list)
 {
@@ -323,6 +324,39 @@ static bool in_by(const struct trend_query *q, enum trend_dim d)
     return false;
 }
 
+bool trend_parse_as_of(param_fn get, void *ctx, char *out, struct api_error *e)
+{
+    out[0] = '\0';
+    const char *v = get(ctx, "as_of");
+    if (!v)
+        return true;
+    long long at;
+    if (!timestamp_parse(v, &at))
+        return err_invalid(e, "as_of",
+                           "as_of must be an RFC 3339 date and time with a zone, such as "
+                           "2026-06-30T12:00:00Z");
+    if (at > (long long)time(NULL))
+        return err_invalid(e, "as_of", "as_of may not be in the future");
+    /* Written again in UTC, to the microsecond: PostgreSQL reads zones
+     * only up to 15:59 and would refuse what RFC 3339 allows. */
+    char micros[7] = "000000";
+    if (v[19] == '.')
+        for (int i = 0; i < 6 && v[20 + i] >= '0' && v[20 + i] <= '9'; i++)
+            micros[i] = v[20 + i];
+    long long day = at / 86400, second = at % 86400;
+    if (second < 0) {
+        second += 86400;
+        day--;
+    }
+    int y, m, d;
+    civil_from_days((long)day, &y, &m, &d);
+    snprintf(out, 48, "%04d-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, second / 3600,
+             second / 60 % 60, second % 60);
+    if (strcmp(micros, "000000") != 0)
+        snprintf(out + 19, 48 - 19, ".%sZ", micros);
+    return true;
+}
+
 bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend_query *q,
                  struct api_error *e)
 {
@@ -405,6 +439,8 @@ bool trend_parse(param_fn get, void *ctx, const struct taxonomy *t, struct trend
             return err_invalid(e, "range", "range must be true or false");
         q->range = strcmp(range, "true") == 0;
     }
+    if (!trend_parse_as_of(get, ctx, q->as_of, e))
+        return false;
 
     const char *status = get(ctx, "status");
     if (!status)
@@ -599,7 +635,7 @@ static const char *const bucket_sql[] = {
     ") AS v(outcome, sex, age_group, n, below, above)"
 /* The casualty and abducted groups, in the same shape. */
 #define VICTIM_ROWS                                                                           \
-    " FROM rollup_victim_facts c CROSS JOIN LATERAL (VALUES (c.outcome, c.sex, c.age_group,"  \
+    " FROM%s c CROSS JOIN LATERAL (VALUES (c.outcome, c.sex, c.age_group,"                    \
     " c.role, c.n, c.n_below, c.n_above)) AS v(outcome, sex, age_group, role, n, below, above)"
 
 /* How the measures are read: grouped cells, cells as they are (summed),
@@ -710,6 +746,29 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
         params[n++] = scratch[4];
         params[n++] = scratch[5];
     }
+    /* As of a moment: each source with the changes since taken back
+     * (migrations/0014_as_of.sql), the moment the next parameter. One
+     * incident: its own sources, at the moment or (NULL) now. */
+    char live[96] = " rollup_live", finest[96] = " rollup_facts",
+         victim_facts[96] = " rollup_victim_facts";
+    if (q->incident[0]) {
+        params[n++] = q->incident;
+        params[n++] = q->as_of[0] ? q->as_of : NULL;
+        snprintf(live, sizeof live, " incident_live_at($%d::bigint, $%d::timestamptz)", n - 1, n);
+        snprintf(finest, sizeof finest, " incident_facts_at($%d::bigint, $%d::timestamptz)", n - 1,
+                 n);
+        snprintf(victim_facts, sizeof victim_facts,
+                 " incident_victim_facts_at($%d::bigint, $%d::timestamptz)", n - 1, n);
+    } else if (q->as_of[0]) {
+        /* With the range's first and last day: the changes outside it are
+         * left out before they are summed. */
+        params[n++] = q->as_of;
+        snprintf(live, sizeof live, " rollup_live_as_of($%d::timestamptz, $3::date, $4::date)", n);
+        snprintf(finest, sizeof finest, " rollup_facts_as_of($%d::timestamptz, $3::date, $4::date)",
+                 n);
+        snprintf(victim_facts, sizeof victim_facts,
+                 " rollup_victim_facts_as_of($%d::timestamptz, $2::date, $3::date)", n);
+    }
 
     buf_puts(sql, "SELECT ");
     buf_puts(sql, bucket_sql[q->period]);
@@ -728,18 +787,29 @@ static void build_sql(const struct trend_query *q, const struct plan *p, long fr
      * snapshot: every contribution counted once), or the incidents, or
      * their groups. */
     if (p->source == SRC_VICTIMS)
-        buf_puts(sql, VICTIM_ROWS);
+        buf_printf(sql, VICTIM_ROWS, victim_facts);
+    else if (p->week && (q->as_of[0] || q->incident[0]))
+        /* The same ranges from one scan: the changes since a moment are
+         * then computed once, not three times. */
+        buf_printf(sql,
+                   " FROM (SELECT * FROM%s WHERE (gset = $1::smallint"
+                   "  AND (period >= $3::date AND period < $6::date"
+                   "   OR period >= $7::date AND period <= $4::date))"
+                   " OR (gset = $5::smallint AND period >= $6::date AND period < $7::date)) c",
+                   live);
     else if (p->week)
         /* Three range scans: the days before the first whole week, the
          * days after the last, the weeks between. */
-        buf_puts(sql, " FROM (SELECT * FROM rollup_live WHERE gset = $1::smallint"
-                      "  AND period >= $3::date AND period < $6::date"
-                      " UNION ALL SELECT * FROM rollup_live WHERE gset = $1::smallint"
-                      "  AND period >= $7::date AND period <= $4::date"
-                      " UNION ALL SELECT * FROM rollup_live WHERE gset = $5::smallint"
-                      "  AND period >= $6::date AND period < $7::date) c");
+        buf_printf(sql,
+                   " FROM (SELECT * FROM%s WHERE gset = $1::smallint"
+                   "  AND period >= $3::date AND period < $6::date"
+                   " UNION ALL SELECT * FROM%s WHERE gset = $1::smallint"
+                   "  AND period >= $7::date AND period <= $4::date"
+                   " UNION ALL SELECT * FROM%s WHERE gset = $5::smallint"
+                   "  AND period >= $6::date AND period < $7::date) c",
+                   live, live, live);
     else
-        buf_puts(sql, p->g->id ? " FROM rollup_live c" : " FROM rollup_facts c");
+        buf_printf(sql, " FROM%s c", p->g->id ? live : finest);
     if (needs & JOIN_PARTIES)
         buf_puts(sql, " JOIN parties p ON p.code = c.party");
     if (needs & JOIN_AREAS)
@@ -949,14 +1019,16 @@ static bool run_range(struct db_conn *c, const struct trend_query *q, long from,
     struct plan p = plan(q, from, to);
     struct buf sql;
     buf_init(&sql);
-    const char *params[7 + DIM_COUNT];
+    const char *params[9 + DIM_COUNT];
     char scratch[6][16];
     int n;
     build_sql(q, &p, from, to, &sql, params, &n, scratch);
     /* Cells: the same index range scan whatever the values, so one plan
      * serves every execution. The incidents and their groups are planned
-     * for the values each time. */
-    PGresult *res = db_query_cached(c, sql.data, n, params, p.source == SRC_CELLS, e);
+     * for the values each time, as is an answer as of a moment (how many
+     * revisions follow it decides the plan). */
+    PGresult *res =
+        db_query_cached(c, sql.data, n, params, p.source == SRC_CELLS && !q->as_of[0] && !q->incident[0], e);
     buf_free(&sql);
     if (!res)
         return false;

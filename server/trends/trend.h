@@ -63,11 +63,19 @@ struct trend_query {
                         ranges) an answer may hold; 0 = no limit but TREND_MAX_SERIES */
     bool range;      /* range=true: the low and high estimates beside each figure */
     const char *lang; /* the labels' language (util/lang.h); NULL: English */
+    char as_of[48];  /* as_of: the figures as known at this moment; "" = now */
+    /* Never from a request: one incident's figures alone (its id in
+     * decimal; "" = every incident), as of as_of or now. */
+    char incident[24];
     /* Never from a request: set by civcasd itself (the totals of an answer
      * whose series overlap; the public release). */
     bool harmed_only; /* incidents: only those that killed or injured someone */
     bool any_impact;  /* only incidents with at least one impact */
 };
+
+/* Reads as_of (RFC 3339, not in the future) into out (48 bytes; "" when
+ * absent). Errors name as_of. */
+bool trend_parse_as_of(param_fn get, void *ctx, char *out, struct api_error *e);
 
 /* The estimates of a figure: the count (best), and the low and high
  * estimates of the counts where sources disagree (range=true). */

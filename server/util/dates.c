@@ -129,3 +129,28 @@ bool timestamp_valid(const char *s)
         return true;
     return false;
 }
+
+bool timestamp_parse(const char *s, long long *seconds)
+{
+    if (!timestamp_valid(s))
+        return false;
+    long days;
+    int h = 0, mi = 0, se = 0, oh = 0, om = 0;
+    char date[11];
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    date_parse(date, &days);
+    digits(s + 11, 2, &h);
+    digits(s + 14, 2, &mi);
+    digits(s + 17, 2, &se);
+    const char *p = s + 19;
+    while (*p == '.' || isdigit((unsigned char)*p))
+        p++;
+    int sign = *p == '-' ? -1 : 1;
+    if (*p == '+' || *p == '-') {
+        digits(p + 1, 2, &oh);
+        digits(p + 4, 2, &om);
+    }
+    *seconds = (long long)days * 86400 + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
+    return true;
+}

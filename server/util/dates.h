@@ -27,5 +27,8 @@ bool time_of_day_parse(const char *s, int *minutes);
 /* RFC 3339 date-time with a zone ("2026-03-14T09:12:33Z",
  * "...33.5+04:30"). Checks form and ranges only. */
 bool timestamp_valid(const char *s);
+/* A timestamp_valid() string as whole seconds since 1970-01-01T00:00:00Z
+ * (the fraction dropped). */
+bool timestamp_parse(const char *s, long long *seconds);
 
 #endif

@@ -498,7 +498,9 @@ class ConformanceTour(ServerTestCase):
                       '&compare=previous_year&range=true',
                       '&format=hxl&by=impact&period=year&range=true',
                       '&format=csv&by=party&lang=ps',
-                      '&by=admin1,tactic&lang=fa-AF'):
+                      '&by=admin1,tactic&lang=fa-AF',
+                      '&by=party&as_of=2026-01-01T00:00:00Z',
+                      '&period=week&by=weapon&as_of=2026-01-01T00:00:00%2B02:00'):
             self.call(200, 'GET', base + query, key='analyst')
         self.call(200, 'GET', base + '&by=party_group', key='analyst',
                   headers={'Accept-Language': 'fa-AF'})
@@ -509,6 +511,8 @@ class ConformanceTour(ServerTestCase):
         self.call(400, 'GET', base + '&tactic=no_such_tactic', key='analyst')
         self.call(400, 'GET', base + '&compare=previous_year&format=csv',
                   key='analyst')
+        self.call(400, 'GET', base + '&as_of=2026-01-01', key='analyst',
+                  lenient=True)
 
     def other_statuses(self, base):
         """Counting other statuses than verified: reviewers and admins
@@ -536,6 +540,10 @@ class ConformanceTour(ServerTestCase):
         self.call(200, 'GET', base + '&format=csv&table=by_province',
                   key='analyst', headers={'Accept-Language': 'ps'})
         self.call(400, 'GET', base + '&lang=12', key='analyst')
+        self.call(200, 'GET', base + '&as_of=2026-01-01T00:00:00Z',
+                  key='analyst')
+        self.call(400, 'GET', base + '&as_of=9999-01-01T00:00:00Z',
+                  key='analyst')
         self.other_statuses(base)
         self.call(400, 'GET', base + '&format=csv', key='analyst')
         self.call(400, 'GET', base + '&format=csv&table=no_such_table',
@@ -581,8 +589,11 @@ class ConformanceTour(ServerTestCase):
             self.call(expect, 'GET', '/v1/reports/%s' % report_id, key=key)
             self.call(expect, 'GET', '/v1/reports/%s/signature' % report_id,
                       key=key)
+            self.call(expect, 'GET', '/v1/reports/%s/drift' % report_id,
+                      key=key)
         self.call(404, 'GET', '/v1/reports/987654321', key='analyst')
         self.call(404, 'GET', '/v1/reports/987654321/signature', key='analyst')
+        self.call(404, 'GET', '/v1/reports/987654321/drift', key='analyst')
         return report_id
 
     def public(self, report_id):
