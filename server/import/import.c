@@ -10,7 +10,7 @@
 
 #include "domain/incident.h"
 #include "store/db.h"
-#include "store/incidents.h"
+#include "store/incidents_import.h"
 #include "store/keys.h"
 #include "store/rollup.h"
 #include "store/taxonomy.h"
@@ -102,6 +102,9 @@ static int column_find(const char *name)
 struct pending {
     long row;
     struct incident inc;
+    /* What its revision 1 stores, as JSON text (NULL in a dry run): made
+     * as each row is taken, so that a batch holds text, not JSON trees. */
+    char *document, *changes;
     char key[96];
     char hash[JSON_FINGERPRINT_HEX + 1];
 };
@@ -207,15 +210,11 @@ static bool write_batch(struct importer *im)
         struct pending *p = &im->pending[i];
         im->rows[i] = (struct incident_import){
             .inc = &p->inc,
+            .document = p->document,
+            .changes = p->changes,
             .idem_key = p->key,
             .hash_hex = p->hash,
         };
-        if (!im->o->dry_run) {
-            im->rows[i].document = incident_document(&p->inc);
-            json_t *empty = json_object();
-            im->rows[i].changes = incident_diff(empty, im->rows[i].document);
-            json_decref(empty);
-        }
     }
     bool ok = im->o->dry_run || db_begin(im->db, &e);
     ok = ok && store_incident_import(im->db, im->rows, im->npending, im->scope_key, im->actor_key,
@@ -237,8 +236,8 @@ static bool write_batch(struct importer *im)
                        "this import_key was imported before with other content; the row was "
                        "not imported (amend the incident through the API)");
         }
-        json_decref(im->rows[i].document);
-        json_decref(im->rows[i].changes);
+        free(p->document);
+        free(p->changes);
         incident_free(&p->inc);
     }
     im->npending = 0;
@@ -303,6 +302,15 @@ static void take_document(struct importer *im, long row, json_t *doc, const char
         return;
     }
     json_fingerprint(doc, p->hash);
+    if (!im->o->dry_run) {
+        json_t *document = incident_document(&p->inc), *empty = json_object();
+        json_t *changes = incident_diff(empty, document);
+        p->document = json_dumps(document, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        p->changes = json_dumps(changes, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        json_decref(changes);
+        json_decref(empty);
+        json_decref(document);
+    }
     if (import_key) {
         char digest_hex[2 * SHA256_LEN + 1];
         unsigned char digest[SHA256_LEN];
@@ -788,7 +796,8 @@ enum import_result import_run(const struct import_options *o, const char *databa
         result = IMPORT_UNREACHABLE;
         goto done;
     }
-    if (!(im.tx = store_taxonomy_acquire(im.db, true, &e)) || !keys_prepare(&im, &e)) {
+    if (!(im.tx = store_taxonomy_acquire(im.db, true, &e)) || !keys_prepare(&im, &e) ||
+        !store_import_session(im.db, &e)) {
         fprintf(err, "civcasd: import: %s\n", e.message);
         goto done;
     }
@@ -813,7 +822,7 @@ enum import_result import_run(const struct import_options *o, const char *databa
     long long folded = 0;
     /* The journal into the cells now, rather than leave a large journal for
      * the first trend queries (and serve's folder) to carry. */
-    if (!im.failed && !o->dry_run && im.imported > 0 && !store_rollup_fold(im.db, &folded, &e)) {
+    if (!im.failed && !o->dry_run && im.imported > 0 && !store_rollup_fold_bulk(im.db, &folded, &e)) {
         fprintf(err, "civcasd: import: folding the rollup journal failed: %s\n", e.message);
         im.failed = true;
     }

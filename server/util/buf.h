@@ -24,6 +24,9 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
  * cells: write them as they are (buf_printf), so -5 stays a number. NULL
  * writes nothing. */
 void buf_csv_field(struct buf *b, const char *s);
+/* A column of PostgreSQL's COPY text format: backslash, tab, line feed
+ * and carriage return escaped; NULL writes \N (SQL NULL). */
+void buf_copy_field(struct buf *b, const char *s);
 /* Hand the bytes to the caller (who frees them) and empty the buffer. */
 char *buf_steal(struct buf *b, size_t *len);
 
