@@ -388,6 +388,35 @@ class ImportTest(ServerTestCase):
         p = self.run_import(path, '--batch', '7')
         self.assertIn('0 imported, 30 already imported', p.stdout)
 
+    def test_error_csv_in_row_order_across_batches(self):
+        # Refusals found while reading (bad rows) and found by the database
+        # (a key imported before with other content) interleave; batches of
+        # two are written while the next is read, yet the error CSV keeps
+        # the file's order.
+        docs = [dict(valid_incident(occurred_on='2015-%02d-01' % (i + 1),
+                                    external_ref='K-%d' % i),
+                     import_key='k-%d' % i) for i in range(6)]
+        first = self.write('first.jsonl', ''.join(json.dumps(d) + '\n' for d in docs))
+        p = self.run_import(first)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        changed = lambda d: dict(d, narrative='other')  # noqa: E731
+        bad = json.dumps(dict(valid_incident(), tactic='nonsense'))
+        new = [dict(valid_incident(occurred_on='2015-08-%02d' % (i + 1),
+                                   external_ref='N-%d' % i),
+                    import_key='n-%d' % i) for i in range(3)]
+        lines = [json.dumps(new[0]), json.dumps(changed(docs[0])), bad,
+                 json.dumps(changed(docs[1])), json.dumps(docs[2]),
+                 json.dumps(new[1]), bad, json.dumps(changed(docs[3])),
+                 json.dumps(new[2])]
+        second = self.write('second.jsonl', '\n'.join(lines) + '\n')
+        p = self.run_import(second, '--batch', '2')
+        self.assertEqual(p.returncode, 5, p.stdout + p.stderr)
+        self.assertIn('3 imported, 1 already imported, 5 rejected', p.stdout)
+        self.assertEqual([(r[0], r[1]) for r in self.errors(second + '.errors.csv')],
+                         [('2', 'import_key'), ('3', 'tactic'), ('4', 'import_key'),
+                          ('7', 'tactic'), ('8', 'import_key')])
+        self.assert_rollup_verified()
+
     def test_refused_files(self):
         state = fingerprint(self.srv.dsn)
         cases = [
