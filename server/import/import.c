@@ -958,8 +958,10 @@ enum import_result import_run(const struct import_options *o, const char *databa
     progress(&im, 0, true);
     long long folded = 0;
     /* The journal into the cells now, rather than leave a large journal for
-     * the first trend queries (and serve's folder) to carry. */
-    if (!im.failed && !o->dry_run && im.imported > 0 && !store_rollup_fold_bulk(im.db, &folded, &e)) {
+     * the first trend queries (and serve's folder) to carry; also after a
+     * rerun that found everything there, for what an earlier run that
+     * stopped early left. */
+    if (!im.failed && !o->dry_run && !store_rollup_fold_bulk(im.db, &folded, &e)) {
         fprintf(err, "civcasd: import: folding the rollup journal failed: %s\n", e.message);
         im.failed = true;
     }

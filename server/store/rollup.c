@@ -112,12 +112,7 @@ static bool bulk_fold_sql(struct db_conn *c, struct buf *sql, struct api_error *
     }
     PQclear(r);
 
-    buf_puts(sql, "WITH gone AS (DELETE FROM rollup_journal RETURNING *),"
-                  " j AS (SELECT status, occurred_on AS d, rollup_period('week', occurred_on) AS w,"
-                  " rollup_period('month', occurred_on) AS m,"
-                  " admin1, admin2, party, tactic, weapon, attribution, impacts, ");
-    counts_each(sql, COUNT_NAME);
-    buf_puts(sql, " FROM gone), a AS (SELECT GROUPING(");
+    buf_puts(sql, "WITH a AS (SELECT GROUPING(");
     for (size_t k = 0; k < BULK_COLUMNS; k++)
         buf_printf(sql, "%s%s", k ? ", " : "", bulk_columns[k]);
     /* A journal row is one incident's contribution, far inside int: summed
@@ -125,7 +120,7 @@ static bool bulk_fold_sql(struct db_conn *c, struct buf *sql, struct api_error *
     buf_puts(sql, ") AS grp, status, d, w, m, admin1, admin2, party, tactic, weapon, attribution,"
                   " impacts, ");
     counts_each(sql, COUNT_SUM);
-    buf_printf(sql, " FROM j GROUP BY GROUPING SETS (%s)),", sets.data);
+    buf_printf(sql, " FROM fold_journal GROUP BY GROUPING SETS (%s)),", sets.data);
     buf_puts(sql, " ins AS (INSERT INTO rollup_cells AS r (" ROLLUP_KEYS ", " ROLLUP_COUNTS ")"
                   " SELECT g.gset, a.status, COALESCE(a.d, a.w, a.m), COALESCE(a.admin1, ''),"
                   " COALESCE(a.admin2, ''), COALESCE(a.party, ''), COALESCE(a.tactic, ''),"
@@ -135,9 +130,37 @@ static bool bulk_fold_sql(struct db_conn *c, struct buf *sql, struct api_error *
     buf_puts(sql, " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
                   " ON CONFLICT (" ROLLUP_KEYS ") DO UPDATE SET ");
     counts_each(sql, COUNT_ADDED);
-    buf_puts(sql, " RETURNING 1) SELECT count(*) FROM gone");
+    buf_puts(sql, " RETURNING 1) SELECT count(*) FROM ins");
     buf_free(&sets);
     buf_free(&masks);
+    return true;
+}
+
+/* The journal moved into a temporary table of the transaction, with each
+ * row's three periods. */
+static bool bulk_fold_take(struct db_conn *c, long long *folded, struct api_error *e)
+{
+    struct buf sql;
+    buf_init(&sql);
+    buf_puts(&sql, "CREATE TEMPORARY TABLE fold_journal ON COMMIT DROP AS SELECT status,"
+                   " occurred_on AS d, occurred_on AS w, occurred_on AS m, admin1, admin2, party,"
+                   " tactic, weapon, attribution, impacts, ");
+    counts_each(&sql, COUNT_NAME);
+    buf_puts(&sql, " FROM rollup_journal WITH NO DATA");
+    bool ok = db_simple(c, sql.data, e);
+    buf_reset(&sql);
+    buf_puts(&sql, "WITH gone AS (DELETE FROM rollup_journal RETURNING *)"
+                   " INSERT INTO fold_journal SELECT status, occurred_on,"
+                   " rollup_period('week', occurred_on), rollup_period('month', occurred_on),"
+                   " admin1, admin2, party, tactic, weapon, attribution, impacts, ");
+    counts_each(&sql, COUNT_NAME);
+    buf_puts(&sql, " FROM gone");
+    PGresult *r = ok ? db_query_composed(c, sql.data, 0, NULL, e) : NULL;
+    buf_free(&sql);
+    if (!r)
+        return false;
+    *folded = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
     return true;
 }
 
@@ -146,16 +169,18 @@ bool store_rollup_fold_bulk(struct db_conn *c, long long *folded, struct api_err
     struct buf sql;
     buf_init(&sql);
     /* As rollup_fold: one folder at a time (here waiting for a running
-     * one), and the journal's lock that a rebuild waits for. Memory for
-     * the hash tables of a million contributions' cells. */
+     * one), and the journal's lock that a rebuild waits for. Then the
+     * journal in a table of its own whose statistics (ANALYZE) tell the
+     * planner how few cells a million contributions make, so that every
+     * grouping set is hashed in memory rather than sorted on disk. */
     bool ok = db_begin(c, e) &&
               db_simple(c, "SELECT pg_advisory_xact_lock(hashtext('civcas.rollup_fold'))", e) &&
               db_simple(c, "LOCK TABLE rollup_journal IN ROW EXCLUSIVE MODE", e) &&
-              db_simple(c, "SET LOCAL work_mem = '256MB'", e) && bulk_fold_sql(c, &sql, e);
+              db_simple(c, "SET LOCAL work_mem = '256MB'", e) && bulk_fold_take(c, folded, e) &&
+              db_simple(c, "ANALYZE fold_journal", e) && bulk_fold_sql(c, &sql, e);
     PGresult *r = ok ? db_query_composed(c, sql.data, 0, NULL, e) : NULL;
     buf_free(&sql);
     if (r) {
-        *folded = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
         return db_commit(c, e);
     }
