@@ -2,6 +2,7 @@
 #include "import/import.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,7 +11,7 @@
 
 #include "domain/incident.h"
 #include "store/db.h"
-#include "store/incidents.h"
+#include "store/incidents_import.h"
 #include "store/keys.h"
 #include "store/rollup.h"
 #include "store/taxonomy.h"
@@ -103,8 +104,29 @@ static int column_find(const char *name)
 struct pending {
     long row;
     struct incident inc;
+    /* What its revision 1 stores, as JSON text (NULL in a dry run): made
+     * as each row is taken, so that a batch holds text, not JSON trees. */
+    char *document, *changes;
     char key[96];
     char hash[JSON_FINGERPRINT_HEX + 1];
+};
+
+/* A line of the error CSV, held until the rows before it are settled. */
+struct rejection {
+    long row;
+    char *line;
+};
+
+/* Rows read and validated, written as one transaction; with the error
+ * CSV lines of the rows refused while it filled. */
+struct batch {
+    struct pending *pending;
+    struct incident_import *rows;
+    size_t n;
+    struct rejection *rejections;
+    size_t nrejections, caprejections;
+    bool ok;           /* written (when sent) */
+    struct api_error e; /* why not */
 };
 
 struct importer {
@@ -123,10 +145,15 @@ struct importer {
     size_t ncells;
     int cell_column[CSV_MAX_FIELDS];
     char *header[CSV_MAX_FIELDS];
-    /* The batch. */
-    struct pending *pending;
-    struct incident_import *rows;
-    size_t npending;
+    /* The batch being read, and the one the writer thread writes
+     * meanwhile on db: reading and validating (civcasd's work) and
+     * writing (the database's) go on at once. */
+    struct batch batches[2];
+    struct batch *fill, *flight; /* flight: NULL when none was sent */
+    pthread_t writer;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool writer_running, job, job_done, stopping;
     /* Counts and progress. */
     long long seen, imported, already, rejected;
     long long file_size;
@@ -143,7 +170,7 @@ static double now_seconds(void)
 
 /* One line of the error CSV: row, field, message. Cells pass through the
  * trend CSV's escaping, so one that looks like a formula stays text. */
-static void reject(struct importer *im, long row, const char *field, const char *message)
+static char *rejection_line(long row, const char *field, const char *message)
 {
     struct buf b;
     buf_init(&b);
@@ -152,8 +179,19 @@ static void reject(struct importer *im, long row, const char *field, const char 
     buf_putc(&b, ',');
     buf_csv_field(&b, message);
     buf_putc(&b, '\n');
-    fwrite(b.data, 1, b.len, im->errors);
-    buf_free(&b);
+    return buf_steal(&b, NULL);
+}
+
+/* Files the line with the batch being read: it goes to the error CSV with
+ * that batch's, in row order. */
+static void reject(struct importer *im, long row, const char *field, const char *message)
+{
+    struct batch *t = im->fill;
+    if (t->nrejections == t->caprejections) {
+        t->caprejections = t->caprejections ? 2 * t->caprejections : 16;
+        t->rejections = xrealloc(t->rejections, t->caprejections * sizeof *t->rejections);
+    }
+    t->rejections[t->nrejections++] = (struct rejection){row, rejection_line(row, field, message)};
     im->rejected++;
 }
 
@@ -199,55 +237,121 @@ static void strip_quoted_text(char *message)
         *near = '\0';
 }
 
-static bool write_batch(struct importer *im)
+/* The writer thread's work: one batch as one transaction. */
+static void batch_write(struct importer *im, struct batch *t)
 {
-    if (im->npending == 0)
-        return true;
-    struct api_error e;
-    for (size_t i = 0; i < im->npending; i++) {
-        struct pending *p = &im->pending[i];
-        im->rows[i] = (struct incident_import){
+    for (size_t i = 0; i < t->n; i++) {
+        struct pending *p = &t->pending[i];
+        t->rows[i] = (struct incident_import){
             .inc = &p->inc,
+            .document = p->document,
+            .changes = p->changes,
             .idem_key = p->key,
             .hash_hex = p->hash,
         };
-        if (!im->o->dry_run) {
-            im->rows[i].document = incident_document(&p->inc);
-            json_t *empty = json_object();
-            im->rows[i].changes = incident_diff(empty, im->rows[i].document);
-            json_decref(empty);
-        }
     }
-    bool ok = im->o->dry_run || db_begin(im->db, &e);
-    ok = ok && store_incident_import(im->db, im->rows, im->npending, im->scope_key, im->actor_key,
-                                     im->verify_changes, im->verify_reason, im->o->dry_run, &e);
-    if (ok && !im->o->dry_run)
-        ok = db_commit(im->db, &e);
-    else if (!ok && !im->o->dry_run)
+    bool dry = im->o->dry_run;
+    t->ok = dry || db_begin(im->db, &t->e);
+    t->ok = t->ok && store_incident_import(im->db, t->rows, t->n, im->scope_key, im->actor_key,
+                                           im->verify_changes, im->verify_reason, dry, &t->e);
+    if (t->ok && !dry)
+        t->ok = db_commit(im->db, &t->e);
+    else if (!t->ok && !dry)
         db_rollback(im->db);
-    for (size_t i = 0; i < im->npending; i++) {
-        struct pending *p = &im->pending[i];
-        if (ok) {
-            long long outcome = im->rows[i].outcome;
-            if (outcome > 0)
-                im->imported++;
-            else if (outcome == 0)
-                im->already++;
-            else
-                reject(im, p->row, "import_key",
-                       "this import_key was imported before with other content; the row was "
-                       "not imported (amend the incident through the API)");
+}
+
+static void *writer_main(void *arg)
+{
+    struct importer *im = arg;
+    pthread_mutex_lock(&im->lock);
+    for (;;) {
+        while (!im->job && !im->stopping)
+            pthread_cond_wait(&im->wake, &im->lock);
+        if (!im->job)
+            break;
+        pthread_mutex_unlock(&im->lock);
+        batch_write(im, im->flight);
+        pthread_mutex_lock(&im->lock);
+        im->job = false;
+        im->job_done = true;
+        pthread_cond_broadcast(&im->wake);
+    }
+    pthread_mutex_unlock(&im->lock);
+    return NULL;
+}
+
+/* Settles batch t (written, or never sent): counts its rows, writes its
+ * error CSV lines in row order (the import_key refusals among them only
+ * when it was written) and empties it. */
+static void batch_settle(struct importer *im, struct batch *t, bool written)
+{
+    size_t r = 0;
+    for (size_t i = 0; i <= t->n; i++) {
+        long row = i < t->n ? t->pending[i].row : -1;
+        while (r < t->nrejections && (row < 0 || t->rejections[r].row < row)) {
+            fputs(t->rejections[r].line, im->errors);
+            free(t->rejections[r++].line);
         }
-        json_decref(im->rows[i].document);
-        json_decref(im->rows[i].changes);
+        if (i == t->n)
+            break;
+        struct pending *p = &t->pending[i];
+        long long outcome = t->rows[i].outcome;
+        if (written && outcome > 0) {
+            im->imported++;
+        } else if (written && outcome == 0) {
+            im->already++;
+        } else if (written) {
+            char *line = rejection_line(
+                p->row, "import_key",
+                "this import_key was imported before with other content; the row was not "
+                "imported (amend the incident through the API)");
+            fputs(line, im->errors);
+            free(line);
+            im->rejected++;
+        }
+        free(p->document);
+        free(p->changes);
         incident_free(&p->inc);
     }
-    im->npending = 0;
-    if (!ok) {
-        fprintf(im->err, "civcasd: import: writing a batch failed: %s\n", e.message);
+    t->n = 0;
+    t->nrejections = 0;
+}
+
+/* Waits for the batch in flight and settles it. */
+static void batch_collect(struct importer *im)
+{
+    if (!im->flight)
+        return;
+    pthread_mutex_lock(&im->lock);
+    while (!im->job_done)
+        pthread_cond_wait(&im->wake, &im->lock);
+    im->job_done = false;
+    pthread_mutex_unlock(&im->lock);
+    struct batch *t = im->flight;
+    im->flight = NULL;
+    if (!t->ok) {
+        fprintf(im->err, "civcasd: import: writing a batch failed: %s\n", t->e.message);
         im->failed = true;
     }
-    return ok;
+    batch_settle(im, t, t->ok);
+}
+
+/* Hands the filled batch to the writer, once the one before is settled,
+ * and goes on filling the other. */
+static void write_batch(struct importer *im)
+{
+    batch_collect(im);
+    if (im->failed || im->fill->n == 0) {
+        batch_settle(im, im->fill, false);
+        return;
+    }
+    struct batch *t = im->fill;
+    im->fill = t == &im->batches[0] ? &im->batches[1] : &im->batches[0];
+    pthread_mutex_lock(&im->lock);
+    im->flight = t;
+    im->job = true;
+    pthread_cond_broadcast(&im->wake);
+    pthread_mutex_unlock(&im->lock);
 }
 
 /* On a terminal, now and then: rows so far, their rate and the time left
@@ -279,7 +383,7 @@ static void take_document(struct importer *im, long row, json_t *doc, const char
                           const int *group_cell, size_t ngroups)
 {
     bool csv = group_cell != NULL;
-    struct pending *p = &im->pending[im->npending];
+    struct pending *p = &im->fill->pending[im->fill->n];
     struct api_error e;
     memset(p, 0, sizeof *p);
     bool ok = incident_from_json(doc, im->tx, &p->inc, &e);
@@ -304,6 +408,15 @@ static void take_document(struct importer *im, long row, json_t *doc, const char
         return;
     }
     json_fingerprint(doc, p->hash);
+    if (!im->o->dry_run) {
+        json_t *document = incident_document(&p->inc), *empty = json_object();
+        json_t *changes = incident_diff(empty, document);
+        p->document = json_dumps(document, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        p->changes = json_dumps(changes, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        json_decref(changes);
+        json_decref(empty);
+        json_decref(document);
+    }
     if (import_key) {
         char digest_hex[2 * SHA256_LEN + 1];
         unsigned char digest[SHA256_LEN];
@@ -314,7 +427,7 @@ static void take_document(struct importer *im, long row, json_t *doc, const char
         snprintf(p->key, sizeof p->key, "import:row:%s", p->hash);
     }
     p->row = row;
-    if (++im->npending == (size_t)im->o->batch_rows)
+    if (++im->fill->n == (size_t)im->o->batch_rows)
         write_batch(im);
 }
 
@@ -723,12 +836,30 @@ static bool keys_prepare(struct importer *im, struct api_error *e)
     return true;
 }
 
+static void writer_stop(struct importer *im)
+{
+    if (!im->writer_running)
+        return;
+    pthread_mutex_lock(&im->lock);
+    im->stopping = true;
+    pthread_cond_broadcast(&im->wake);
+    pthread_mutex_unlock(&im->lock);
+    pthread_join(im->writer, NULL);
+    im->writer_running = false;
+}
+
 static void importer_free(struct importer *im)
 {
+    writer_stop(im);
     for (size_t i = 0; i < im->ncells; i++)
         free(im->header[i]);
-    free(im->pending);
-    free(im->rows);
+    for (int i = 0; i < 2; i++) {
+        for (size_t r = 0; r < im->batches[i].nrejections; r++)
+            free(im->batches[i].rejections[r].line);
+        free(im->batches[i].pending);
+        free(im->batches[i].rows);
+        free(im->batches[i].rejections);
+    }
     json_decref(im->mapping);
     json_decref(im->verify_changes);
     if (im->tx)
@@ -753,7 +884,12 @@ static void summary(const struct importer *im, const char *errors_path, FILE *ou
 enum import_result import_run(const struct import_options *o, const char *database_url,
                               int min_source_types, FILE *out, FILE *err)
 {
-    struct importer im = {.o = o, .min_source_types = min_source_types, .err = err};
+    struct importer im = {.o = o,
+                          .min_source_types = min_source_types,
+                          .err = err,
+                          .lock = PTHREAD_MUTEX_INITIALIZER,
+                          .wake = PTHREAD_COND_INITIALIZER};
+    im.fill = &im.batches[0];
     enum import_result result = IMPORT_FAILED;
     struct api_error e;
     FILE *f = NULL;
@@ -778,7 +914,8 @@ enum import_result import_run(const struct import_options *o, const char *databa
         result = IMPORT_UNREACHABLE;
         goto done;
     }
-    if (!(im.tx = store_taxonomy_acquire(im.db, true, &e)) || !keys_prepare(&im, &e)) {
+    if (!(im.tx = store_taxonomy_acquire(im.db, true, &e)) || !keys_prepare(&im, &e) ||
+        !store_import_session(im.db, &e)) {
         fprintf(err, "civcasd: import: %s\n", e.message);
         goto done;
     }
@@ -792,18 +929,29 @@ enum import_result import_run(const struct import_options *o, const char *databa
     snprintf(im.verify_reason, sizeof im.verify_reason, "verified on import of %.150s",
              base ? base + 1 : o->path);
     im.verify_changes = json_pack("{s:{s:s, s:s}}", "status", "from", "reported", "to", "verified");
-    im.pending = xcalloc((size_t)o->batch_rows, sizeof *im.pending);
-    im.rows = xcalloc((size_t)o->batch_rows, sizeof *im.rows);
+    for (int i = 0; i < 2; i++) {
+        im.batches[i].pending = xcalloc((size_t)o->batch_rows, sizeof *im.batches[i].pending);
+        im.batches[i].rows = xcalloc((size_t)o->batch_rows, sizeof *im.batches[i].rows);
+    }
+    if (pthread_create(&im.writer, NULL, writer_main, &im) != 0) {
+        fprintf(err, "civcasd: import: cannot start the writer thread\n");
+        goto done;
+    }
+    im.writer_running = true;
 
     im.started = now_seconds();
     bool read_ok = format == IMPORT_FORMAT_CSV ? csv_import(&im, f) : jsonl_import(&im, f);
-    if (!im.failed)
-        write_batch(&im);
+    write_batch(&im);
+    batch_collect(&im);
+    writer_stop(&im);
+    batch_settle(&im, im.fill, false);
     progress(&im, 0, true);
     long long folded = 0;
     /* The journal into the cells now, rather than leave a large journal for
-     * the first trend queries (and serve's folder) to carry. */
-    if (!im.failed && !o->dry_run && im.imported > 0 && !store_rollup_fold(im.db, &folded, &e)) {
+     * the first trend queries (and serve's folder) to carry; also after a
+     * rerun that found everything there, for what an earlier run that
+     * stopped early left. */
+    if (!im.failed && !o->dry_run && !store_rollup_fold_bulk(im.db, &folded, &e)) {
         fprintf(err, "civcasd: import: folding the rollup journal failed: %s\n", e.message);
         im.failed = true;
     }

@@ -571,6 +571,42 @@ bool db_simple(struct db_conn *c, const char *sql, struct api_error *e)
     return ok;
 }
 
+bool db_copy_in(struct db_conn *c, const char *sql, const char *data, size_t len,
+                struct api_error *e)
+{
+    if (c->begin_pending && !begin_flush(c, e))
+        return false;
+    c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
+    PGresult *r = PQexec(c->pg, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        if ((r = checked(c, r, e))) { /* a statement that is no COPY */
+            PQclear(r);
+            err_internal(e);
+        }
+        return false;
+    }
+    PQclear(r);
+    /* In pieces, so that libpq never holds a second copy of a large batch. */
+    const size_t piece = 1 << 20;
+    bool ok = true;
+    for (size_t off = 0; ok && off < len; off += piece)
+        ok = PQputCopyData(c->pg, data + off, (int)(len - off < piece ? len - off : piece)) == 1;
+    ok = PQputCopyEnd(c->pg, ok ? NULL : "sending the data failed") == 1 && ok;
+    bool mapped = false;
+    while ((r = PQgetResult(c->pg))) {
+        if (!mapped && PQresultStatus(r) != PGRES_COMMAND_OK) {
+            map_failure(c, r, e);
+            mapped = true;
+            ok = false;
+        }
+        PQclear(r);
+    }
+    if (!ok && !mapped)
+        map_failure(c, NULL, e);
+    return ok;
+}
+
 bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct api_error *e)
 {
     c->sqlstate[0] = '\0';

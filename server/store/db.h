@@ -89,6 +89,11 @@ PGresult *db_query_cached(struct db_conn *c, const char *sql, int n, const char 
 /* A plain statement without parameters (BEGIN, DDL in migrations). */
 bool db_simple(struct db_conn *c, const char *sql, struct api_error *e);
 
+/* COPY ... FROM STDIN (sql, fixed in code) with len bytes of data in
+ * COPY's text format; errors as db_query's. */
+bool db_copy_in(struct db_conn *c, const char *sql, const char *data, size_t len,
+                struct api_error *e);
+
 /* One statement of a pipeline: a prepared stmt with its parameters, or
  * plain text without parameters (COMMIT). */
 struct db_step {

@@ -14,8 +14,8 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* The client document (a jsonb column doc) is spread into rows here: the
- * children of each row of src, whose incident id is id. Shared by insert,
- * amend and import. */
+ * children of each row of src, whose incident id is id. Shared by insert
+ * and amend; store/incidents_import.c writes the same rows by COPY. */
 #define CHILDREN_CTES_OF(src, id, doc)                                                             \
     "cg AS (INSERT INTO casualty_groups (incident_id, ordinal, outcome, sex, age_group, count,"    \
     "  count_min, count_max, role)"                                                                \
@@ -617,116 +617,4 @@ bool store_incident_commit_create(struct db_conn *c, long long incident_id, long
         steps[n++] = (struct db_step){&stmt_idem_finish, NULL, 4, idem_params};
     steps[n++] = (struct db_step){NULL, "COMMIT", 0, NULL};
     return db_pipeline(c, steps, n, e);
-}
-
-/* ---- import --------------------------------------------------------------- */
-
-/* The batch arrives as one jsonb array ($1), a member per row: k (the
- * idempotency key), h (hash), and but in a dry run doc, chg (revision 1's
- * changes), killed, injured, types, a (journal counts), im (impacts key), v
- * (verified). Ids are drawn before the claim so that each idempotency
- * record names its incident in the same statement; a row whose key exists
- * wastes its id (ids have gaps anyway). Foreign keys are checked at the end
- * of the statement, when the incidents are there. */
-#define IMPORT_ROWS                                                                                \
-    "s0 AS MATERIALIZED (SELECT r.ord, r.v->>'k' AS idem_key, decode(r.v->>'h', 'hex') AS hash"
-/* Each key's first row in the batch, for a key given twice. */
-#define IMPORT_FROM                                                                                \
-    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(v, ord)),"                         \
-    "s AS MATERIALIZED (SELECT s0.*, first_value(hash) OVER w AS first_hash,"                      \
-    "  row_number() OVER w AS nth FROM s0 WINDOW w AS (PARTITION BY idem_key ORDER BY ord))"
-// clang-format off
-DB_STMT(
-    stmt_import,
-    "WITH " IMPORT_ROWS ", r.v->'doc' AS doc, r.v->'chg' AS chg,"
-    "  (r.v->>'killed')::int AS killed, (r.v->>'injured')::int AS injured,"
-    "  (r.v->>'types')::int AS types,"
-    "  ARRAY(SELECT jsonb_array_elements_text(r.v->'a')::bigint) AS a, r.v->>'im' AS impacts,"
-    "  CASE WHEN (r.v->>'v')::boolean THEN 'verified' ELSE 'reported' END AS status,"
-    "  nextval(pg_get_serial_sequence('incidents', 'id')) AS id" IMPORT_FROM ","
-    "claim AS (INSERT INTO idempotency_keys (key_id, idem_key, request_hash, incident_id,"
-    "  response) SELECT $2::bigint, idem_key, hash, id, json_build_object('id', id::text)::text"
-    "  FROM s ORDER BY ord ON CONFLICT (key_id, idem_key) DO NOTHING RETURNING incident_id),"
-    "f AS MATERIALIZED (SELECT s.* FROM s JOIN claim ON claim.incident_id = s.id),"
-    "inc AS (INSERT INTO incidents (id, status, version, " INCIDENT_INSERT_COLUMNS ")"
-    " OVERRIDING SYSTEM VALUE SELECT id, status, CASE status WHEN 'verified' THEN 2 ELSE 1 END,"
-    INCIDENT_INSERT_VALUES("killed", "injured", "types", "$3::bigint") " FROM f ORDER BY id),"
-    CHILDREN_CTES_OF("f", "f.id", "f.doc") ","
-    "rev AS (INSERT INTO incident_revisions (incident_id, version, status, key_id, reason,"
-    "  changes, document)"
-    " SELECT id, 1, 'reported', $3::bigint, NULL, chg, doc FROM f"
-    " UNION ALL SELECT id, 2, 'verified', $3::bigint, $5, $4::jsonb, doc FROM f"
-    "  WHERE status = 'verified'),"
-    "jr AS (" JOURNAL_INSERT("status", "impacts", "f") ")"
-    " SELECT f.id, COALESCE(k.request_hash, s.first_hash) = s.hash"
-    " FROM s LEFT JOIN f USING (ord)"
-    " LEFT JOIN idempotency_keys k ON k.key_id = $2::bigint AND k.idem_key = s.idem_key"
-    " ORDER BY s.ord");
-// clang-format on
-DB_STMT(stmt_import_dry,
-        "WITH " IMPORT_ROWS IMPORT_FROM
-        " SELECT CASE WHEN k.idem_key IS NULL AND s.nth = 1 THEN 1 END,"
-        "  COALESCE(k.request_hash, s.first_hash) = s.hash"
-        " FROM s LEFT JOIN idempotency_keys k ON k.key_id = $2::bigint AND k.idem_key = s.idem_key"
-        " ORDER BY s.ord");
-
-static json_t *import_member(const struct incident_import *row, bool dry_run)
-{
-    json_t *m = json_pack("{s:s, s:s}", "k", row->idem_key, "h", row->hash_hex);
-    if (dry_run)
-        return m;
-    long killed, injured;
-    int types;
-    incident_totals(row->inc, &killed, &injured, &types);
-    long long counts[INCIDENT_ROLLUP_COUNTS];
-    incident_rollup_counts(row->inc, counts);
-    json_t *a = json_array();
-    for (int i = 0; i < INCIDENT_ROLLUP_COUNTS; i++)
-        json_array_append_new(a, json_integer(counts[i]));
-    char *impacts = incident_impacts_key(row->inc);
-    json_object_set(m, "doc", row->document);
-    json_object_set(m, "chg", row->changes);
-    json_object_set_new(m, "killed", json_integer(killed));
-    json_object_set_new(m, "injured", json_integer(injured));
-    json_object_set_new(m, "types", json_integer(types));
-    json_object_set_new(m, "a", a);
-    json_object_set_new(m, "im", json_string(impacts));
-    json_object_set_new(m, "v", json_boolean(strcmp(row->inc->status, "verified") == 0));
-    free(impacts);
-    return m;
-}
-
-bool store_incident_import(struct db_conn *c, struct incident_import *rows, size_t n,
-                           long long scope_key, long long actor_key, json_t *verify_changes,
-                           const char *verify_reason, bool dry_run, struct api_error *e)
-{
-    json_t *batch = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(batch, import_member(&rows[i], dry_run));
-    char *payload = json_param(batch);
-    json_decref(batch);
-    char *chg = json_param(verify_changes);
-    char scope[24], actor[24];
-    snprintf(scope, sizeof scope, "%lld", scope_key);
-    snprintf(actor, sizeof actor, "%lld", actor_key);
-    const char *params[] = {payload, scope, actor, chg, verify_reason};
-    PGresult *r = dry_run ? db_query(c, &stmt_import_dry, 2, params, e)
-                          : db_query(c, &stmt_import, 5, params, e);
-    free(payload);
-    free(chg);
-    if (!r)
-        return false;
-    if ((size_t)PQntuples(r) != n) {
-        PQclear(r);
-        err_internal(e);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!PQgetisnull(r, (int)i, 0))
-            rows[i].outcome = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
-        else
-            rows[i].outcome = PQgetvalue(r, (int)i, 1)[0] == 't' ? 0 : -1;
-    }
-    PQclear(r);
-    return true;
 }

@@ -61,28 +61,4 @@ int store_idempotency_claim(struct db_conn *c, long long key_id, const char *ide
 bool store_incident_commit_create(struct db_conn *c, long long incident_id, long long key_id,
                                   const char *idem_key, const char *response, struct api_error *e);
 
-/* Bulk import. */
-/* One incident of an import batch. */
-struct incident_import {
-    const struct incident *inc; /* validated; status "reported" or "verified" */
-    json_t *document;           /* incident_document(inc) */
-    json_t *changes;            /* revision 1's change list */
-    const char *idem_key;       /* the row's import identity */
-    const char *hash_hex;       /* fingerprint of what the row says (json_fingerprint) */
-    long long outcome;          /* out: see store_incident_import */
-};
-
-/* Creates, in the caller's transaction and in one statement, every
- * incident of rows whose idem_key is not yet recorded under the key
- * scope_key: each as POST /v1/incidents creates one (row, children,
- * revision 1, rollup journal row, idempotency record with the id), written
- * by actor_key; a verified one also gets revision 2, the verification,
- * with verify_changes and verify_reason. outcome: the new incident's id;
- * 0 when the key was recorded with the same hash (already imported, or an
- * earlier row of the batch); -1 when with another hash. With dry_run
- * nothing is written and outcome is 1 for a row that would be created. */
-bool store_incident_import(struct db_conn *c, struct incident_import *rows, size_t n,
-                           long long scope_key, long long actor_key, json_t *verify_changes,
-                           const char *verify_reason, bool dry_run, struct api_error *e);
-
 #endif

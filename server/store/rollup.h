@@ -42,6 +42,10 @@ bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_er
 /* Folds the journal into the cells in one transaction (at once if another
  * fold is running); *folded gets the journal rows folded. */
 bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e);
+/* The same for a large journal (a bulk import's): all of it in one
+ * transaction, waiting for a fold in progress, with a plan that costs a
+ * pass over the journal rather than a pass per grouping set. */
+bool store_rollup_fold_bulk(struct db_conn *c, long long *folded, struct api_error *e);
 
 /* Recomputes every cell from the incidents in one transaction; writers
  * wait for it and then carry on. *cells gets the number of cells. */

@@ -75,6 +75,40 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void buf_copy_field(struct buf *b, const char *s)
+{
+    if (!s) {
+        buf_puts(b, "\\N");
+        return;
+    }
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        const char *esc = NULL;
+        switch (*p) {
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\0':
+            buf_append(b, run, (size_t)(p - run));
+            return;
+        default:
+            continue;
+        }
+        buf_append(b, run, (size_t)(p - run));
+        buf_puts(b, esc);
+        run = p + 1;
+    }
+}
+
 char *buf_steal(struct buf *b, size_t *len)
 {
     if (!b->data) {

@@ -27,6 +27,9 @@ void buf_csv_field(struct buf *b, const char *s);
 /* Text for XML or HTML (element content or a quoted attribute): & < > " '
  * escaped. NULL writes nothing. */
 void buf_xml_text(struct buf *b, const char *s);
+/* A column of PostgreSQL's COPY text format: backslash, tab, line feed
+ * and carriage return escaped; NULL writes \N (SQL NULL). */
+void buf_copy_field(struct buf *b, const char *s);
 /* Hand the bytes to the caller (who frees them) and empty the buffer. */
 char *buf_steal(struct buf *b, size_t *len);
 

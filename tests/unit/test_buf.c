@@ -1,5 +1,5 @@
 /* Unit tests of util/buf: CSV text cells, quoted and kept from running as
- * spreadsheet formulas; handing the bytes over. */
+ * spreadsheet formulas; COPY text columns; handing the bytes over. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +79,36 @@ START_TEST(steal)
 }
 END_TEST
 
+/* COPY's text format: the four characters it reads as escapes or ends of
+ * column and row come escaped, everything else as it is; NULL is \N. */
+START_TEST(copy_fields)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"Kabul city", "Kabul city"},
+        {"", ""},
+        {"a\tb\nc\rd", "a\\tb\\nc\\rd"},
+        {"\\N", "\\\\N"},
+        {"C:\\x\\", "C:\\\\x\\\\"},
+        {"{\"a\": \"\\u00e9\"}", "{\"a\": \"\\\\u00e9\"}"},
+        {"caf\xc3\xa9 ,;\"'", "caf\xc3\xa9 ,;\"'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct buf b;
+        buf_init(&b);
+        buf_copy_field(&b, cases[i].in);
+        ck_assert_str_eq(b.data ? b.data : "", cases[i].want);
+        buf_free(&b);
+    }
+    struct buf b;
+    buf_init(&b);
+    buf_copy_field(&b, NULL);
+    ck_assert_str_eq(b.data, "\\N");
+    buf_free(&b);
+}
+END_TEST
+
 Suite *suite_buf(void)
 {
     Suite *s = suite_create("buf");
@@ -87,6 +117,7 @@ Suite *suite_buf(void)
     tcase_add_test(tc, quoted_cells);
     tcase_add_test(tc, formula_cells);
     tcase_add_test(tc, steal);
+    tcase_add_test(tc, copy_fields);
     suite_add_tcase(s, tc);
     return s;
 }
