@@ -228,10 +228,17 @@ DB_STMT(stmt_pairs_insert,
         " ON CONFLICT (a, b) DO UPDATE SET score = EXCLUDED.score, reasons = EXCLUDED.reasons,"
         " found_at = EXCLUDED.found_at");
 
+/* The most pairs an incident brings to the queue: its best-ranked
+ * candidates. A report entered again and again would otherwise pair every
+ * copy with every other (n * (n - 1) / 2 pairs); reviewers merge the best
+ * ones first, and each merge's refresh brings the next. */
+#define DUPLICATE_QUEUE_PAIRS 50
+
 /* Replaces the pairs of ids[0..n) with their candidates scoring
- * DUPLICATE_QUEUE_THRESHOLD or more: one search statement, one delete and
- * one insert for the lot. */
-static bool pairs_refresh(struct db_conn *c, const long long *ids, size_t n, struct api_error *e)
+ * DUPLICATE_QUEUE_THRESHOLD or more (the DUPLICATE_QUEUE_PAIRS best of
+ * each): one search statement, one delete and one insert for the lot. */
+static bool pairs_refresh_some(struct db_conn *c, const long long *ids, size_t n,
+                               struct api_error *e)
 {
     PGresult *r = candidates_query(c, ids, n, e);
     if (!r)
@@ -243,7 +250,7 @@ static bool pairs_refresh(struct db_conn *c, const long long *ids, size_t n, str
         size_t count;
         group_parse(r, &row, &me, &list, &count);
         for (size_t i = 0; i < count; i++) {
-            if (list[i].score >= DUPLICATE_QUEUE_THRESHOLD)
+            if (list[i].score >= DUPLICATE_QUEUE_THRESHOLD && i < DUPLICATE_QUEUE_PAIRS)
                 json_array_append_new(
                     pairs, json_pack("{s:I, s:I, s:f, s:o}", "me", (json_int_t)me.id, "id",
                                      (json_int_t)list[i].facts.id, "score", list[i].score,
@@ -264,6 +271,25 @@ static bool pairs_refresh(struct db_conn *c, const long long *ids, size_t n, str
     buf_free(&list);
     json_decref(pairs);
     return ok;
+}
+
+/* The same for a keeper's batch, DUPLICATE_QUEUE_SEARCH incidents per
+ * search: a search returns up to 1000 candidates of each incident, and
+ * a burst of near-identical incidents (one report entered again and again)
+ * gives each of them hundreds, so a whole batch at once would hold
+ * 100,000 rows and their pairs in memory. A pair of two incidents in
+ * different searches is deleted and written again by the later one, with
+ * the same score. */
+#define DUPLICATE_QUEUE_SEARCH 10
+
+static bool pairs_refresh(struct db_conn *c, const long long *ids, size_t n, struct api_error *e)
+{
+    for (size_t i = 0; i < n; i += DUPLICATE_QUEUE_SEARCH) {
+        size_t k = n - i < DUPLICATE_QUEUE_SEARCH ? n - i : DUPLICATE_QUEUE_SEARCH;
+        if (!pairs_refresh_some(c, ids + i, k, e))
+            return false;
+    }
+    return true;
 }
 
 /* One queue keeper at a time over the database (several daemons may

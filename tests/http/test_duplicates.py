@@ -17,7 +17,7 @@ import unittest
 
 import psycopg2
 
-from harness import ROLES, ServerTestCase, _overridden, days_ago
+from harness import ROLES, ServerTestCase, _overridden, days_ago, parallel
 from test_migration_drift import RestoredServer
 
 # Each case takes its own date, far enough from every other case's that
@@ -854,6 +854,38 @@ class MergeTest(ServerTestCase):
                 if os.path.exists(p):
                     os.unlink(p)
         self.assertEqual(self.srv.counts(), before)
+
+
+class CopiesTest(QueueCase):
+    """One report entered again and again: every copy is a candidate of
+    every other, but each brings only its 50 best-ranked pairs to the
+    queue, so the queue (and the keeper's memory) grows with the copies,
+    not with their square."""
+    server_env = {'CIVCAS_DUPLICATE_QUEUE_MS': '50'}
+
+    def test_each_copy_brings_at_most_50_pairs(self):
+        day = next(_dates)
+        ids = parallel(lambda _: self.srv.create(base(day))['id'], [(i,) for i in range(120)])
+        pairs = self.pairs()
+        self.assertEqual(len(pairs), len(set(pairs)))
+        mine = set(ids)
+        self.assertTrue(all(a in mine and b in mine for a, b in pairs), pairs[:5])
+        # Without the cap: 120 * 119 / 2 = 7,140 pairs.
+        self.assertLessEqual(len(pairs), 120 * 50)
+        self.assertGreater(len(pairs), 50)
+        # Each pair was brought by one of its two copies, as one of that
+        # copy's 50: no copy stands in more than 50 + 119 pairs, and the
+        # pairs a copy brought are its best-ranked, equal copies ranked by
+        # id, newest first.
+        per = {}
+        for a, b in pairs:
+            per[a] = per.get(a, 0) + 1
+            per[b] = per.get(b, 0) + 1
+        self.assertTrue(all(n <= 50 + 119 for n in per.values()), per)
+        # The candidates route still ranks every copy (50 a page at most).
+        items = self.srv.request('GET', '/v1/incidents/%s/duplicates?limit=50' % ids[0],
+                                 key='reviewer').json['items']
+        self.assertEqual(len(items), 50)  # the most the route shows
 
 
 class RecordedBeforeTest(QueueCase):
