@@ -14,8 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Incidents refreshed a transaction at most. */
-#define DUPLICATE_QUEUE_BATCH 100
+/* Incidents refreshed a transaction at most: small, so that a stopping
+ * serve waits for little (it stops between batches). */
+#define DUPLICATE_QUEUE_BATCH 20
 
 /* Starts keeping the queue every interval_ms on a connection to url. */
 bool duplicate_queue_start(const char *url, long interval_ms);

@@ -277,7 +277,7 @@ static bool pairs_refresh_some(struct db_conn *c, const long long *ids, size_t n
  * search: a search returns up to 1000 candidates of each incident, and
  * a burst of near-identical incidents (one report entered again and again)
  * gives each of them hundreds, so a whole batch at once would hold
- * 100,000 rows and their pairs in memory. A pair of two incidents in
+ * 20,000 rows and their pairs in memory. A pair of two incidents in
  * different searches is deleted and written again by the later one, with
  * the same score. */
 #define DUPLICATE_QUEUE_SEARCH 10

@@ -891,7 +891,7 @@ class CopiesTest(QueueCase):
 class RecordedBeforeTest(QueueCase):
     """The incidents recorded before migration 0011 (the 300 of the 0008
     fixture, restored and migrated in place) are taken in by the keeper,
-    a batch of at most 100 a transaction, and the queue then holds, for
+    a batch of at most 20 a transaction, and the queue then holds, for
     every one of them, exactly its candidates scoring 0.5 or more."""
 
     @classmethod
@@ -905,7 +905,7 @@ class RecordedBeforeTest(QueueCase):
         self.settle(timeout=120)
         self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_refreshed_total'), n)
         self.assertGreaterEqual(metric(self.srv, 'civcas_duplicate_queue_batches_total'),
-                                -(-n // 100))
+                                -(-n // 20))
         self.assertEqual(metric(self.srv, 'civcas_duplicate_queue_errors_total'), 0)
         competing = [str(x[0]) for x in self.srv.rows(
             "SELECT id FROM incidents WHERE status IN ('reported', 'verified')")]
