@@ -52,6 +52,12 @@ CREATE TABLE duplicate_watermark (
     id          bigint NOT NULL
 );
 INSERT INTO duplicate_watermark (change_xid, id) VALUES ('0', 0);
+-- A database restored from another cluster's dump carries that cluster's
+-- transaction ids in change_xid, possibly ahead of this cluster's own: the
+-- keeper would wait for them to be in the past, for ever. They become
+-- this migration's.
+UPDATE incidents SET change_xid = pg_current_xact_id()
+WHERE change_xid >= pg_current_xact_id();
 
 -- "Not a duplicate": who decided, when and why; and, when a reviewer
 -- undid it, who, when and why. A pair dismissed (and not undone) leaves
