@@ -280,7 +280,7 @@ static bool pairs_refresh_some(struct db_conn *c, const long long *ids, size_t n
  * 20,000 rows and their pairs in memory. A pair of two incidents in
  * different searches is deleted and written again by the later one, with
  * the same score. */
-#define DUPLICATE_QUEUE_SEARCH 10
+#define DUPLICATE_QUEUE_SEARCH 4
 
 static bool pairs_refresh(struct db_conn *c, const long long *ids, size_t n, struct api_error *e)
 {
