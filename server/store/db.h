@@ -24,6 +24,9 @@ struct db_stmt {
 };
 #define DB_STMT(var, text) static struct db_stmt var = {text, 0}
 #define DB_MAX_STMTS 256
+/* SQL of a timestamptz column as the API writes times: UTC, microseconds,
+ * "2026-06-30T12:00:00.000000Z". */
+#define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 struct db_conn;
 

@@ -11,8 +11,6 @@
 #include "util/mem.h"
 
 /* Timestamps as the API writes them. */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 /* An incident as the duplicates routes show it (duplicate_summary_to_json),
  * from incidents i joined to its perpetrator's party p: SUMMARY_NCOLUMNS
  * columns, read by summary_parse. */
@@ -360,7 +358,7 @@ fail:
  * duplicate) or when it is dismissed. */
 // clang-format off
 DB_STMT(stmt_queue,
-        "SELECT p.a, p.b, p.score, p.reasons::text, " TS("p.found_at") ","
+        "SELECT p.a, p.b, p.score, p.reasons::text, " DB_TS("p.found_at") ","
         " " SUMMARY_COLUMNS("ia", "pa") ", " SUMMARY_COLUMNS("ib", "pb")
         " FROM duplicate_pairs p JOIN incidents ia ON ia.id = p.a JOIN incidents ib ON ib.id = p.b"
         " JOIN parties pa ON pa.code = ia.perpetrator JOIN parties pb ON pb.code = ib.perpetrator"
@@ -410,7 +408,7 @@ DB_STMT(stmt_dismiss, "INSERT INTO duplicate_dismissals (a, b, key_id, reason)"
  * own after the write, so that it also sees what a concurrent request
  * committed while this one waited on it. */
 #define DISMISSAL_RECORD_SQL                                                                       \
-    "SELECT d.id, d.a, d.b, d.reason, k.name, " TS("d.at") ", u.name, d.undone_reason, " TS(       \
+    "SELECT d.id, d.a, d.b, d.reason, k.name, " DB_TS("d.at") ", u.name, d.undone_reason, " DB_TS(       \
         "d.undone_at") " FROM duplicate_dismissals d JOIN api_keys k ON k.id = d.key_id"           \
                        " LEFT JOIN api_keys u ON u.id = d.undone_key_id"
 DB_STMT(stmt_dismissal_of_pair, DISMISSAL_RECORD_SQL

@@ -11,8 +11,6 @@
 #include "util/mem.h"
 
 /* Timestamps as the API writes them. */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 /* The client document (a jsonb column doc) is spread into rows here: the
  * children of each row of src, whose incident id is id. Shared by insert
  * and amend; store/incidents_import.c writes the same rows by COPY. */
@@ -85,7 +83,7 @@
                       "inc.created_at"                                                             \
                       " FROM inc, d)"
 #define INSERT_RESULT                                                                              \
-    " SELECT id, version, status, " TS("created_at") ", " TS("updated_at") " FROM inc"
+    " SELECT id, version, status, " DB_TS("created_at") ", " DB_TS("updated_at") " FROM inc"
 DB_STMT(stmt_insert, INSERT_CTES INSERT_RESULT);
 DB_STMT(stmt_insert_counted, INSERT_CTES
         ", jr AS (" JOURNAL_INSERT("inc.status", "$8",
@@ -168,7 +166,7 @@ bool store_incident_insert(struct db_conn *c, struct incident *inc, json_t *docu
     "i.id, i.version, i.status, i.duplicate_of, i.verification_override, i.occurred_on::text," \
     " i.date_precision, to_char(i.time_of_day, 'HH24:MI'), i.admin1, i.admin2, i.place,"       \
     " i.lat, i.lon, i.location_precision, i.tactic, i.weapon, i.perpetrator, p.group_code,"    \
-    " i.narrative, i.external_ref, k.name, " TS("i.created_at") ", " TS("i.updated_at") ","    \
+    " i.narrative, i.external_ref, k.name, " DB_TS("i.created_at") ", " DB_TS("i.updated_at") ","    \
     " (SELECT json_agg(json_build_object('outcome', g.outcome, 'sex', g.sex,"                  \
     "   'age_group', g.age_group, 'count', g.count, 'count_min', g.count_min,"                 \
     "   'count_max', g.count_max, 'role', g.role, 'age', cp.age, 'name', cp.name)"             \
@@ -344,7 +342,7 @@ DB_STMT(stmt_update,
         " killed = $3::int, injured = $4::int, source_types = $5::int,"
         " version = version + 1, updated_at = now(), change_xid = pg_current_xact_id()"
         " FROM (SELECT $2::jsonb AS doc) d WHERE id = $1::bigint"
-        " RETURNING version, " TS("updated_at"));
+        " RETURNING version, " DB_TS("updated_at"));
 DB_STMT(stmt_delete_children,
         "WITH g AS (DELETE FROM casualty_groups WHERE incident_id = $1::bigint),"
         " m AS (DELETE FROM incident_impacts WHERE incident_id = $1::bigint),"
@@ -410,7 +408,7 @@ DB_STMT(stmt_status,
         "UPDATE incidents SET status = $2, duplicate_of = $3::bigint,"
         " verification_override = $4::boolean, version = version + 1, updated_at = now(),"
         " change_xid = pg_current_xact_id() WHERE id = $1::bigint"
-        " RETURNING version, " TS("updated_at"));
+        " RETURNING version, " DB_TS("updated_at"));
 
 bool store_incident_set_status(struct db_conn *c, struct incident *inc, json_t *document,
                                json_t *changes, const char *reason, long long key_id,
@@ -434,7 +432,7 @@ bool store_incident_set_status(struct db_conn *c, struct incident *inc, json_t *
 
 DB_STMT(stmt_revisions,
         "SELECT COALESCE(json_agg(json_build_object('version', r.version, 'status', r.status,"
-        " 'at', " TS("r.at") ", 'by', k.name, 'reason', r.reason, 'changes', r.changes)"
+        " 'at', " DB_TS("r.at") ", 'by', k.name, 'reason', r.reason, 'changes', r.changes)"
         " ORDER BY r.version), '[]')::text"
         " FROM incident_revisions r JOIN api_keys k ON k.id = r.key_id"
         " WHERE r.incident_id = $1::bigint");

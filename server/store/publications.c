@@ -9,8 +9,6 @@
 #include "util/crypto.h"
 #include "util/mem.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 static const char *kind_name(enum publication_kind kind)
 {
     return kind == PUBLICATION_REPORT ? "report" : "public_report";
@@ -108,7 +106,7 @@ DB_STMT(stmt_chain,
         " 'seq', seq, 'link', link, 'link_signature', link_signature,"
         " 'body_signature', body_signature) ORDER BY seq), '[]'))::text FROM publications");
 DB_STMT(stmt_keys,
-        "SELECT id, public_key, " TS("valid_from") ", " TS("valid_until")
+        "SELECT id, public_key, " DB_TS("valid_from") ", " DB_TS("valid_until")
         " FROM signing_keys ORDER BY id");
 
 static json_t *json_of_row(PGresult *r, struct api_error *e)
@@ -204,11 +202,11 @@ DB_STMT(stmt_register,
 /* Publications not yet in the chain, in the order they were made. */
 DB_STMT(stmt_unsigned,
         "SELECT kind, id, body, at, ts FROM ("
-        " SELECT 'report' AS kind, s.id, s.body, s.created_at AS at, " TS("s.created_at") " AS ts"
+        " SELECT 'report' AS kind, s.id, s.body, s.created_at AS at, " DB_TS("s.created_at") " AS ts"
         " FROM report_snapshots s WHERE NOT EXISTS (SELECT 1 FROM publications p"
         "  WHERE p.kind = 'report' AND p.report_id = s.id)"
         " UNION ALL"
-        " SELECT 'public_report', r.report_id, r.body, r.made_at, " TS("r.made_at")
+        " SELECT 'public_report', r.report_id, r.body, r.made_at, " DB_TS("r.made_at")
         " FROM public_reports r WHERE NOT EXISTS (SELECT 1 FROM publications p"
         "  WHERE p.kind = 'public_report' AND p.report_id = r.report_id)) u"
         " ORDER BY at, kind, id");

@@ -7,9 +7,7 @@
 
 #include "util/mem.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-DB_STMT(stmt_reserve, "SELECT nextval('report_snapshots_id_seq'), " TS("now()"));
+DB_STMT(stmt_reserve, "SELECT nextval('report_snapshots_id_seq'), " DB_TS("now()"));
 
 bool store_report_reserve(struct db_conn *c, long long *id, char *created_at,
                           struct api_error *e)
@@ -63,7 +61,7 @@ bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
     return body_by_id(c, &stmt_get, id, body, found, e);
 }
 
-DB_STMT(stmt_now, "SELECT " TS("now()"));
+DB_STMT(stmt_now, "SELECT " DB_TS("now()"));
 
 bool store_now(struct db_conn *c, char *at, struct api_error *e)
 {
@@ -109,7 +107,7 @@ bool store_public_report_get(struct db_conn *c, long long id, char **body, bool 
 
 DB_STMT(stmt_list,
         "SELECT json_build_object('items', COALESCE(json_agg(json_build_object("
-        " 'id', s.id::text, 'kind', s.kind, 'title', s.title, 'created_at', " TS("s.created_at") ","
+        " 'id', s.id::text, 'kind', s.kind, 'title', s.title, 'created_at', " DB_TS("s.created_at") ","
         " 'created_by', k.name, 'sha256', s.sha256, 'parameters', s.parameters)"
         " ORDER BY s.created_at DESC, s.id DESC), '[]'))::text"
         " FROM report_snapshots s JOIN api_keys k ON k.id = s.created_by");
@@ -161,7 +159,7 @@ bool store_report_drift_candidates(struct db_conn *c, const char *since, const c
 
 DB_STMT(stmt_revisions_since,
         "SELECT COALESCE(json_agg(json_strip_nulls(json_build_object('version', r.version,"
-        " 'at', " TS("r.at") ", 'status', r.status, 'reason', r.reason,"
+        " 'at', " DB_TS("r.at") ", 'status', r.status, 'reason', r.reason,"
         " 'by', CASE WHEN $3::boolean THEN k.name END)) ORDER BY r.version), '[]')::text"
         " FROM incident_revisions r JOIN api_keys k ON k.id = r.key_id"
         " WHERE r.incident_id = $1::bigint AND r.at > $2::timestamptz");
