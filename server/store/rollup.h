@@ -43,8 +43,8 @@ bool store_rollup_apply(struct db_conn *c, long long id, int sign, struct api_er
  * fold is running); *folded gets the journal rows folded. */
 bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e);
 /* The same for a large journal (a bulk import's): all of it in one
- * transaction, waiting for a fold in progress, with a plan that costs a
- * pass over the journal rather than a pass per grouping set. */
+ * transaction, waiting for a fold in progress; the journal is summed into
+ * a few base sets only, and every grouping set from its small base. */
 bool store_rollup_fold_bulk(struct db_conn *c, long long *folded, struct api_error *e);
 
 /* Recomputes every cell from the incidents in one transaction; writers
