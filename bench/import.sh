@@ -11,8 +11,9 @@ set -euo pipefail
 
 usage() {
 	cat <<'USAGE'
-Usage: bench/import.sh [--rows N] [--floor] [--admin-dsn URL] [--app-role ROLE]
+Usage: bench/import.sh [--rows N] [--writers N] [--floor] [--admin-dsn URL] [--app-role ROLE]
   --rows N          incidents to generate (default 1000000)
+  --writers N       civcasd import's --writers (default: its own, 2)
   --floor           also time COPY of every row the import stored
   --admin-dsn URL   superuser libpq URL of the cluster's postgres database
                     (default: the private cluster of var/pg)
@@ -28,9 +29,11 @@ ROWS=1000000
 ADMIN_DSN="${CIVCAS_BENCH_ADMIN_DSN:-postgresql:///postgres?host=$ROOT/../main/var/pg/run&user=civcas}"
 APP_ROLE=civcas_app
 FLOOR=0
+WRITERS=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rows) ROWS="${2:?--rows needs a value}"; shift ;;
+	--writers) WRITERS="${2:?--writers needs a value}"; shift ;;
 	--floor) FLOOR=1 ;;
 	--admin-dsn) ADMIN_DSN="${2:?}"; shift ;;
 	--app-role) APP_ROLE="${2:?}"; shift ;;
@@ -82,7 +85,8 @@ echo "civcasd import"
 fresh_db "$DB"
 t0="$(now)"
 CIVCAS_DATABASE_URL="$(dsn_of "$DB")" /usr/bin/time -v -o "$OUT/import.time" \
-	"$CIVCASD" import "$OUT/incidents.csv" >"$OUT/import.out" 2>"$OUT/import.err"
+	"$CIVCASD" import ${WRITERS:+--writers "$WRITERS"} "$OUT/incidents.csv" \
+	>"$OUT/import.out" 2>"$OUT/import.err"
 t1="$(now)"
 cat "$OUT/import.out"
 CIVCAS_DATABASE_URL="$(dsn_of "$DB")" "$CIVCASD" rollup verify | tail -1

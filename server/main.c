@@ -317,6 +317,8 @@ static void import_usage(FILE *out)
         "  --as NAME            the key name revisions record as the author (default\n"
         "                       import); made, revoked, when no key has that name\n"
         "  --batch N            rows per transaction, 1 to 10000 (default 1000)\n"
+        "  --writers N          batches written at once, each on its own database\n"
+        "                       connection, 1 to 16 (default 2)\n"
         "  --dry-run            validate and count only; nothing is written\n"
         "\n"
         "A progress line goes to standard error when it is a terminal; one summary\n"
@@ -329,8 +331,9 @@ static void import_usage(FILE *out)
 
 static int cmd_import(int argc, char **argv)
 {
-    struct import_options o = {.format = IMPORT_FORMAT_AUTO, .as = "import", .batch_rows = 1000};
-    const char *format = NULL, *status = NULL, *batch = NULL;
+    struct import_options o = {.format = IMPORT_FORMAT_AUTO, .as = "import", .batch_rows = 1000,
+                              .writers = 2};
+    const char *format = NULL, *status = NULL, *batch = NULL, *writers = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--dry-run") == 0) {
             o.dry_run = true;
@@ -339,7 +342,8 @@ static int cmd_import(int argc, char **argv)
                    take_option(argc, argv, &i, "--errors", &o.errors_path) ||
                    take_option(argc, argv, &i, "--status", &status) ||
                    take_option(argc, argv, &i, "--as", &o.as) ||
-                   take_option(argc, argv, &i, "--batch", &batch)) {
+                   take_option(argc, argv, &i, "--batch", &batch) ||
+                   take_option(argc, argv, &i, "--writers", &writers)) {
             continue;
         } else if (argv[i][0] != '-' && !o.path) {
             o.path = argv[i];
@@ -349,9 +353,10 @@ static int cmd_import(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    char *end = NULL;
+    char *end = NULL, *writers_end = NULL;
     if (batch)
         o.batch_rows = strtol(batch, &end, 10);
+    long nwriters = writers ? strtol(writers, &writers_end, 10) : o.writers;
     const char *problem =
         !o.path                                             ? "import needs a FILE"
         : format && !import_format_parse(format, &o.format) ? "--format must be jsonl or csv"
@@ -359,6 +364,8 @@ static int cmd_import(int argc, char **argv)
             ? "--status must be reported or verified"
         : batch && (!*batch || *end || o.batch_rows < 1 || o.batch_rows > 10000)
             ? "--batch must be a whole number from 1 to 10000"
+        : writers && (!*writers || *writers_end || nwriters < 1 || nwriters > 16)
+            ? "--writers must be a whole number from 1 to 16"
         : !o.as[0] || strlen(o.as) > 100 || !utf8_valid(o.as, strlen(o.as))
             ? "--as must be a name of 1 to 100 characters"
             : NULL;
@@ -366,6 +373,7 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "civcasd: %s (see civcasd import --help)\n", problem);
         return EXIT_USAGE;
     }
+    o.writers = (int)nwriters;
     o.verified = status && strcmp(status, "verified") == 0;
     o.progress = isatty(STDERR_FILENO);
     struct db_conn *c = connect_or_report();

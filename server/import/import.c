@@ -126,7 +126,20 @@ struct batch {
     struct rejection *rejections;
     size_t nrejections, caprejections;
     bool ok;           /* written (when sent) */
+    bool done;         /* a writer has finished with it */
+    long long seq;     /* its number in file order, when sent */
+    bool ids_passed;   /* its writer let the next batch draw ids */
+    bool keys_held;    /* its writer holds the turn to record keys and commit */
     struct api_error e; /* why not */
+};
+
+struct importer;
+
+/* A writer thread and its connection. */
+struct writer {
+    struct importer *im;
+    struct db_conn *db;
+    pthread_t thread;
 };
 
 struct importer {
@@ -145,15 +158,30 @@ struct importer {
     size_t ncells;
     int cell_column[CSV_MAX_FIELDS];
     char *header[CSV_MAX_FIELDS];
-    /* The batch being read, and the one the writer thread writes
-     * meanwhile on db: reading and validating (civcasd's work) and
-     * writing (the database's) go on at once. */
-    struct batch batches[2];
-    struct batch *fill, *flight; /* flight: NULL when none was sent */
-    pthread_t writer;
+    /* The batch being read, and up to nwriters more that writer threads,
+     * each on its own connection, write meanwhile: reading and validating
+     * (civcasd's work) and writing (the database's) go on at once, and the
+     * database writes on as many cores as there are writers. Batches are
+     * numbered in file order: seq_fill is being read, seq_sent - 1 the
+     * last handed over, seq_taken the next a writer takes, seq_settled the
+     * oldest not yet settled; batch s is batches[s % nbatches]. */
+    struct batch *batches;
+    int nbatches, nwriters;
+    struct batch *fill;
+    long long seq_settled, seq_sent, seq_taken;
+    /* Writers take turns in file order twice per batch: to draw the ids
+     * (seq_drawn: the batch whose turn it is), so ids follow the file; and
+     * to record the keys and commit (seq_finished), so the batches
+     * committed are always the file's first ones: after a failed batch no
+     * later one commits (earlier_failed), and a rerun starts where it
+     * stopped. The rest of a batch's writing goes on side by side. */
+    long long seq_drawn, seq_finished;
+    bool earlier_failed;
+    struct writer *writers;
+    int writers_running;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool writer_running, job, job_done, stopping;
+    bool stopping;
     /* Counts and progress. */
     long long seen, imported, already, rejected;
     long long file_size;
@@ -237,43 +265,129 @@ static void strip_quoted_text(char *message)
         *near = '\0';
 }
 
-/* The writer thread's work: one batch as one transaction. */
-static void batch_write(struct importer *im, struct batch *t)
+/* A batch's transaction may lose a race that a retry settles: a key that
+ * another writer (of this import or another) recorded after this batch's
+ * lookup (unique_violation, once that one commits), or two batches
+ * waiting on each other's keys (deadlock_detected). Each lost race is a
+ * key of the batch recorded meanwhile, so n + 1 tries settle it. */
+static bool retryable(struct db_conn *db)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        struct pending *p = &t->pending[i];
-        t->rows[i] = (struct incident_import){
-            .inc = &p->inc,
-            .document = p->document,
-            .changes = p->changes,
-            .idem_key = p->key,
-            .hash_hex = p->hash,
-        };
+    const char *state = db_last_sqlstate(db);
+    return strcmp(state, "23505") == 0 || strcmp(state, "40P01") == 0 ||
+           strcmp(state, "40001") == 0;
+}
+
+
+/* Waits until *turn reaches seq; the importer's lock is held. */
+static void turn_wait(struct importer *im, const long long *turn, long long seq)
+{
+    while (*turn != seq)
+        pthread_cond_wait(&im->wake, &im->lock);
+}
+
+static void turn_pass(struct importer *im, long long *turn)
+{
+    (*turn)++;
+    pthread_cond_broadcast(&im->wake);
+}
+
+struct batch_turns {
+    struct importer *im;
+    struct batch *t;
+};
+
+static void ids_drawn(void *arg)
+{
+    struct batch_turns *bt = arg;
+    if (bt->t->ids_passed)
+        return;
+    pthread_mutex_lock(&bt->im->lock);
+    turn_pass(bt->im, &bt->im->seq_drawn);
+    pthread_mutex_unlock(&bt->im->lock);
+    bt->t->ids_passed = true;
+}
+
+static bool keys_turn(void *arg, struct api_error *e)
+{
+    struct batch_turns *bt = arg;
+    struct importer *im = bt->im;
+    if (!bt->t->keys_held) {
+        pthread_mutex_lock(&im->lock);
+        turn_wait(im, &im->seq_finished, bt->t->seq);
+        pthread_mutex_unlock(&im->lock);
+        bt->t->keys_held = true;
     }
+    if (im->earlier_failed)
+        return api_error_set(e, 500, ERR_INTERNAL, NULL,
+                             "not written: a batch before it failed");
+    return true;
+}
+
+/* A writer's work: one batch as one transaction, tried again from its
+ * lookup when it lost a race; then its turns passed, in file order. */
+static void batch_write(struct importer *im, struct db_conn *db, struct batch *t)
+{
     bool dry = im->o->dry_run;
-    t->ok = dry || db_begin(im->db, &t->e);
-    t->ok = t->ok && store_incident_import(im->db, t->rows, t->n, im->scope_key, im->actor_key,
-                                           im->verify_changes, im->verify_reason, dry, &t->e);
-    if (t->ok && !dry)
-        t->ok = db_commit(im->db, &t->e);
-    else if (!t->ok && !dry)
-        db_rollback(im->db);
+    struct batch_turns bt = {im, t};
+    const struct import_turns turns = {ids_drawn, keys_turn, &bt};
+    t->ids_passed = t->keys_held = false;
+    if (!dry) {
+        pthread_mutex_lock(&im->lock);
+        turn_wait(im, &im->seq_drawn, t->seq);
+        pthread_mutex_unlock(&im->lock);
+    }
+    for (int attempt = 1;; attempt++) {
+        for (size_t i = 0; i < t->n; i++) {
+            struct pending *p = &t->pending[i];
+            t->rows[i] = (struct incident_import){
+                .inc = &p->inc,
+                .document = p->document,
+                .changes = p->changes,
+                .idem_key = p->key,
+                .hash_hex = p->hash,
+            };
+        }
+        t->ok = dry || db_begin(db, &t->e);
+        t->ok = t->ok && store_incident_import(db, t->rows, t->n, im->scope_key, im->actor_key,
+                                               im->verify_changes, im->verify_reason, dry,
+                                               dry ? NULL : &turns, &t->e);
+        if (t->ok && !dry)
+            t->ok = db_commit(db, &t->e);
+        if (t->ok || dry)
+            break;
+        bool again = attempt <= (int)t->n + 1 && retryable(db);
+        db_rollback(db);
+        if (!again)
+            break;
+    }
+    if (dry)
+        return;
+    ids_drawn(&bt);
+    pthread_mutex_lock(&im->lock);
+    turn_wait(im, &im->seq_finished, t->seq);
+    if (im->earlier_failed && t->ok) /* wrote nothing: nothing was new */
+        api_error_set(&t->e, 500, ERR_INTERNAL, NULL, "not written: a batch before it failed");
+    t->ok = t->ok && !im->earlier_failed;
+    im->earlier_failed = im->earlier_failed || !t->ok;
+    turn_pass(im, &im->seq_finished);
+    pthread_mutex_unlock(&im->lock);
 }
 
 static void *writer_main(void *arg)
 {
-    struct importer *im = arg;
+    struct writer *w = arg;
+    struct importer *im = w->im;
     pthread_mutex_lock(&im->lock);
     for (;;) {
-        while (!im->job && !im->stopping)
+        while (im->seq_taken == im->seq_sent && !im->stopping)
             pthread_cond_wait(&im->wake, &im->lock);
-        if (!im->job)
+        if (im->seq_taken == im->seq_sent)
             break;
+        struct batch *t = &im->batches[im->seq_taken++ % im->nbatches];
         pthread_mutex_unlock(&im->lock);
-        batch_write(im, im->flight);
+        batch_write(im, w->db, t);
         pthread_mutex_lock(&im->lock);
-        im->job = false;
-        im->job_done = true;
+        t->done = true;
         pthread_cond_broadcast(&im->wake);
     }
     pthread_mutex_unlock(&im->lock);
@@ -317,41 +431,48 @@ static void batch_settle(struct importer *im, struct batch *t, bool written)
     t->nrejections = 0;
 }
 
-/* Waits for the batch in flight and settles it. */
+/* Waits for the oldest batch handed over and settles it. */
 static void batch_collect(struct importer *im)
 {
-    if (!im->flight)
+    if (im->seq_settled == im->seq_sent)
         return;
+    struct batch *t = &im->batches[im->seq_settled % im->nbatches];
     pthread_mutex_lock(&im->lock);
-    while (!im->job_done)
+    while (!t->done)
         pthread_cond_wait(&im->wake, &im->lock);
-    im->job_done = false;
+    t->done = false;
     pthread_mutex_unlock(&im->lock);
-    struct batch *t = im->flight;
-    im->flight = NULL;
-    if (!t->ok) {
+    im->seq_settled++;
+    if (!t->ok && !im->failed) {
         fprintf(im->err, "civcasd: import: writing a batch failed: %s\n", t->e.message);
         im->failed = true;
     }
     batch_settle(im, t, t->ok);
 }
 
-/* Hands the filled batch to the writer, once the one before is settled,
- * and goes on filling the other. */
+/* Hands the filled batch to the writers and goes on filling the next,
+ * once the batch that one reuses is settled. After a failure nothing more
+ * is handed over. */
 static void write_batch(struct importer *im)
 {
-    batch_collect(im);
     if (im->failed || im->fill->n == 0) {
         batch_settle(im, im->fill, false);
         return;
     }
-    struct batch *t = im->fill;
-    im->fill = t == &im->batches[0] ? &im->batches[1] : &im->batches[0];
     pthread_mutex_lock(&im->lock);
-    im->flight = t;
-    im->job = true;
+    im->fill->seq = im->seq_sent++;
     pthread_cond_broadcast(&im->wake);
     pthread_mutex_unlock(&im->lock);
+    while (im->seq_sent - im->seq_settled >= im->nbatches)
+        batch_collect(im);
+    im->fill = &im->batches[im->seq_sent % im->nbatches];
+}
+
+/* Settles every batch handed over. */
+static void batches_drain(struct importer *im)
+{
+    while (im->seq_settled < im->seq_sent)
+        batch_collect(im);
 }
 
 /* On a terminal, now and then: rows so far, their rate and the time left
@@ -836,30 +957,58 @@ static bool keys_prepare(struct importer *im, struct api_error *e)
     return true;
 }
 
-static void writer_stop(struct importer *im)
+static void writers_stop(struct importer *im)
 {
-    if (!im->writer_running)
-        return;
     pthread_mutex_lock(&im->lock);
     im->stopping = true;
     pthread_cond_broadcast(&im->wake);
     pthread_mutex_unlock(&im->lock);
-    pthread_join(im->writer, NULL);
-    im->writer_running = false;
+    for (int i = 0; i < im->writers_running; i++)
+        pthread_join(im->writers[i].thread, NULL);
+    im->writers_running = 0;
+}
+
+/* Connects the writers, each with the import's session settings, and
+ * starts their threads. */
+static bool writers_start(struct importer *im, const char *database_url)
+{
+    struct api_error e;
+    im->writers = xcalloc((size_t)im->nwriters, sizeof *im->writers);
+    for (int i = 0; i < im->nwriters; i++) {
+        struct writer *w = &im->writers[i];
+        w->im = im;
+        if (!(w->db = db_connect_once(database_url, &e)) || !store_import_session(w->db, &e)) {
+            fprintf(im->err, "civcasd: import: a writer's connection: %s\n", e.message);
+            return false;
+        }
+    }
+    for (int i = 0; i < im->nwriters; i++) {
+        if (pthread_create(&im->writers[i].thread, NULL, writer_main, &im->writers[i]) != 0) {
+            fprintf(im->err, "civcasd: import: cannot start a writer thread\n");
+            return false;
+        }
+        im->writers_running++;
+    }
+    return true;
 }
 
 static void importer_free(struct importer *im)
 {
-    writer_stop(im);
+    writers_stop(im);
+    for (int i = 0; im->writers && i < im->nwriters; i++)
+        if (im->writers[i].db)
+            db_close(im->writers[i].db);
+    free(im->writers);
     for (size_t i = 0; i < im->ncells; i++)
         free(im->header[i]);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; im->batches && i < im->nbatches; i++) {
         for (size_t r = 0; r < im->batches[i].nrejections; r++)
             free(im->batches[i].rejections[r].line);
         free(im->batches[i].pending);
         free(im->batches[i].rows);
         free(im->batches[i].rejections);
     }
+    free(im->batches);
     json_decref(im->mapping);
     json_decref(im->verify_changes);
     if (im->tx)
@@ -889,6 +1038,9 @@ enum import_result import_run(const struct import_options *o, const char *databa
                           .err = err,
                           .lock = PTHREAD_MUTEX_INITIALIZER,
                           .wake = PTHREAD_COND_INITIALIZER};
+    im.nwriters = o->writers > 0 ? o->writers : 1;
+    im.nbatches = im.nwriters + 1;
+    im.batches = xcalloc((size_t)im.nbatches, sizeof *im.batches);
     im.fill = &im.batches[0];
     enum import_result result = IMPORT_FAILED;
     struct api_error e;
@@ -929,21 +1081,18 @@ enum import_result import_run(const struct import_options *o, const char *databa
     snprintf(im.verify_reason, sizeof im.verify_reason, "verified on import of %.150s",
              base ? base + 1 : o->path);
     im.verify_changes = json_pack("{s:{s:s, s:s}}", "status", "from", "reported", "to", "verified");
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < im.nbatches; i++) {
         im.batches[i].pending = xcalloc((size_t)o->batch_rows, sizeof *im.batches[i].pending);
         im.batches[i].rows = xcalloc((size_t)o->batch_rows, sizeof *im.batches[i].rows);
     }
-    if (pthread_create(&im.writer, NULL, writer_main, &im) != 0) {
-        fprintf(err, "civcasd: import: cannot start the writer thread\n");
+    if (!writers_start(&im, database_url))
         goto done;
-    }
-    im.writer_running = true;
 
     im.started = now_seconds();
     bool read_ok = format == IMPORT_FORMAT_CSV ? csv_import(&im, f) : jsonl_import(&im, f);
     write_batch(&im);
-    batch_collect(&im);
-    writer_stop(&im);
+    batches_drain(&im);
+    writers_stop(&im);
     batch_settle(&im, im.fill, false);
     progress(&im, 0, true);
     long long folded = 0;

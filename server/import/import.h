@@ -23,6 +23,7 @@ struct import_options {
     const char *as;           /* the key name the writes are recorded under */
     bool dry_run;
     long batch_rows;
+    int writers;   /* batches written at once, each on its own connection */
     bool progress; /* a progress line on stderr */
 };
 

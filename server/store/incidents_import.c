@@ -17,12 +17,13 @@
  * rows, each row spread from the incident's document as the insert's SQL
  * spreads it (store/incidents.c, CHILDREN_CTES_OF): a value is the
  * document member's text, SQL NULL where the member is null. Which rows
- * are new is one lookup of the batch's keys; importers take turns, batch by
- * batch, under an advisory lock, so no other importer can record a key
- * between that lookup and this transaction's commit.
+ * are new is one lookup of the batch's keys. Batches are written side by
+ * side (by an import's writers, and by other imports): a key another
+ * batch records after this one's lookup makes this one's COPY of the
+ * idempotency records fail on their unique index, once that batch
+ * commits, and the caller runs the batch again from its lookup, which then
+ * finds the key. So a key is recorded once, by whichever batch commits it.
  */
-
-#define IMPORT_LOCK "SELECT pg_advisory_xact_lock(hashtext('civcas.import'))"
 
 DB_STMT(stmt_import_lookup,
         "SELECT idem_key, encode(request_hash, 'hex') FROM idempotency_keys"
@@ -325,10 +326,9 @@ bool store_import_session(struct db_conn *c, struct api_error *e)
 
 bool store_incident_import(struct db_conn *c, struct incident_import *rows, size_t n,
                            long long scope_key, long long actor_key, json_t *verify_changes,
-                           const char *verify_reason, bool dry_run, struct api_error *e)
+                           const char *verify_reason, bool dry_run,
+                           const struct import_turns *turns, struct api_error *e)
 {
-    if (!dry_run && !db_simple(c, IMPORT_LOCK, e))
-        return false;
     if (!outcomes_decide(c, rows, n, scope_key, e))
         return false;
     size_t fresh = 0;
@@ -342,6 +342,8 @@ bool store_incident_import(struct db_conn *c, struct incident_import *rows, size
     PGresult *ids = db_query(c, &stmt_import_ids, 1, (const char *const[]){count}, e);
     if (!ids)
         return false;
+    if (turns && turns->ids_drawn)
+        turns->ids_drawn(turns->arg);
     if ((size_t)PQntuples(ids) != fresh) {
         PQclear(ids);
         err_internal(e);
@@ -360,11 +362,19 @@ bool store_incident_import(struct db_conn *c, struct incident_import *rows, size
     }
     PQclear(ids);
     free(changes);
-    /* Parents before children: foreign keys are checked row by row. */
+    /* Parents before children: foreign keys are checked row by row. The
+     * idempotency records last: their unique index is where batches
+     * written at once meet, and the caller's turn orders them. */
     bool ok = true;
     for (int t = 0; ok && t < COPY_TABLES; t++)
-        if (tables[t].len && (t != COPY_JOURNAL || rollup_writes_enabled))
+        if (t != COPY_IDEMPOTENCY && tables[t].len &&
+            (t != COPY_JOURNAL || rollup_writes_enabled))
             ok = db_copy_in(c, copy_sql[t], tables[t].data, tables[t].len, e);
+    if (ok && turns && turns->keys_turn)
+        ok = turns->keys_turn(turns->arg, e);
+    if (ok)
+        ok = db_copy_in(c, copy_sql[COPY_IDEMPOTENCY], tables[COPY_IDEMPOTENCY].data,
+                        tables[COPY_IDEMPOTENCY].len, e);
     for (int t = 0; t < COPY_TABLES; t++)
         buf_free(&tables[t]);
     return ok;

@@ -5,14 +5,17 @@ change nothing; the rollups stay true; a mapping file renames columns and
 codes."""
 
 import csv
+import hashlib
 import io
 import json
 import os
 import random
 import shutil
+import subprocess
 import tempfile
 
-from harness import ServerTestCase, valid_incident, wide_incident
+from harness import (CIVCAS_BIN, ServerTestCase, daemon_env, valid_incident,
+                     wide_incident)
 from test_cli import fingerprint
 
 CATEGORIES = (('men', 'male', 'adult'), ('women', 'female', 'adult'),
@@ -387,6 +390,65 @@ class ImportTest(ServerTestCase):
         self.assert_rollup_verified()
         p = self.run_import(path, '--batch', '7')
         self.assertIn('0 imported, 30 already imported', p.stdout)
+
+    def test_writers_side_by_side_record_each_key_once(self):
+        # Batches of 2 written by 4 writers at once, the same import_key in
+        # neighbouring batches (same content: already imported; other
+        # content: refused), and a second import of the same file running
+        # at the same time: each key is one incident, ids follow the file,
+        # and the rollups agree.
+        docs, lines = [], []
+        for i in range(40):
+            d = valid_incident(occurred_on='2012-%02d-11' % (i % 12 + 1),
+                               external_ref='W-%d' % i)
+            d['import_key'] = 'w-%d' % i
+            docs.append(d)
+        for i, d in enumerate(docs):
+            lines.append(json.dumps(d))
+            if i % 5 == 4:  # the key of 3 rows back, in another batch
+                lines.append(json.dumps(docs[i - 3]))
+            if i % 10 == 9:  # and once with other content
+                lines.append(json.dumps(dict(docs[i - 2], narrative='other')))
+        path = self.write('side.jsonl', '\n'.join(lines) + '\n')
+        other = self.write('side2.jsonl', '\n'.join(lines) + '\n')
+        first = subprocess.Popen(
+            [CIVCAS_BIN, 'import', path, '--batch', '2', '--writers', '4'],
+            env=daemon_env(self.srv.dsn), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        self.addCleanup(first.kill)
+        second = self.run_import(other, '--batch', '3', '--writers', '3')
+        out, err = first.communicate(timeout=120)
+        self.assertEqual(first.returncode, 5, out + err)
+        self.assertEqual(second.returncode, 5, second.stdout + second.stderr)
+        imported = [int(p.split(' imported')[0].split(': ')[-1])
+                    for p in (out, second.stdout)]
+        self.assertEqual(sum(imported), 40, (out, second.stdout))
+        for text in (out, second.stdout):
+            self.assertIn('4 rejected', text)
+        rows = self.srv.rows(
+            "SELECT external_ref FROM incidents WHERE external_ref LIKE 'W-%'"
+            " ORDER BY id")
+        self.assertEqual(sorted(r[0] for r in rows),
+                         sorted('W-%d' % i for i in range(40)))
+        keys = ['import:key:' + hashlib.sha256(('w-%d' % i).encode()).hexdigest()
+                for i in range(40)]
+        self.assertEqual(self.srv.rows(
+            "SELECT idem_key, count(*) FROM idempotency_keys"
+            " WHERE idem_key = ANY (%s) GROUP BY 1 ORDER BY 1", (keys,)),
+            [(k, 1) for k in sorted(keys)])
+        self.assertEqual(self.trend(2012, 'reported'), {'ied_suicide': [40, 120, 80]})
+        self.assert_rollup_verified()
+        # Alone, 4 writers keep the file's order in the ids.
+        for d in docs:
+            d['import_key'] = 'x-' + d['import_key']
+            d['external_ref'] = 'X' + d['external_ref']
+        path3 = self.write('side3.jsonl', '\n'.join(json.dumps(d) for d in docs))
+        p = self.run_import(path3, '--batch', '2', '--writers', '4')
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        refs = [r[0] for r in self.srv.rows(
+            "SELECT external_ref FROM incidents WHERE external_ref LIKE 'XW-%'"
+            " ORDER BY id")]
+        self.assertEqual(refs, ['XW-%d' % i for i in range(40)])
 
     def test_error_csv_in_row_order_across_batches(self):
         # Refusals found while reading (bad rows) and found by the database
