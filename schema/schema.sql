@@ -866,6 +866,22 @@ FROM (
 WHERE d IS NOT NULL
 $$;
 
+CREATE FUNCTION public.revision_facts_keep() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO revision_facts_kept
+    SELECT f.*, n.version, n.at
+    FROM new_revisions n
+    CROSS JOIN LATERAL revision_facts(n.incident_id, n.status, n.document) f;
+    INSERT INTO revision_victim_facts_kept
+    SELECT n.version, v.*
+    FROM new_revisions n
+    CROSS JOIN LATERAL revision_victim_facts(n.incident_id, n.status, n.document) v;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION public.revision_victim_facts(p_incident bigint, p_status text, d jsonb) RETURNS SETOF public.rollup_victim_facts
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -953,35 +969,53 @@ CREATE FUNCTION public.rollup_facts_changes(t timestamp with time zone, lo date,
     LANGUAGE sql STABLE
     AS $$
 WITH s AS MATERIALIZED (SELECT incident_id FROM revised_since(t))
-SELECT f.*
+SELECT k.*
 FROM s
 CROSS JOIN LATERAL (
-    SELECT p.status, p.document FROM incident_revisions p
-    WHERE p.incident_id = s.incident_id AND p.at <= t
-    ORDER BY p.version DESC LIMIT 1) r
-CROSS JOIN LATERAL revision_facts(s.incident_id, r.status, r.document) f
-WHERE f.period BETWEEN lo AND hi
+    SELECT k.gset, k.incident_id, k.status, k.period, k.admin1, k.admin2, k.party, k.tactic,
+       k.weapon, k.attribution, k.impacts, k.incidents, k.killed, k.injured, k.k_male_adult,
+       k.k_male_child, k.k_male_unknown, k.k_female_adult, k.k_female_child,
+       k.k_female_unknown, k.k_unknown_adult, k.k_unknown_child, k.k_unknown_unknown,
+       k.i_male_adult, k.i_male_child, k.i_male_unknown, k.i_female_adult, k.i_female_child,
+       k.i_female_unknown, k.i_unknown_adult, k.i_unknown_child, k.i_unknown_unknown,
+       k.unharmed, k.abducted, k.killed_below, k.killed_above, k.injured_below,
+       k.injured_above, k.k_male_adult_below, k.k_male_child_below, k.k_male_unknown_below,
+       k.k_female_adult_below, k.k_female_child_below, k.k_female_unknown_below,
+       k.k_unknown_adult_below, k.k_unknown_child_below, k.k_unknown_unknown_below,
+       k.i_male_adult_below, k.i_male_child_below, k.i_male_unknown_below,
+       k.i_female_adult_below, k.i_female_child_below, k.i_female_unknown_below,
+       k.i_unknown_adult_below, k.i_unknown_child_below, k.i_unknown_unknown_below,
+       k.k_male_adult_above, k.k_male_child_above, k.k_male_unknown_above,
+       k.k_female_adult_above, k.k_female_child_above, k.k_female_unknown_above,
+       k.k_unknown_adult_above, k.k_unknown_child_above, k.k_unknown_unknown_above,
+       k.i_male_adult_above, k.i_male_child_above, k.i_male_unknown_above,
+       k.i_female_adult_above, k.i_female_child_above, k.i_female_unknown_above,
+       k.i_unknown_adult_above, k.i_unknown_child_above, k.i_unknown_unknown_above
+    FROM revision_facts_kept k
+    WHERE k.incident_id = s.incident_id AND k.at <= t
+    ORDER BY k.version DESC LIMIT 1) k
+WHERE k.period BETWEEN lo AND hi
 UNION ALL
-SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f.tactic, f.weapon,
-       f.attribution, f.impacts, -f.incidents, -f.killed, -f.injured, -f.k_male_adult,
-       -f.k_male_child, -f.k_male_unknown, -f.k_female_adult, -f.k_female_child,
-       -f.k_female_unknown, -f.k_unknown_adult, -f.k_unknown_child, -f.k_unknown_unknown,
-       -f.i_male_adult, -f.i_male_child, -f.i_male_unknown, -f.i_female_adult,
-       -f.i_female_child, -f.i_female_unknown, -f.i_unknown_adult, -f.i_unknown_child,
-       -f.i_unknown_unknown, -f.unharmed, -f.abducted, -f.killed_below, -f.killed_above,
-       -f.injured_below, -f.injured_above, -f.k_male_adult_below, -f.k_male_child_below,
-       -f.k_male_unknown_below, -f.k_female_adult_below, -f.k_female_child_below,
-       -f.k_female_unknown_below, -f.k_unknown_adult_below, -f.k_unknown_child_below,
-       -f.k_unknown_unknown_below, -f.i_male_adult_below, -f.i_male_child_below,
-       -f.i_male_unknown_below, -f.i_female_adult_below, -f.i_female_child_below,
-       -f.i_female_unknown_below, -f.i_unknown_adult_below, -f.i_unknown_child_below,
-       -f.i_unknown_unknown_below, -f.k_male_adult_above, -f.k_male_child_above,
-       -f.k_male_unknown_above, -f.k_female_adult_above, -f.k_female_child_above,
-       -f.k_female_unknown_above, -f.k_unknown_adult_above, -f.k_unknown_child_above,
-       -f.k_unknown_unknown_above, -f.i_male_adult_above, -f.i_male_child_above,
-       -f.i_male_unknown_above, -f.i_female_adult_above, -f.i_female_child_above,
-       -f.i_female_unknown_above, -f.i_unknown_adult_above, -f.i_unknown_child_above,
-       -f.i_unknown_unknown_above
+SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f.tactic,
+       f.weapon, f.attribution, f.impacts, -f.incidents, -f.killed, -f.injured,
+       -f.k_male_adult, -f.k_male_child, -f.k_male_unknown, -f.k_female_adult,
+       -f.k_female_child, -f.k_female_unknown, -f.k_unknown_adult, -f.k_unknown_child,
+       -f.k_unknown_unknown, -f.i_male_adult, -f.i_male_child, -f.i_male_unknown,
+       -f.i_female_adult, -f.i_female_child, -f.i_female_unknown, -f.i_unknown_adult,
+       -f.i_unknown_child, -f.i_unknown_unknown, -f.unharmed, -f.abducted, -f.killed_below,
+       -f.killed_above, -f.injured_below, -f.injured_above, -f.k_male_adult_below,
+       -f.k_male_child_below, -f.k_male_unknown_below, -f.k_female_adult_below,
+       -f.k_female_child_below, -f.k_female_unknown_below, -f.k_unknown_adult_below,
+       -f.k_unknown_child_below, -f.k_unknown_unknown_below, -f.i_male_adult_below,
+       -f.i_male_child_below, -f.i_male_unknown_below, -f.i_female_adult_below,
+       -f.i_female_child_below, -f.i_female_unknown_below, -f.i_unknown_adult_below,
+       -f.i_unknown_child_below, -f.i_unknown_unknown_below, -f.k_male_adult_above,
+       -f.k_male_child_above, -f.k_male_unknown_above, -f.k_female_adult_above,
+       -f.k_female_child_above, -f.k_female_unknown_above, -f.k_unknown_adult_above,
+       -f.k_unknown_child_above, -f.k_unknown_unknown_above, -f.i_male_adult_above,
+       -f.i_male_child_above, -f.i_male_unknown_above, -f.i_female_adult_above,
+       -f.i_female_child_above, -f.i_female_unknown_above, -f.i_unknown_adult_above,
+       -f.i_unknown_child_above, -f.i_unknown_unknown_above
 FROM s
 CROSS JOIN LATERAL (
     SELECT * FROM rollup_facts x
@@ -1162,14 +1196,16 @@ SELECT v.* FROM rollup_victim_facts v
 WHERE NOT EXISTS (SELECT 1 FROM incident_revisions r
                   WHERE r.incident_id = v.incident_id AND r.at > t)
 UNION ALL
-SELECT f.*
+SELECT k.incident_id, k.status, k.period, k.admin1, k.admin2, k.party, k.tactic, k.weapon,
+       k.attribution, k.impacts, k.outcome, k.sex, k.age_group, k.role, k.n, k.n_below,
+       k.n_above
 FROM revised_since(t) s
 CROSS JOIN LATERAL (
-    SELECT p.status, p.document FROM incident_revisions p
+    SELECT p.version FROM incident_revisions p
     WHERE p.incident_id = s.incident_id AND p.at <= t
     ORDER BY p.version DESC LIMIT 1) r
-CROSS JOIN LATERAL revision_victim_facts(s.incident_id, r.status, r.document) f
-WHERE f.period BETWEEN lo AND hi
+JOIN revision_victim_facts_kept k ON k.incident_id = s.incident_id AND k.version = r.version
+WHERE k.period BETWEEN lo AND hi
 $$;
 
 CREATE FUNCTION public.signing_keys_retire_only() RETURNS trigger
@@ -1418,6 +1454,106 @@ CREATE SEQUENCE public.report_snapshots_id_seq
     CACHE 1;
 
 ALTER SEQUENCE public.report_snapshots_id_seq OWNED BY public.report_snapshots.id;
+
+CREATE TABLE public.revision_facts_kept (
+    gset smallint,
+    incident_id bigint NOT NULL,
+    status text,
+    period date,
+    admin1 text,
+    admin2 text,
+    party text,
+    tactic text,
+    weapon text,
+    attribution text,
+    impacts text,
+    incidents bigint,
+    killed bigint,
+    injured bigint,
+    k_male_adult bigint,
+    k_male_child bigint,
+    k_male_unknown bigint,
+    k_female_adult bigint,
+    k_female_child bigint,
+    k_female_unknown bigint,
+    k_unknown_adult bigint,
+    k_unknown_child bigint,
+    k_unknown_unknown bigint,
+    i_male_adult bigint,
+    i_male_child bigint,
+    i_male_unknown bigint,
+    i_female_adult bigint,
+    i_female_child bigint,
+    i_female_unknown bigint,
+    i_unknown_adult bigint,
+    i_unknown_child bigint,
+    i_unknown_unknown bigint,
+    unharmed bigint,
+    abducted bigint,
+    killed_below bigint,
+    killed_above bigint,
+    injured_below bigint,
+    injured_above bigint,
+    k_male_adult_below bigint,
+    k_male_child_below bigint,
+    k_male_unknown_below bigint,
+    k_female_adult_below bigint,
+    k_female_child_below bigint,
+    k_female_unknown_below bigint,
+    k_unknown_adult_below bigint,
+    k_unknown_child_below bigint,
+    k_unknown_unknown_below bigint,
+    i_male_adult_below bigint,
+    i_male_child_below bigint,
+    i_male_unknown_below bigint,
+    i_female_adult_below bigint,
+    i_female_child_below bigint,
+    i_female_unknown_below bigint,
+    i_unknown_adult_below bigint,
+    i_unknown_child_below bigint,
+    i_unknown_unknown_below bigint,
+    k_male_adult_above bigint,
+    k_male_child_above bigint,
+    k_male_unknown_above bigint,
+    k_female_adult_above bigint,
+    k_female_child_above bigint,
+    k_female_unknown_above bigint,
+    k_unknown_adult_above bigint,
+    k_unknown_child_above bigint,
+    k_unknown_unknown_above bigint,
+    i_male_adult_above bigint,
+    i_male_child_above bigint,
+    i_male_unknown_above bigint,
+    i_female_adult_above bigint,
+    i_female_child_above bigint,
+    i_female_unknown_above bigint,
+    i_unknown_adult_above bigint,
+    i_unknown_child_above bigint,
+    i_unknown_unknown_above bigint,
+    version integer NOT NULL,
+    at timestamp with time zone NOT NULL
+);
+
+CREATE TABLE public.revision_victim_facts_kept (
+    version integer,
+    incident_id bigint,
+    status text,
+    period date,
+    admin1 text,
+    admin2 text,
+    party text,
+    tactic text,
+    weapon text,
+    attribution text,
+    impacts text,
+    outcome text,
+    sex text,
+    age_group text,
+    role text,
+    n bigint,
+    n_below bigint,
+    n_above bigint
+);
 
 CREATE VIEW public.rollup_contributions AS
  SELECT f.incident_id,
@@ -1894,6 +2030,9 @@ ALTER TABLE ONLY public.regions
 ALTER TABLE ONLY public.report_snapshots
     ADD CONSTRAINT report_snapshots_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.revision_facts_kept
+    ADD CONSTRAINT revision_facts_kept_pkey PRIMARY KEY (incident_id, version);
+
 ALTER TABLE ONLY public.rollup_cells
     ADD CONSTRAINT rollup_cells_pkey PRIMARY KEY (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts);
 
@@ -1951,7 +2090,11 @@ CREATE INDEX incidents_occurred_idx ON public.incidents USING btree (occurred_on
 
 CREATE INDEX report_snapshots_created_idx ON public.report_snapshots USING btree (created_at DESC, id DESC);
 
+CREATE INDEX revision_victim_facts_kept_idx ON public.revision_victim_facts_kept USING btree (incident_id, version);
+
 CREATE INDEX rollup_cells_admin1_idx ON public.rollup_cells USING btree (gset, status, admin1, period) WHERE (admin1 <> ''::text);
+
+CREATE TRIGGER incident_revisions_keep_facts AFTER INSERT ON public.incident_revisions REFERENCING NEW TABLE AS new_revisions FOR EACH STATEMENT EXECUTE FUNCTION public.revision_facts_keep();
 
 CREATE TRIGGER public_reports_no_truncate BEFORE TRUNCATE ON public.public_reports FOR EACH STATEMENT EXECUTE FUNCTION public.report_snapshots_immutable();
 
