@@ -870,16 +870,125 @@ CREATE FUNCTION public.revision_facts_keep() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO revision_facts_kept
-    SELECT f.*, n.version, n.at
+    INSERT INTO revision_facts_undo
+    SELECT u.*
     FROM new_revisions n
-    CROSS JOIN LATERAL revision_facts(n.incident_id, n.status, n.document) f;
+    CROSS JOIN LATERAL revision_undo(n.incident_id, n.version, n.status, n.document, n.at) u;
     INSERT INTO revision_victim_facts_kept
     SELECT n.version, v.*
     FROM new_revisions n
     CROSS JOIN LATERAL revision_victim_facts(n.incident_id, n.status, n.document) v;
     RETURN NULL;
 END
+$$;
+
+CREATE TABLE public.revision_facts_undo (
+    gset smallint,
+    incident_id bigint,
+    status text,
+    period date,
+    admin1 text,
+    admin2 text,
+    party text,
+    tactic text,
+    weapon text,
+    attribution text,
+    impacts text,
+    incidents bigint,
+    killed bigint,
+    injured bigint,
+    k_male_adult bigint,
+    k_male_child bigint,
+    k_male_unknown bigint,
+    k_female_adult bigint,
+    k_female_child bigint,
+    k_female_unknown bigint,
+    k_unknown_adult bigint,
+    k_unknown_child bigint,
+    k_unknown_unknown bigint,
+    i_male_adult bigint,
+    i_male_child bigint,
+    i_male_unknown bigint,
+    i_female_adult bigint,
+    i_female_child bigint,
+    i_female_unknown bigint,
+    i_unknown_adult bigint,
+    i_unknown_child bigint,
+    i_unknown_unknown bigint,
+    unharmed bigint,
+    abducted bigint,
+    killed_below bigint,
+    killed_above bigint,
+    injured_below bigint,
+    injured_above bigint,
+    k_male_adult_below bigint,
+    k_male_child_below bigint,
+    k_male_unknown_below bigint,
+    k_female_adult_below bigint,
+    k_female_child_below bigint,
+    k_female_unknown_below bigint,
+    k_unknown_adult_below bigint,
+    k_unknown_child_below bigint,
+    k_unknown_unknown_below bigint,
+    i_male_adult_below bigint,
+    i_male_child_below bigint,
+    i_male_unknown_below bigint,
+    i_female_adult_below bigint,
+    i_female_child_below bigint,
+    i_female_unknown_below bigint,
+    i_unknown_adult_below bigint,
+    i_unknown_child_below bigint,
+    i_unknown_unknown_below bigint,
+    k_male_adult_above bigint,
+    k_male_child_above bigint,
+    k_male_unknown_above bigint,
+    k_female_adult_above bigint,
+    k_female_child_above bigint,
+    k_female_unknown_above bigint,
+    k_unknown_adult_above bigint,
+    k_unknown_child_above bigint,
+    k_unknown_unknown_above bigint,
+    i_male_adult_above bigint,
+    i_male_child_above bigint,
+    i_male_unknown_above bigint,
+    i_female_adult_above bigint,
+    i_female_child_above bigint,
+    i_female_unknown_above bigint,
+    i_unknown_adult_above bigint,
+    i_unknown_child_above bigint,
+    i_unknown_unknown_above bigint,
+    at timestamp with time zone NOT NULL
+);
+
+CREATE FUNCTION public.revision_undo(p_incident bigint, p_version integer, p_status text, d jsonb, p_at timestamp with time zone) RETURNS SETOF public.revision_facts_undo
+    LANGUAGE sql STABLE
+    AS $$
+SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f.tactic,
+       f.weapon, f.attribution, f.impacts, -f.incidents, -f.killed, -f.injured,
+       -f.k_male_adult, -f.k_male_child, -f.k_male_unknown, -f.k_female_adult,
+       -f.k_female_child, -f.k_female_unknown, -f.k_unknown_adult, -f.k_unknown_child,
+       -f.k_unknown_unknown, -f.i_male_adult, -f.i_male_child, -f.i_male_unknown,
+       -f.i_female_adult, -f.i_female_child, -f.i_female_unknown, -f.i_unknown_adult,
+       -f.i_unknown_child, -f.i_unknown_unknown, -f.unharmed, -f.abducted, -f.killed_below,
+       -f.killed_above, -f.injured_below, -f.injured_above, -f.k_male_adult_below,
+       -f.k_male_child_below, -f.k_male_unknown_below, -f.k_female_adult_below,
+       -f.k_female_child_below, -f.k_female_unknown_below, -f.k_unknown_adult_below,
+       -f.k_unknown_child_below, -f.k_unknown_unknown_below, -f.i_male_adult_below,
+       -f.i_male_child_below, -f.i_male_unknown_below, -f.i_female_adult_below,
+       -f.i_female_child_below, -f.i_female_unknown_below, -f.i_unknown_adult_below,
+       -f.i_unknown_child_below, -f.i_unknown_unknown_below, -f.k_male_adult_above,
+       -f.k_male_child_above, -f.k_male_unknown_above, -f.k_female_adult_above,
+       -f.k_female_child_above, -f.k_female_unknown_above, -f.k_unknown_adult_above,
+       -f.k_unknown_child_above, -f.k_unknown_unknown_above, -f.i_male_adult_above,
+       -f.i_male_child_above, -f.i_male_unknown_above, -f.i_female_adult_above,
+       -f.i_female_child_above, -f.i_female_unknown_above, -f.i_unknown_adult_above,
+       -f.i_unknown_child_above, -f.i_unknown_unknown_above, p_at
+FROM revision_facts(p_incident, p_status, d) f
+UNION ALL
+SELECT f.*, p_at
+FROM incident_revisions p
+CROSS JOIN LATERAL revision_facts(p_incident, p.status, p.document) f
+WHERE p.incident_id = p_incident AND p.version = p_version - 1
 $$;
 
 CREATE FUNCTION public.revision_victim_facts(p_incident bigint, p_status text, d jsonb) RETURNS SETOF public.rollup_victim_facts
@@ -968,58 +1077,27 @@ $$;
 CREATE FUNCTION public.rollup_facts_changes(t timestamp with time zone, lo date, hi date) RETURNS SETOF public.rollup_facts
     LANGUAGE sql STABLE
     AS $$
-WITH s AS MATERIALIZED (SELECT incident_id FROM revised_since(t))
-SELECT k.*
-FROM s
-CROSS JOIN LATERAL (
-    SELECT k.gset, k.incident_id, k.status, k.period, k.admin1, k.admin2, k.party, k.tactic,
-       k.weapon, k.attribution, k.impacts, k.incidents, k.killed, k.injured, k.k_male_adult,
-       k.k_male_child, k.k_male_unknown, k.k_female_adult, k.k_female_child,
-       k.k_female_unknown, k.k_unknown_adult, k.k_unknown_child, k.k_unknown_unknown,
-       k.i_male_adult, k.i_male_child, k.i_male_unknown, k.i_female_adult, k.i_female_child,
-       k.i_female_unknown, k.i_unknown_adult, k.i_unknown_child, k.i_unknown_unknown,
-       k.unharmed, k.abducted, k.killed_below, k.killed_above, k.injured_below,
-       k.injured_above, k.k_male_adult_below, k.k_male_child_below, k.k_male_unknown_below,
-       k.k_female_adult_below, k.k_female_child_below, k.k_female_unknown_below,
-       k.k_unknown_adult_below, k.k_unknown_child_below, k.k_unknown_unknown_below,
-       k.i_male_adult_below, k.i_male_child_below, k.i_male_unknown_below,
-       k.i_female_adult_below, k.i_female_child_below, k.i_female_unknown_below,
-       k.i_unknown_adult_below, k.i_unknown_child_below, k.i_unknown_unknown_below,
-       k.k_male_adult_above, k.k_male_child_above, k.k_male_unknown_above,
-       k.k_female_adult_above, k.k_female_child_above, k.k_female_unknown_above,
-       k.k_unknown_adult_above, k.k_unknown_child_above, k.k_unknown_unknown_above,
-       k.i_male_adult_above, k.i_male_child_above, k.i_male_unknown_above,
-       k.i_female_adult_above, k.i_female_child_above, k.i_female_unknown_above,
-       k.i_unknown_adult_above, k.i_unknown_child_above, k.i_unknown_unknown_above
-    FROM revision_facts_kept k
-    WHERE k.incident_id = s.incident_id AND k.at <= t
-    ORDER BY k.version DESC LIMIT 1) k
-WHERE k.period BETWEEN lo AND hi
-UNION ALL
-SELECT f.gset, f.incident_id, f.status, f.period, f.admin1, f.admin2, f.party, f.tactic,
-       f.weapon, f.attribution, f.impacts, -f.incidents, -f.killed, -f.injured,
-       -f.k_male_adult, -f.k_male_child, -f.k_male_unknown, -f.k_female_adult,
-       -f.k_female_child, -f.k_female_unknown, -f.k_unknown_adult, -f.k_unknown_child,
-       -f.k_unknown_unknown, -f.i_male_adult, -f.i_male_child, -f.i_male_unknown,
-       -f.i_female_adult, -f.i_female_child, -f.i_female_unknown, -f.i_unknown_adult,
-       -f.i_unknown_child, -f.i_unknown_unknown, -f.unharmed, -f.abducted, -f.killed_below,
-       -f.killed_above, -f.injured_below, -f.injured_above, -f.k_male_adult_below,
-       -f.k_male_child_below, -f.k_male_unknown_below, -f.k_female_adult_below,
-       -f.k_female_child_below, -f.k_female_unknown_below, -f.k_unknown_adult_below,
-       -f.k_unknown_child_below, -f.k_unknown_unknown_below, -f.i_male_adult_below,
-       -f.i_male_child_below, -f.i_male_unknown_below, -f.i_female_adult_below,
-       -f.i_female_child_below, -f.i_female_unknown_below, -f.i_unknown_adult_below,
-       -f.i_unknown_child_below, -f.i_unknown_unknown_below, -f.k_male_adult_above,
-       -f.k_male_child_above, -f.k_male_unknown_above, -f.k_female_adult_above,
-       -f.k_female_child_above, -f.k_female_unknown_above, -f.k_unknown_adult_above,
-       -f.k_unknown_child_above, -f.k_unknown_unknown_above, -f.i_male_adult_above,
-       -f.i_male_child_above, -f.i_male_unknown_above, -f.i_female_adult_above,
-       -f.i_female_child_above, -f.i_female_unknown_above, -f.i_unknown_adult_above,
-       -f.i_unknown_child_above, -f.i_unknown_unknown_above
-FROM s
-CROSS JOIN LATERAL (
-    SELECT * FROM rollup_facts x
-    WHERE x.incident_id = s.incident_id AND x.period BETWEEN lo AND hi OFFSET 0) f
+SELECT u.gset, u.incident_id, u.status, u.period, u.admin1, u.admin2, u.party, u.tactic,
+       u.weapon, u.attribution, u.impacts, u.incidents, u.killed, u.injured, u.k_male_adult,
+       u.k_male_child, u.k_male_unknown, u.k_female_adult, u.k_female_child,
+       u.k_female_unknown, u.k_unknown_adult, u.k_unknown_child, u.k_unknown_unknown,
+       u.i_male_adult, u.i_male_child, u.i_male_unknown, u.i_female_adult, u.i_female_child,
+       u.i_female_unknown, u.i_unknown_adult, u.i_unknown_child, u.i_unknown_unknown,
+       u.unharmed, u.abducted, u.killed_below, u.killed_above, u.injured_below,
+       u.injured_above, u.k_male_adult_below, u.k_male_child_below, u.k_male_unknown_below,
+       u.k_female_adult_below, u.k_female_child_below, u.k_female_unknown_below,
+       u.k_unknown_adult_below, u.k_unknown_child_below, u.k_unknown_unknown_below,
+       u.i_male_adult_below, u.i_male_child_below, u.i_male_unknown_below,
+       u.i_female_adult_below, u.i_female_child_below, u.i_female_unknown_below,
+       u.i_unknown_adult_below, u.i_unknown_child_below, u.i_unknown_unknown_below,
+       u.k_male_adult_above, u.k_male_child_above, u.k_male_unknown_above,
+       u.k_female_adult_above, u.k_female_child_above, u.k_female_unknown_above,
+       u.k_unknown_adult_above, u.k_unknown_child_above, u.k_unknown_unknown_above,
+       u.i_male_adult_above, u.i_male_child_above, u.i_male_unknown_above,
+       u.i_female_adult_above, u.i_female_child_above, u.i_female_unknown_above,
+       u.i_unknown_adult_above, u.i_unknown_child_above, u.i_unknown_unknown_above
+FROM revision_facts_undo u
+WHERE u.at > t AND u.period BETWEEN lo AND hi
 $$;
 
 CREATE FUNCTION public.rollup_fold() RETURNS bigint
@@ -1454,85 +1532,6 @@ CREATE SEQUENCE public.report_snapshots_id_seq
     CACHE 1;
 
 ALTER SEQUENCE public.report_snapshots_id_seq OWNED BY public.report_snapshots.id;
-
-CREATE TABLE public.revision_facts_kept (
-    gset smallint,
-    incident_id bigint NOT NULL,
-    status text,
-    period date,
-    admin1 text,
-    admin2 text,
-    party text,
-    tactic text,
-    weapon text,
-    attribution text,
-    impacts text,
-    incidents bigint,
-    killed bigint,
-    injured bigint,
-    k_male_adult bigint,
-    k_male_child bigint,
-    k_male_unknown bigint,
-    k_female_adult bigint,
-    k_female_child bigint,
-    k_female_unknown bigint,
-    k_unknown_adult bigint,
-    k_unknown_child bigint,
-    k_unknown_unknown bigint,
-    i_male_adult bigint,
-    i_male_child bigint,
-    i_male_unknown bigint,
-    i_female_adult bigint,
-    i_female_child bigint,
-    i_female_unknown bigint,
-    i_unknown_adult bigint,
-    i_unknown_child bigint,
-    i_unknown_unknown bigint,
-    unharmed bigint,
-    abducted bigint,
-    killed_below bigint,
-    killed_above bigint,
-    injured_below bigint,
-    injured_above bigint,
-    k_male_adult_below bigint,
-    k_male_child_below bigint,
-    k_male_unknown_below bigint,
-    k_female_adult_below bigint,
-    k_female_child_below bigint,
-    k_female_unknown_below bigint,
-    k_unknown_adult_below bigint,
-    k_unknown_child_below bigint,
-    k_unknown_unknown_below bigint,
-    i_male_adult_below bigint,
-    i_male_child_below bigint,
-    i_male_unknown_below bigint,
-    i_female_adult_below bigint,
-    i_female_child_below bigint,
-    i_female_unknown_below bigint,
-    i_unknown_adult_below bigint,
-    i_unknown_child_below bigint,
-    i_unknown_unknown_below bigint,
-    k_male_adult_above bigint,
-    k_male_child_above bigint,
-    k_male_unknown_above bigint,
-    k_female_adult_above bigint,
-    k_female_child_above bigint,
-    k_female_unknown_above bigint,
-    k_unknown_adult_above bigint,
-    k_unknown_child_above bigint,
-    k_unknown_unknown_above bigint,
-    i_male_adult_above bigint,
-    i_male_child_above bigint,
-    i_male_unknown_above bigint,
-    i_female_adult_above bigint,
-    i_female_child_above bigint,
-    i_female_unknown_above bigint,
-    i_unknown_adult_above bigint,
-    i_unknown_child_above bigint,
-    i_unknown_unknown_above bigint,
-    version integer NOT NULL,
-    at timestamp with time zone NOT NULL
-);
 
 CREATE TABLE public.revision_victim_facts_kept (
     version integer,
@@ -2030,9 +2029,6 @@ ALTER TABLE ONLY public.regions
 ALTER TABLE ONLY public.report_snapshots
     ADD CONSTRAINT report_snapshots_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY public.revision_facts_kept
-    ADD CONSTRAINT revision_facts_kept_pkey PRIMARY KEY (incident_id, version);
-
 ALTER TABLE ONLY public.rollup_cells
     ADD CONSTRAINT rollup_cells_pkey PRIMARY KEY (gset, status, period, admin1, admin2, party, tactic, weapon, attribution, impacts);
 
@@ -2089,6 +2085,8 @@ CREATE INDEX incidents_imprecise_date_idx ON public.incidents USING btree (date_
 CREATE INDEX incidents_occurred_idx ON public.incidents USING btree (occurred_on DESC, id DESC);
 
 CREATE INDEX report_snapshots_created_idx ON public.report_snapshots USING btree (created_at DESC, id DESC);
+
+CREATE INDEX revision_facts_undo_at_idx ON public.revision_facts_undo USING btree (at);
 
 CREATE INDEX revision_victim_facts_kept_idx ON public.revision_victim_facts_kept USING btree (incident_id, version);
 
