@@ -21,6 +21,13 @@ civcas_die() {
 	exit 1
 }
 
+# For the scripts' option parsing: their usage (a function each defines) on
+# stderr, exit 2.
+civcas_usage_error() {
+	usage >&2
+	exit 2
+}
+
 # Runs a command as root: directly when we are root, through sudo otherwise.
 civcas_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -337,4 +344,116 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name')
 \gexec
 EOF
+}
+
+# civcas_psql DSN SQL: runs one statement; prints its rows unaligned, fields
+# separated by |, without headers. Fails on any SQL error.
+civcas_psql() {
+	"$CIVCAS_PG_BIN/psql" "$1" -X -q -A -t -v ON_ERROR_STOP=1 -c "$2"
+}
+
+# --- progress of long operations ---------------------------------------------
+
+# civcas_bytes N: N bytes for people (1.5 MB, 320 kB).
+civcas_bytes() {
+	awk -v b="$1" 'BEGIN {
+		split("B kB MB GB TB", u, " ")
+		i = 1
+		while (b >= 1000 && i < 5) { b /= 1000; i++ }
+		printf (i == 1 ? "%d %s" : "%.1f %s"), b, u[i]
+	}'
+}
+
+# Microseconds since the epoch.
+civcas__now_us() {
+	printf '%s\n' "${EPOCHREALTIME/./}"
+}
+
+# civcas_progress_run LABEL PROBE CMD...: runs CMD. On a terminal, redraws one
+# line every second from what `PROBE PID` prints ("DONE TOTAL", in bytes,
+# TOTAL empty when unknown; nothing while there is nothing to measure):
+#   LABEL: 120.0 MB / 512.0 MB (23%), 40.0 MB/s, ETA 0:10
+# and clears it when CMD ends; elsewhere (a log, a timer) it prints nothing, so
+# the caller's summary line (civcas_progress_summary) is the only output.
+# Returns CMD's status and sets CIVCAS_PROGRESS_US to how long it ran.
+civcas_progress_run() {
+	local label="$1" probe="$2" pid rc=0 start tick=0 got want
+	shift 2
+	start="$(civcas__now_us)"
+	"$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 0.2
+		tick=$((tick + 1))
+		if [ ! -t 2 ] || [ $((tick % 5)) -ne 0 ]; then
+			continue
+		fi
+		got="" want=""
+		read -r got want < <("$probe" "$pid" 2>/dev/null) || true
+		[ -n "$got" ] || continue
+		printf '\r\033[K%s: %s' "$label" \
+			"$(civcas__progress_line "$got" "${want:-0}" $(($(civcas__now_us) - start)))" >&2
+	done
+	wait "$pid" || rc=$?
+	[ ! -t 2 ] || printf '\r\033[K' >&2
+	CIVCAS_PROGRESS_US=$(($(civcas__now_us) - start))
+	return "$rc"
+}
+
+# civcas__progress_line DONE TOTAL MICROSECONDS: "done / total (pct), rate, ETA".
+civcas__progress_line() {
+	local rate eta line
+	rate="$(awk -v d="$1" -v us="$3" 'BEGIN { printf "%d", (us > 0 ? d / (us / 1e6) : 0) }')"
+	line="$(civcas_bytes "$1")"
+	if [ "$2" -gt 0 ]; then
+		line+=" / $(civcas_bytes "$2") ($(($1 * 100 / $2))%)"
+	fi
+	if [ "$rate" -gt 0 ]; then
+		line+=", $(civcas_bytes "$rate")/s"
+		if [ "$2" -gt "$1" ]; then
+			eta=$((($2 - $1) / rate))
+			line+="$(printf ', ETA %d:%02d' $((eta / 60)) $((eta % 60)))"
+		fi
+	fi
+	printf '%s\n' "$line"
+}
+
+# civcas_progress_seconds: CIVCAS_PROGRESS_US as seconds with one decimal.
+civcas_progress_seconds() {
+	awk -v us="$CIVCAS_PROGRESS_US" 'BEGIN { printf "%.1f", us / 1e6 }'
+}
+
+# civcas_progress_summary LABEL BYTES [TEXT]: the one line a long operation
+# leaves, terminal or not: "==> LABEL: 512.0 MB in 12.8 s (40.0 MB/s)TEXT".
+civcas_progress_summary() {
+	local rate
+	rate="$(awk -v b="$2" -v us="$CIVCAS_PROGRESS_US" \
+		'BEGIN { printf "%d", (us > 0 ? b / (us / 1e6) : 0) }')"
+	civcas_log "$1: $(civcas_bytes "$2") in $(civcas_progress_seconds) s ($(civcas_bytes "$rate")/s)${3:-}"
+}
+
+# civcas_dir_bytes DIR: bytes of the files under DIR.
+civcas_dir_bytes() {
+	du -sb "$1" 2>/dev/null | cut -f1
+}
+
+# --- base backups (deploy/backup.sh, deploy/restore.sh) ---------------------
+# A backup directory holds one directory per verified base backup, named by
+# the UTC moment it was started (20261204T101500Z): base/ is what
+# pg_basebackup wrote (a data directory, or base.tar.gz and pg_wal.tar.gz),
+# backup.info its facts as KEY=VALUE lines. A backup being taken is a
+# .partial-* directory, which restore.sh never looks at.
+
+# civcas_backup_info BACKUP KEY: the value of KEY in BACKUP/backup.info.
+civcas_backup_info() {
+	sed -n "s/^$2=//p" "$1/backup.info" | head -n 1
+}
+
+# civcas_backups DIR: the complete backups in DIR, oldest first, one path a line.
+civcas_backups() {
+	local b
+	for b in "$1"/[0-9]*T[0-9]*Z; do
+		[ -f "$b/backup.info" ] && printf '%s\n' "$b"
+	done
+	return 0
 }
