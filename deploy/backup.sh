@@ -267,11 +267,11 @@ fi
 stop="$(db_now)"
 took_us="$CIVCAS_PROGRESS_US"
 stored="$(civcas_dir_bytes "$partial/base")"
-civcas_progress_summary "base backup $stamp ($format)" "$stored"
-
 manifest="$partial/base/backup_manifest"
 verify_dir="$partial/base"
 verify_total="$(manifest_bytes "$manifest")"
+civcas_progress_summary "base backup $stamp ($format, $(civcas_bytes "$stored") stored)" "$verify_total"
+
 if [ "$format" = tar ]; then
 	civcas_progress_run "unpacking to verify" unpack_probe unpack_tar ||
 		civcas_die "the tar files of the backup do not unpack"
