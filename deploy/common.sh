@@ -348,8 +348,9 @@ EOF
 
 # civcas_psql DSN SQL: runs one statement; prints its rows unaligned, fields
 # separated by |, without headers. Fails on any SQL error.
+CIVCAS_PSQL_ARGS=(-X -q -A -t -v ON_ERROR_STOP=1)
 civcas_psql() {
-	"$CIVCAS_PG_BIN/psql" "$1" -X -q -A -t -v ON_ERROR_STOP=1 -c "$2"
+	"$CIVCAS_PG_BIN/psql" "$1" "${CIVCAS_PSQL_ARGS[@]}" -c "$2"
 }
 
 # --- progress of long operations ---------------------------------------------

@@ -135,6 +135,21 @@ civcas_progress_summary "copied base backup ${backup##*/}" "$(civcas_dir_bytes "
 [ "$(id -u)" -ne 0 ] || chown -R postgres:postgres "$target"
 chmod 700 "$data"
 
+# A cluster whose configuration lives outside its data directory (Debian's,
+# in /etc/postgresql) leaves none in its backups. The copy gets an empty
+# postgresql.conf (what it needs is appended to postgresql.auto.conf below)
+# and peer authentication only: on its socket, an account is its own role,
+# so postgres is the superuser and nobody gets in without a password who
+# could not already.
+for f in postgresql.conf pg_ident.conf pg_hba.conf; do
+	[ ! -e "$data/$f" ] || continue
+	civcas_warn "the backup has no $f (its cluster keeps it elsewhere): writing a minimal one"
+	case "$f" in
+	pg_hba.conf) printf '# deploy/restore.sh: the backup had none\nlocal all all peer\n' ;;
+	*) printf '# deploy/restore.sh: the backup had none\n' ;;
+	esac | civcas__as_pg tee "$data/$f" >/dev/null
+done
+
 # The recovery settings, last in postgresql.auto.conf so that they win over
 # the copied configuration. recovery_target_action = pause: the server stops
 # replaying at TIME and waits, read-only. This script then reads where it
@@ -157,25 +172,41 @@ chmod 700 "$data"
 civcas__as_pg touch "$data/recovery.signal"
 
 dsn="postgresql:///postgres?host=$(civcas__urlencode "$target/run")&port=$port&user=$(civcas__urlencode "$(info superuser)")"
-q() { civcas_psql "$dsn" "$1"; }
+# As the cluster's account: it is the superuser where peer authentication is all.
+q() { civcas__as_pg "$CIVCAS_PG_BIN/psql" "$dsn" "${CIVCAS_PSQL_ARGS[@]}" -c "$1"; }
 log="$target/log/postgresql.log"
 
 civcas_log "postgres: starting the restored cluster ($data, socket $target/run port $port)"
 civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" start -W -D "$data" -l "$log" >/dev/null ||
 	civcas_die "pg_ctl start failed; log: $log"
 
+# The postmaster's state from its postmaster.pid: starting, standby (taking
+# read-only connections), ready; nothing once it has stopped.
+pm_status() {
+	local pid
+	pid="$(sed -n 1p "$data/postmaster.pid" 2>/dev/null)"
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	sed -n 8p "$data/postmaster.pid" | tr -d ' '
+}
+
 # Waits until recovery paused at TIME, or ended (latest); fails when the
-# server stopped, or had not started within 60 s.
+# server stopped, or had not started within 60 s. Asks the server only once
+# it takes connections (earlier attempts would fill its log with refusals).
 wait_recovery() {
-	local state seen=0 i
+	local status state seen=0 i
 	for ((i = 0; ; i++)); do
-		if civcas__as_pg "$CIVCAS_PG_BIN/pg_ctl" status -D "$data" >/dev/null 2>&1; then
+		status="$(pm_status)"
+		if [ -n "$status" ]; then
 			seen=1
 		elif [ "$seen" -eq 1 ] || [ "$i" -ge 200 ]; then
 			return 1
 		fi
-		state="$(q "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'promoted' END" 2>/dev/null || true)"
-		case "$state" in paused | promoted) return 0 ;; esac
+		case "$status" in
+		standby | ready)
+			state="$(q "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'promoted' END" 2>/dev/null || true)"
+			case "$state" in paused | promoted) return 0 ;; esac
+			;;
+		esac
 		sleep 0.3
 	done
 }
@@ -183,6 +214,7 @@ wait_recovery() {
 # WAL replayed so far, of the archived WAL from the backup's first segment on.
 replay_probe() {
 	local done_bytes segments
+	case "$(pm_status)" in standby | ready) ;; *) return 0 ;; esac
 	done_bytes="$(q "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '$(info start_lsn)')::bigint" 2>/dev/null)" || return 0
 	segments="$(find "$archive" -maxdepth 1 -type f -printf '%f\n' | awk -v first="$(info start_wal)" \
 		'/^[0-9A-F]{24}$/ && ($0 "") >= (first "") { n++ } END { print n + 0 }')"
@@ -197,8 +229,8 @@ if ! civcas_progress_run "replaying WAL" replay_probe wait_recovery; then
 	civcas_die "the restored cluster stopped during recovery; log: $log"
 fi
 replayed="$(q "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '$(info start_lsn)')::bigint")"
-last_commit="$(q "SELECT coalesce(to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00\"'), 'none after the backup')")"
-civcas_progress_summary "replayed WAL to $target_text" "$replayed" "; last transaction replayed: $last_commit"
+last_commit="$(q "SELECT coalesce('last transaction committed ' || to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US\"+00\"'), 'no transaction committed after the backup')")"
+civcas_progress_summary "replayed WAL to $target_text" "$replayed" "; $last_commit"
 
 if [ "$pause" -eq 0 ] && [ "$(q "SELECT pg_is_in_recovery()")" = t ]; then
 	q "SELECT pg_wal_replay_resume()" >/dev/null
@@ -214,5 +246,5 @@ state="promoted: it takes writes on a timeline of its own"
 	state="paused at the target, read-only (SELECT pg_wal_replay_resume() ends recovery)"
 
 CIVCAS_PROGRESS_US=$(($(civcas__now_us) - began))
-civcas_log "restored base backup ${backup##*/} (finished $(info stop_time)) to $target_text in $(civcas_progress_seconds) s: $(civcas_bytes "$replayed") of WAL replayed, last transaction committed $last_commit; $state"
+civcas_log "restored base backup ${backup##*/} (finished $(info stop_time)) to $target_text in $(civcas_progress_seconds) s: $(civcas_bytes "$replayed") of WAL replayed, $last_commit; $state"
 civcas_log "cluster $data, socket $target/run port $port (psql '$dsn'); stop it with: pg_ctl stop -D $data (as $(civcas__pg_user))"
