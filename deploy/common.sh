@@ -44,7 +44,7 @@ civcas_need_packages() {
 	local pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev
 		libjansson-dev check libssl-dev libxml2-dev postgresql-15 postgresql-client-15
 		python3 python3-psycopg2 python3-scipy curl nginx openssl systemd clang
-		libclang-rt-14-dev chromium fonts-noto-core)
+		libclang-rt-14-dev chromium fonts-noto-core lintian help2man)
 	local missing=() p status
 	for p in "${pkgs[@]}"; do
 		status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
