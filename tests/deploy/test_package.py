@@ -14,7 +14,8 @@ help2man (deploy/common.sh installs them).
 The installation is skipped, saying why, when not root, when a civcasd
 package or an account civcas is on the machine already (the test would
 take over someone's), and never runs twice at once (a lock in /run/lock).
-Whatever fails, the cleanup purges the package.
+Whatever fails, the cleanup purges the package; a run killed before its
+cleanup leaves a mark in /run/lock, and the next run purges first.
 """
 
 import fcntl
@@ -52,6 +53,10 @@ DOC_DIR = '/usr/share/doc/civcasd'
 SET_BY_UNIT = ('CIVCAS_SIGNING_KEY',)
 
 LOCK_FILE = '/run/lock/civcas-package-test.lock'
+# Present while this test has the package installed: a run killed before
+# its cleanup (a timeout) is purged by the next one instead of being taken
+# for someone's installation.
+MARKER_FILE = '/run/lock/civcas-package-test.installed'
 # What installing may change and purging must restore.
 ACCOUNT_FILES = ('/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow')
 SYSTEMD_STATE_DIRS = ('/etc/systemd/system',
@@ -326,6 +331,8 @@ class PackageInstallTest(unittest.TestCase):
         cls.lock = open(LOCK_FILE, 'a')
         try:
             fcntl.flock(cls.lock, fcntl.LOCK_EX)
+            if os.path.exists(MARKER_FILE):
+                cls.purge_if_installed()
             if package_status() not in ('', 'un'):
                 raise unittest.SkipTest(
                     'a civcasd package is on this machine already (dpkg '
@@ -352,6 +359,8 @@ class PackageInstallTest(unittest.TestCase):
         # Registered before anything is installed: whatever fails below,
         # the package goes.
         self.addCleanup(self.purge_if_installed)
+        with open(MARKER_FILE, 'w'):
+            pass
 
     @staticmethod
     def machine_state():
@@ -376,6 +385,9 @@ class PackageInstallTest(unittest.TestCase):
             if proc.returncode != 0:
                 sys.stderr.write('cleanup: dpkg --purge %s failed:\n%s%s' % (
                     PACKAGE, proc.stdout, proc.stderr))
+                return
+        if os.path.exists(MARKER_FILE):
+            os.unlink(MARKER_FILE)
 
     def dpkg(self, *args):
         return run(['dpkg'] + list(args),
