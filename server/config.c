@@ -28,6 +28,14 @@ struct setting {
 static const struct setting settings[] = {
     {"database-url", "CIVCAS_DATABASE_URL", SET_STRING, "postgresql:///civcas", 0, 0,
      OFF(database_url), "libpq connection URL"},
+    {"read-database-url", "CIVCAS_READ_DATABASE_URL", SET_STRING, "", 0, 0, OFF(read_database_url),
+     "streaming standbys for reads: postgresql:// URLs separated by spaces; none: all reads "
+     "from the primary (serve)"},
+    {"max-replica-lag", "CIVCAS_MAX_REPLICA_LAG", SET_INT, "10000", 0, 3600000,
+     OFF(max_replica_lag_ms),
+     "milliseconds a standby may be behind the primary and still take reads (serve)"},
+    {"replica-check-ms", "CIVCAS_REPLICA_CHECK_MS", SET_INT, "1000", 50, 60000,
+     OFF(replica_check_ms), "how often standbys' lag is measured, in ms (serve)"},
     {"log-level", "CIVCAS_LOG_LEVEL", SET_LEVEL, "info", 0, 0, OFF(log_level),
      "debug, info, warn or error"},
     {"listen", "CIVCAS_LISTEN", SET_LISTEN, "127.0.0.1:8080", 0, 0, OFF(listen),
@@ -46,8 +54,8 @@ static const struct setting settings[] = {
      "1 enables the keyless public routes (serve)"},
     {"public-min-cell", "CIVCAS_PUBLIC_MIN_CELL", SET_INT, "5", 1, 100, OFF(public_min_cell),
      "smallest non-zero count shown publicly (serve)"},
-    {"max-connections", "CIVCAS_MAX_CONNECTIONS", SET_INT, "4096", 16, 100000,
-     OFF(max_connections), "open client connections at most (serve)"},
+    {"max-connections", "CIVCAS_MAX_CONNECTIONS", SET_INT, "4096", 16, 100000, OFF(max_connections),
+     "open client connections at most (serve)"},
     {"per-ip-connections", "CIVCAS_PER_IP_CONNECTIONS", SET_INT, "0", 0, 100000,
      OFF(per_ip_connections), "connections per client address; 0 = no limit (serve)"},
     {"connection-timeout", "CIVCAS_CONNECTION_TIMEOUT", SET_INT, "30", 1, 3600,
@@ -224,9 +232,11 @@ void config_print_help(FILE *out)
 void config_free(void)
 {
     free(cfg.database_url);
+    free(cfg.read_database_url);
     free(cfg.listen);
     free(cfg.trusted_proxies);
     cfg.database_url = NULL;
+    cfg.read_database_url = NULL;
     cfg.listen = NULL;
     cfg.trusted_proxies = NULL;
 }

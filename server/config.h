@@ -17,6 +17,9 @@
 
 struct config {
     char *database_url;
+    char *read_database_url;   /* standbys for reads; "" = none */
+    long max_replica_lag_ms;   /* a standby further behind takes no reads */
+    long replica_check_ms;     /* how often standbys' lag is measured */
     char *listen;              /* "host:port" as given */
     char listen_host[64];      /* parsed from listen */
     int listen_port;

@@ -11,14 +11,15 @@
 #include "domain/taxonomy.h"
 #include "forms/instance.h"
 #include "forms/xform.h"
-#include "http/router.h"
 #include "handlers/handlers.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "import/import.h"
 #include "store/db.h"
 #include "store/duplicate_queue.h"
 #include "store/keys.h"
 #include "store/migrate.h"
+#include "store/replicas.h"
 #include "store/rollup.h"
 #include "store/rollup_fold.h"
 #include "store/taxonomy.h"
@@ -533,6 +534,23 @@ static int cmd_serve(int argc, char **argv)
         log_warn("CIVCAS_ROLLUP_WRITES=0: trends will be wrong until `civcasd rollup rebuild`");
     db_pool_init(cfg.database_url, (int)cfg.db_pool, (int)cfg.pool_wait_ms,
                  (int)cfg.statement_timeout_ms);
+    if (cfg.read_database_url[0]) {
+        if (!replicas_configure(cfg.read_database_url, (int)cfg.db_pool,
+                                (int)cfg.statement_timeout_ms, cfg.max_replica_lag_ms, problem,
+                                sizeof problem)) {
+            fprintf(stderr, "civcasd: %s\n", problem);
+            db_pool_shutdown();
+            signer_free(signer);
+            return EXIT_USAGE;
+        }
+        if (!replicas_start(cfg.database_url, cfg.replica_check_ms)) {
+            log_error("cannot start the replica monitor");
+            replicas_stop();
+            db_pool_shutdown();
+            signer_free(signer);
+            return EXIT_FAILURE_RUNTIME;
+        }
+    }
     log_buffer_start();
     if (!rollup_folder_start(cfg.database_url, cfg.rollup_fold_ms)) {
         log_error("cannot start the rollup folder");
@@ -550,6 +568,7 @@ static int cmd_serve(int argc, char **argv)
     if (!http_server_start()) {
         duplicate_queue_stop();
         rollup_folder_stop();
+        replicas_stop();
         log_buffer_stop();
         db_pool_shutdown();
         signer_free(signer);
@@ -567,6 +586,7 @@ static int cmd_serve(int argc, char **argv)
     http_server_stop(30);
     duplicate_queue_stop();
     rollup_folder_stop();
+    replicas_stop();
     log_buffer_stop();
     db_pool_shutdown();
     store_taxonomy_cache_clear();

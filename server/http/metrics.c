@@ -3,11 +3,13 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "http/request.h"
 #include "store/db.h"
 #include "store/duplicate_queue.h"
+#include "store/replicas.h"
 #include "store/rollup_fold.h"
 
 #define MAX_ROUTES HTTP_ROUTES_MAX
@@ -102,6 +104,54 @@ static long resident_bytes(void)
         fclose(f);
     }
     return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Each read replica's state and lag, and the reads that went to the
+ * primary instead; nothing without replicas. */
+static void render_replicas(struct buf *out)
+{
+    struct replica_state s[REPLICAS_MAX];
+    int n = replicas_states(s, REPLICAS_MAX);
+    if (n == 0)
+        return;
+    static const struct {
+        const char *name, *type, *help;
+    } series[] = {
+        {"civcas_replica_up", "gauge", "1 when the replica answered its last check."},
+        {"civcas_replica_usable", "gauge", "1 when reads go to the replica now."},
+        {"civcas_replica_replay_paused", "gauge", "1 when the replica's WAL replay is paused."},
+        {"civcas_replica_lag_bytes", "gauge", "WAL bytes the replica has not replayed yet."},
+        {"civcas_replica_lag_seconds", "gauge",
+         "How long ago the primary first had WAL the replica has not replayed."},
+        {"civcas_replica_reads_total", "counter", "Reads the replica answered."},
+    };
+    for (size_t k = 0; k < sizeof series / sizeof series[0]; k++) {
+        buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", series[k].name, series[k].help,
+                   series[k].name, series[k].type);
+        for (int i = 0; i < n; i++) {
+            buf_printf(out, "%s{replica=\"%d\"} ", series[k].name, i);
+            if (k == 0)
+                buf_printf(out, "%d\n", s[i].up);
+            else if (k == 1)
+                buf_printf(out, "%d\n", s[i].usable);
+            else if (k == 2)
+                buf_printf(out, "%d\n", s[i].paused);
+            else if (k == 5)
+                buf_printf(out, "%llu\n", (unsigned long long)s[i].reads);
+            else if (!s[i].measured) /* lag unknown: down, not a standby, or not yet seen */
+                buf_printf(out, "NaN\n");
+            else if (k == 3)
+                buf_printf(out, "%llu\n", (unsigned long long)s[i].lag_bytes);
+            else
+                buf_printf(out, "%.3f\n", s[i].lag_seconds);
+        }
+    }
+    buf_printf(out,
+               "# HELP civcas_replica_fallbacks_total Reads a replica could have answered that "
+               "went to the primary (none fit, or one failed).\n"
+               "# TYPE civcas_replica_fallbacks_total counter\n"
+               "civcas_replica_fallbacks_total %llu\n",
+               (unsigned long long)replicas_fallbacks());
 }
 
 void metrics_render(struct buf *out)
@@ -222,4 +272,5 @@ void metrics_render(struct buf *out)
                "civcas_duplicate_queue_refreshed_total %llu\n",
                (unsigned long long)d.batches, (unsigned long long)d.errors,
                (unsigned long long)d.refreshed);
+    render_replicas(out);
 }

@@ -28,6 +28,19 @@ void http_add_header(struct http_request *r, const char *name, const char *value
     }
 }
 
+void http_reply_reset(struct http_request *r, int keep_headers)
+{
+    free(r->reply_body);
+    r->reply_body = NULL;
+    r->reply_len = 0;
+    for (int i = keep_headers; i < r->nheaders; i++)
+        free(r->headers[i].value);
+    if (r->nheaders > keep_headers)
+        r->nheaders = keep_headers;
+    r->status = 0;
+    r->replied = false;
+}
+
 void http_reply_bytes(struct http_request *r, int status, const char *content_type,
                       const char *data, size_t len)
 {

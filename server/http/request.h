@@ -58,6 +58,7 @@ struct http_request {
     struct principal who;
     long long taxonomy_revision; /* read with the key (authenticated requests) */
     struct db_conn *db;
+    int replica; /* 1 + the index of the read replica db is of; 0: primary */
     /* The reply. */
     bool replied;
     int status;
@@ -72,6 +73,10 @@ struct http_request {
 };
 
 /* Replies. The last reply wins; handlers reply exactly once. */
+/* Forgets the reply given so far and the headers added after the first
+ * keep_headers (a read that failed on a replica, about to be answered
+ * again from the primary). */
+void http_reply_reset(struct http_request *r, int keep_headers);
 void http_reply_json(struct http_request *r, int status, json_t *body /* stolen */);
 void http_reply_error(struct http_request *r, const struct api_error *e);
 /* The request's database connection, acquired on first use (a request

@@ -7,6 +7,7 @@
 
 #include "handlers/handlers.h"
 #include "http/auth.h"
+#include "store/replicas.h"
 #include "util/ids.h"
 #include "util/multipart.h"
 
@@ -18,60 +19,68 @@ struct route {
      * (multipart/form-data), answered in OpenRosa XML, errors too. */
     enum { BODY_NONE, BODY_JSON, BODY_SUBMISSION } body;
     void (*handler)(struct http_request *r);
+    /* REPLICA: a read that a streaming replica may answer
+     * (CIVCAS_READ_DATABASE_URL); every other route uses the primary. */
+    enum { PRIMARY = 0, REPLICA } reads;
 };
 
 #define FORM_ROLES (ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN)
 
 static const struct route routes[] = {
-    {"GET", "/healthz", 0, BODY_NONE, handle_healthz},
-    {"GET", "/readyz", 0, BODY_NONE, handle_readyz},
-    {"GET", "/metrics", 0, BODY_NONE, handle_metrics},
-    {"GET", "/v1/openapi.json", 0, BODY_NONE, handle_openapi},
-    {"GET", "/v1/taxonomy", ROLES_ALL, BODY_NONE, handle_taxonomy_get},
+    {"GET", "/healthz", 0, BODY_NONE, handle_healthz, PRIMARY},
+    {"GET", "/readyz", 0, BODY_NONE, handle_readyz, PRIMARY},
+    {"GET", "/metrics", 0, BODY_NONE, handle_metrics, PRIMARY},
+    {"GET", "/v1/openapi.json", 0, BODY_NONE, handle_openapi, PRIMARY},
+    {"GET", "/v1/taxonomy", ROLES_ALL, BODY_NONE, handle_taxonomy_get, PRIMARY},
     {"POST", "/v1/incidents", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
-     handle_incident_create},
-    {"GET", "/v1/incidents", ROLES_ALL, BODY_NONE, handle_incident_list},
-    {"GET", "/v1/incidents/{id}", ROLES_ALL, BODY_NONE, handle_incident_get},
+     handle_incident_create, PRIMARY},
+    {"GET", "/v1/incidents", ROLES_ALL, BODY_NONE, handle_incident_list, REPLICA},
+    {"GET", "/v1/incidents/{id}", ROLES_ALL, BODY_NONE, handle_incident_get, REPLICA},
     {"PATCH", "/v1/incidents/{id}", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
-     handle_incident_patch},
+     handle_incident_patch, PRIMARY},
     {"POST", "/v1/incidents/{id}/status", ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
-     handle_incident_status},
+     handle_incident_status, PRIMARY},
     {"GET", "/v1/incidents/{id}/revisions", ROLE_MONITOR | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_incident_revisions},
+     handle_incident_revisions, REPLICA},
     {"GET", "/v1/incidents/{id}/duplicates", ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_incident_duplicates},
-    {"GET", "/v1/duplicates", ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE, handle_duplicate_queue},
+     handle_incident_duplicates, PRIMARY},
+    {"GET", "/v1/duplicates", ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE, handle_duplicate_queue,
+     PRIMARY},
     {"POST", "/v1/duplicates/dismissals", ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
-     handle_duplicate_dismiss},
+     handle_duplicate_dismiss, PRIMARY},
     {"POST", "/v1/duplicates/dismissals/{id}/undo", ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
-     handle_duplicate_dismissal_undo},
-    {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE, handle_trends},
+     handle_duplicate_dismissal_undo, PRIMARY},
+    {"GET", "/v1/trends", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE, handle_trends,
+     REPLICA},
     {"GET", "/v1/reports/poc", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_report_poc},
+     handle_report_poc, REPLICA},
     {"POST", "/v1/reports/poc/publish", ROLE_REVIEWER | ROLE_ADMIN, BODY_JSON,
-     handle_report_publish},
-    {"GET", "/v1/reports", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_report_list},
+     handle_report_publish, PRIMARY},
+    {"GET", "/v1/reports", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE, handle_report_list,
+     REPLICA},
     {"GET", "/v1/reports/{id}", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_report_get},
+     handle_report_get, REPLICA},
     {"POST", "/v1/reports/{id}/public", ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_report_make_public},
+     handle_report_make_public, PRIMARY},
     {"GET", "/v1/reports/{id}/signature", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_report_signature},
+     handle_report_signature, PRIMARY},
     {"GET", "/v1/reports/{id}/drift", ROLE_ANALYST | ROLE_REVIEWER | ROLE_ADMIN, BODY_NONE,
-     handle_report_drift},
-    {"GET", "/v1/public/trends", 0, BODY_NONE, handle_public_trends},
-    {"GET", "/v1/public/reports/{id}", 0, BODY_NONE, handle_public_report},
-    {"GET", "/v1/public/reports/{id}/signature", 0, BODY_NONE, handle_public_report_signature},
-    {"GET", "/v1/public/signing-keys", 0, BODY_NONE, handle_public_signing_keys},
-    {"GET", "/v1/public/signing-keys/{id}", 0, BODY_NONE, handle_public_signing_key},
-    {"GET", "/v1/public/publications", 0, BODY_NONE, handle_public_publications},
+     handle_report_drift, PRIMARY},
+    {"GET", "/v1/public/trends", 0, BODY_NONE, handle_public_trends, REPLICA},
+    {"GET", "/v1/public/reports/{id}", 0, BODY_NONE, handle_public_report, REPLICA},
+    {"GET", "/v1/public/reports/{id}/signature", 0, BODY_NONE, handle_public_report_signature,
+     PRIMARY},
+    {"GET", "/v1/public/signing-keys", 0, BODY_NONE, handle_public_signing_keys, PRIMARY},
+    {"GET", "/v1/public/signing-keys/{id}", 0, BODY_NONE, handle_public_signing_key, PRIMARY},
+    {"GET", "/v1/public/publications", 0, BODY_NONE, handle_public_publications, REPLICA},
     /* OpenRosa (docs/forms.md): ODK Collect's server URL is .../openrosa. */
-    {"GET", "/openrosa/formList", FORM_ROLES, BODY_NONE, handle_openrosa_form_list},
-    {"GET", "/openrosa/forms/civcas_incident", FORM_ROLES, BODY_NONE, handle_openrosa_form},
-    {"HEAD", "/openrosa/submission", FORM_ROLES, BODY_NONE, handle_openrosa_head},
-    {"POST", "/openrosa/submission", FORM_ROLES, BODY_SUBMISSION, handle_openrosa_submission},
-    {"POST", "/v1/ingest/kobo", FORM_ROLES, BODY_JSON, handle_kobo_ingest},
+    {"GET", "/openrosa/formList", FORM_ROLES, BODY_NONE, handle_openrosa_form_list, PRIMARY},
+    {"GET", "/openrosa/forms/civcas_incident", FORM_ROLES, BODY_NONE, handle_openrosa_form,
+     PRIMARY},
+    {"HEAD", "/openrosa/submission", FORM_ROLES, BODY_NONE, handle_openrosa_head, PRIMARY},
+    {"POST", "/openrosa/submission", FORM_ROLES, BODY_SUBMISSION, handle_openrosa_submission,
+     PRIMARY},
+    {"POST", "/v1/ingest/kobo", FORM_ROLES, BODY_JSON, handle_kobo_ingest, PRIMARY},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -204,6 +213,53 @@ bool http_route_authenticate(struct http_request *r, struct api_error *e)
     return r->authenticated || !http_route_needs_key(r) || http_authenticate(r, r->route->roles, e);
 }
 
+/* Moves a read to a replica when one fits: the caller's own last write
+ * (by key) replayed, the lag within bounds. The key was checked on the
+ * primary, so a revoked key is refused at once wherever reads go. */
+static void read_from_replica(struct http_request *r)
+{
+    uint64_t min_lsn = r->authenticated ? replicas_written(r->who.key_id) : 0;
+    int which;
+    struct db_conn *c = replicas_acquire(min_lsn, &which);
+    if (!c) {
+        replicas_note_fallback();
+        return;
+    }
+    db_release(r->db);
+    r->db = c;
+    r->replica = which + 1;
+}
+
+/* A read a replica failed (lost connection, a query cancelled by a
+ * recovery conflict, a full pool) is answered again from the primary:
+ * reads change nothing, so a second run is harmless. */
+static void read_again_on_primary(struct http_request *r, int headers_before)
+{
+    replicas_read_failed(r->replica - 1, db_conn_broken(r->db));
+    db_release(r->db);
+    r->db = NULL;
+    r->replica = 0;
+    replicas_note_fallback();
+    http_reply_reset(r, headers_before);
+    struct api_error e;
+    if (!http_request_db(r, &e)) {
+        http_reply_error(r, &e);
+        return;
+    }
+    r->route->handler(r);
+}
+
+/* After a write on the primary: where the caller's next reads must have
+ * replayed to. Read before the reply is queued, so that the caller
+ * cannot read before it is known. */
+static void remember_write(struct http_request *r)
+{
+    uint64_t lsn;
+    if (r->db && !db_conn_broken(r->db) && !db_in_transaction(r->db) &&
+        replicas_wal_position(r->db, &lsn))
+        replicas_note_write(r->who.key_id, lsn);
+}
+
 void http_dispatch(struct http_request *r)
 {
     struct api_error e;
@@ -227,5 +283,14 @@ void http_dispatch(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
+    bool replicas = replicas_count() > 0;
+    if (replicas && r->route->reads == REPLICA)
+        read_from_replica(r);
+    int headers_before = r->nheaders;
     r->route->handler(r);
+    if (r->replica && r->status == 503)
+        read_again_on_primary(r, headers_before);
+    else if (replicas && r->route->reads == PRIMARY && r->authenticated &&
+             strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        remember_write(r);
 }

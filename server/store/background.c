@@ -39,9 +39,9 @@ static void *task_main(void *arg)
         do {
             again = false;
             struct api_error e = {0};
-            if (!c)
+            if (!c && t->url)
                 c = db_connect_once(t->url, &e);
-            if (c && t->round(c, &again, &e)) {
+            if ((c || !t->url) && t->round(c, &again, &e)) {
                 if (failing)
                     log_info("%s: working again", t->name);
                 failing = false;
@@ -63,8 +63,8 @@ static void *task_main(void *arg)
 
 bool background_start(struct background_task *t, const char *url, long interval_ms)
 {
-    t->url = strdup(url);
-    if (!t->url)
+    t->url = url ? strdup(url) : NULL;
+    if (url && !t->url)
         return false;
     t->interval_ms = interval_ms;
     t->stop = false;

@@ -35,7 +35,8 @@ struct background_task {
         .wake = PTHREAD_COND_INITIALIZER                                                           \
     }
 
-/* Starts t's thread: a round every interval_ms on a connection to url. */
+/* Starts t's thread: a round every interval_ms on a connection to url
+ * (url NULL: the round gets NULL and keeps its own connections). */
 bool background_start(struct background_task *t, const char *url, long interval_ms);
 /* Failed rounds since start. */
 uint64_t background_errors(struct background_task *t);

@@ -12,10 +12,27 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+struct db_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct db_conn *conns;
+    int size;
+    int in_use;
+    int waiting;
+    int wait_ms;
+    char *url;
+    bool read_write; /* connections must accept writes (target_session_attrs) */
+    char statement_timeout[32];
+    uint64_t acquired, timeouts, errors, reconnects;
+    /* While the database is down, requests fail fast instead of each
+     * waiting for a connect timeout. */
+    struct timespec down_until;
+};
+
 struct db_conn {
     PGconn *pg;
+    struct db_pool *pool; /* NULL: a stand-alone connection (db_connect_once) */
     bool broken;
-    bool pooled;
     bool in_use;
     bool begin_pending; /* db_begin_deferred: BEGIN goes with the next statement */
     bool prepared[DB_MAX_STMTS];
@@ -30,36 +47,56 @@ struct db_conn {
     char constraint[64];
 };
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t freed;
-    struct db_conn *conns;
-    int size;
-    int in_use;
-    int waiting;
-    int wait_ms;
-    char *url;
-    char statement_timeout[32];
-    uint64_t acquired, timeouts, errors, reconnects;
-    /* While the database is down, requests fail fast instead of each
-     * waiting for a connect timeout. */
-    struct timespec down_until;
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
+/* The primary's pool, the one db_acquire lends from. */
+static struct db_pool primary = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                 .freed = PTHREAD_COND_INITIALIZER};
 
 static int next_stmt_id = 0;
 
 /* How long after a failed connect further attempts are skipped. */
 #define DB_DOWN_BACKOFF_MS 250
 
+/* Whether url leaves target_session_attrs unsaid (then civcasd asks for
+ * read-write itself: in a multi-host URL, libpq then skips standbys and
+ * finds the primary wherever it now is). */
+static bool url_names_session_attrs(const char *url)
+{
+    if (getenv("PGTARGETSESSIONATTRS"))
+        return true;
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    bool named = false;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "target_session_attrs") == 0 && o->val && o->val[0])
+            named = true;
+    PQconninfoFree(opts);
+    return named;
+}
+
+static void pool_setup(struct db_pool *p, const char *url, bool read_write, int size, int wait_ms,
+                       int statement_timeout_ms)
+{
+    p->conns = xcalloc((size_t)size, sizeof *p->conns);
+    for (int i = 0; i < size; i++)
+        p->conns[i].pool = p;
+    p->size = size;
+    p->wait_ms = wait_ms;
+    p->url = xstrdup(url);
+    p->read_write = read_write && !url_names_session_attrs(url);
+    snprintf(p->statement_timeout, sizeof p->statement_timeout, "%d", statement_timeout_ms);
+}
+
 void db_pool_init(const char *url, int size, int wait_ms, int statement_timeout_ms)
 {
-    pool.conns = xcalloc((size_t)size, sizeof *pool.conns);
-    for (int i = 0; i < size; i++)
-        pool.conns[i].pooled = true;
-    pool.size = size;
-    pool.wait_ms = wait_ms;
-    pool.url = xstrdup(url);
-    snprintf(pool.statement_timeout, sizeof pool.statement_timeout, "%d", statement_timeout_ms);
+    pool_setup(&primary, url, true, size, wait_ms, statement_timeout_ms);
+}
+
+struct db_pool *db_pool_new(const char *url, int size, int wait_ms, int statement_timeout_ms)
+{
+    struct db_pool *p = xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    pool_setup(p, url, false, size, wait_ms, statement_timeout_ms);
+    return p;
 }
 
 static void composed_forget(struct db_conn *c)
@@ -71,69 +108,105 @@ static void composed_forget(struct db_conn *c)
     c->composed_next = 0;
 }
 
+static void pool_close(struct db_pool *p)
+{
+    for (int i = 0; i < p->size; i++) {
+        if (p->conns[i].pg)
+            PQfinish(p->conns[i].pg);
+        composed_forget(&p->conns[i]);
+    }
+    free(p->conns);
+    free(p->url);
+    p->conns = NULL;
+    p->url = NULL;
+    p->size = 0;
+}
+
 void db_pool_shutdown(void)
 {
-    for (int i = 0; i < pool.size; i++) {
-        if (pool.conns[i].pg)
-            PQfinish(pool.conns[i].pg);
-        composed_forget(&pool.conns[i]);
-    }
-    free(pool.conns);
-    free(pool.url);
-    pool.conns = NULL;
-    pool.url = NULL;
-    pool.size = 0;
+    pool_close(&primary);
+}
+
+void db_pool_free(struct db_pool *p)
+{
+    if (!p)
+        return;
+    pool_close(p);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->freed);
+    free(p);
+}
+
+void db_pool_stats_of(struct db_pool *p, struct db_pool_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    out->size = p->size;
+    out->in_use = p->in_use;
+    out->waiting = p->waiting;
+    out->acquired = p->acquired;
+    out->timeouts = p->timeouts;
+    out->errors = p->errors;
+    out->reconnects = p->reconnects;
+    pthread_mutex_unlock(&p->lock);
 }
 
 void db_pool_get_stats(struct db_pool_stats *out)
 {
-    pthread_mutex_lock(&pool.lock);
-    out->size = pool.size;
-    out->in_use = pool.in_use;
-    out->waiting = pool.waiting;
-    out->acquired = pool.acquired;
-    out->timeouts = pool.timeouts;
-    out->errors = pool.errors;
-    out->reconnects = pool.reconnects;
-    pthread_mutex_unlock(&pool.lock);
+    db_pool_stats_of(&primary, out);
 }
 
-static void note_error(void)
+/* Counted against c's pool; a stand-alone connection's against the
+ * primary's, as before there were other pools. */
+static void note_error(struct db_conn *c)
 {
-    __atomic_add_fetch(&pool.errors, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(c->pool ? &c->pool->errors : &primary.errors, 1, __ATOMIC_RELAXED);
 }
 
-static PGconn *open_pg(const char *url, const char *statement_timeout)
+static PGconn *open_pg(const char *url, const char *statement_timeout, bool read_write)
 {
     /* libpq applies keywords in order, so these (after the URL in
      * "dbname") override what the URL says: every connection gets the
-     * same timeouts and UTC. */
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", "keepalives_idle",
-                          "options", NULL};
+     * same timeouts and UTC. connect_timeout bounds each host of a
+     * multi-host URL; the keepalives and tcp_user_timeout (TCP only) end
+     * a connection to a server that vanished without a word (a machine
+     * gone, a network cut) in about 20 s instead of the kernel's two
+     * hours, so that its requests fail, and are retried, instead of
+     * hanging. */
+    const char *keys[] = {"dbname",
+                          "connect_timeout",
+                          "application_name",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "options",
+                          read_write ? "target_session_attrs" : NULL,
+                          NULL};
     char options[96];
     snprintf(options, sizeof options, "-c statement_timeout=%s -c TimeZone=UTC",
              statement_timeout ? statement_timeout : "0");
-    const char *values[] = {url, "3", "civcasd", "30", options, NULL};
+    const char *values[] = {url, "3",     "civcasd", "10",         "5",
+                            "3", "20000", options,   "read-write", NULL};
     return PQconnectdbParams(keys, values, 1);
 }
 
-
 static bool conn_open(struct db_conn *c, struct api_error *e)
 {
+    struct db_pool *p = c->pool;
     if (c->pg)
         PQfinish(c->pg);
     memset(c->prepared, 0, sizeof c->prepared);
     composed_forget(c);
     c->broken = false;
-    c->pg = open_pg(pool.url, pool.statement_timeout);
+    c->pg = open_pg(p->url, p->statement_timeout, p->read_write);
     if (PQstatus(c->pg) != CONNECTION_OK) {
-        log_warn("database connection failed");
+        log_warn(p == &primary ? "database connection failed" : "replica connection failed");
         PQfinish(c->pg);
         c->pg = NULL;
-        note_error();
+        note_error(c);
         return err_unavailable(e);
     }
-    __atomic_add_fetch(&pool.reconnects, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&p->reconnects, 1, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -142,40 +215,40 @@ static bool before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* With pool.lock held: lends an idle connection, preferring one already
+/* With p->lock held: lends an idle connection, preferring one already
  * open (only those when open_only), or returns NULL. */
-static struct db_conn *lend_locked(bool open_only)
+static struct db_conn *lend_locked(struct db_pool *p, bool open_only)
 {
     struct db_conn *c = NULL;
-    for (int i = 0; i < pool.size && !c; i++)
-        if (!pool.conns[i].in_use && pool.conns[i].pg && !pool.conns[i].broken)
-            c = &pool.conns[i];
-    for (int i = 0; i < pool.size && !c && !open_only; i++)
-        if (!pool.conns[i].in_use)
-            c = &pool.conns[i];
+    for (int i = 0; i < p->size && !c; i++)
+        if (!p->conns[i].in_use && p->conns[i].pg && !p->conns[i].broken)
+            c = &p->conns[i];
+    for (int i = 0; i < p->size && !c && !open_only; i++)
+        if (!p->conns[i].in_use)
+            c = &p->conns[i];
     if (c) {
         c->in_use = true;
-        pool.in_use++;
-        pool.acquired++;
+        p->in_use++;
+        p->acquired++;
     }
     return c;
 }
 
-struct db_conn *db_acquire(struct api_error *e)
+struct db_conn *db_acquire_from(struct db_pool *p, struct api_error *e)
 {
     struct timespec deadline;
-    clock_deadline_ms(&deadline, pool.wait_ms);
-    pthread_mutex_lock(&pool.lock);
+    clock_deadline_ms(&deadline, p->wait_ms);
+    pthread_mutex_lock(&p->lock);
     struct db_conn *c;
     for (;;) {
-        if ((c = lend_locked(false)))
+        if ((c = lend_locked(p, false)))
             break;
-        pool.waiting++;
-        int rc = pthread_cond_timedwait(&pool.freed, &pool.lock, &deadline);
-        pool.waiting--;
+        p->waiting++;
+        int rc = pthread_cond_timedwait(&p->freed, &p->lock, &deadline);
+        p->waiting--;
         if (rc == ETIMEDOUT) {
-            pool.timeouts++;
-            pthread_mutex_unlock(&pool.lock);
+            p->timeouts++;
+            pthread_mutex_unlock(&p->lock);
             api_error_set(e, 503, ERR_UNAVAILABLE, NULL,
                           "all database connections are busy; retry shortly");
             return NULL;
@@ -183,8 +256,8 @@ struct db_conn *db_acquire(struct api_error *e)
     }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    bool down = before(&now, &pool.down_until);
-    pthread_mutex_unlock(&pool.lock);
+    bool down = before(&now, &p->down_until);
+    pthread_mutex_unlock(&p->lock);
 
     if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
         if (down) {
@@ -193,9 +266,9 @@ struct db_conn *db_acquire(struct api_error *e)
             return NULL;
         }
         if (!conn_open(c, e)) {
-            pthread_mutex_lock(&pool.lock);
-            clock_deadline_ms(&pool.down_until, DB_DOWN_BACKOFF_MS);
-            pthread_mutex_unlock(&pool.lock);
+            pthread_mutex_lock(&p->lock);
+            clock_deadline_ms(&p->down_until, DB_DOWN_BACKOFF_MS);
+            pthread_mutex_unlock(&p->lock);
             db_release(c);
             return NULL;
         }
@@ -203,16 +276,31 @@ struct db_conn *db_acquire(struct api_error *e)
     return c;
 }
 
+bool db_pool_down(struct db_pool *p)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pthread_mutex_lock(&p->lock);
+    bool down = before(&now, &p->down_until);
+    pthread_mutex_unlock(&p->lock);
+    return down;
+}
+
+struct db_conn *db_acquire(struct api_error *e)
+{
+    return db_acquire_from(&primary, e);
+}
+
 struct db_conn *db_try_acquire(void)
 {
     struct db_conn *c = NULL;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    pthread_mutex_lock(&pool.lock);
+    pthread_mutex_lock(&primary.lock);
     /* Not past requests already waiting for a connection. */
-    if (pool.waiting == 0 && !before(&now, &pool.down_until))
-        c = lend_locked(true);
-    pthread_mutex_unlock(&pool.lock);
+    if (primary.waiting == 0 && !before(&now, &primary.down_until))
+        c = lend_locked(&primary, true);
+    pthread_mutex_unlock(&primary.lock);
     return c;
 }
 
@@ -230,21 +318,27 @@ void db_release(struct db_conn *c)
             c->broken = true;
         }
     }
-    if (!c->pooled) {
+    struct db_pool *p = c->pool;
+    if (!p) {
         db_close(c);
         return;
     }
-    pthread_mutex_lock(&pool.lock);
+    pthread_mutex_lock(&p->lock);
     c->in_use = false;
-    pool.in_use--;
-    pthread_cond_signal(&pool.freed);
-    pthread_mutex_unlock(&pool.lock);
+    p->in_use--;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
 }
 
-struct db_conn *db_connect_once(const char *url, struct api_error *e)
+bool db_conn_broken(const struct db_conn *c)
+{
+    return c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK;
+}
+
+static struct db_conn *connect_alone(const char *url, bool read_write, struct api_error *e)
 {
     struct db_conn *c = xcalloc(1, sizeof *c);
-    c->pg = open_pg(url, NULL);
+    c->pg = open_pg(url, NULL, read_write && !url_names_session_attrs(url));
     if (PQstatus(c->pg) != CONNECTION_OK) {
         api_error_set(e, 503, ERR_UNAVAILABLE, NULL, "cannot connect to the database: %s",
                       PQerrorMessage(c->pg));
@@ -252,6 +346,16 @@ struct db_conn *db_connect_once(const char *url, struct api_error *e)
         return NULL;
     }
     return c;
+}
+
+struct db_conn *db_connect_once(const char *url, struct api_error *e)
+{
+    return connect_alone(url, true, e);
+}
+
+struct db_conn *db_connect_standby(const char *url, struct api_error *e)
+{
+    return connect_alone(url, false, e);
 }
 
 void db_close(struct db_conn *c)
@@ -296,7 +400,7 @@ static void map_failure(struct db_conn *c, PGresult *r, struct api_error *e)
     snprintf(c->constraint, sizeof c->constraint, "%s", constraint ? constraint : "");
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK || !state || !*state) {
         c->broken = true;
-        note_error();
+        note_error(c);
         log_warn("database connection lost");
         err_unavailable(e);
         return;
@@ -304,13 +408,13 @@ static void map_failure(struct db_conn *c, PGresult *r, struct api_error *e)
     if (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
                   strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)) {
         c->broken = true;
-        note_error();
+        note_error(c);
         err_unavailable(e);
         return;
     }
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                   strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)) {
-        note_error();
+        note_error(c);
         api_error_set(e, 503, ERR_UNAVAILABLE, NULL, "the database is busy; retry shortly");
         return;
     }
@@ -318,7 +422,7 @@ static void map_failure(struct db_conn *c, PGresult *r, struct api_error *e)
         api_error_set(e, 400, ERR_UNKNOWN_CODE, NULL, "a code is not in the loaded taxonomy");
         return;
     }
-    note_error();
+    note_error(c);
     /* SQLSTATE and constraint only: messages can quote values. */
     json_t *f = json_object();
     json_object_set_new(f, "msg", json_string("database error"));
@@ -389,7 +493,7 @@ PGresult *db_query(struct db_conn *c, struct db_stmt *stmt, int n, const char *c
         /* The transaction's BEGIN and first statement in one round trip. */
         c->begin_pending = false;
         PGresult *r = exec_between(c, "BEGIN", name, n, params, NULL, e);
-        if (r || !c->broken || !c->pooled)
+        if (r || !c->broken || !c->pool)
             return r;
         /* The pooled connection had died while idle: nothing of this
          * transaction outlived it, so one attempt on a fresh connection. */
@@ -607,6 +711,21 @@ bool db_copy_in(struct db_conn *c, const char *sql, const char *data, size_t len
     return ok;
 }
 
+/* A COMMIT was sent and the connection died before its answer: the
+ * transaction may or may not have been committed (or, with synchronous
+ * replication, committed and then lost with a failed primary), so the
+ * client is told to repeat it only where a repeat cannot count twice. */
+static void commit_outcome_unknown(struct db_conn *c, struct api_error *e)
+{
+    if (!db_conn_broken(c))
+        return;
+    log_warn("database connection lost during COMMIT: outcome unknown");
+    api_error_set(e, 503, ERR_UNAVAILABLE, NULL,
+                  "the database connection was lost while committing: the change may have "
+                  "been recorded; repeat it with the same Idempotency-Key, or check before "
+                  "repeating it");
+}
+
 bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct api_error *e)
 {
     c->sqlstate[0] = '\0';
@@ -662,6 +781,11 @@ bool db_pipeline(struct db_conn *c, const struct db_step *steps, int n, struct a
         else
             err_internal(e);
     }
+    bool commits = false;
+    for (int i = 0; i < n; i++)
+        commits = commits || (!steps[i].stmt && strcmp(steps[i].text, "COMMIT") == 0);
+    if (!ok && commits && sent)
+        commit_outcome_unknown(c, e);
     return ok;
 }
 
@@ -683,7 +807,7 @@ bool db_begin(struct db_conn *c, struct api_error *e)
     c->begin_pending = false;
     if (db_simple(c, "BEGIN", e))
         return true;
-    if (!c->broken || !c->pooled)
+    if (!c->broken || !c->pool)
         return false;
     /* The pooled connection died while idle (a database restart): nothing
      * was sent yet, so one fresh attempt is safe. */
@@ -705,6 +829,8 @@ bool db_commit(struct db_conn *c, struct api_error *e)
         err_internal(e);
     else if (!ok)
         map_failure(c, r, e);
+    if (!ok)
+        commit_outcome_unknown(c, e);
     PQclear(r);
     return ok;
 }

@@ -35,10 +35,24 @@ struct db_pool_stats {
     uint64_t acquired, timeouts, errors, reconnects;
 };
 
-/* size connections to url; none is opened yet. */
+/* The primary's pool: size connections to url; none is opened yet. Its
+ * connections ask for target_session_attrs=read-write unless url says
+ * otherwise, so that with a multi-host URL libpq finds whichever host is
+ * the primary now (after a failover, the promoted standby). */
 void db_pool_init(const char *url, int size, int wait_ms, int statement_timeout_ms);
 void db_pool_shutdown(void);
 void db_pool_get_stats(struct db_pool_stats *out);
+
+/* Another pool (a read replica's), taking url as it is; freed with
+ * db_pool_free once no connection of it is lent. */
+struct db_pool;
+struct db_pool *db_pool_new(const char *url, int size, int wait_ms, int statement_timeout_ms);
+void db_pool_free(struct db_pool *p);
+void db_pool_stats_of(struct db_pool *p, struct db_pool_stats *out);
+/* As db_acquire, from p. */
+struct db_conn *db_acquire_from(struct db_pool *p, struct api_error *e);
+/* Whether p's last connect failed a moment ago (its database is down). */
+bool db_pool_down(struct db_pool *p);
 
 /* A connection, or NULL with e set (503 when none is free in time or the
  * database is unreachable). */
@@ -46,12 +60,17 @@ struct db_conn *db_acquire(struct api_error *e);
 /* An open, healthy connection if one is idle right now and no request is
  * waiting for one, else NULL: never waits, never connects. */
 struct db_conn *db_try_acquire(void);
-/* Returns the connection; a broken one or one left in a transaction is
- * rolled back or closed first. */
+/* Returns the connection to its pool; a broken one or one left in a
+ * transaction is rolled back or closed first. */
 void db_release(struct db_conn *c);
 
-/* Opens a stand-alone connection for command-line tools. */
+/* Opens a stand-alone connection for command-line tools and background
+ * threads (read-write, as the primary's pool); db_connect_standby takes
+ * the URL as it is (a read replica). */
 struct db_conn *db_connect_once(const char *url, struct api_error *e);
+struct db_conn *db_connect_standby(const char *url, struct api_error *e);
+/* Whether c's connection is lost (a query on it failed that way). */
+bool db_conn_broken(const struct db_conn *c);
 void db_close(struct db_conn *c);
 /* The libpq connection, for command-line tools that run their own SQL on
  * a stand-alone connection. */

@@ -448,8 +448,8 @@ class PrivateCluster:
     test). Runs as `postgres` when we are root (PostgreSQL refuses root),
     like deploy/common.sh. Superuser `civcas`, trust authentication."""
 
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix='civcas-fpg-', dir='/tmp')
+    def __init__(self, prefix='civcas-fpg-'):
+        self.dir = tempfile.mkdtemp(prefix=prefix, dir='/tmp')
         self.data = os.path.join(self.dir, 'data')
         self.run_dir = os.path.join(self.dir, 'run')
         self.logfile = os.path.join(self.dir, 'postgresql.log')
@@ -460,6 +460,10 @@ class PrivateCluster:
             shutil.chown(self.dir, 'postgres', 'postgres')
             shutil.chown(self.run_dir, 'postgres', 'postgres')
         os.chmod(self.dir, 0o755)
+        self._populate()
+
+    def _populate(self):
+        """Makes the data directory: initdb and this cluster's settings."""
         out = self._pg('initdb', '-D', self.data, '-U', 'civcas',
                        '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8',
                        '--no-sync', timeout=120)
