@@ -61,13 +61,32 @@ static double now_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Up to 8 hex digits ending at a stop character; *end after them. */
+static bool hex32(const char *s, char stop, uint64_t *out, const char **end)
+{
+    uint64_t v = 0;
+    int n = 0;
+    for (; *s != stop; s++, n++) {
+        int d = *s >= '0' && *s <= '9'   ? *s - '0'
+                : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+                : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+                                         : -1;
+        if (d < 0 || n == 8)
+            return false;
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    *end = s;
+    return n > 0;
+}
+
 bool replicas_parse_lsn(const char *text, uint64_t *out)
 {
-    unsigned int hi, lo;
-    int used = 0;
-    if (!text || sscanf(text, "%X/%X%n", &hi, &lo, &used) != 2 || text[used] != '\0')
+    uint64_t hi, lo;
+    const char *p;
+    if (!text || !hex32(text, '/', &hi, &p) || !hex32(p + 1, '\0', &lo, &p))
         return false;
-    *out = ((uint64_t)hi << 32) | lo;
+    *out = hi << 32 | lo;
     return true;
 }
 

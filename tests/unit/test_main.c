@@ -17,6 +17,7 @@ int main(void)
     srunner_add_suite(sr, suite_csv());
     srunner_add_suite(sr, suite_duplicate());
     srunner_add_suite(sr, suite_lang());
+    srunner_add_suite(sr, suite_replicas());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -13,5 +13,6 @@ Suite *suite_buf(void);
 Suite *suite_csv(void);
 Suite *suite_duplicate(void);
 Suite *suite_lang(void);
+Suite *suite_replicas(void);
 
 #endif
