@@ -230,23 +230,36 @@ static void read_from_replica(struct http_request *r)
     r->replica = which + 1;
 }
 
-/* A read a replica failed (lost connection, a query cancelled by a
- * recovery conflict, a full pool) is answered again from the primary:
- * reads change nothing, so a second run is harmless. */
-static void read_again_on_primary(struct http_request *r, int headers_before)
+/* The connection for a read: a replica's when one fits and try_replica,
+ * else the primary's. False with the error replied. */
+static bool read_connection(struct http_request *r, bool try_replica)
 {
-    replicas_read_failed(r->replica - 1, db_conn_broken(r->db));
+    struct api_error e;
+    if (try_replica)
+        read_from_replica(r);
+    else
+        replicas_note_fallback();
+    if (!r->db && !http_request_db(r, &e)) {
+        http_reply_error(r, &e);
+        return false;
+    }
+    return true;
+}
+
+/* Forgets a read a replica failed (503) and says whether its connection
+ * was lost: then the read is tried once more on a fresh connection (a
+ * restarted standby leaves every pooled connection dead; one that stays
+ * down is found so and skipped), else from the primary. Reads change
+ * nothing, so running one again is harmless. */
+static bool replica_read_failed(struct http_request *r, int headers_before)
+{
+    bool broken = db_conn_broken(r->db);
+    replicas_read_failed(r->replica - 1, broken);
     db_release(r->db);
     r->db = NULL;
     r->replica = 0;
-    replicas_note_fallback();
     http_reply_reset(r, headers_before);
-    struct api_error e;
-    if (!http_request_db(r, &e)) {
-        http_reply_error(r, &e);
-        return;
-    }
-    r->route->handler(r);
+    return broken;
 }
 
 /* After a write on the primary: where the caller's next reads must have
@@ -284,13 +297,19 @@ void http_dispatch(struct http_request *r)
         return;
     }
     bool replicas = replicas_count() > 0;
-    if (replicas && r->route->reads == REPLICA)
-        read_from_replica(r);
+    if (!replicas || r->route->reads == PRIMARY) {
+        r->route->handler(r);
+        if (replicas && r->authenticated && strcmp(r->method, "GET") != 0 &&
+            strcmp(r->method, "HEAD") != 0)
+            remember_write(r);
+        return;
+    }
     int headers_before = r->nheaders;
-    r->route->handler(r);
-    if (r->replica && r->status == 503)
-        read_again_on_primary(r, headers_before);
-    else if (replicas && r->route->reads == PRIMARY && r->authenticated &&
-             strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-        remember_write(r);
+    bool try_replica = true;
+    for (int attempt = 0; read_connection(r, try_replica); attempt++) {
+        r->route->handler(r);
+        if (!r->replica || r->status != 503)
+            return;
+        try_replica = replica_read_failed(r, headers_before) && attempt == 0;
+    }
 }

@@ -286,6 +286,15 @@ bool db_pool_down(struct db_pool *p)
     return down;
 }
 
+void db_pool_forget_idle(struct db_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->size; i++)
+        if (!p->conns[i].in_use && p->conns[i].pg)
+            p->conns[i].broken = true;
+    pthread_mutex_unlock(&p->lock);
+}
+
 struct db_conn *db_acquire(struct api_error *e)
 {
     return db_acquire_from(&primary, e);

@@ -53,6 +53,9 @@ void db_pool_stats_of(struct db_pool *p, struct db_pool_stats *out);
 struct db_conn *db_acquire_from(struct db_pool *p, struct api_error *e);
 /* Whether p's last connect failed a moment ago (its database is down). */
 bool db_pool_down(struct db_pool *p);
+/* Marks p's idle connections for reopening (one was found dead: its
+ * server restarted, and the others died with it). */
+void db_pool_forget_idle(struct db_pool *p);
 
 /* A connection, or NULL with e set (503 when none is free in time or the
  * database is unreachable). */

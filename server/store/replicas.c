@@ -302,8 +302,10 @@ static void mark_down(int which)
 
 void replicas_read_failed(int which, bool broken)
 {
+    /* Whether the replica itself is gone, the next connect tells
+     * (replicas_acquire marks it down then). */
     if (which >= 0 && which < state.n && broken)
-        mark_down(which);
+        db_pool_forget_idle(state.list[which].pool);
 }
 
 /* With state.lock held: whether replica r may take reads now. */

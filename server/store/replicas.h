@@ -46,7 +46,9 @@ int replicas_count(void);
  * waits for a busy replica. */
 struct db_conn *replicas_acquire(uint64_t min_lsn, int *which);
 /* A read on replica which failed (503); broken: its connection was lost,
- * so the replica is skipped until the monitor hears from it again. */
+ * so its pool's idle connections are reopened before their next use (a
+ * replica that cannot be reached then is skipped until the monitor hears
+ * from it again). */
 void replicas_read_failed(int which, bool broken);
 
 /* Remembers that key_id wrote up to lsn (the primary's WAL position
