@@ -494,16 +494,27 @@ static int cmd_serve(int argc, char **argv)
         return EXIT_USAGE;
     }
     config_finish();
-    struct db_conn *c = connect_or_report();
-    if (!c)
-        return EXIT_DB_UNREACHABLE;
     char problem[512];
+    /* A malformed replica list is a usage error, whatever the database. */
+    if (cfg.read_database_url[0] &&
+        !replicas_configure(cfg.read_database_url, (int)cfg.db_pool,
+                            (int)cfg.statement_timeout_ms, cfg.max_replica_lag_ms, problem,
+                            sizeof problem)) {
+        fprintf(stderr, "civcasd: %s\n", problem);
+        return EXIT_USAGE;
+    }
+    struct db_conn *c = connect_or_report();
+    if (!c) {
+        replicas_stop();
+        return EXIT_DB_UNREACHABLE;
+    }
     bool current = migrate_check(c, problem, sizeof problem) == MIGRATE_CURRENT &&
                    trend_check_gsets(c, problem, sizeof problem);
     db_close(c);
     if (!current) {
         log_error("refusing to serve: %s", problem);
         fprintf(stderr, "civcasd: refusing to serve: %s\n", problem);
+        replicas_stop();
         return EXIT_SCHEMA;
     }
 
@@ -513,6 +524,7 @@ static int cmd_serve(int argc, char **argv)
         if (!signer) {
             log_error("refusing to serve: %s", problem);
             fprintf(stderr, "civcasd: refusing to serve: %s\n", problem);
+            replicas_stop();
             return EXIT_FAILURE_RUNTIME;
         }
     } else {
@@ -535,14 +547,6 @@ static int cmd_serve(int argc, char **argv)
     db_pool_init(cfg.database_url, (int)cfg.db_pool, (int)cfg.pool_wait_ms,
                  (int)cfg.statement_timeout_ms);
     if (cfg.read_database_url[0]) {
-        if (!replicas_configure(cfg.read_database_url, (int)cfg.db_pool,
-                                (int)cfg.statement_timeout_ms, cfg.max_replica_lag_ms, problem,
-                                sizeof problem)) {
-            fprintf(stderr, "civcasd: %s\n", problem);
-            db_pool_shutdown();
-            signer_free(signer);
-            return EXIT_USAGE;
-        }
         if (!replicas_start(cfg.database_url, cfg.replica_check_ms)) {
             log_error("cannot start the replica monitor");
             replicas_stop();

@@ -204,8 +204,10 @@ static void check_replica(struct replica *r, bool sampled)
     r->standby = standby;
     r->paused = paused;
     r->measured = standby && sampled;
-    if (standby && replay > r->replay_lsn)
-        r->replay_lsn = replay;
+    /* The monitor's figure replaces the cached one even when lower (a
+     * standby rebuilt from an older backup): a stale higher figure could
+     * send a caller's read to a standby without the caller's write. */
+    r->replay_lsn = standby ? replay : 0;
     if (r->measured) {
         uint64_t primary = newest_sample_locked();
         r->lag_bytes = primary > replay ? primary - replay : 0;

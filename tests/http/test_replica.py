@@ -11,7 +11,8 @@ import sys
 import time
 import unittest
 
-from harness import RemembersFailure, days_ago, http_request, minimal_incident
+from harness import (RemembersFailure, days_ago, http_request, minimal_incident,
+                     run_civcasd)
 from pg_pair import PairServer, PgPair
 
 CHECK_MS = 200          # CIVCAS_REPLICA_CHECK_MS of both servers
@@ -234,6 +235,22 @@ class ReplicaReads(RemembersFailure):
         self.pair.wait_replayed()
         wait_for('lag back to 0',
                  lambda: replica_state(srv)['lag_bytes'] == 0)
+
+
+class ReplicaSetting(unittest.TestCase):
+    """CIVCAS_READ_DATABASE_URL is checked before anything else: a list
+    that is not postgresql:// URLs separated by spaces is a usage error
+    (exit 2) naming the replica, whatever the database."""
+
+    def test_a_malformed_list_is_a_usage_error(self):
+        for value, word in (('host=/tmp dbname=civcas', 'replica 1'),
+                            ('postgresql:///a postgresql://%zz', 'replica 2'),
+                            ('   ', 'names no replica')):
+            proc = run_civcasd('serve', dsn='postgresql:///none?host=/nonexistent',
+                               env={'CIVCAS_READ_DATABASE_URL': value})
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn('CIVCAS_READ_DATABASE_URL', proc.stderr)
+            self.assertIn(word, proc.stderr)
 
 
 if __name__ == '__main__':
