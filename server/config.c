@@ -54,8 +54,11 @@ static const struct setting settings[] = {
      "1 enables the keyless public routes (serve)"},
     {"public-min-cell", "CIVCAS_PUBLIC_MIN_CELL", SET_INT, "5", 1, 100, OFF(public_min_cell),
      "smallest non-zero count shown publicly (serve)"},
-    {"max-connections", "CIVCAS_MAX_CONNECTIONS", SET_INT, "4096", 16, 100000, OFF(max_connections),
-     "open client connections at most (serve)"},
+    {"public-max-age", "CIVCAS_PUBLIC_MAX_AGE", SET_INT, "60", 1, 86400, OFF(public_max_age),
+     "seconds a cache may serve the public answers that change (trends, the publication "
+     "chain, the signing keys) without asking again (serve)"},
+    {"max-connections", "CIVCAS_MAX_CONNECTIONS", SET_INT, "4096", 16, 100000,
+     OFF(max_connections), "open client connections at most (serve)"},
     {"per-ip-connections", "CIVCAS_PER_IP_CONNECTIONS", SET_INT, "0", 0, 100000,
      OFF(per_ip_connections), "connections per client address; 0 = no limit (serve)"},
     {"connection-timeout", "CIVCAS_CONNECTION_TIMEOUT", SET_INT, "30", 1, 3600,

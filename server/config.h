@@ -30,6 +30,7 @@ struct config {
     long verify_min_source_types;
     long public_enabled;
     long public_min_cell;
+    long public_max_age;       /* Cache-Control max-age of the public answers that change */
     long max_connections;
     long per_ip_connections;   /* 0 = no per-address limit */
     long connection_timeout;   /* seconds a connection may sit idle */

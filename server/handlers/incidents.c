@@ -40,9 +40,9 @@ long long handler_incident_owner(const struct http_request *r)
 
 static void reply_incident(struct http_request *r, int status, const struct incident *inc)
 {
-    char etag[24];
-    snprintf(etag, sizeof etag, "\"%d\"", inc->version);
-    http_add_header(r, "ETag", etag);
+    char version[16];
+    snprintf(version, sizeof version, "%d", inc->version);
+    http_add_etag(r, version);
     http_reply_json(r, status, incident_to_json(inc, handler_incident_view(r), (int)cfg.verify_min_source_types));
 }
 
@@ -180,11 +180,11 @@ void handle_incident_create(struct http_request *r)
     if (!store_incident_commit_create(r->db, inc.id, r->who.key_id, idem, record, &e))
         goto fail;
     in_tx = false;
-    char location[48], etag[24];
+    char location[48], version[16];
     snprintf(location, sizeof location, "/v1/incidents/%lld", inc.id);
-    snprintf(etag, sizeof etag, "\"%d\"", inc.version);
+    snprintf(version, sizeof version, "%d", inc.version);
     http_add_header(r, "Location", location);
-    http_add_header(r, "ETag", etag);
+    http_add_etag(r, version);
     http_reply_bytes(r, 201, "application/json", response, strlen(response));
     goto done;
 fail:

@@ -50,7 +50,7 @@ void handle_public_trends(struct http_request *r)
         answer = public_trend_answer(r->db, &tq, t, cfg.public_min_cell, &e);
     store_taxonomy_release(t);
     if (answer)
-        http_reply_json(r, 200, answer);
+        http_reply_cacheable_json(r, HTTP_LIFETIME_SHORT, answer);
     else
         http_reply_error(r, &e);
 }
@@ -58,9 +58,10 @@ void handle_public_trends(struct http_request *r)
 void handle_public_report(struct http_request *r)
 {
     struct api_error e;
-    char *body = NULL;
+    char *body = NULL, made_at[40];
     bool found = false;
-    if (!public_begin(r, &e) || !store_public_report_get(r->db, r->path_id, &body, &found, &e)) {
+    if (!public_begin(r, &e) ||
+        !store_public_report_get(r->db, r->path_id, &body, made_at, &found, &e)) {
         http_reply_error(r, &e);
         return;
     }
@@ -69,7 +70,8 @@ void handle_public_report(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    http_reply_bytes(r, 200, "application/json", body, strlen(body));
+    http_reply_cacheable(r, HTTP_LIFETIME_IMMUTABLE, "application/json", body, strlen(body),
+                         made_at);
     free(body);
 }
 

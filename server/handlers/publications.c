@@ -55,7 +55,11 @@ static void reply_signature(struct http_request *r, enum publication_kind kind)
         return;
     }
     http_add_header(r, "Civcas-Signing-Key", fingerprint);
-    http_reply_bytes(r, 200, "application/octet-stream", (const char *)sig, sizeof sig);
+    if (kind == PUBLICATION_PUBLIC_REPORT)
+        http_reply_cacheable(r, HTTP_LIFETIME_IMMUTABLE, "application/octet-stream",
+                             (const char *)sig, sizeof sig, NULL);
+    else
+        http_reply_bytes(r, 200, "application/octet-stream", (const char *)sig, sizeof sig);
 }
 
 void handle_report_signature(struct http_request *r)
@@ -80,7 +84,7 @@ static void reply_document(struct http_request *r, json_t *(*get)(struct db_conn
     struct api_error e;
     json_t *doc = http_request_db(r, &e) ? get(r->db, &e) : NULL;
     if (doc)
-        http_reply_json(r, 200, doc);
+        http_reply_cacheable_json(r, HTTP_LIFETIME_SHORT, doc);
     else
         http_reply_error(r, &e);
 }
@@ -109,6 +113,7 @@ void handle_public_signing_key(struct http_request *r)
         http_reply_error(r, &e);
         return;
     }
-    http_reply_bytes(r, 200, "application/x-pem-file", pem, strlen(pem));
+    http_reply_cacheable(r, HTTP_LIFETIME_IMMUTABLE, "application/x-pem-file", pem, strlen(pem),
+                         NULL);
     free(pem);
 }

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "config.h"
 #include "util/buf.h"
+#include "util/crypto.h"
+#include "util/dates.h"
 #include "util/jsonv.h"
 #include "util/mem.h"
 
@@ -54,7 +57,8 @@ void http_reply_bytes(struct http_request *r, int status, const char *content_ty
     r->replied = true;
 }
 
-void http_reply_json(struct http_request *r, int status, json_t *body)
+/* The text of a JSON answer (body stolen), or NULL after replying 500. */
+static char *json_answer_text(struct http_request *r, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
@@ -62,14 +66,160 @@ void http_reply_json(struct http_request *r, int status, json_t *body)
         static const char fallback[] =
             "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
         http_reply_bytes(r, 500, "application/json", fallback, sizeof fallback - 1);
-        return;
     }
+    return text;
+}
+
+/* Replies with text, which the request takes over. */
+static void reply_owned(struct http_request *r, int status, const char *content_type, char *text,
+                        size_t len)
+{
     free(r->reply_body);
     r->reply_body = text;
-    r->reply_len = strlen(text);
+    r->reply_len = len;
     r->status = status;
-    r->content_type = "application/json";
+    r->content_type = content_type;
     r->replied = true;
+}
+
+void http_reply_json(struct http_request *r, int status, json_t *body)
+{
+    char *text = json_answer_text(r, body);
+    if (text)
+        reply_owned(r, status, "application/json", text, strlen(text));
+}
+
+/* ---- cacheable answers ---------------------------------------------------- */
+
+/* The bytes of the SHA-256 an ETag shows: 128 bits tell two answers apart
+ * as surely as the whole hash would, in half the header. */
+#define ETAG_BYTES 16
+
+void http_add_etag(struct http_request *r, const char *opaque)
+{
+    char etag[80];
+    snprintf(etag, sizeof etag, "\"%s\"", opaque);
+    http_add_header(r, "ETag", etag);
+}
+
+/* Whether an If-None-Match value names opaque: "*", or a list of entity
+ * tags compared weakly (W/ ignored). A malformed element ends the list;
+ * the tags before it count. */
+static bool etag_list_names(const char *value, const char *opaque)
+{
+    size_t n = strlen(opaque);
+    const char *p = value;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (p[0] == '*' && p[1 + strspn(p + 1, " \t")] == '\0')
+        return true;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"')
+            return false;
+        const char *start = ++p;
+        while (*p && *p != '"')
+            p++;
+        if (!*p)
+            return false;
+        if ((size_t)(p - start) == n && memcmp(start, opaque, n) == 0)
+            return true;
+        p++;
+    }
+}
+
+/* The conditional headers of a request, each line of a repeated one seen. */
+struct conditions {
+    const char *opaque; /* the answer's entity tag */
+    bool none_match_given, none_match;
+    int modified_since_lines;
+    const char *modified_since;
+};
+
+static enum MHD_Result condition_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    struct conditions *c = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_IF_NONE_MATCH) == 0) {
+        c->none_match_given = true;
+        c->none_match = c->none_match || (value && etag_list_names(value, c->opaque));
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_IF_MODIFIED_SINCE) == 0) {
+        c->modified_since_lines++;
+        c->modified_since = value;
+    }
+    return MHD_YES;
+}
+
+/* RFC 9110 section 13.2.2 for a GET or HEAD: If-None-Match decides when
+ * given; otherwise a single valid If-Modified-Since no earlier than the
+ * answer's Last-Modified (modified, whole seconds; dated false: none). */
+static bool not_modified(struct http_request *r, const char *opaque, bool dated,
+                         long long modified)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return false;
+    struct conditions c = {.opaque = opaque};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, condition_header, &c);
+    if (c.none_match_given)
+        return c.none_match;
+    if (!dated || c.modified_since_lines != 1 || !c.modified_since)
+        return false;
+    time_t now = time(NULL);
+    struct tm tm;
+    long long since;
+    return gmtime_r(&now, &tm) && date_http_parse(c.modified_since, tm.tm_year + 1900, &since) &&
+           modified <= since;
+}
+
+/* Replies text (taken over) as a cacheable answer; see request.h. */
+static void reply_cacheable_owned(struct http_request *r, enum http_lifetime lifetime,
+                                  const char *content_type, char *text, size_t len,
+                                  const char *modified)
+{
+    unsigned char digest[SHA256_LEN];
+    char opaque[2 * ETAG_BYTES + 1];
+    sha256(text, len, digest);
+    hex_encode(digest, ETAG_BYTES, opaque);
+    http_add_etag(r, opaque);
+    long long modified_at = 0;
+    bool dated = modified && timestamp_parse(modified, &modified_at);
+    if (dated) {
+        char date[DATE_HTTP_LEN + 1];
+        date_http_format(modified_at, date);
+        http_add_header(r, "Last-Modified", date);
+    }
+    if (lifetime == HTTP_LIFETIME_IMMUTABLE)
+        snprintf(r->cache_control, sizeof r->cache_control, "public, max-age=31536000, immutable");
+    else
+        snprintf(r->cache_control, sizeof r->cache_control,
+                 "public, max-age=%ld, stale-while-revalidate=%ld, stale-if-error=86400",
+                 cfg.public_max_age, cfg.public_max_age);
+    /* A 304 keeps the body: libmicrohttpd sends none with it, only the
+     * Content-Length the 200 has (RFC 9110 section 8.6 allows that one
+     * length and no other). */
+    bool unchanged = not_modified(r, opaque, dated, modified_at);
+    reply_owned(r, unchanged ? 304 : 200, unchanged ? NULL : content_type, text, len);
+}
+
+void http_reply_cacheable(struct http_request *r, enum http_lifetime lifetime,
+                          const char *content_type, const char *data, size_t len,
+                          const char *modified)
+{
+    char *text = xmalloc(len + 1);
+    memcpy(text, data, len);
+    text[len] = '\0';
+    reply_cacheable_owned(r, lifetime, content_type, text, len, modified);
+}
+
+void http_reply_cacheable_json(struct http_request *r, enum http_lifetime lifetime, json_t *body)
+{
+    char *text = json_answer_text(r, body);
+    if (text)
+        reply_cacheable_owned(r, lifetime, "application/json", text, strlen(text), NULL);
 }
 
 void http_reply_openrosa(struct http_request *r, int status, const char *nature,

@@ -64,7 +64,10 @@ struct http_request {
     int status;
     char *reply_body;
     size_t reply_len;
-    const char *content_type;
+    const char *content_type;  /* NULL: none (a 304) */
+    /* Cache-Control of a 200 or 304 (http_reply_cacheable); every other
+     * reply, and any reply while this is empty, is no-store. */
+    char cache_control[96];
     struct {
         const char *name;
         char *value;
@@ -89,6 +92,35 @@ void http_reply_bytes(struct http_request *r, int status, const char *content_ty
  * the nature given: "submit_success", "error", ...), as text/xml. */
 void http_reply_openrosa(struct http_request *r, int status, const char *nature,
                          const char *message);
+/*
+ * Answers that HTTP caches (nginx's proxy_cache, browsers) may keep: those
+ * of the keyless public routes. Each carries a strong ETag, the SHA-256 of
+ * its exact bytes (the first 128 bits in hex), and the request's
+ * conditions are honoured as RFC 9110 section 13.2.2 orders them for GET:
+ * If-None-Match (a list, or "*"; weak comparison) and, only without it,
+ * If-Modified-Since against Last-Modified. A 304 has no body and the
+ * ETag, Last-Modified and Cache-Control the 200 would have. Nothing here
+ * varies with the request beyond its URL, so no Vary.
+ */
+enum http_lifetime {
+    /* Can change with the next verified incident or publication (public
+     * trends, the publication chain, the list of signing keys): fresh for
+     * CIVCAS_PUBLIC_MAX_AGE seconds, then served stale for as long again
+     * while a cache refreshes it, and for a day while civcasd fails. */
+    HTTP_LIFETIME_SHORT,
+    /* Stored, signed and never changed (a public report, its signature, a
+     * signing key's PEM): a year, immutable. */
+    HTTP_LIFETIME_IMMUTABLE,
+};
+/* 200 with data, or 304; modified is the RFC 3339 time the representation
+ * was made (Last-Modified; NULL: none). */
+void http_reply_cacheable(struct http_request *r, enum http_lifetime lifetime,
+                          const char *content_type, const char *data, size_t len,
+                          const char *modified);
+/* The same of a JSON document (stolen), serialised as http_reply_json does. */
+void http_reply_cacheable_json(struct http_request *r, enum http_lifetime lifetime, json_t *body);
+/* Sets the ETag header to opaque, quoted ("opaque"). */
+void http_add_etag(struct http_request *r, const char *opaque);
 /* Whether the peer is one of CIVCAS_TRUSTED_PROXIES, whose X-Forwarded-*
  * headers count. */
 bool http_peer_trusted(struct http_request *r);

@@ -154,9 +154,14 @@ static enum MHD_Result send_reply(struct http_request *r)
     if (!resp)
         return MHD_NO;
     r->reply_body = NULL; /* MHD owns it now */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* No cache keeps anything but a public route's answer (request.h):
+     * never an error, never what a key was needed for. */
+    bool cacheable = r->cache_control[0] && (r->status == 200 || r->status == 304);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            cacheable ? r->cache_control : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (r->openrosa)
         MHD_add_response_header(resp, "X-OpenRosa-Version", "1.0");

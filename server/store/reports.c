@@ -37,9 +37,10 @@ bool store_report_insert(struct db_conn *c, long long id, const char *kind, cons
     return db_exec(c, &stmt_insert, 8, params, e);
 }
 
-/* The body of one row of stmt (by id), or *found false. */
+/* The body of one row of stmt (by id), or *found false; with at (40
+ * bytes), the row's second column too. */
 static bool body_by_id(struct db_conn *c, struct db_stmt *stmt, long long id, char **body,
-                       bool *found, struct api_error *e)
+                       char *at, bool *found, struct api_error *e)
 {
     char idtext[24];
     snprintf(idtext, sizeof idtext, "%lld", id);
@@ -49,6 +50,8 @@ static bool body_by_id(struct db_conn *c, struct db_stmt *stmt, long long id, ch
         return false;
     *found = PQntuples(r) == 1;
     *body = *found ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    if (*found && at)
+        snprintf(at, 40, "%s", PQgetvalue(r, 0, 1));
     PQclear(r);
     return true;
 }
@@ -58,7 +61,7 @@ DB_STMT(stmt_get, "SELECT body FROM report_snapshots WHERE id = $1::bigint");
 bool store_report_get(struct db_conn *c, long long id, char **body, bool *found,
                       struct api_error *e)
 {
-    return body_by_id(c, &stmt_get, id, body, found, e);
+    return body_by_id(c, &stmt_get, id, body, NULL, found, e);
 }
 
 DB_STMT(stmt_now, "SELECT " DB_TS("now()"));
@@ -97,12 +100,13 @@ bool store_public_report_insert(struct db_conn *c, long long id, const char *sha
     return true;
 }
 
-DB_STMT(stmt_public_get, "SELECT body FROM public_reports WHERE report_id = $1::bigint");
+DB_STMT(stmt_public_get, "SELECT body, " DB_TS("made_at")
+                         " FROM public_reports WHERE report_id = $1::bigint");
 
-bool store_public_report_get(struct db_conn *c, long long id, char **body, bool *found,
-                             struct api_error *e)
+bool store_public_report_get(struct db_conn *c, long long id, char **body, char *made_at,
+                             bool *found, struct api_error *e)
 {
-    return body_by_id(c, &stmt_public_get, id, body, found, e);
+    return body_by_id(c, &stmt_public_get, id, body, made_at, found, e);
 }
 
 DB_STMT(stmt_list,

@@ -25,9 +25,10 @@ bool store_now(struct db_conn *c, char *at, struct api_error *e);
 bool store_public_report_insert(struct db_conn *c, long long id, const char *sha256,
                                 const char *body, long long k, long long key_id,
                                 const char *made_at, struct api_error *e);
-/* The stored public form (caller frees) or NULL with *found false. */
-bool store_public_report_get(struct db_conn *c, long long id, char **body, bool *found,
-                             struct api_error *e);
+/* The stored public form (caller frees) and when it was made public
+ * (made_at, 40 bytes), or NULL with *found false. */
+bool store_public_report_get(struct db_conn *c, long long id, char **body, char *made_at,
+                             bool *found, struct api_error *e);
 /* {"items": [...]} newest first. New reference. */
 json_t *store_report_list(struct db_conn *c, struct api_error *e);
 

@@ -31,4 +31,16 @@ bool timestamp_valid(const char *s);
  * (the fraction dropped). */
 bool timestamp_parse(const char *s, long long *seconds);
 
+/* HTTP dates (RFC 9110 section 5.6.7). date_http_format writes seconds
+ * since 1970 (UTC) as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT";
+ * out needs DATE_HTTP_LEN + 1 bytes, and the year must lie in 1000..9999.
+ * date_http_parse reads any of the three forms a recipient must accept
+ * (IMF-fixdate, RFC 850's "Sunday, 06-Nov-94 08:49:37 GMT", asctime's
+ * "Sun Nov  6 08:49:37 1994"), the whole string and nothing else; a
+ * two-digit year more than 50 years ahead of now_year is of the century
+ * before. */
+#define DATE_HTTP_LEN 29
+void date_http_format(long long seconds, char *out);
+bool date_http_parse(const char *s, int now_year, long long *seconds);
+
 #endif

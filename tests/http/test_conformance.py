@@ -619,7 +619,11 @@ class ConformanceTour(ServerTestCase):
                             ('reviewer', 201), ('admin', 409)):
             self.call(expect, 'POST', '/v1/reports/%s/public' % report_id,
                       key=key)
-        self.call(200, 'GET', '/v1/public/reports/%s' % report_id, key=None)
+        report = self.call(200, 'GET', '/v1/public/reports/%s' % report_id,
+                           key=None)
+        self.call(304, 'GET', '/v1/public/reports/%s' % report_id, key=None,
+                  headers={'If-Modified-Since':
+                           report.headers.get('Last-Modified') or ''})
         self.call(200, 'GET', '/v1/public/reports/%s/signature' % report_id,
                   key=None)
         self.call(404, 'GET', '/v1/public/reports/987654321', key=None)
@@ -631,6 +635,18 @@ class ConformanceTour(ServerTestCase):
         self.call(404, 'GET', '/v1/public/signing-keys/987654321', key=None)
         self.call(200, 'GET', '/v1/public/publications', key=None)
         self.call(404, 'POST', '/v1/reports/987654321/public', key='admin')
+        # Every public answer again with its ETag: 304, no body.
+        for path in (base, '/v1/public/reports/%s' % report_id,
+                     '/v1/public/reports/%s/signature' % report_id,
+                     '/v1/public/signing-keys', '/v1/public/publications') + \
+                tuple('/v1/public/signing-keys/%s' % k.get('id') for k in
+                      self.body(keys, 'signing keys').get('keys', [])):
+            full = self.call(200, 'GET', path, key=None)
+            tag = full.headers.get('ETag') or ''
+            again = self.call(304, 'GET', path, key=None,
+                              headers={'If-None-Match': 'W/"x", ' + tag})
+            if again.body:
+                self.problems.append('GET %s: a 304 with a body' % path)
 
     def forms(self):
         """The OpenRosa routes and Kobo pushes, with every role; a resent

@@ -273,6 +273,93 @@ START_TEST(timestamps_invalid)
 }
 END_TEST
 
+/* ---- HTTP dates ---- */
+
+/* RFC 9110's example, 1994-11-06T08:49:37Z. */
+#define RFC_EXAMPLE 784111777LL
+
+START_TEST(http_date_format_known)
+{
+    char out[DATE_HTTP_LEN + 1];
+    date_http_format(RFC_EXAMPLE, out);
+    ck_assert_str_eq(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+    date_http_format(0, out);
+    ck_assert_str_eq(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+    date_http_format(-1, out);
+    ck_assert_str_eq(out, "Wed, 31 Dec 1969 23:59:59 GMT");
+    date_http_format(1709164800LL, out); /* 2024-02-29 */
+    ck_assert_str_eq(out, "Thu, 29 Feb 2024 00:00:00 GMT");
+    ck_assert_uint_eq(strlen(out), DATE_HTTP_LEN);
+}
+END_TEST
+
+START_TEST(http_date_parse_three_forms)
+{
+    const char *forms[] = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+                           "Sun Nov  6 08:49:37 1994", "Sun Nov 06 08:49:37 1994"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        long long t = 0;
+        ck_assert_msg(date_http_parse(forms[i], 2026, &t), "refused \"%s\"", forms[i]);
+        ck_assert_msg(t == RFC_EXAMPLE, "\"%s\" -> %lld", forms[i], t);
+    }
+    /* RFC 850's two-digit year: at most 50 years ahead, else a century back. */
+    long long t = 0;
+    ck_assert(date_http_parse("Friday, 01-Jan-99 00:00:00 GMT", 2026, &t));
+    ck_assert(t == 915148800LL);
+    ck_assert(date_http_parse("Thursday, 01-Jan-76 00:00:00 GMT", 2026, &t));
+    ck_assert(t == 3345062400LL); /* 2076-01-01: 50 years ahead at most */
+    ck_assert(date_http_parse("Tuesday, 01-Jan-36 00:00:00 GMT", 2026, &t));
+    char out[DATE_HTTP_LEN + 1];
+    date_http_format(t, out);
+    ck_assert_str_eq(out, "Tue, 01 Jan 2036 00:00:00 GMT");
+}
+END_TEST
+
+START_TEST(http_date_round_trip)
+{
+    char out[DATE_HTTP_LEN + 1];
+    for (long long t = -2208988800LL; t < 4102444800LL; t += 86399LL * 37 + 13) {
+        long long back = -1;
+        date_http_format(t, out);
+        ck_assert_msg(date_http_parse(out, 2026, &back) && back == t, "%lld -> %s -> %lld", t,
+                      out, back);
+    }
+}
+END_TEST
+
+START_TEST(http_date_parse_invalid)
+{
+    const char *bad[] = {
+        "",
+        "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 06 Nov 1994 08:49:37 GMT ",
+        " Sun, 06 Nov 1994 08:49:37 GMT",
+        "sun, 06 Nov 1994 08:49:37 GMT",
+        "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 31 Nov 1994 08:49:37 GMT",
+        "Sun, 29 Feb 1993 08:49:37 GMT",
+        "Sun, 06 Now 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 06 Nov 1994 08:60:37 GMT",
+        "Sun, 06 Nov 0994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT",
+        "Sun, 06-Nov-94 08:49:37 GMT",
+        "Sundae, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 94",
+        "Sun Nov 6 08:49:37 1994",
+        "Sun Nov  6 08:49:37 1994 ",
+        "1994-11-06T08:49:37Z",
+        "784111777",
+        "-1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        long long t;
+        ck_assert_msg(!date_http_parse(bad[i], 2026, &t), "accepted \"%s\"", bad[i]);
+    }
+}
+END_TEST
+
 Suite *suite_dates(void)
 {
     Suite *s = suite_create("dates");
@@ -296,6 +383,13 @@ Suite *suite_dates(void)
     tc = tcase_create("timestamp");
     tcase_add_test(tc, timestamps_valid);
     tcase_add_test(tc, timestamps_invalid);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("http_date");
+    tcase_add_test(tc, http_date_format_known);
+    tcase_add_test(tc, http_date_parse_three_forms);
+    tcase_add_test(tc, http_date_round_trip);
+    tcase_add_test(tc, http_date_parse_invalid);
     suite_add_tcase(s, tc);
     return s;
 }
