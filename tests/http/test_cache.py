@@ -1,4 +1,6 @@
-"""Public answers that HTTP caches may keep (docs/api.md, "Caching").
+"""Public answers that HTTP caches may keep (docs/api.md, "Caching"), and
+the nginx cache of deploy/nginx.conf in front of them
+(docs/deployment-hardening.md, "The cache of the public answers").
 
 Directly on civcasd: every answer of /v1/public/ carries a strong ETag (the
 first 128 bits of the SHA-256 of its bytes), a Cache-Control lifetime (a
@@ -8,20 +10,34 @@ the rest) and, for a public report, Last-Modified; If-None-Match (a list,
 W/, "*") and, only without it, If-Modified-Since get 304 with no body and
 the same validators. A figure that changes changes the ETag. Errors, and
 every answer a key was needed for, say no-store.
+
+Through a real nginx (nginx_support.py): a public answer is a MISS, then a
+HIT with the same bytes; with civcasd stopped the cached answer is still
+served (stale) while the routes that need a key fail; a request with a key
+is never answered from the cache nor stored in it, and nothing outside
+/v1/public/ is cached. Each nginx test asks from an address of its own
+(127.0.1.x), so the public rate limit (2 a second, bursts of 10) of one
+test never refuses another's requests.
 """
 
 import datetime
 import email.utils
 import hashlib
+import os
 import re
+import shutil
 import time
 import unittest
 
 from harness import ServerTestCase, create_incidents, days_ago
+from nginx_support import NginxTestCase
 
 MAX_AGE = 60                 # CIVCAS_PUBLIC_MAX_AGE's default
 IMMUTABLE = 'public, max-age=31536000, immutable'
 ETAG_RE = re.compile(r'^"[0-9a-f]{32}"$')
+# How long an answer of max-age 1 takes to expire in nginx, which keeps
+# time in whole seconds (stored at 10.9 s, it is fresh until 12.0 s).
+EXPIRED = 2.2
 
 # A quarter of last year: whole, in the past, public-able.
 YEAR = int(days_ago(0)[:4]) - 1
@@ -251,6 +267,143 @@ class DirectTest(PublicFixture, ServerTestCase):
         r = self.srv.request('GET', '/v1/public/signing-keys', key='admin',
                              headers={'If-None-Match': tag})
         self.assertStatus(r, 304)
+
+
+class NginxCacheTest(PublicFixture, NginxTestCase):
+    """deploy/nginx.conf's cache in front of civcasd. A lifetime of 1 s, so
+    a test can wait for an answer to go stale."""
+
+    server_env = {'CIVCAS_PUBLIC': '1', 'CIVCAS_PUBLIC_MIN_CELL': '1',
+                  'CIVCAS_PUBLIC_MAX_AGE': '1'}
+
+    def setUp(self):
+        """Each test starts with nothing cached: the files go (nginx then
+        finds an entry's file missing, which is a MISS)."""
+        cache = os.path.join(self.tmp, 'cache')
+        for name in os.listdir(cache):
+            shutil.rmtree(os.path.join(cache, name))
+
+    def via(self, path, source, key=None, args=()):
+        r = self.fetch(path, key=key, source=source, args=args)
+        self.assertNotEqual(r.status, 429, 'the test asked too often: %r' % r)
+        return r
+
+    def test_miss_then_hit_same_bytes(self):
+        source = '127.0.1.1'
+        for path, lifetime in self.public_paths(max_age=1):
+            if lifetime != IMMUTABLE:
+                continue        # a 1 s lifetime may run out between the two
+            first = self.via(path, source)
+            self.assertEqual(first.status, 200, first)
+            self.assertEqual(first.header('X-Cache-Status'), 'MISS', path)
+            direct = self.srv.request('GET', path, key=None)
+            second = self.via(path, source)
+            self.assertEqual(second.header('X-Cache-Status'), 'HIT', path)
+            self.assertEqual(second.body, first.body, path)
+            self.assertEqual(second.body, direct.body, path)
+            for name in ('ETag', 'Cache-Control', 'Last-Modified',
+                         'Content-Type', 'Civcas-Signing-Key'):
+                self.assertEqual(second.header(name),
+                                 direct.headers.get(name), '%s %s'
+                                 % (path, name))
+            # The id of this request, not of the one that filled the cache.
+            self.assertNotEqual(second.header('X-Request-Id'),
+                                first.header('X-Request-Id'))
+            self.assertIsInstance(second.header('X-Request-Id'), str)
+            # nginx answers conditional requests from the cache itself.
+            r = self.via(path, source, args=(
+                '-H', 'If-None-Match: ' + first.header('ETag')))
+            self.assertEqual(r.status, 304, r)
+            self.assertEqual(r.body, b'')
+
+    def test_expired_answer_is_revalidated(self):
+        source = '127.0.1.2'
+        path = '/v1/public/signing-keys'
+        route = self.civcasd_statuses(path)
+        first = self.via(path, source)
+        self.assertEqual(first.header('X-Cache-Status'), 'MISS')
+        time.sleep(EXPIRED)
+        # Expired: served at once (stale while nginx renews it in the
+        # background), and renewed by civcasd's 304 to nginx's
+        # If-None-Match, not by the answer sent again.
+        r = self.via(path, source)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, first.body)
+        self.assertIn(r.header('X-Cache-Status'),
+                      ('STALE', 'UPDATING', 'REVALIDATED'))
+        deadline = time.monotonic() + 5
+        while 304 not in self.civcasd_statuses(path)[len(route):]:
+            self.assertLess(time.monotonic(), deadline,
+                            'civcasd never answered 304 to nginx')
+            time.sleep(0.1)
+        self.assertEqual(self.civcasd_statuses(path)[len(route):].count(200),
+                         1, 'the answer was sent again')
+
+    def civcasd_statuses(self, template):
+        return [e.get('status') for e in self.civcasd_requests()
+                if e.get('route') == template]
+
+    def test_key_and_private_routes_never_cached(self):
+        source = '127.0.1.3'
+        path = '/v1/public/reports/%s' % self.report_id
+        self.via(path, source)              # now cached
+        for _ in range(2):
+            r = self.via(path, source, key='admin')
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header('X-Cache-Status'), 'BYPASS', r)
+        # A request with a key fills nothing: the signature it asked for is
+        # still a MISS for the next client without one.
+        sig = path + '/signature'
+        for _ in range(2):
+            self.assertEqual(self.via(sig, source, key='admin').header(
+                'X-Cache-Status'), 'BYPASS')
+        self.assertEqual(self.via(sig, source).header('X-Cache-Status'),
+                         'MISS')
+        # Outside /v1/public/ nothing is cached, and civcasd says no-store.
+        for route, template in (
+                ('/v1/taxonomy', '/v1/taxonomy'),
+                ('/v1/reports/%s' % self.report_id, '/v1/reports/{id}')):
+            arrived = self.count_arrived('GET', template)
+            for _ in range(2):
+                r = self.via(route, source, key='admin')
+                self.assertEqual(r.status, 200, r)
+                self.assertIsNone(r.header('X-Cache-Status'), route)
+                self.assertEqual(r.header('Cache-Control'), 'no-store')
+            self.assertEqual(self.count_arrived('GET', template),
+                             arrived + 2, route)
+        # A public error is passed on every time, never kept.
+        missing = '/v1/public/reports/987654321'
+        for _ in range(2):
+            r = self.via(missing, source)
+            self.assertEqual(r.status, 404)
+            self.assertEqual(r.header('X-Cache-Status'), 'MISS')
+            self.assertEqual(r.header('Cache-Control'), 'no-store')
+
+    def test_stale_while_civcasd_is_down(self):
+        """Stops civcasd: the last test of the class (unittest runs them
+        in name order)."""
+        source = '127.0.1.4'
+        trends, _ = self.public_paths(max_age=1)[0]
+        report = '/v1/public/reports/%s' % self.report_id
+        cached = {p: self.via(p, source) for p in (trends, report)}
+        for p, r in cached.items():
+            self.assertEqual(r.status, 200, r)
+        time.sleep(EXPIRED)     # the trend answer is stale now
+        self.srv.stop()         # for good: this class's last test
+        for p, r in cached.items():
+            got = self.via(p, source)
+            self.assertEqual(got.status, 200, got)
+            self.assertEqual(got.body, r.body, p)
+            self.assertIn(got.header('X-Cache-Status'),
+                          ('HIT', 'STALE', 'UPDATING'), p)
+        self.assertIn(self.via(trends, source).header('X-Cache-Status'),
+                      ('STALE', 'UPDATING'))
+        # What needs a key, and a public answer never cached, fail.
+        r = self.via('/v1/taxonomy', source, key='admin')
+        self.assertNginxError(r, 503, 'unavailable')
+        r = self.via('/v1/public/publications', source)
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.json['error']['code'], 'unavailable')
 
 
 if __name__ == '__main__':
