@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared steps of the benchmarks (bench/trends.sh, bench/writes.sh,
-# bench/perf/run.sh, soak.sh and stalls.sh): options, tools, a quiet
-# machine, a fresh database, civcasd, the memory sampler, cleanup.
+# bench/cache.sh, bench/perf/run.sh, soak.sh and stalls.sh): options,
+# tools, a quiet machine, a fresh database, civcasd, the memory sampler,
+# cleanup.
 #
 # Sourced, never run. Sources deploy/common.sh (set -euo pipefail, ROOT, the
 # private PostgreSQL). bench_out sets OUT, the output directory the other
@@ -135,7 +136,7 @@ bench_wait_quiet() {
 		busy="$(ps -eo pid=,ppid=,args= | awk -v self="$$" '
 			$1 == self || $2 == self { next }
 			$3 ~ /(^|\/)(wrk|pgbench|ctest|fuzz_[a-z_]+)$/ { print; next }
-			$3 ~ /bash$/ && /bench\/(trends|writes)\.sh|bench\/perf\/(run|soak)\.sh|tests\/fuzz\/run\.sh/ { print }')"
+			$3 ~ /bash$/ && /bench\/(trends|writes|cache)\.sh|bench\/perf\/(run|soak)\.sh|tests\/fuzz\/run\.sh/ { print }')"
 		[ -z "$busy" ] && return 0
 		if [ "$max" -eq 0 ]; then
 			civcas_warn "not waiting (--wait 0) although the machine is busy: $busy"

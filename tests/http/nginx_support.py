@@ -59,16 +59,19 @@ RENDER = (
 )
 
 # Wraps the rendered file like Debian's nginx.conf does, with the http-level
-# settings of Debian 12 that the civcas server must override.
+# settings of Debian 12 that the civcas server must override. main_conf()
+# fills it in.
 MAIN_CONF = """\
 daemon off;
-worker_processes 1;
+worker_processes {workers};
 pid {tmp}/nginx.pid;
-error_log {tmp}/log/error.log info;
+error_log {tmp}/log/error.log {level};
 {user}
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     {mime_types}
+    sendfile on;
+    tcp_nopush on;
     default_type application/octet-stream;
     ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
     ssl_prefer_server_ciphers on;
@@ -83,6 +86,17 @@ http {{
 }}
 """
 
+
+def main_conf(tmp, user='', workers=1, connections=256, level='info'):
+    """The main nginx.conf around tmp/civcas.conf; user a `user` line or
+    nothing."""
+    mime = '/etc/nginx/mime.types'
+    return MAIN_CONF.format(
+        tmp=tmp, user=user, workers=workers, connections=connections,
+        level=level,
+        mime_types='include %s;' % mime if os.path.exists(mime) else '')
+
+
 def tool(name):
     path = shutil.which(name, path=TOOL_PATH)
     if not path:
@@ -91,14 +105,15 @@ def tool(name):
     return path
 
 
-def render(text, **values):
-    """The shipped config with RENDER applied; fails on a count mismatch."""
-    for pattern, replacement, expected in RENDER:
+def render(text, rules=RENDER, **values):
+    """The shipped config with rules (RENDER, or bench/cache.sh's list
+    after it) applied; fails on a count mismatch."""
+    for pattern, replacement, expected in rules:
         text, n = re.subn(pattern, replacement.format(**values), text,
                           flags=re.M)
         if n != expected:
             raise AssertionError('deploy/nginx.conf: %r matched %d lines, '
-                                 'the test expects %d; update RENDER'
+                                 '%d expected; update the rewrites'
                                  % (pattern, n, expected))
     return text
 
@@ -187,13 +202,9 @@ class NginxTestCase(ServerTestCase):
         with open(os.path.join(tmp, 'civcas.conf'), 'w') as f:
             f.write(render(shipped, https=cls.https, http=cls.http,
                            upstream=cls.srv.port, dead=cls.dead, tmp=tmp))
-        mime = '/etc/nginx/mime.types'
         main = os.path.join(tmp, 'nginx.conf')
         with open(main, 'w') as f:
-            f.write(MAIN_CONF.format(
-                tmp=tmp, user=user,
-                mime_types='include %s;' % mime if os.path.exists(mime)
-                else ''))
+            f.write(main_conf(tmp, user))
         args = [nginx, '-p', tmp, '-c', main, '-e',
                 os.path.join(tmp, 'log', 'error.log')]
         check = subprocess.run(args + ['-t'], capture_output=True, text=True,
