@@ -11,8 +11,8 @@
 # Goal: (b) >= 0.9 x (c); (b)/(a) is reported. --rounds per concurrency,
 # the order reversed every other round (a, b, c; then c, b, a); means
 # reported, and every run with the 1-minute load average before it and
-# the CPU (cores busy) of civcasd, nginx, wrk and the whole machine over
-# its middle: the machine may be shared.
+# the CPU (cores busy) of civcasd, nginx, PostgreSQL, wrk, everything else
+# and the whole machine over its middle: the machine may be shared.
 #
 # Usage: bench/cache.sh [--duration S] [--warmup S] [--conns "64 256"]
 #                       [--rounds R] [--incidents N] [--wait S] [--out FILE]
@@ -91,6 +91,7 @@ main() {
 	CIVCAS_DATABASE_URL="$DSN" "$CIVCASD" rollup rebuild >/dev/null
 	CIVCAS_DATABASE_URL="$DSN" "$CIVCASD" signing-key create "$OUT/signing.pem" >/dev/null
 	export CIVCAS_SIGNING_KEY="$OUT/signing.pem" CIVCAS_PUBLIC=1
+	POSTMASTER="$(head -n 1 "$CIVCAS_PG_DIR/data/postmaster.pid")"
 	bench_server_start
 	printf 'Authorization: Bearer %s\n' "$ADMIN_KEY" >"$OUT/admin.header"
 	chmod 600 "$OUT/admin.header"
@@ -159,7 +160,8 @@ main() {
 		lp=$!
 		sleep 2
 		"$PY" "$TOOL" cpu --seconds "$((DURATION - 4))" --tree "civcasd=$SERVER_PID" \
-			--tree "nginx=$NGINX_PID" --tree "client=$lp" >"$OUT/$label.cpu"
+			--tree "nginx=$NGINX_PID" --tree "postgres=$POSTMASTER" --tree "client=$lp" \
+			>"$OUT/$label.cpu"
 		wait "$lp" || civcas_die "wrk failed: $(tail -n 5 "$OUT/$label.out")"
 		after="$(civcasd_answered)"
 		"$PY" - "$RESULTS" "$target" "$c" "$r" "$load" "$((after - before))" \
@@ -200,8 +202,7 @@ EOF
 			"$(bench_machine_text)" "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(nproc)"
 		printf 'Load average (1, 5, 15 min): %s at the start, %s at the end. ' \
 			"$(awk '{ print $1 }' <<<"$LOAD_START")" "$LOAD_END"
-		printf 'Busiest processes at the end: %s.\n\n' \
-			"$(ps -eo pcpu=,comm= --sort=-pcpu | head -n 5 | awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 }')"
+		printf '%s\n\n' "\"others\" below: the cores busy with work other than this benchmark's (the machine's busy time less civcasd, nginx, PostgreSQL and wrk)."
 		printf 'The report: `GET %s`, %s bytes (%s incidents, first half of 2025), ' "$REPORT" "$bytes" "$INCIDENTS"
 		printf 'ETag %s. (a) civcasd at %s; (b) nginx at %s%s; (c) %s/bench/static-report. ' \
 			"$etag" "$URL" "$NGINX" "$REPORT" "$NGINX"
@@ -217,25 +218,39 @@ print('| conns | round | target | req/s | p50 ms | p99 ms | non-2xx | socket err
 print('|---|---|---|---|---|---|---|---|---|---|---|')
 for r in recs:
     w, cpu = r['wrk'], r['cpu']
-    cpu_text = ', '.join('%s %.2f' % (k, cpu[k]) for k in ('civcasd', 'nginx', 'client')
-                         if k in cpu) + ', machine %.2f/%d' % (cpu['machine_busy'], cpu['cores'])
+    ours = ('civcasd', 'nginx', 'postgres', 'client')
+    others = max(0.0, cpu['machine_busy'] - sum(cpu.get(k, 0) for k in ours))
+    cpu_text = ', '.join('%s %.2f' % (k, cpu[k]) for k in ours if k in cpu) + \
+        ', others %.2f, machine %.2f/%d' % (others, cpu['machine_busy'], cpu['cores'])
     print('| %d | %d | %s | %.0f | %.2f | %.2f | %d | %d | %d | %.2f | %s |' % (
         r['c'], r['round'], names[r['target']], w['rps'], w['p50_ms'], w['p99_ms'],
         w['non_2xx'], w['socket_errors'], r['civcasd_answered'], r['load1'], cpu_text))
 print()
 print('| conns | (a) civcasd req/s | (b) nginx cache req/s | (c) nginx static req/s '
-      '| (b)/(c) (goal >= 0.9) | (b)/(a) |')
-print('|---|---|---|---|---|---|')
+      '| (b)/(c) (goal >= 0.9) | (b)/(a) | req/s per core of nginx, (b) / (c) |')
+print('|---|---|---|---|---|---|---|')
 verdicts = []
 for c in sorted({r['c'] for r in recs}):
-    mean = {t: statistics.mean(r['wrk']['rps'] for r in recs if r['c'] == c and r['target'] == t)
-            for t in 'abc'}
+    runs = {t: [r for r in recs if r['c'] == c and r['target'] == t] for t in 'abc'}
+    mean = {t: statistics.mean(r['wrk']['rps'] for r in runs[t]) for t in 'abc'}
+    # What a request costs nginx, whatever share of the cores it got.
+    per_core = {t: sum(r['wrk']['requests'] for r in runs[t]) /
+                max(1e-9, sum(r['cpu']['nginx'] * r['wrk']['duration_s'] for r in runs[t]))
+                for t in 'bc'}
     bc, ba = mean['b'] / mean['c'], mean['b'] / mean['a']
     verdicts.append('%d connections: (b)/(c) %.2f, %s' % (c, bc, 'met' if bc >= 0.9 else 'not met'))
-    print('| %d | %.0f | %.0f | %.0f | %.2f | %.2f |' % (c, mean['a'], mean['b'], mean['c'], bc, ba))
+    print('| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f / %.0f (%.2f) |' % (
+        c, mean['a'], mean['b'], mean['c'], bc, ba, per_core['b'], per_core['c'],
+        per_core['b'] / per_core['c']))
 print()
 hits = all(r['civcasd_answered'] == 0 for r in recs if r['target'] == 'b')
 errors = sum(r['wrk']['non_2xx'] + r['wrk']['socket_errors'] for r in recs)
+others = [max(0.0, r['cpu']['machine_busy'] - sum(r['cpu'].get(k, 0) for k in
+                                                   ('civcasd', 'nginx', 'postgres', 'client')))
+          for r in recs]
+print('Other work on the machine: %.2f cores busy on average over the runs (%.2f to %.2f).'
+      % (statistics.mean(others), min(others), max(others)))
+print()
 print('Means of the rounds. (b) all hits: %s (civcasd answered %s requests for the '
       'report during the (b) runs). Non-2xx and socket errors, all runs: %d. Goal: %s.'
       % ('yes' if hits else 'NO', sum(r['civcasd_answered'] for r in recs if r['target'] == 'b'),
