@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "domain/incident.h"
 #include "store/db.h"
@@ -21,6 +20,7 @@
 #include "util/jsonv.h"
 #include "util/mem.h"
 #include "util/params.h"
+#include "util/progress.h"
 
 /* A CSV cell, or a JSON line, may be this long: the API's body limit. */
 #define IMPORT_MAX_BYTES (1 << 20)
@@ -185,16 +185,9 @@ struct importer {
     /* Counts and progress. */
     long long seen, imported, already, rejected;
     long long file_size;
-    double started, last_progress;
+    struct progress progress;
     bool failed;
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One line of the error CSV: row, field, message. Cells pass through the
  * trend CSV's escaping, so one that looks like a formula stays text. */
@@ -477,24 +470,10 @@ static void batches_drain(struct importer *im)
 
 /* On a terminal, now and then: rows so far, their rate and the time left
  * (from the share of the file read). */
-static void progress(struct importer *im, long long offset, bool last)
+static void show_progress(struct importer *im, long long offset)
 {
-    if (!im->o->progress)
-        return;
-    double t = now_seconds();
-    if (!last && t - im->last_progress < 0.5)
-        return;
-    im->last_progress = t;
-    double elapsed = t - im->started;
-    double rate = elapsed > 0 ? (double)im->seen / elapsed : 0;
-    fprintf(im->err, "\r%lld rows, %.0f rows/s", im->seen, rate);
-    if (!last && im->file_size > 0 && offset > 0) {
-        double left = elapsed * (double)(im->file_size - offset) / (double)offset;
-        fprintf(im->err, ", %.0f%%, ETA %d:%02d   ", 100.0 * (double)offset / (double)im->file_size,
-                (int)left / 60, (int)left % 60);
-    }
-    fprintf(im->err, "%s", last ? "          \n" : "");
-    fflush(im->err);
+    double share = im->file_size > 0 && offset > 0 ? (double)offset / (double)im->file_size : -1;
+    progress_draw(&im->progress, im->seen, 0, "rows", share);
 }
 
 /* Validates one document of row and queues it for the batch (or rejects
@@ -814,7 +793,7 @@ static bool csv_import(struct importer *im, FILE *f)
             continue;
         im->seen++;
         csv_row(im, row, rec);
-        progress(im, csv_offset(r), false);
+        show_progress(im, csv_offset(r));
     }
     if (got < 0) {
         fprintf(im->err, "civcasd: import: reading %s: %s\n", im->o->path, strerror(errno));
@@ -896,7 +875,7 @@ static bool jsonl_import(struct importer *im, FILE *f)
         if (!too_long && strspn(line.data ? line.data : "", " \t") == line.len)
             continue; /* a blank line */
         im->seen++;
-        progress(im, offset, false);
+        show_progress(im, offset);
         if (too_long)
             reject(im, row, "", "the line is longer than 1 MiB (the API's body limit)");
         else
@@ -1021,7 +1000,7 @@ static void importer_free(struct importer *im)
 
 static void summary(const struct importer *im, const char *errors_path, FILE *out)
 {
-    double elapsed = now_seconds() - im->started;
+    double elapsed = progress_elapsed(&im->progress);
     fprintf(out,
             "%s%s: %lld rows: %lld %s, %lld already imported, %lld rejected (%s); %.1f s, "
             "%.0f rows/s\n",
@@ -1088,13 +1067,13 @@ enum import_result import_run(const struct import_options *o, const char *databa
     if (!writers_start(&im, database_url))
         goto done;
 
-    im.started = now_seconds();
+    progress_start(&im.progress, o->progress ? err : NULL);
     bool read_ok = format == IMPORT_FORMAT_CSV ? csv_import(&im, f) : jsonl_import(&im, f);
     write_batch(&im);
     batches_drain(&im);
     writers_stop(&im);
     batch_settle(&im, im.fill, false);
-    progress(&im, 0, true);
+    progress_end(&im.progress, im.seen, 0, "rows");
     long long folded = 0;
     /* The journal into the cells now, rather than leave a large journal for
      * the first trend queries (and serve's folder) to carry; also after a
