@@ -30,6 +30,7 @@
 #include "util/jsonv.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/progress.h"
 
 /* Exit codes scripts can rely on. */
 enum {
@@ -65,7 +66,9 @@ static void usage(FILE *out)
             "  rollup verify                    check the trend rollups against the incidents;\n"
             "                                   exit 1 and list the cells that differ\n"
             "  rollup rebuild                   recompute the trend rollups (one transaction,\n"
-            "                                   safe while civcasd serves)\n"
+            "                                   safe while civcasd serves: writes go on); a\n"
+            "                                   progress line on standard error when it is a\n"
+            "                                   terminal\n"
             "  signing-key create FILE          make the Ed25519 key that signs publications,\n"
             "                                   write it to FILE (mode 0600) and register its\n"
             "                                   public half; signs earlier publications too\n"
@@ -448,6 +451,11 @@ static int cmd_form(int argc, char **argv)
     return EXIT_OK;
 }
 
+static void rebuild_progress(void *arg, const char *unit, long long done, long long total)
+{
+    progress_ticker_set(arg, unit, done, total);
+}
+
 static int cmd_rollup(int argc, char **argv)
 {
     bool verify = argc == 1 && strcmp(argv[0], "verify") == 0;
@@ -463,8 +471,14 @@ static int cmd_rollup(int argc, char **argv)
     long long cells = 0;
     int rc = EXIT_OK;
     if (rebuild) {
-        if (store_rollup_rebuild(c, &cells, &e)) {
-            printf("rollup rebuilt: %lld cells\n", cells);
+        struct progress_ticker ticker;
+        progress_ticker_start(&ticker, isatty(STDERR_FILENO) ? stderr : NULL);
+        struct rollup_progress progress = {rebuild_progress, &ticker};
+        double started = progress_now();
+        bool ok = store_rollup_rebuild(c, &progress, &cells, &e);
+        progress_ticker_stop(&ticker);
+        if (ok) {
+            printf("rollup rebuilt: %lld cells in %.1f s\n", cells, progress_now() - started);
         } else {
             fprintf(stderr, "civcasd: rollup rebuild failed: %s\n", e.message);
             rc = EXIT_FAILURE_RUNTIME;

@@ -47,9 +47,19 @@ bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e
  * a few base sets only, and every grouping set from its small base. */
 bool store_rollup_fold_bulk(struct db_conn *c, long long *folded, struct api_error *e);
 
-/* Recomputes every cell from the incidents in one transaction; writers
- * wait for it and then carry on. *cells gets the number of cells. */
-bool store_rollup_rebuild(struct db_conn *c, long long *cells, struct api_error *e);
+/* How far a rebuild is: done of total in unit (first "incidents", summed
+ * into a few base sets, then "grouping sets", made from them). */
+struct rollup_progress {
+    void (*report)(void *arg, const char *unit, long long done, long long total);
+    void *arg;
+};
+
+/* Recomputes every cell from the incidents in one transaction, telling
+ * progress (NULL: nobody) as it goes; writes go on meanwhile and count
+ * once, in the journal beside the new cells. *cells gets the number of
+ * cells. */
+bool store_rollup_rebuild(struct db_conn *c, const struct rollup_progress *progress,
+                          long long *cells, struct api_error *e);
 
 /* Compares the cells plus the journal with an aggregate of the current
  * incidents; prints each differing cell with both sides' counts to out (at
