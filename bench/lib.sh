@@ -196,6 +196,73 @@ bench_copy_civcasd() {
 	CIVCASD="$OUT/civcasd"
 }
 
+# bench_psql ARG...: psql on $DSN, quiet, stopping at the first error.
+bench_psql() { "$PSQL" "$DSN" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# bench_seconds T0 T1: "12.3 s" between two `date +%s.%N`.
+bench_seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# bench_history DB N SEED REGENERATE: starts the private PostgreSQL and
+# fills database DB with N incidents of bench/generate.sql and SEED, unless
+# it holds them already (recorded as the database's comment, with the
+# generator's digest) and REGENERATE is 0; migrates it with $CIVCASD and
+# loads the default taxonomy first. Sets DSN (exported as
+# CIVCAS_DATABASE_URL) and LOAD_S, the load's time or "(already loaded)";
+# the generator's report goes to $OUT/generate.log.
+bench_history() {
+	local db="$1" n="$2" seed="$3" regenerate="$4" rc=0
+	civcas_pg_start
+	civcas_createdb "$db"
+	DSN="$(civcas_dsn "$db")"
+	export CIVCAS_DATABASE_URL="$DSN"
+	# Exit 4: an applied migration changed (a schema still under
+	# development). The database holds nothing but generated data: start
+	# over.
+	"$CIVCASD" migrate >/dev/null || rc=$?
+	if [ "$rc" -eq 4 ]; then
+		civcas_warn "$db was migrated with other migration files: recreating it"
+		"$PSQL" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
+			-c "DROP DATABASE \"$db\" WITH (FORCE)"
+		civcas_createdb "$db"
+		"$CIVCASD" migrate >/dev/null
+	elif [ "$rc" -ne 0 ]; then
+		civcas_die "civcasd migrate failed (exit $rc)"
+	fi
+	"$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json" >/dev/null
+
+	# The generator's own digest: data made by an older generate.sql is made again.
+	local gen_sum marker have_marker have_n loader loader_id t0 t1
+	gen_sum="$(sha256sum "$ROOT/bench/generate.sql" | cut -c1-12)"
+	marker="civcas bench generate.sql n=$n seed=$seed sha256=$gen_sum"
+	have_marker="$(bench_psql -At -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '')
+	                                   FROM pg_database WHERE datname = current_database()")"
+	have_n="$(bench_psql -At -c 'SELECT count(*) FROM incidents')"
+	LOAD_S="(already loaded)"
+	if [ "$regenerate" -eq 0 ] && [ "$have_marker" = "$marker" ] && [ "$have_n" = "$n" ]; then
+		civcas_log "bench: $db already holds $n incidents of seed $seed"
+		return 0
+	fi
+	if [ "$have_n" != 0 ]; then
+		civcas_log "bench: emptying $db (held $have_n incidents, '$have_marker')"
+		bench_psql -c "COMMENT ON DATABASE \"$db\" IS NULL" \
+			-c 'TRUNCATE incidents, casualty_groups, casualty_personal, incident_sources,
+			             incident_impacts, incident_abductions, incident_revisions,
+			             idempotency_keys RESTART IDENTITY CASCADE' 2>&1 |
+			grep -v '^NOTICE:' || true
+	fi
+	loader="$("$CIVCASD" keys create --role monitor --name bench-loader | tail -n 1)"
+	[ -n "$loader" ] || civcas_die "keys create printed no key"
+	loader_id="$(bench_psql -At -c "SELECT max(id) FROM api_keys WHERE name = 'bench-loader'")"
+	civcas_log "bench: generating $n incidents (seed $seed)"
+	t0="$(date +%s.%N)"
+	bench_psql -v n="$n" -v seed="$seed" -v created_by="$loader_id" \
+		-f "$ROOT/bench/generate.sql" | tee "$OUT/generate.log"
+	t1="$(date +%s.%N)"
+	LOAD_S="$(bench_seconds "$t0" "$t1")"
+	bench_psql -c "COMMENT ON DATABASE \"$db\" IS '$marker'"
+	civcas_log "bench: load took $LOAD_S"
+}
+
 # bench_fresh_db: drops and creates $PERF_DB, migrates it, loads the
 # taxonomy and makes two keys. Sets DSN, WRITER_KEY (monitor), WRITER_ID,
 # WRITER_HASH (\x<hex>), ADMIN_KEY.

@@ -68,65 +68,15 @@ trap '[ "$keep_server" -eq 1 ] || bench_cleanup' EXIT
 
 # --- database -----------------------------------------------------------------
 
-civcas_pg_start
-civcas_createdb "$DB"
-DSN="$(civcas_dsn "$DB")"
-export CIVCAS_DATABASE_URL="$DSN"
-psql_q() { "$PSQL" "$DSN" -X -q -v ON_ERROR_STOP=1 "$@"; }
-seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", b - a }'; }
-
-# Exit 4: an applied migration changed (a schema still under development).
-# The benchmark's database holds nothing but generated data: start over.
-rc=0
-"$CIVCASD" migrate >/dev/null || rc=$?
-if [ "$rc" -eq 4 ]; then
-	civcas_warn "$DB was migrated with other migration files: recreating it"
-	"$PSQL" "$(civcas_dsn postgres)" -X -q -v ON_ERROR_STOP=1 \
-		-c "DROP DATABASE \"$DB\" WITH (FORCE)"
-	civcas_createdb "$DB"
-	"$CIVCASD" migrate >/dev/null
-elif [ "$rc" -ne 0 ]; then
-	civcas_die "civcasd migrate failed (exit $rc)"
-fi
-"$CIVCASD" taxonomy load "$ROOT/schema/taxonomy-unama.json" >/dev/null
-
-# The generator's own digest: data made by an older generate.sql is made again.
-gen_sum="$(sha256sum "$BENCH/generate.sql" | cut -c1-12)"
-marker="civcas bench generate.sql n=$N seed=$SEED sha256=$gen_sum"
-have_marker="$(psql_q -At -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '')
-                                FROM pg_database WHERE datname = current_database()")"
-have_n="$(psql_q -At -c 'SELECT count(*) FROM incidents')"
-load_s="(already loaded)"
-if [ "$regenerate" -eq 1 ] || [ "$have_marker" != "$marker" ] || [ "$have_n" != "$N" ]; then
-	if [ "$have_n" != 0 ]; then
-		civcas_log "bench: emptying $DB (held $have_n incidents, '$have_marker')"
-		psql_q -c "COMMENT ON DATABASE \"$DB\" IS NULL" \
-			-c 'TRUNCATE incidents, casualty_groups, casualty_personal, incident_sources,
-			             incident_impacts, incident_abductions, incident_revisions,
-			             idempotency_keys RESTART IDENTITY CASCADE' 2>&1 |
-			grep -v '^NOTICE:' || true
-	fi
-	loader="$("$CIVCASD" keys create --role monitor --name bench-loader | tail -n 1)"
-	[ -n "$loader" ] || civcas_die "keys create printed no key"
-	loader_id="$(psql_q -At -c "SELECT max(id) FROM api_keys WHERE name = 'bench-loader'")"
-	civcas_log "bench: generating $N incidents (seed $SEED)"
-	t0="$(date +%s.%N)"
-	psql_q -v n="$N" -v seed="$SEED" -v created_by="$loader_id" \
-		-f "$BENCH/generate.sql" | tee "$OUT/generate.log"
-	t1="$(date +%s.%N)"
-	load_s="$(seconds_between "$t0" "$t1")"
-	psql_q -c "COMMENT ON DATABASE \"$DB\" IS '$marker'"
-	civcas_log "bench: load took $load_s"
-else
-	civcas_log "bench: $DB already holds $N incidents of seed $SEED"
-fi
+bench_history "$DB" "$N" "$SEED" "$regenerate"
+load_s="$LOAD_S"
 
 if [ "$rebuild" -eq 1 ] || [ "$load_s" != "(already loaded)" ]; then
 	civcas_log "bench: civcasd rollup rebuild"
 	t0="$(date +%s.%N)"
 	"$CIVCASD" rollup rebuild | tee "$OUT/rebuild.log"
 	t1="$(date +%s.%N)"
-	rebuild_s="$(seconds_between "$t0" "$t1")"
+	rebuild_s="$(bench_seconds "$t0" "$t1")"
 	civcas_log "bench: rebuild took $rebuild_s"
 else
 	rebuild_s="(skipped)"
@@ -134,12 +84,12 @@ fi
 
 # The rebuild rewrote the rollup: vacuum it now rather than have
 # autovacuum do it during the measurements.
-psql_q -q -c 'VACUUM (ANALYZE)' >/dev/null
-psql_q -At -F ' ' -c "SELECT count(*), (SELECT count(*) FROM casualty_groups),
+bench_psql -q -c 'VACUUM (ANALYZE)' >/dev/null
+bench_psql -At -F ' ' -c "SELECT count(*), (SELECT count(*) FROM casualty_groups),
                               pg_size_pretty(pg_database_size(current_database()))
                          FROM incidents" >"$OUT/sizes.txt"
 read -r n_incidents n_groups db_size <"$OUT/sizes.txt"
-psql_q -At -F ' ' -c "SELECT (SELECT count(DISTINCT incident_id) FROM incident_impacts),
+bench_psql -At -F ' ' -c "SELECT (SELECT count(DISTINCT incident_id) FROM incident_impacts),
                               (SELECT count(*) FROM incidents WHERE killed + injured = 0),
                               count(*) FILTER (WHERE count_min IS NOT NULL OR count_max IS NOT NULL),
                               count(*) FILTER (WHERE role IS NOT NULL),
@@ -147,7 +97,7 @@ psql_q -At -F ' ' -c "SELECT (SELECT count(DISTINCT incident_id) FROM incident_i
                          FROM casualty_groups" >"$OUT/fields.txt"
 read -r n_impacted n_unharmed n_ranged n_roles n_abductions <"$OUT/fields.txt"
 # The rollup tables are the lead's; list whatever is called rollup*.
-psql_q -At -F ' ' -c "SELECT c.relname, c.reltuples::bigint,
+bench_psql -At -F ' ' -c "SELECT c.relname, c.reltuples::bigint,
                               pg_size_pretty(pg_total_relation_size(c.oid))
                          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm')
@@ -202,7 +152,7 @@ EOF
 # writes the seconds of each run, one per line.
 sql_times() {
 	local file="$1" sql="$2" reps="$SQL_REPS" first
-	first="$( (printf '\\timing on\n\\o /dev/null\n'; cat "$sql" "$sql") | psql_q |
+	first="$( (printf '\\timing on\n\\o /dev/null\n'; cat "$sql" "$sql") | bench_psql |
 		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)"
 	if awk -v ms="${first:-0}" 'BEGIN { exit !(ms > 1000) }' && [ "$reps" -gt 10 ]; then
 		reps=10
@@ -210,7 +160,7 @@ sql_times() {
 	(
 		printf '\\timing on\n\\o /dev/null\n'
 		for ((i = 0; i < reps; i++)); do cat "$sql"; done
-	) | psql_q | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
+	) | bench_psql | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
 		awk '{ printf "%.6f\n", $1 / 1000 }' >"$file"
 }
 
@@ -257,7 +207,7 @@ run_query f h1_killed_range_by_party_group_2025 "$Q_F"
 
 # --- report -------------------------------------------------------------------
 
-pg_version="$(psql_q -At -c 'SHOW server_version')"
+pg_version="$(bench_psql -At -c 'SHOW server_version')"
 {
 	printf 'date: %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
 	printf 'machine: %s cores (%s), %s MiB memory; load average (1 min) %s before this run\n' \
