@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/params.h"
 
 bool rollup_writes_enabled = true;
 
@@ -34,6 +35,13 @@ bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e
 }
 
 /* ---- the bulk fold ------------------------------------------------------------- */
+
+/* The statements below are composed as text, and only from what this file
+ * holds: the column names of bulk_columns and the ROLLUP_* lists, table
+ * names written here (rollup_journal, rollup_facts, fold_base,
+ * rebuild_cells, rollup_cells), and integers (GROUPING() masks, gsets
+ * read from rollup_gsets and range-checked). Nothing a client sends is
+ * spliced; the rebuild's month bounds travel as parameters. */
 
 /* The columns GROUPING() reports on, most significant bit first: a set
  * groups by status, one of the three periods and some dimensions. */
@@ -102,11 +110,14 @@ struct bulk_plan {
 
 static bool bulk_plan_read(struct db_conn *c, struct bulk_plan *p, struct api_error *e)
 {
-    PGresult *r = PQexec(db_pg(c), "SELECT gset, grain, by_admin1, by_admin2, by_party, by_tactic,"
-                                   " by_weapon, by_attribution, by_impacts FROM rollup_gsets"
-                                   " ORDER BY gset");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0 ||
-        PQntuples(r) > BULK_SETS_MAX) {
+    PGresult *r = db_query_composed(c,
+                                    "SELECT gset, grain, by_admin1, by_admin2, by_party,"
+                                    " by_tactic, by_weapon, by_attribution, by_impacts"
+                                    " FROM rollup_gsets ORDER BY gset",
+                                    0, NULL, e);
+    if (!r)
+        return false;
+    if (PQntuples(r) == 0 || PQntuples(r) > BULK_SETS_MAX) {
         PQclear(r);
         return err_internal(e);
     }
@@ -115,7 +126,12 @@ static bool bulk_plan_read(struct db_conn *c, struct bulk_plan *p, struct api_er
     for (int i = 0; i < p->nsets; i++) {
         const char *grain = PQgetvalue(r, i, 1);
         struct bulk_set *s = &p->sets[i];
-        s->gset = atoi(PQgetvalue(r, i, 0));
+        long gset;
+        if (!count_text_parse(PQgetvalue(r, i, 0), &gset) || gset > 32767) { /* smallint */
+            PQclear(r);
+            return err_internal(e);
+        }
+        s->gset = (int)gset;
         s->grain = strcmp(grain, "day") == 0    ? GRAIN_DAY
                    : strcmp(grain, "week") == 0 ? GRAIN_WEEK
                                                 : GRAIN_MONTH;
