@@ -72,7 +72,6 @@ void handle_public_report(struct http_request *r)
     }
     http_reply_cacheable(r, HTTP_LIFETIME_IMMUTABLE, "application/json", body, strlen(body),
                          made_at);
-    free(body);
 }
 
 /* The public form of a snapshot: built from the releases of now, then

@@ -10,6 +10,7 @@
 #include "handlers/handlers.h"
 #include "store/publications.h"
 #include "util/crypto.h"
+#include "util/mem.h"
 
 static struct signer *signer;
 
@@ -57,7 +58,8 @@ static void reply_signature(struct http_request *r, enum publication_kind kind)
     http_add_header(r, "Civcas-Signing-Key", fingerprint);
     if (kind == PUBLICATION_PUBLIC_REPORT)
         http_reply_cacheable(r, HTTP_LIFETIME_IMMUTABLE, "application/octet-stream",
-                             (const char *)sig, sizeof sig, NULL);
+                             /* its n bytes, NULs and all */
+                             xstrndup((const char *)sig, sizeof sig), sizeof sig, NULL);
     else
         http_reply_bytes(r, 200, "application/octet-stream", (const char *)sig, sizeof sig);
 }
@@ -115,5 +117,4 @@ void handle_public_signing_key(struct http_request *r)
     }
     http_reply_cacheable(r, HTTP_LIFETIME_IMMUTABLE, "application/x-pem-file", pem, strlen(pem),
                          NULL);
-    free(pem);
 }

@@ -206,13 +206,9 @@ static void reply_cacheable_owned(struct http_request *r, enum http_lifetime lif
 }
 
 void http_reply_cacheable(struct http_request *r, enum http_lifetime lifetime,
-                          const char *content_type, const char *data, size_t len,
-                          const char *modified)
+                          const char *content_type, char *data, size_t len, const char *modified)
 {
-    char *text = xmalloc(len + 1);
-    memcpy(text, data, len);
-    text[len] = '\0';
-    reply_cacheable_owned(r, lifetime, content_type, text, len, modified);
+    reply_cacheable_owned(r, lifetime, content_type, data, len, modified);
 }
 
 void http_reply_cacheable_json(struct http_request *r, enum http_lifetime lifetime, json_t *body)

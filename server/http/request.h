@@ -112,11 +112,11 @@ enum http_lifetime {
      * signing key's PEM): a year, immutable. */
     HTTP_LIFETIME_IMMUTABLE,
 };
-/* 200 with data, or 304; modified is the RFC 3339 time the representation
- * was made (Last-Modified; NULL: none). */
+/* 200 with data (malloc'd; the request takes it over, so a stored report
+ * is not copied again), or 304; modified is the RFC 3339 time the
+ * representation was made (Last-Modified; NULL: none). */
 void http_reply_cacheable(struct http_request *r, enum http_lifetime lifetime,
-                          const char *content_type, const char *data, size_t len,
-                          const char *modified);
+                          const char *content_type, char *data, size_t len, const char *modified);
 /* The same of a JSON document (stolen), serialised as http_reply_json does. */
 void http_reply_cacheable_json(struct http_request *r, enum http_lifetime lifetime, json_t *body);
 /* Sets the ETag header to opaque, quoted ("opaque"). */
