@@ -499,11 +499,14 @@ static bool rebuild_sets(struct db_conn *c, const struct bulk_plan *p,
     return db_simple(c, "ANALYZE rebuild_cells (" ROLLUP_KEYS ")", e);
 }
 
-/* Step three: the cells made equal to rebuild_cells, writing only those
- * that differ (a rebuild mostly finds them right: rewriting every cell
- * cost more than the comparison, and left the table twice its size). */
-static bool rebuild_apply(struct db_conn *c, struct api_error *e)
+/* Step three: the cells made equal to rebuild_cells (cells of them),
+ * writing only those that differ (a rebuild mostly finds them right:
+ * rewriting every cell cost more than the comparison, and left the table
+ * twice its size). */
+static bool rebuild_apply(struct db_conn *c, const struct rollup_progress *progress,
+                          long long cells, struct api_error *e)
 {
+    rebuild_report(progress, "cells compared", 0, cells);
     struct buf same_key, sql;
     buf_init(&same_key);
     buf_init(&sql);
@@ -531,6 +534,8 @@ static bool rebuild_apply(struct db_conn *c, struct api_error *e)
     ok = ok && db_simple(c, sql.data, e);
     buf_free(&sql);
     buf_free(&same_key);
+    if (ok)
+        rebuild_report(progress, "cells compared", cells, cells);
     return ok;
 }
 
@@ -551,7 +556,7 @@ bool store_rollup_rebuild(struct db_conn *c, const struct rollup_progress *progr
         db_simple(c, "SET LOCAL jit = off", e) && db_simple(c, "DELETE FROM rollup_journal", e) &&
         bulk_base_create(c, e) && rebuild_bases(c, &plan, progress, e) &&
         db_simple(c, "ANALYZE fold_base (" BULK_KEYS ")", e) &&
-        rebuild_sets(c, &plan, progress, cells, e) && rebuild_apply(c, e) &&
+        rebuild_sets(c, &plan, progress, cells, e) && rebuild_apply(c, progress, *cells, e) &&
         /* Fresh statistics, or the planner guesses from the old table. */
         db_simple(c, "ANALYZE rollup_cells", e);
     return fold_end(c, ok, e);

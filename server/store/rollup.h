@@ -47,8 +47,9 @@ bool store_rollup_fold(struct db_conn *c, long long *folded, struct api_error *e
  * a few base sets only, and every grouping set from its small base. */
 bool store_rollup_fold_bulk(struct db_conn *c, long long *folded, struct api_error *e);
 
-/* How far a rebuild is: done of total in unit (first "incidents", summed
- * into a few base sets, then "grouping sets", made from them). */
+/* How far a rebuild is: done of total in unit ("incidents", summed into a
+ * few base sets; "grouping sets", made from them; "cells compared" with
+ * the stored cells, the differing ones written). */
 struct rollup_progress {
     void (*report)(void *arg, const char *unit, long long done, long long total);
     void *arg;

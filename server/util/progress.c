@@ -38,7 +38,8 @@ static void draw(struct progress *p, double t, long long done, long long total, 
     fprintf(p->out, "\r%lld", done);
     if (total > 0)
         fprintf(p->out, "/%lld", total);
-    fprintf(p->out, " %s, %.0f %s/s", unit, elapsed > 0 ? (double)done / elapsed : 0.0, unit);
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    fprintf(p->out, " %s, %.*f %s/s", unit, rate < 10 ? 1 : 0, rate, unit);
     if (share < 0 && total > 0)
         share = (double)done / (double)total;
     if (share > 0 && share < 1) {
