@@ -3,7 +3,8 @@
 # that of an earlier commit, on the same generated history, in one run.
 #
 # Usage: bench/rebuild.sh [--n N] [--seed S] [--before REV] [--rounds R]
-#                         [--regenerate] [--verify]
+#                         [--regenerate] [--verify] [--work-mem SIZE]
+#                         [--hash-mem-multiplier X]
 #   --n N          incidents (default 3000000, the most whose earlier
 #                  rebuild fits the project machine's disk; env BENCH_N)
 #   --seed S       generator seed (default 1; env BENCH_SEED)
@@ -15,11 +16,21 @@
 #   --regenerate   load the data again even when N and seed match
 #   --verify       close with `civcasd rollup verify` of this tree (the
 #                  cells are compared with REV's in any case)
+#   --work-mem SIZE, --hash-mem-multiplier X
+#                  PostgreSQL's work_mem and hash_mem_multiplier for the
+#                  database while the script runs (ALTER DATABASE; this
+#                  tree's rebuild sets its own work_mem, 256MB). With hash
+#                  memory above the planner's estimate (about 5 kB a cell,
+#                  and it guesses ten times the cells: at 10M work_mem 8GB
+#                  and multiplier 10) REV's GROUP BY hashes the cells in
+#                  memory (about 6 kB a cell) instead of sorting on disk,
+#                  and the disk check below is skipped. The report's
+#                  column of temporary files shows which it did.
 # REV's rebuild sorts about 9 kB per incident on disk (a GROUP BY of every
 # incident's facts once per grouping set), and `rollup verify` more (at 3M
 # incidents over 29 GB): the script refuses an N whose rebuild by REV would
-# take more than half the free space of the cluster's disk, and sets
-# temp_file_limit to that half meanwhile.
+# take more than half the free space of the cluster's disk (unless
+# --work-mem is given), and sets temp_file_limit to that half meanwhile.
 # Uses the private PostgreSQL of deploy/common.sh, database civcas_bench
 # (env BENCH_DB), which bench/trends.sh shares: data loaded by one is
 # reused by the other. Raw output goes to var/bench/rebuild-<time>/.
@@ -40,7 +51,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,39s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,49s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 N="${BENCH_N:-3000000}"
 SEED="${BENCH_SEED:-1}"
@@ -49,8 +60,18 @@ ROUNDS=1
 DB="${BENCH_DB:-civcas_bench}"
 regenerate=0
 verify=0
+WORK_MEM=""
+HASH_MEM_MULTIPLIER=""
 bench_options --n N --seed SEED --before BEFORE --rounds ROUNDS --regenerate regenerate=1 \
-	--verify verify=1 -- "$@"
+	--verify verify=1 --work-mem WORK_MEM --hash-mem-multiplier HASH_MEM_MULTIPLIER -- "$@"
+case "$WORK_MEM" in
+'' | [1-9]*[kMG]B) ;;
+*) civcas_die "--work-mem: a size such as 8GB, 512MB or 65536kB expected, got '$WORK_MEM'" ;;
+esac
+case "$HASH_MEM_MULTIPLIER" in
+'' | [1-9] | [1-9][0-9] | [1-9].[0-9]) ;;
+*) civcas_die "--hash-mem-multiplier: a number from 1 to 99 expected, got '$HASH_MEM_MULTIPLIER'" ;;
+esac
 bench_need_positive "$N" "$ROUNDS"
 bench_need_numbers "$SEED"
 
@@ -60,7 +81,9 @@ load_start="$(bench_load_average)"
 bench_out rebuild
 bench_copy_civcasd
 unlimit() {
-	[ -z "${DSN:-}" ] || bench_psql -c "ALTER DATABASE \"$DB\" RESET temp_file_limit" || true
+	[ -z "${DSN:-}" ] || bench_psql -c "ALTER DATABASE \"$DB\" RESET temp_file_limit" \
+		-c "ALTER DATABASE \"$DB\" RESET work_mem" \
+		-c "ALTER DATABASE \"$DB\" RESET hash_mem_multiplier" || true
 	bench_cleanup
 }
 trap unlimit EXIT
@@ -68,7 +91,7 @@ trap unlimit EXIT
 # The disk the sort of REV's rebuild would fill.
 civcas_pg_start
 half_free_kb=$(($(df -Pk "$CIVCAS_PG_DIR" | awk 'NR == 2 { print $4 }') / 2))
-if [ "$BEFORE" != none ] && [ $((N * 9)) -gt "$half_free_kb" ]; then
+if [ "$BEFORE" != none ] && [ -z "$WORK_MEM" ] && [ $((N * 9)) -gt "$half_free_kb" ]; then
 	civcas_die "$N incidents: the earlier rebuild sorts about $((N * 9 / 1048576)) GB on disk, more than half the $((half_free_kb / 524288)) GB free; try a smaller --n, or --before none"
 fi
 
@@ -92,6 +115,10 @@ fi
 
 bench_history "$DB" "$N" "$SEED" "$regenerate"
 bench_psql -c "ALTER DATABASE \"$DB\" SET temp_file_limit = '${half_free_kb}kB'"
+# civcasd's connections set their own options, so PGOPTIONS would not reach them.
+[ -z "$WORK_MEM" ] || bench_psql -c "ALTER DATABASE \"$DB\" SET work_mem = '$WORK_MEM'"
+[ -z "$HASH_MEM_MULTIPLIER" ] ||
+	bench_psql -c "ALTER DATABASE \"$DB\" SET hash_mem_multiplier = $HASH_MEM_MULTIPLIER"
 read -r n_incidents n_groups <<<"$(bench_psql -At -F ' ' -c \
 	'SELECT count(*), (SELECT count(*) FROM casualty_groups) FROM incidents')"
 
@@ -103,22 +130,32 @@ results="$OUT/results.txt"
 first_hash=""
 identical=yes
 
+# The database's temporary file bytes so far (statistics a backend sends
+# as it ends: wait for the rebuild's to arrive).
+temp_bytes() {
+	sleep 2
+	bench_psql -At -c 'SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()'
+}
+
 # rebuild NAME BINARY: times BINARY's rebuild; one line in results.txt:
-# name, seconds, cells, load average before, sha256 of the cells.
+# name, seconds, cells, load average before, sha256 of the cells, bytes
+# of temporary files it wrote.
 rebuild() {
-	local name="$1" bin="$2" load t0 t1 cells hash
+	local name="$1" bin="$2" load t0 t1 cells hash temp0 temp1
+	temp0="$(temp_bytes)"
 	load="$(cut -d ' ' -f 1 /proc/loadavg)"
 	civcas_log "bench: $name (load average $load)"
 	t0="$(date +%s.%N)"
 	"$bin" rollup rebuild >"$OUT/$name.out" 2>"$OUT/$name.err" ||
 		civcas_die "$name failed: $(cat "$OUT/$name.err")"
 	t1="$(date +%s.%N)"
+	temp1="$(temp_bytes)"
 	cells="$(sed -n 's/^rollup rebuilt: \([0-9]*\) cells.*/\1/p' "$OUT/$name.out")"
 	bench_psql -c 'VACUUM rollup_cells'
 	hash="$(bench_psql -c "COPY (SELECT * FROM rollup_cells ORDER BY $KEYS) TO STDOUT" |
 		sha256sum | cut -c1-64)"
-	printf '%s %s %s %s %s\n' "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" \
-		"$cells" "$load" "$hash" | tee -a "$results"
+	printf '%s %s %s %s %s %s\n' "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" \
+		"$cells" "$load" "$hash" "$((temp1 - temp0))" | tee -a "$results"
 	[ -n "$first_hash" ] || first_hash="$hash"
 	[ "$hash" = "$first_hash" ] || identical=no
 }
@@ -155,8 +192,10 @@ fi
 		"$("$CIVCASD" --version | head -n 1)"
 	printf 'data: %s incidents, %s casualty groups; seed %s; load (generate.sql): %s\n' \
 		"$n_incidents" "$n_groups" "$SEED" "$LOAD_S"
-	printf '%-16s %10s %10s %8s\n' rebuild seconds cells load
-	awk '{ printf "%-16s %10s %10s %8s\n", $1, $2, $3, $4 }' "$results"
+	printf 'the database'"'"'s work_mem %s, hash_mem_multiplier %s\n' \
+		"$(bench_psql -At -c 'SHOW work_mem')" "$(bench_psql -At -c 'SHOW hash_mem_multiplier')"
+	printf '%-16s %10s %10s %8s %14s\n' rebuild seconds cells load 'temp files MB'
+	awk '{ printf "%-16s %10s %10s %8s %14.0f\n", $1, $2, $3, $4, $6 / 1048576 }' "$results"
 	awk '$1 ~ /^before-/ { b += $2; nb++ } $1 ~ /^after-[0-9]/ { a += $2; na++ }
 	     $1 ~ /^after-empty-/ { e += $2; ne++ }
 	     END { if (nb) printf "before / after: %.2fx (cells as left), %.2fx (cells emptied first)\n",
