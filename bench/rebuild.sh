@@ -19,7 +19,7 @@
 #   --work-mem SIZE, --hash-mem-multiplier X
 #                  PostgreSQL's work_mem and hash_mem_multiplier for the
 #                  database while the script runs (ALTER DATABASE; this
-#                  tree's rebuild sets its own work_mem, 256MB). With hash
+#                  tree's rebuild sets its own, 256MB and 8). With hash
 #                  memory above the planner's estimate (about 5 kB a cell,
 #                  and it guesses ten times the cells: at 10M work_mem 8GB
 #                  and multiplier 10) REV's GROUP BY hashes the cells in
