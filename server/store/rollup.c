@@ -295,19 +295,19 @@ static bool bulk_fold_bases(struct db_conn *c, const struct bulk_plan *p, long l
 
 /* Step two as one statement: each grouping set of base (every base when
  * base < 0) summed from its base's rows (or, when it has the base's
- * columns, those rows themselves) and added to the cells, or, with a
- * staging table, inserted there; each result row finding its set by the
- * GROUPING() mask of its columns. */
-static void bulk_fold_sql(const struct bulk_plan *p, int base, const char *staging, struct buf *sql)
+ * columns, those rows themselves) and added to the cells, or, for a
+ * rebuild, inserted into rebuild_cells; each result row finding its set
+ * by the GROUPING() mask of its columns. */
+static void bulk_fold_sql(const struct bulk_plan *p, int base, bool rebuild, struct buf *sql)
 {
     bool in[BULK_COLUMNS];
     buf_puts(sql, "WITH a AS (");
     for (int b = 0, n = 0; b < p->nbases; b++) {
         if (base >= 0 && b != base)
             continue;
+        long grp = bulk_set_columns(&p->bases[b], in);
         char table[48];
-        snprintf(table, sizeof table, "fold_base WHERE grp = %ld",
-                 bulk_set_columns(&p->bases[b], in));
+        snprintf(table, sizeof table, "fold_base WHERE grp = %ld", grp);
         bool same = false, summed = false;
         for (int i = 0; i < p->nsets; i++)
             if (p->sets[i].base == b) {
@@ -315,7 +315,8 @@ static void bulk_fold_sql(const struct bulk_plan *p, int base, const char *stagi
                 summed |= !p->sets[i].same;
             }
         if (same) /* fold_base's columns are those of the sums below */
-            buf_printf(sql, "%sSELECT * FROM %s", n++ ? " UNION ALL " : "", table);
+            buf_printf(sql, "%sSELECT * FROM fold_base WHERE grp = %ld", n++ ? " UNION ALL " : "",
+                       grp);
         if (!summed)
             continue;
         struct buf from;
@@ -332,8 +333,9 @@ static void bulk_fold_sql(const struct bulk_plan *p, int base, const char *stagi
         bulk_grouping(sql, p->sets, p->nsets, b, COUNT_SUM_BIG, from.data);
         buf_free(&from);
     }
-    buf_printf(sql, "), ins AS (INSERT INTO %s AS r (" ROLLUP_KEYS ", " ROLLUP_COUNTS ")",
-               staging ? staging : "rollup_cells");
+    buf_puts(sql, rebuild ? "), ins AS (INSERT INTO rebuild_cells AS r ("
+                          : "), ins AS (INSERT INTO rollup_cells AS r (");
+    buf_puts(sql, ROLLUP_KEYS ", " ROLLUP_COUNTS ")");
     buf_puts(sql,
              " SELECT g.gset, a.status, COALESCE(a.d, a.w, a.m), COALESCE(a.admin1, ''),"
              " COALESCE(a.admin2, ''), COALESCE(a.party, ''), COALESCE(a.tactic, ''),"
@@ -344,7 +346,7 @@ static void bulk_fold_sql(const struct bulk_plan *p, int base, const char *stagi
         buf_printf(sql, "%s(%d::smallint, %ld)", i ? ", " : "", p->sets[i].gset,
                    bulk_set_columns(&p->sets[i], in));
     buf_puts(sql, ") AS g (gset, grp) USING (grp)");
-    if (!staging) {
+    if (!rebuild) {
         buf_puts(sql, " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ON CONFLICT (" ROLLUP_KEYS
                       ") DO UPDATE SET ");
         counts_each(sql, COUNT_ADDED);
@@ -402,7 +404,7 @@ bool store_rollup_fold_bulk(struct db_conn *c, long long *folded, struct api_err
               db_simple(c, "ANALYZE rollup_journal", e) && bulk_fold_bases(c, &plan, folded, e) &&
               db_simple(c, "ANALYZE fold_base", e);
     if (ok) {
-        bulk_fold_sql(&plan, -1, NULL, &sql);
+        bulk_fold_sql(&plan, -1, false, &sql);
         PGresult *r = db_query_composed(c, sql.data, 0, NULL, e);
         ok = r != NULL;
         PQclear(r);
@@ -485,7 +487,7 @@ static bool rebuild_sets(struct db_conn *c, const struct bulk_plan *p,
     for (int b = 0; b < p->nbases; b++) {
         struct buf sql;
         buf_init(&sql);
-        bulk_fold_sql(p, b, "rebuild_cells", &sql);
+        bulk_fold_sql(p, b, true, &sql);
         PGresult *r = db_query_composed(c, sql.data, 0, NULL, e);
         buf_free(&sql);
         if (!r)
@@ -499,6 +501,13 @@ static bool rebuild_sets(struct db_conn *c, const struct bulk_plan *p,
     return db_simple(c, "ANALYZE rebuild_cells (" ROLLUP_KEYS ")", e);
 }
 
+/* n.gset = r.gset AND ... of every key column: the cell n of
+ * rebuild_cells is the cell r of rollup_cells. */
+static void same_key(struct buf *sql)
+{
+    columns_each(sql, ROLLUP_KEYS, "n.%s = r.%s", " AND ");
+}
+
 /* Step three: the cells made equal to rebuild_cells (cells of them),
  * writing only those that differ (a rebuild mostly finds them right:
  * rewriting every cell cost more than the comparison, and left the table
@@ -507,19 +516,19 @@ static bool rebuild_apply(struct db_conn *c, const struct rollup_progress *progr
                           long long cells, struct api_error *e)
 {
     rebuild_report(progress, "cells compared", 0, cells);
-    struct buf same_key, sql;
-    buf_init(&same_key);
+    struct buf sql;
     buf_init(&sql);
-    columns_each(&same_key, ROLLUP_KEYS, "n.%s = r.%s", " AND ");
-    buf_printf(&sql,
-               "DELETE FROM rollup_cells r WHERE NOT EXISTS"
-               " (SELECT FROM rebuild_cells n WHERE %s)",
-               same_key.data);
+    buf_puts(&sql,
+             "DELETE FROM rollup_cells r WHERE NOT EXISTS (SELECT FROM rebuild_cells n WHERE ");
+    same_key(&sql);
+    buf_putc(&sql, ')');
     bool ok = db_simple(c, sql.data, e);
     buf_reset(&sql);
     buf_puts(&sql, "UPDATE rollup_cells r SET (" ROLLUP_COUNTS ") = (");
     counts_each(&sql, "n.%s");
-    buf_printf(&sql, ") FROM rebuild_cells n WHERE %s AND (", same_key.data);
+    buf_puts(&sql, ") FROM rebuild_cells n WHERE ");
+    same_key(&sql);
+    buf_puts(&sql, " AND (");
     counts_each(&sql, "r.%s");
     buf_puts(&sql, ") IS DISTINCT FROM (");
     counts_each(&sql, "n.%s");
@@ -527,13 +536,12 @@ static bool rebuild_apply(struct db_conn *c, const struct rollup_progress *progr
     ok = ok && db_simple(c, sql.data, e);
     buf_reset(&sql);
     /* Key order: a grouping set's new cells on neighbouring pages. */
-    buf_printf(&sql,
-               "INSERT INTO rollup_cells SELECT * FROM rebuild_cells n WHERE NOT EXISTS"
-               " (SELECT FROM rollup_cells r WHERE %s) ORDER BY " ROLLUP_KEYS,
-               same_key.data);
+    buf_puts(&sql, "INSERT INTO rollup_cells SELECT * FROM rebuild_cells n WHERE NOT EXISTS"
+                   " (SELECT FROM rollup_cells r WHERE ");
+    same_key(&sql);
+    buf_puts(&sql, ") ORDER BY " ROLLUP_KEYS);
     ok = ok && db_simple(c, sql.data, e);
     buf_free(&sql);
-    buf_free(&same_key);
     if (ok)
         rebuild_report(progress, "cells compared", cells, cells);
     return ok;
@@ -558,8 +566,8 @@ bool store_rollup_rebuild(struct db_conn *c, const struct rollup_progress *progr
          * memory, 2 GB at most: at 10M incidents they spilled about 3 GB
          * to disk with the fold's 512 MB, and took a quarter longer. */
         db_simple(c, "SET LOCAL hash_mem_multiplier = 8", e) &&
-        db_simple(c, "DELETE FROM rollup_journal", e) &&
-        bulk_base_create(c, e) && rebuild_bases(c, &plan, progress, e) &&
+        db_simple(c, "DELETE FROM rollup_journal", e) && bulk_base_create(c, e) &&
+        rebuild_bases(c, &plan, progress, e) &&
         db_simple(c, "ANALYZE fold_base (" BULK_KEYS ")", e) &&
         rebuild_sets(c, &plan, progress, cells, e) && rebuild_apply(c, progress, *cells, e) &&
         /* Fresh statistics, or the planner guesses from the old table. */
